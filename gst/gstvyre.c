@@ -1,0 +1,19 @@
+/* GStreamer
+ * gst-vyre: stream files through a GPU that never stops running.
+ *
+ * gstvyre.c - the plugin entry point: registers every element of the
+ * "vyre" plugin.
+ */
+#include <gst/gst.h>
+
+static gboolean
+plugin_init (GstPlugin * plugin)
+{
+  (void) plugin;
+  return TRUE;
+}
+
+GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, vyre,
+    "Stream files through a persistent Vulkan compute kernel: io_uring "
+    "reads, GPU multi-literal scan, CRC32 and histogram",
+    plugin_init, VERSION, "LGPL", GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

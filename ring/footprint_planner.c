@@ -1,0 +1,2 @@
+/* footprint_planner.c - placeholder while the module is written; replaced in the same change set. */
+#include "vyre_error.h"

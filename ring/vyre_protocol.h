@@ -1,0 +1,195 @@
+/*
+ * vyre_protocol.h - the one definition of the host <-> megakernel wire format.
+ *
+ * This header is included by the C host code AND by every GLSL shader
+ * (glslc -I ring/).  It may therefore only contain what both languages
+ * accept: object-like #defines of unsigned literals ("3u") and comments.
+ * C-only material (structs, encode/decode, static asserts) lives in
+ * vyre_slot.h.
+ *
+ * All regions are arrays of little-endian 32-bit words.  Indices below are
+ * WORD indices inside their region, never byte offsets.
+ *
+ * Regions (each may be its own buffer / mapping, see docs/protocol.md):
+ *   ring        nslots x VYRE_SLOT_WORDS      host writes, kernel claims
+ *   control     VYRE_CONTROL_WORDS            kernel atomics, host knobs
+ *   completions nslots x VYRE_COMPLETION_WORDS kernel writes, host reads
+ *
+ * Change any value here and both sides change together; the test
+ * tests/ring/test_protocol_agreement.c reads the values back out of the
+ * compiled SPIR-V and fails if the shader saw anything else.
+ */
+#ifndef VYRE_PROTOCOL_H
+#define VYRE_PROTOCOL_H
+
+/* Bumped on any incompatible layout change; the host writes it into
+ * control[VYRE_CTRL_PROTOCOL_VERSION] and the kernel refuses to run jobs
+ * when it does not match the value it was compiled with. */
+#define VYRE_PROTOCOL_VERSION 1u
+
+/* ------------------------------------------------------------------ */
+/* Ring slot: 16 words = 64 bytes (one cache line).                    */
+#define VYRE_SLOT_WORDS 16u
+#define VYRE_SLOT_BYTES 64u
+
+#define VYRE_SLOT_STATUS 0u   /* state machine word, the CAS target      */
+#define VYRE_SLOT_OPCODE 1u
+#define VYRE_SLOT_TENANT 2u
+#define VYRE_SLOT_PRIORITY 3u
+#define VYRE_SLOT_ARG0 4u     /* twelve argument words: ARG0..ARG11      */
+#define VYRE_SLOT_ARG_COUNT 12u
+
+/* Argument words of a data job (SCAN / CRC32 / HISTOGRAM). 64-bit values
+ * are split LO/HI so files and arenas over 4 GiB work. */
+#define VYRE_ARG_SEQ_LO 4u        /* host job sequence, echoed on completion */
+#define VYRE_ARG_SEQ_HI 5u
+#define VYRE_ARG_DATA_OFF_LO 6u   /* byte offset of the data in the arena    */
+#define VYRE_ARG_DATA_OFF_HI 7u
+#define VYRE_ARG_DATA_LEN 8u      /* bytes to process (one buffer < 4 GiB)   */
+#define VYRE_ARG_STREAM_OFF_LO 9u /* stream offset of the data's first byte  */
+#define VYRE_ARG_STREAM_OFF_HI 10u
+#define VYRE_ARG_CARRY_LEN 11u    /* bytes of the previous buffer's tail in
+                                     this slot's carry window (straddling
+                                     matches); 0 for the first buffer       */
+#define VYRE_ARG_OPS 12u          /* VYRE_OPS_* mask: work fused in one slot */
+#define VYRE_ARG_EPOCH 13u        /* epoch (1-based) this job belongs to     */
+#define VYRE_ARG_RESULT_INDEX 14u /* index of the job's result record        */
+#define VYRE_ARG_TAG 15u          /* caller cookie, echoed; fence tag        */
+
+/* A BATCH_FENCE uses SEQ, EPOCH (the epoch it closes), TAG, RESULT_INDEX,
+ * and this word: how many data jobs were published in that epoch. */
+#define VYRE_ARG_FENCE_JOBS 8u
+
+/* Slot status values (word VYRE_SLOT_STATUS). */
+#define VYRE_STATUS_EMPTY 0u      /* never used since init                   */
+#define VYRE_STATUS_PUBLISHED 1u  /* host wrote payload, then this (release) */
+#define VYRE_STATUS_CLAIMED 2u    /* a workgroup won the CAS                 */
+#define VYRE_STATUS_DONE 3u       /* finished; completion entry is valid     */
+#define VYRE_STATUS_WAIT_IO 4u    /* reserved: waits on an IO queue entry    */
+#define VYRE_STATUS_YIELD 5u      /* reserved: cooperative yield             */
+#define VYRE_STATUS_REQUEUE 6u    /* reserved: handed back for a later claim */
+#define VYRE_STATUS_FAULT 7u      /* rejected; completion entry says why     */
+
+/* Opcodes (word VYRE_SLOT_OPCODE). */
+#define VYRE_OP_NOP 0u
+#define VYRE_OP_SCAN 1u        /* multi-literal Aho-Corasick               */
+#define VYRE_OP_CRC32 2u       /* zlib CRC-32 of the data                  */
+#define VYRE_OP_HISTOGRAM 3u   /* 256 byte counts                          */
+#define VYRE_OP_BATCH_FENCE 4u /* ordered: epoch advances after its jobs   */
+#define VYRE_OP_COUNT 5u       /* opcodes below this are valid             */
+#define VYRE_OP_SHUTDOWN 0xFFFFFFFFu /* kernel retires (tenant 0 only)     */
+
+/* VYRE_ARG_OPS bits: one slot per buffer may run several data ops. */
+#define VYRE_OPS_SCAN 1u
+#define VYRE_OPS_CRC32 2u
+#define VYRE_OPS_HISTOGRAM 4u
+#define VYRE_OPS_ALL 7u
+
+/* Tenants: ids are bounds-checked on both sides (vyre does not). */
+#define VYRE_MAX_TENANTS 16u
+
+/* ------------------------------------------------------------------ */
+/* Control block: 256 words.  Written by the host before launch (knobs)
+ * or only by the kernel with atomics (counters).  The host reads the
+ * kernel-written words rarely: on NVIDIA they live in device memory
+ * behind the BAR, where each host read costs about a microsecond. */
+#define VYRE_CONTROL_WORDS 256u
+
+/* host -> kernel */
+#define VYRE_CTRL_SHUTDOWN 0u         /* non-zero: retire at a safe point   */
+#define VYRE_CTRL_PROTOCOL_VERSION 1u /* must equal VYRE_PROTOCOL_VERSION    */
+#define VYRE_CTRL_NSLOTS 2u           /* slots in the ring                  */
+#define VYRE_CTRL_POLL_BUDGET 3u      /* idle polls before a workgroup retires */
+#define VYRE_CTRL_ARENA_BYTES_LO 4u   /* data arena size: jobs must fit     */
+#define VYRE_CTRL_ARENA_BYTES_HI 5u
+#define VYRE_CTRL_RESULT_COUNT 6u     /* result records available           */
+#define VYRE_CTRL_PUBLISH_HINT 7u     /* host bumps after publishing        */
+
+/* kernel -> host (atomics) */
+#define VYRE_CTRL_DONE_COUNT 8u  /* slots completed (DONE or FAULT)         */
+#define VYRE_CTRL_EPOCH 9u       /* batch fences completed, in order        */
+#define VYRE_CTRL_ACTIVE 10u     /* workgroups currently polling            */
+#define VYRE_CTRL_LAUNCHES 11u   /* workgroup starts, all launches          */
+#define VYRE_CTRL_RETIRED 12u    /* workgroups that retired on budget       */
+#define VYRE_CTRL_FAULTS 13u     /* slots completed as FAULT                */
+#define VYRE_CTRL_HEARTBEAT 14u  /* bumped every poll round: liveness       */
+#define VYRE_CTRL_REQUEUES 15u   /* fences handed back because not ready    */
+
+/* Tenant table: word VYRE_CTRL_TENANT_TABLE + t is tenant t's mask of
+ * permitted opcodes (bit op).  0 = tenant disabled. */
+#define VYRE_CTRL_TENANT_TABLE 16u
+
+/* Per-opcode execution counters: word VYRE_CTRL_OPCODE_COUNTERS + op. */
+#define VYRE_CTRL_OPCODE_COUNTERS 32u
+#define VYRE_CTRL_OPCODE_COUNTER_SLOTS 32u
+
+/* Ordered fences: completed-job counters for a window of open epochs.
+ * A job of epoch e adds one to word VYRE_CTRL_EPOCH_JOBS + (e % WINDOW);
+ * the fence closing e waits (by re-queueing, never by spinning) until
+ * that counter equals its FENCE_JOBS and EPOCH == e - 1, then resets the
+ * counter and sets EPOCH = e.  The host never has more than WINDOW - 1
+ * epochs open, so counters are never shared by two live epochs. */
+#define VYRE_CTRL_EPOCH_JOBS 64u
+#define VYRE_EPOCH_WINDOW 64u
+
+/* Observable results (last fault, last fence). */
+#define VYRE_CTRL_LAST_FENCE_TAG 128u
+#define VYRE_CTRL_LAST_FAULT_SLOT 129u
+#define VYRE_CTRL_LAST_FAULT_CODE 130u
+#define VYRE_CTRL_LAST_FAULT_OPCODE 131u
+
+/* ------------------------------------------------------------------ */
+/* Completion entry: one per slot, 16 words, written only by the kernel.
+ * On NVIDIA it lives in HOST_CACHED system memory so the host polls its
+ * own cache instead of the BAR.  The kernel writes every other word,
+ * then STATUS=DONE/FAULT in the ring slot, then SEQ_LO here (release):
+ * SEQ_LO matching the published sequence is the completion signal. */
+#define VYRE_COMPLETION_WORDS 16u
+#define VYRE_COMP_SEQ_LO 0u      /* written last                            */
+#define VYRE_COMP_SEQ_HI 1u
+#define VYRE_COMP_STATUS 2u      /* VYRE_STATUS_DONE or VYRE_STATUS_FAULT   */
+#define VYRE_COMP_FAULT_CODE 3u  /* VYRE_FAULT_*                            */
+#define VYRE_COMP_OPCODE 4u
+#define VYRE_COMP_MATCHES 5u     /* matches found (including dropped)       */
+#define VYRE_COMP_MATCHES_STORED 6u
+#define VYRE_COMP_CRC32 7u
+#define VYRE_COMP_EPOCH 8u       /* job: its epoch; fence: the closed epoch */
+#define VYRE_COMP_WORKGROUP 9u   /* which workgroup ran it (work stealing)  */
+#define VYRE_COMP_LAUNCH 10u     /* which kernel launch ran it              */
+#define VYRE_COMP_TAG 11u
+
+/* Fault codes (completion word VYRE_COMP_FAULT_CODE). */
+#define VYRE_FAULT_NONE 0u
+#define VYRE_FAULT_BAD_OPCODE 1u
+#define VYRE_FAULT_BAD_TENANT 2u      /* tenant id >= VYRE_MAX_TENANTS      */
+#define VYRE_FAULT_TENANT_DENIED 3u   /* opcode not in the tenant's mask    */
+#define VYRE_FAULT_BAD_RANGE 4u       /* data outside the arena             */
+#define VYRE_FAULT_BAD_RESULT 5u      /* result index out of range          */
+#define VYRE_FAULT_BAD_EPOCH 6u       /* fence for an epoch outside window  */
+#define VYRE_FAULT_BAD_VERSION 7u     /* protocol version mismatch          */
+#define VYRE_FAULT_IO_ERROR 8u        /* the read feeding this job failed   */
+#define VYRE_FAULT_CODE_COUNT 9u
+
+/* ------------------------------------------------------------------ */
+/* IO queue (seed 003): 8-word entries.  READ/WRITE/FENCE requests,
+ * OK/ERROR outcomes.  ERROR is terminal and must be handled by every
+ * consumer (vyre's GPU side spins forever on it). */
+#define VYRE_IO_SLOT_WORDS 8u
+#define VYRE_IO_OP 0u
+#define VYRE_IO_SRC 1u          /* source handle (file id)                  */
+#define VYRE_IO_DST 2u          /* destination handle (arena window)       */
+#define VYRE_IO_OFF_LO 3u       /* file offset                             */
+#define VYRE_IO_OFF_HI 4u
+#define VYRE_IO_BYTES 5u        /* requested bytes; result: bytes done     */
+#define VYRE_IO_STATUS 6u
+#define VYRE_IO_TAG 7u          /* caller cookie, or errno on ERROR        */
+
+#define VYRE_IO_OP_READ 1u
+#define VYRE_IO_OP_WRITE 2u
+#define VYRE_IO_OP_FENCE 3u
+
+/* IO status: EMPTY/PUBLISHED/CLAIMED shared with slots, then outcomes. */
+#define VYRE_IO_STATUS_OK 0x10u
+#define VYRE_IO_STATUS_ERROR 0x11u
+
+#endif /* VYRE_PROTOCOL_H */
