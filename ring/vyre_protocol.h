@@ -95,32 +95,42 @@
  * behind the BAR, where each host read costs about a microsecond. */
 #define VYRE_CONTROL_WORDS 256u
 
-/* host -> kernel */
+/* host -> kernel: knobs written before launch (SHUTDOWN and PUBLISH_HINT
+ * also while running) */
 #define VYRE_CTRL_SHUTDOWN 0u         /* non-zero: retire at a safe point   */
 #define VYRE_CTRL_PROTOCOL_VERSION 1u /* must equal VYRE_PROTOCOL_VERSION    */
 #define VYRE_CTRL_NSLOTS 2u           /* slots in the ring                  */
-#define VYRE_CTRL_POLL_BUDGET 3u      /* idle polls before a workgroup retires */
-#define VYRE_CTRL_ARENA_BYTES_LO 4u   /* data arena size: jobs must fit     */
-#define VYRE_CTRL_ARENA_BYTES_HI 5u
-#define VYRE_CTRL_RESULT_COUNT 6u     /* result records available           */
-#define VYRE_CTRL_PUBLISH_HINT 7u     /* host bumps after publishing        */
+#define VYRE_CTRL_POLL_BUDGET 3u      /* idle polls before a workgroup retires
+                                         (0 = never retire when idle)       */
+#define VYRE_CTRL_ITER_BUDGET 4u      /* loop iterations one invocation may
+                                         spend before it retires at a safe
+                                         point (lavapipe kills loops after
+                                         65,535); 0 = unlimited             */
+#define VYRE_CTRL_ARENA_BYTES_LO 5u   /* data arena size: jobs must fit     */
+#define VYRE_CTRL_ARENA_BYTES_HI 6u
+#define VYRE_CTRL_RESULT_COUNT 7u     /* result records available           */
+#define VYRE_CTRL_MAX_MATCHES 8u      /* match entries per result record    */
+#define VYRE_CTRL_MAX_CARRY 9u        /* carry window bytes per slot        */
+#define VYRE_CTRL_PUBLISH_HINT 10u    /* host bumps after publishing        */
+#define VYRE_CTRL_LAUNCH_ID 11u       /* host numbers each kernel launch    */
 
 /* kernel -> host (atomics) */
-#define VYRE_CTRL_DONE_COUNT 8u  /* slots completed (DONE or FAULT)         */
-#define VYRE_CTRL_EPOCH 9u       /* batch fences completed, in order        */
-#define VYRE_CTRL_ACTIVE 10u     /* workgroups currently polling            */
-#define VYRE_CTRL_LAUNCHES 11u   /* workgroup starts, all launches          */
-#define VYRE_CTRL_RETIRED 12u    /* workgroups that retired on budget       */
-#define VYRE_CTRL_FAULTS 13u     /* slots completed as FAULT                */
-#define VYRE_CTRL_HEARTBEAT 14u  /* bumped every poll round: liveness       */
-#define VYRE_CTRL_REQUEUES 15u   /* fences handed back because not ready    */
+#define VYRE_CTRL_DONE_COUNT 16u /* slots completed (DONE or FAULT)         */
+#define VYRE_CTRL_EPOCH 17u      /* batch fences completed, in order        */
+#define VYRE_CTRL_ACTIVE 18u     /* workgroups currently inside the loop    */
+#define VYRE_CTRL_STARTED 19u    /* workgroup starts, all launches          */
+#define VYRE_CTRL_RETIRED 20u    /* workgroup exits on a budget, all launches */
+#define VYRE_CTRL_FAULTS 21u     /* slots completed as FAULT                */
+#define VYRE_CTRL_HEARTBEAT 22u  /* bumped by workgroup 0 every poll round  */
+#define VYRE_CTRL_REQUEUES 23u   /* fences handed back because not ready    */
+#define VYRE_CTRL_EXITED 24u     /* workgroup exits for any reason          */
 
 /* Tenant table: word VYRE_CTRL_TENANT_TABLE + t is tenant t's mask of
  * permitted opcodes (bit op).  0 = tenant disabled. */
-#define VYRE_CTRL_TENANT_TABLE 16u
+#define VYRE_CTRL_TENANT_TABLE 32u
 
 /* Per-opcode execution counters: word VYRE_CTRL_OPCODE_COUNTERS + op. */
-#define VYRE_CTRL_OPCODE_COUNTERS 32u
+#define VYRE_CTRL_OPCODE_COUNTERS 48u
 #define VYRE_CTRL_OPCODE_COUNTER_SLOTS 32u
 
 /* Ordered fences: completed-job counters for a window of open epochs.
@@ -129,14 +139,27 @@
  * that counter equals its FENCE_JOBS and EPOCH == e - 1, then resets the
  * counter and sets EPOCH = e.  The host never has more than WINDOW - 1
  * epochs open, so counters are never shared by two live epochs. */
-#define VYRE_CTRL_EPOCH_JOBS 64u
+#define VYRE_CTRL_EPOCH_JOBS 80u
 #define VYRE_EPOCH_WINDOW 64u
 
 /* Observable results (last fault, last fence). */
-#define VYRE_CTRL_LAST_FENCE_TAG 128u
-#define VYRE_CTRL_LAST_FAULT_SLOT 129u
-#define VYRE_CTRL_LAST_FAULT_CODE 130u
-#define VYRE_CTRL_LAST_FAULT_OPCODE 131u
+#define VYRE_CTRL_LAST_FENCE_TAG 144u
+#define VYRE_CTRL_LAST_FAULT_SLOT 145u
+#define VYRE_CTRL_LAST_FAULT_CODE 146u
+#define VYRE_CTRL_LAST_FAULT_OPCODE 147u
+
+/* ------------------------------------------------------------------ */
+/* Result record: one per in-flight data job (VYRE_ARG_RESULT_INDEX),
+ * written only by the kernel, in host-readable memory.  Stride:
+ * VYRE_RESULT_HEADER_WORDS + 4 * control[MAX_MATCHES] words. */
+#define VYRE_RESULT_HIST 0u           /* 256 byte counts                   */
+#define VYRE_RESULT_HEADER_WORDS 256u
+#define VYRE_MATCH_WORDS 4u           /* per match: pattern id, start LO,
+                                         start HI (absolute stream offset
+                                         of the first byte), reserved      */
+#define VYRE_MATCH_PATTERN 0u
+#define VYRE_MATCH_START_LO 1u
+#define VYRE_MATCH_START_HI 2u
 
 /* ------------------------------------------------------------------ */
 /* Completion entry: one per slot, 16 words, written only by the kernel.
