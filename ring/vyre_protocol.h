@@ -194,6 +194,40 @@
 #define VYRE_FAULT_CODE_COUNT 9u
 
 /* ------------------------------------------------------------------ */
+/* Scan tables: one read-only buffer per pattern set, uploaded once.
+ * A header of VYRE_TABLE_HEADER_WORDS words, then sections at the word
+ * offsets the header gives.  The automaton is Aho-Corasick compiled to a
+ * DFA over byte classes:
+ *   class_map[256]          byte -> class (ignore-case folds A-Z to a-z)
+ *   trans[state*nclasses+c] next state | VYRE_TRANS_HAS_OUTPUT if that
+ *                           state ends at least one pattern
+ *   out_index[nstates+1]    CSR offsets into out_list for each state
+ *   out_list[]              pattern ids ending in the state (dictionary
+ *                           suffix outputs merged in)
+ *   pattern_len[npatterns]  bytes of each pattern
+ *   crc_shift[32]           x^(8 * 2^k) mod P (zlib polynomial), k=0..31:
+ *                           lets lanes combine partial CRC-32s
+ * State 0 is the root.  All offsets are in words from the table start. */
+#define VYRE_TABLE_MAGIC 0x56595254u      /* "VYRT" */
+#define VYRE_TABLE_HEADER_WORDS 16u
+#define VYRE_TABLE_MAGIC_WORD 0u
+#define VYRE_TABLE_NSTATES 1u
+#define VYRE_TABLE_NCLASSES 2u
+#define VYRE_TABLE_NPATTERNS 3u
+#define VYRE_TABLE_MAX_PATTERN_LEN 4u
+#define VYRE_TABLE_CLASS_MAP_OFF 5u
+#define VYRE_TABLE_TRANS_OFF 6u
+#define VYRE_TABLE_OUT_INDEX_OFF 7u
+#define VYRE_TABLE_OUT_LIST_OFF 8u
+#define VYRE_TABLE_PATTERN_LEN_OFF 9u
+#define VYRE_TABLE_CRC_SHIFT_OFF 10u
+#define VYRE_TABLE_TOTAL_WORDS 11u
+#define VYRE_TABLE_FLAGS 12u
+#define VYRE_TABLE_FLAG_IGNORE_CASE 1u
+#define VYRE_TRANS_HAS_OUTPUT 0x80000000u
+#define VYRE_TRANS_STATE_MASK 0x7FFFFFFFu
+
+/* ------------------------------------------------------------------ */
 /* IO queue (seed 003): 8-word entries.  READ/WRITE/FENCE requests,
  * OK/ERROR outcomes.  ERROR is terminal and must be handled by every
  * consumer (vyre's GPU side spins forever on it). */
