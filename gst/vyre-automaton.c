@@ -1,0 +1,2 @@
+/* vyre-automaton.c - placeholder while the module is written. */
+#include <glib.h>

@@ -1,0 +1,2 @@
+/* vyre-patterns.c - placeholder while the module is written. */
+#include <glib.h>

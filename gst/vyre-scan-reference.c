@@ -1,0 +1,2 @@
+/* vyre-scan-reference.c - placeholder while the module is written. */
+#include <glib.h>
