@@ -49,11 +49,12 @@
 #define VYRE_ARG_STREAM_OFF_LO 9u /* stream offset of the data's first byte  */
 #define VYRE_ARG_STREAM_OFF_HI 10u
 #define VYRE_ARG_CARRY_LEN 11u    /* bytes of the previous buffer's tail in
-                                     this slot's carry window (straddling
-                                     matches); 0 for the first buffer       */
+                                     the carry window of RESULT_INDEX
+                                     (straddling matches); 0 at stream start */
 #define VYRE_ARG_OPS 12u          /* VYRE_OPS_* mask: work fused in one slot */
 #define VYRE_ARG_EPOCH 13u        /* epoch (1-based) this job belongs to     */
-#define VYRE_ARG_RESULT_INDEX 14u /* index of the job's result record        */
+#define VYRE_ARG_RESULT_INDEX 14u /* job context: result record and carry
+                                     window (chosen by the host, < RESULT_COUNT) */
 #define VYRE_ARG_TAG 15u          /* caller cookie, echoed; fence tag        */
 
 /* A BATCH_FENCE uses SEQ, EPOCH (the epoch it closes), TAG, RESULT_INDEX,
@@ -110,7 +111,7 @@
 #define VYRE_CTRL_ARENA_BYTES_HI 6u
 #define VYRE_CTRL_RESULT_COUNT 7u     /* result records available           */
 #define VYRE_CTRL_MAX_MATCHES 8u      /* match entries per result record    */
-#define VYRE_CTRL_MAX_CARRY 9u        /* carry window bytes per slot        */
+#define VYRE_CTRL_MAX_CARRY 9u        /* carry window bytes per job context */
 #define VYRE_CTRL_PUBLISH_HINT 10u    /* host bumps after publishing        */
 #define VYRE_CTRL_LAUNCH_ID 11u       /* host numbers each kernel launch    */
 
@@ -151,15 +152,22 @@
 /* ------------------------------------------------------------------ */
 /* Result record: one per in-flight data job (VYRE_ARG_RESULT_INDEX),
  * written only by the kernel, in host-readable memory.  Stride:
- * VYRE_RESULT_HEADER_WORDS + 4 * control[MAX_MATCHES] words. */
+ * VYRE_RESULT_HEADER_WORDS + VYRE_MATCH_WORDS * control[MAX_MATCHES] words;
+ * MAX_MATCHES bounds the stored match events.  COMP_MATCHES counts every
+ * match found, COMP_MATCHES_STORED those covered by stored events: the
+ * difference is reported as dropped, never silently lost. */
 #define VYRE_RESULT_HIST 0u           /* 256 byte counts                   */
 #define VYRE_RESULT_HEADER_WORDS 256u
-#define VYRE_MATCH_WORDS 4u           /* per match: pattern id, start LO,
-                                         start HI (absolute stream offset
-                                         of the first byte), reserved      */
-#define VYRE_MATCH_PATTERN 0u
-#define VYRE_MATCH_START_LO 1u
-#define VYRE_MATCH_START_HI 2u
+/* Match events: the kernel stores one event per end position that ends
+ * at least one pattern (not one per pattern: dense inputs would multiply
+ * the stores); the host expands an event into the patterns of
+ * out_list[state] (see "Scan tables"), start = end - pattern_len + 1. */
+#define VYRE_MATCH_WORDS 4u
+#define VYRE_MATCH_STATE 0u           /* automaton state after the byte     */
+#define VYRE_MATCH_END_LO 1u          /* absolute stream offset of the last
+                                         byte of the match(es)              */
+#define VYRE_MATCH_END_HI 2u
+#define VYRE_MATCH_COUNT 3u           /* patterns ending there              */
 
 /* ------------------------------------------------------------------ */
 /* Completion entry: one per slot, 16 words, written only by the kernel.

@@ -1,6 +1,498 @@
 #version 450
-// placeholder until the persistent kernel lands (issue 3)
+// megakernel.comp - the persistent scan kernel.
+//
+// One dispatch stays resident: every workgroup polls the ring for PUBLISHED
+// slots (any workgroup may claim any slot: work stealing), claims one with a
+// CAS, runs it with all 64 lanes, writes the result record and completion
+// entry, and goes back to polling.  It retires at a safe point (nothing
+// claimed) when the host asks (SHUTDOWN), when it has been idle for
+// POLL_BUDGET rounds, or before a job would exceed ITER_BUDGET loop
+// iterations (lavapipe silently stops every loop of an invocation after
+// 65,535 iterations in total).  The host relaunches it when work arrives.
+//
+// The wire format is ring/vyre_protocol.h, shared with the host; the
+// memory-ordering rules are in docs/protocol.md.  Every word the host
+// writes while we run is read with device-scope atomics or after an
+// acquire, from buffers declared coherent (Vulkan memory model): without
+// that NVIDIA never shows the kernel a host write made after launch.
+#pragma use_vulkan_memory_model
+#extension GL_KHR_memory_scope_semantics : require
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+#extension GL_EXT_control_flow_attributes : require
 #include "vyre_protocol.h"
+
+#define LOCAL 64u
+#define LOCAL_LOG2 6u
 layout(local_size_x = 64) in;
-layout(std430, set = 0, binding = 0) buffer Ring { uint w[]; } ring_buf;
-void main() { if (gl_GlobalInvocationID.x == 0u) ring_buf.w[0] = VYRE_STATUS_EMPTY; }
+
+// mode 0: persistent.  mode 1: claim and run exactly pc.slot, then return
+// (the per-buffer dispatch kept for comparison).
+layout(push_constant) uniform Push { uint mode; uint slot; } pc;
+
+layout(std430, set = 0, binding = 0) coherent buffer Ring { uint w[]; } ring;
+layout(std430, set = 0, binding = 1) coherent buffer Control { uint w[]; } ctrl;
+layout(std430, set = 0, binding = 2) coherent buffer Completions { uint w[]; } comp;
+layout(std430, set = 0, binding = 3) coherent buffer Results { uint w[]; } res;
+layout(std430, set = 0, binding = 4) readonly buffer Tables { uint w[]; } tab;
+layout(std430, set = 0, binding = 5) coherent readonly buffer Arena { uint w[]; } arena;
+layout(std430, set = 0, binding = 6) coherent readonly buffer Carry { uint w[]; } carry;
+
+// ---- memory-ordering helpers ------------------------------------------
+uint ctrl_load_acq(uint i)
+{
+  return atomicLoad(ctrl.w[i], gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsAcquire);
+}
+uint ctrl_load(uint i)
+{
+  return atomicLoad(ctrl.w[i], gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsRelaxed);
+}
+void ctrl_add(uint i, uint v)
+{
+  atomicAdd(ctrl.w[i], v, gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsRelease);
+}
+void ctrl_store_rel(uint i, uint v)
+{
+  atomicStore(ctrl.w[i], v, gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsRelease);
+}
+uint ring_load(uint i)
+{
+  return atomicLoad(ring.w[i], gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsRelaxed);
+}
+void ring_store_rel(uint i, uint v)
+{
+  atomicStore(ring.w[i], v, gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsRelease);
+}
+uint ring_claim(uint i)
+{
+  return atomicCompSwap(ring.w[i], VYRE_STATUS_PUBLISHED, VYRE_STATUS_CLAIMED, gl_ScopeDevice,
+                        gl_StorageSemanticsBuffer, gl_SemanticsAcquire,
+                        gl_StorageSemanticsBuffer, gl_SemanticsRelaxed);
+}
+void comp_store_rel(uint i, uint v)
+{
+  atomicStore(comp.w[i], v, gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsRelease);
+}
+void wg_barrier()
+{
+  controlBarrier(gl_ScopeWorkgroup, gl_ScopeWorkgroup,
+                 gl_StorageSemanticsShared | gl_StorageSemanticsBuffer, gl_SemanticsAcquireRelease);
+}
+
+// ---- workgroup state -----------------------------------------------------
+#define CMD_IDLE 0u
+#define CMD_RUN 1u
+#define CMD_EXIT 2u
+shared uint s_cmd;
+shared uint s_slot;
+shared uint s_pick;
+shared uint s_job[VYRE_SLOT_WORDS];
+shared uint s_fault;
+shared uint s_requeue;
+shared uint s_hist[256];
+shared uint s_crctab[256];
+shared uint s_crc[LOCAL];
+shared uint s_matches;   // matches found (sum of pattern outputs)
+shared uint s_events;    // match events reserved (one per end position)
+shared uint s_stored;    // matches covered by stored events
+
+// ---- CRC-32 (zlib) -------------------------------------------------------
+// a * b mod P for reflected polynomials (zlib's multmodp), unrolled: no loop
+// iterations are spent (see ITER_BUDGET).
+uint multmodp(uint a, uint b)
+{
+  uint p = 0u;
+  [[unroll]] for (uint i = 0u; i < 32u; i++) {
+    if ((a & (0x80000000u >> i)) != 0u)
+      p ^= b;
+    b = (b & 1u) != 0u ? (b >> 1) ^ 0xEDB88320u : b >> 1;
+  }
+  return p;
+}
+// x^(8n) mod P from the table of x^(8 * 2^k), k = 0..31.
+uint x8nmodp(uint n, uint shift_off)
+{
+  uint p = 0x80000000u;   // x^0
+  [[unroll]] for (uint k = 0u; k < 32u; k++) {
+    if (((n >> k) & 1u) != 0u)
+      p = multmodp(tab.w[shift_off + k], p);
+  }
+  return p;
+}
+
+// ---- data access -----------------------------------------------------
+// Byte `pos` of the job's logical input: the carry window (previous
+// buffer's tail, carry_len bytes) followed by the data.
+uint fetch(uint pos, uint carry_len, uint carry_base, uint64_t data_off)
+{
+  if (pos < carry_len) {
+    uint b = carry_base + pos;
+    return (carry.w[b >> 2] >> ((b & 3u) * 8u)) & 0xFFu;
+  }
+  uint64_t o = data_off + uint64_t(pos - carry_len);
+  return (arena.w[uint(o >> 2)] >> (uint(o & 3ul) * 8u)) & 0xFFu;
+}
+
+// Complete a slot: completion words, then ring STATUS, then SEQ_LO last
+// (the host's completion signal), then the counters.  Lane 0 only.
+void complete(uint slot, uint status, uint fault, uint matches, uint stored,
+              uint crc, uint epoch, uint wg)
+{
+  uint cb = slot * VYRE_COMPLETION_WORDS;
+  comp.w[cb + VYRE_COMP_SEQ_HI] = s_job[VYRE_ARG_SEQ_HI];
+  comp.w[cb + VYRE_COMP_STATUS] = status;
+  comp.w[cb + VYRE_COMP_FAULT_CODE] = fault;
+  comp.w[cb + VYRE_COMP_OPCODE] = s_job[VYRE_SLOT_OPCODE];
+  comp.w[cb + VYRE_COMP_MATCHES] = matches;
+  comp.w[cb + VYRE_COMP_MATCHES_STORED] = stored;
+  comp.w[cb + VYRE_COMP_CRC32] = crc;
+  comp.w[cb + VYRE_COMP_EPOCH] = epoch;
+  comp.w[cb + VYRE_COMP_WORKGROUP] = wg;
+  comp.w[cb + VYRE_COMP_LAUNCH] = ctrl_load(VYRE_CTRL_LAUNCH_ID);
+  comp.w[cb + VYRE_COMP_TAG] = s_job[VYRE_ARG_TAG];
+  ring_store_rel(slot * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS, status);
+  comp_store_rel(cb + VYRE_COMP_SEQ_LO, s_job[VYRE_ARG_SEQ_LO]);
+  if (status == VYRE_STATUS_FAULT) {
+    ctrl_add(VYRE_CTRL_FAULTS, 1u);
+    ctrl_store_rel(VYRE_CTRL_LAST_FAULT_SLOT, slot);
+    ctrl_store_rel(VYRE_CTRL_LAST_FAULT_OPCODE, s_job[VYRE_SLOT_OPCODE]);
+    ctrl_store_rel(VYRE_CTRL_LAST_FAULT_CODE, fault);
+  } else {
+    uint op = s_job[VYRE_SLOT_OPCODE];
+    if (op < VYRE_CTRL_OPCODE_COUNTER_SLOTS)
+      ctrl_add(VYRE_CTRL_OPCODE_COUNTERS + op, 1u);
+  }
+  ctrl_add(VYRE_CTRL_DONE_COUNT, 1u);
+}
+
+bool is_data_op(uint op)
+{
+  return op == VYRE_OP_SCAN || op == VYRE_OP_CRC32 || op == VYRE_OP_HISTOGRAM;
+}
+
+// Lane 0: validate the claimed slot in s_job; returns a VYRE_FAULT_*.
+uint validate(uint slot)
+{
+  uint op = s_job[VYRE_SLOT_OPCODE];
+  uint tenant = s_job[VYRE_SLOT_TENANT];
+  if (ctrl_load(VYRE_CTRL_PROTOCOL_VERSION) != VYRE_PROTOCOL_VERSION)
+    return VYRE_FAULT_BAD_VERSION;
+  if (tenant >= VYRE_MAX_TENANTS)
+    return VYRE_FAULT_BAD_TENANT;
+  if (op >= VYRE_OP_COUNT && op != VYRE_OP_SHUTDOWN)
+    return VYRE_FAULT_BAD_OPCODE;
+  if (op == VYRE_OP_SHUTDOWN)
+    return tenant == 0u ? VYRE_FAULT_NONE : VYRE_FAULT_TENANT_DENIED;
+  if ((ctrl_load(VYRE_CTRL_TENANT_TABLE + tenant) & (1u << op)) == 0u)
+    return VYRE_FAULT_TENANT_DENIED;
+  if (op == VYRE_OP_BATCH_FENCE) {
+    uint e = s_job[VYRE_ARG_EPOCH];
+    uint cur = ctrl_load(VYRE_CTRL_EPOCH);
+    if (e == 0u || e <= cur || e - cur >= VYRE_EPOCH_WINDOW)
+      return VYRE_FAULT_BAD_EPOCH;
+    return VYRE_FAULT_NONE;
+  }
+  if (!is_data_op(op))
+    return VYRE_FAULT_NONE;
+  uint64_t off = uint64_t(s_job[VYRE_ARG_DATA_OFF_LO]) | (uint64_t(s_job[VYRE_ARG_DATA_OFF_HI]) << 32);
+  uint64_t arena_bytes = uint64_t(ctrl_load(VYRE_CTRL_ARENA_BYTES_LO)) |
+                         (uint64_t(ctrl_load(VYRE_CTRL_ARENA_BYTES_HI)) << 32);
+  uint64_t len = uint64_t(s_job[VYRE_ARG_DATA_LEN]);
+  if (off > arena_bytes || len > arena_bytes - off)
+    return VYRE_FAULT_BAD_RANGE;
+  if (s_job[VYRE_ARG_CARRY_LEN] > ctrl_load(VYRE_CTRL_MAX_CARRY))
+    return VYRE_FAULT_BAD_RANGE;
+  if (s_job[VYRE_ARG_RESULT_INDEX] >= ctrl_load(VYRE_CTRL_RESULT_COUNT))
+    return VYRE_FAULT_BAD_RESULT;
+  if (s_job[VYRE_ARG_EPOCH] == 0u)
+    return VYRE_FAULT_BAD_EPOCH;
+  if ((s_job[VYRE_ARG_OPS] & ~VYRE_OPS_ALL) != 0u)
+    return VYRE_FAULT_BAD_OPCODE;
+  return VYRE_FAULT_NONE;
+}
+
+// Loop iterations one lane spends on a data job (uniform upper bound):
+// the byte loop over its segment plus the pattern warm-up, reading the
+// slot and the CRC combine levels, with slack.
+uint job_cost(uint len, uint max_len)
+{
+  uint seg = (len + LOCAL - 1u) / LOCAL;
+  return seg + max_len + VYRE_SLOT_WORDS + LOCAL_LOG2 + 16u;
+}
+
+// All lanes: scan / CRC / histogram of the job in s_job.  Returns the
+// uniform iteration cost actually charged.
+void run_data_job(uint slot, uint lid, uint wg)
+{
+  uint op = s_job[VYRE_SLOT_OPCODE];
+  uint ops = s_job[VYRE_ARG_OPS] | (op == VYRE_OP_SCAN ? VYRE_OPS_SCAN : 0u) |
+             (op == VYRE_OP_CRC32 ? VYRE_OPS_CRC32 : 0u) |
+             (op == VYRE_OP_HISTOGRAM ? VYRE_OPS_HISTOGRAM : 0u);
+  uint len = s_job[VYRE_ARG_DATA_LEN];
+  uint carry_len = s_job[VYRE_ARG_CARRY_LEN];
+  uint carry_base = s_job[VYRE_ARG_RESULT_INDEX] * ctrl_load(VYRE_CTRL_MAX_CARRY);
+  uint64_t data_off = uint64_t(s_job[VYRE_ARG_DATA_OFF_LO]) | (uint64_t(s_job[VYRE_ARG_DATA_OFF_HI]) << 32);
+  uint64_t stream_off = uint64_t(s_job[VYRE_ARG_STREAM_OFF_LO]) | (uint64_t(s_job[VYRE_ARG_STREAM_OFF_HI]) << 32);
+  uint result_base = s_job[VYRE_ARG_RESULT_INDEX] *
+                     (VYRE_RESULT_HEADER_WORDS + VYRE_MATCH_WORDS * ctrl_load(VYRE_CTRL_MAX_MATCHES));
+  uint max_events = ctrl_load(VYRE_CTRL_MAX_MATCHES);
+
+  uint nclasses = tab.w[VYRE_TABLE_NCLASSES];
+  uint max_len = max(tab.w[VYRE_TABLE_MAX_PATTERN_LEN], 1u);
+  uint class_off = tab.w[VYRE_TABLE_CLASS_MAP_OFF];
+  uint trans_off = tab.w[VYRE_TABLE_TRANS_OFF];
+  uint out_index_off = tab.w[VYRE_TABLE_OUT_INDEX_OFF];
+
+  // Lane `lid` owns end positions [own_begin, own_end) of the logical
+  // input (carry + data); it starts the automaton max_len - 1 bytes early
+  // so every match ending in its range is seen, and a match is reported
+  // by the one lane (and the one buffer) in which it ends.
+  uint seg = (len + LOCAL - 1u) / LOCAL;
+  uint own_begin = carry_len + min(lid * seg, len);
+  uint own_end = carry_len + min((lid + 1u) * seg, len);
+  uint begin = (own_begin > max_len - 1u) ? own_begin - (max_len - 1u) : 0u;
+  if ((ops & VYRE_OPS_SCAN) == 0u)
+    begin = own_begin;
+
+  [[unroll]] for (uint i = 0u; i < 256u / LOCAL; i++)
+    s_hist[lid + i * LOCAL] = 0u;
+  if (lid == 0u) {
+    s_matches = 0u;
+    s_events = 0u;
+    s_stored = 0u;
+  }
+  wg_barrier();
+
+  uint state = 0u;
+  uint crc = 0xFFFFFFFFu;
+  bool do_scan = (ops & VYRE_OPS_SCAN) != 0u;
+  bool do_crc = (ops & VYRE_OPS_CRC32) != 0u;
+  bool do_hist = (ops & VYRE_OPS_HISTOGRAM) != 0u;
+  for (uint pos = begin; pos < own_end; pos++) {
+    uint b = fetch(pos, carry_len, carry_base, data_off);
+    if (do_scan) {
+      uint t = tab.w[trans_off + state * nclasses + tab.w[class_off + b]];
+      state = t & VYRE_TRANS_STATE_MASK;
+      if ((t & VYRE_TRANS_HAS_OUTPUT) != 0u && pos >= own_begin) {
+        uint n_out = tab.w[out_index_off + state + 1u] - tab.w[out_index_off + state];
+        atomicAdd(s_matches, n_out);
+        uint e = atomicAdd(s_events, 1u);
+        if (e < max_events) {
+          uint mb = result_base + VYRE_RESULT_HEADER_WORDS + e * VYRE_MATCH_WORDS;
+          uint64_t end_off = stream_off + uint64_t(pos - carry_len);
+          res.w[mb + VYRE_MATCH_STATE] = state;
+          res.w[mb + VYRE_MATCH_END_LO] = uint(end_off);
+          res.w[mb + VYRE_MATCH_END_HI] = uint(end_off >> 32);
+          res.w[mb + VYRE_MATCH_COUNT] = n_out;
+          atomicAdd(s_stored, n_out);
+        }
+      }
+    }
+    if (pos >= own_begin) {
+      if (do_crc)
+        crc = s_crctab[(crc ^ b) & 0xFFu] ^ (crc >> 8);
+      if (do_hist)
+        atomicAdd(s_hist[b], 1u);
+    }
+  }
+  s_crc[lid] = crc ^ 0xFFFFFFFFu;
+  wg_barrier();
+
+  // Combine the 64 partial CRCs in order: level j merges lane l with lane
+  // l + 2^j, whose bytes follow l's.
+  if (do_crc) {
+    for (uint j = 0u; j < LOCAL_LOG2; j++) {
+      uint step = 1u << j;
+      if ((lid & ((step << 1) - 1u)) == 0u && lid + step < LOCAL) {
+        uint right_begin = min((lid + step) * seg, len);
+        uint right_end = min((lid + (step << 1)) * seg, len);
+        uint len2 = right_end - right_begin;
+        if (len2 != 0u)
+          s_crc[lid] = multmodp(x8nmodp(len2, tab.w[VYRE_TABLE_CRC_SHIFT_OFF]), s_crc[lid]) ^ s_crc[lid + step];
+      }
+      wg_barrier();
+    }
+  }
+
+  if (do_hist) {
+    [[unroll]] for (uint i = 0u; i < 256u / LOCAL; i++)
+      res.w[result_base + VYRE_RESULT_HIST + lid + i * LOCAL] = s_hist[lid + i * LOCAL];
+  }
+  wg_barrier();
+  if (lid == 0u) {
+    uint stored = s_stored;
+    complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, s_matches, stored,
+             do_crc ? s_crc[0] : 0u, s_job[VYRE_ARG_EPOCH], wg);
+    ctrl_add(VYRE_CTRL_EPOCH_JOBS + (s_job[VYRE_ARG_EPOCH] % VYRE_EPOCH_WINDOW), 1u);
+  }
+}
+
+// Lane 0: an ordered fence.  Completes only when every job of its epoch is
+// done and the previous epoch closed; otherwise hands the slot back
+// (PUBLISHED) for a later claim.  It never waits: workgroups have no
+// forward-progress guarantee towards each other.
+void run_fence(uint slot, uint wg)
+{
+  uint e = s_job[VYRE_ARG_EPOCH];
+  uint counter = VYRE_CTRL_EPOCH_JOBS + (e % VYRE_EPOCH_WINDOW);
+  if (ctrl_load_acq(VYRE_CTRL_EPOCH) == e - 1u &&
+      ctrl_load_acq(counter) == s_job[VYRE_ARG_FENCE_JOBS]) {
+    ctrl_store_rel(counter, 0u);
+    ctrl_store_rel(VYRE_CTRL_LAST_FENCE_TAG, s_job[VYRE_ARG_TAG]);
+    ctrl_store_rel(VYRE_CTRL_EPOCH, e);
+    complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, e, wg);
+    s_requeue = 0u;
+  } else {
+    ring_store_rel(slot * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS, VYRE_STATUS_PUBLISHED);
+    ctrl_add(VYRE_CTRL_REQUEUES, 1u);
+    s_requeue = 1u;
+  }
+}
+
+// All lanes: run the claimed slot s_slot.  Returns false when the job
+// was handed back because it does not fit the remaining budget.
+bool run_slot(uint lid, uint wg, uint budget_left)
+{
+  uint slot = s_slot;
+  if (lid == 0u) {
+    [[unroll]] for (uint i = 0u; i < VYRE_SLOT_WORDS; i++)
+      s_job[i] = ring_load(slot * VYRE_SLOT_WORDS + i);
+    s_fault = validate(slot);
+    s_requeue = 0u;
+    uint op = s_job[VYRE_SLOT_OPCODE];
+    if (s_fault == VYRE_FAULT_NONE && is_data_op(op)) {
+      uint cost = job_cost(s_job[VYRE_ARG_DATA_LEN], max(tab.w[VYRE_TABLE_MAX_PATTERN_LEN], 1u));
+      uint full = ctrl_load(VYRE_CTRL_ITER_BUDGET);
+      if (full != 0u && cost + 64u > full)
+        s_fault = VYRE_FAULT_BAD_RANGE;          // can never fit: reject, do not livelock
+      else if (full != 0u && cost > budget_left)
+        s_requeue = 2u;                          // fits a fresh launch: hand back, retire
+    }
+    if (s_requeue == 2u)
+      ring_store_rel(slot * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS, VYRE_STATUS_PUBLISHED);
+  }
+  wg_barrier();
+  if (s_requeue == 2u)
+    return false;
+  uint op = s_job[VYRE_SLOT_OPCODE];
+  if (s_fault != VYRE_FAULT_NONE) {
+    if (lid == 0u)
+      complete(slot, VYRE_STATUS_FAULT, s_fault, 0u, 0u, 0u, s_job[VYRE_ARG_EPOCH], wg);
+  } else if (is_data_op(op)) {
+    run_data_job(slot, lid, wg);
+  } else if (lid == 0u) {
+    if (op == VYRE_OP_BATCH_FENCE) {
+      run_fence(slot, wg);
+    } else {
+      if (op == VYRE_OP_SHUTDOWN)
+        ctrl_store_rel(VYRE_CTRL_SHUTDOWN, 1u);
+      complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, s_job[VYRE_ARG_EPOCH], wg);
+    }
+  }
+  wg_barrier();
+  return true;
+}
+
+void init_crc_table(uint lid)
+{
+  [[unroll]] for (uint i = 0u; i < 256u / LOCAL; i++) {
+    uint c = lid + i * LOCAL;
+    [[unroll]] for (uint k = 0u; k < 8u; k++)
+      c = (c & 1u) != 0u ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+    s_crctab[lid + i * LOCAL] = c;
+  }
+}
+
+void main()
+{
+  uint lid = gl_LocalInvocationID.x;
+  uint wg = gl_WorkGroupID.x;
+  init_crc_table(lid);
+  wg_barrier();
+
+  if (pc.mode == 1u) {
+    if (lid == 0u) {
+      s_slot = pc.slot;
+      s_cmd = ring_claim(pc.slot * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS) == VYRE_STATUS_PUBLISHED
+              ? CMD_RUN : CMD_IDLE;
+    }
+    wg_barrier();
+    if (s_cmd == CMD_RUN)
+      run_slot(lid, wg, 0xFFFFFFFFu);
+    return;
+  }
+
+  uint nslots = ctrl_load(VYRE_CTRL_NSLOTS);
+  uint iter_budget = ctrl_load(VYRE_CTRL_ITER_BUDGET);
+  uint poll_budget = ctrl_load(VYRE_CTRL_POLL_BUDGET);
+  uint poll_cost = 2u + (nslots + LOCAL - 1u) / LOCAL;
+  uint iters = 8u;     // the set-up above
+  uint idle = 0u;
+  uint start = (wg * 7u) % max(nslots, 1u);
+  bool retired = false;
+  if (lid == 0u) {
+    ctrl_add(VYRE_CTRL_ACTIVE, 1u);
+    ctrl_add(VYRE_CTRL_STARTED, 1u);
+  }
+
+  for (;;) {
+    iters += poll_cost;
+    if (lid == 0u) {
+      s_pick = 0u;
+      s_cmd = ctrl_load_acq(VYRE_CTRL_SHUTDOWN) != 0u ? CMD_EXIT : CMD_IDLE;
+      if (wg == 0u)
+        ctrl_add(VYRE_CTRL_HEARTBEAT, 1u);
+    }
+    wg_barrier();
+    if (s_cmd == CMD_EXIT)
+      break;
+    if ((iter_budget != 0u && iters + poll_cost >= iter_budget) ||
+        (poll_budget != 0u && idle >= poll_budget)) {
+      retired = true;
+      break;
+    }
+
+    // Look at every slot (lane k at slot start + k, + 64, ...): pick the
+    // highest priority PUBLISHED slot, the nearest one on ties.
+    for (uint k = lid; k < nslots; k += LOCAL) {
+      uint s = (start + k) % nslots;
+      if (ring_load(s * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS) == VYRE_STATUS_PUBLISHED) {
+        uint prio = min(ring_load(s * VYRE_SLOT_WORDS + VYRE_SLOT_PRIORITY), 0x7FFEu) + 1u;
+        atomicMax(s_pick, (prio << 16) | (0xFFFFu - min(k, 0xFFFFu)));
+      }
+    }
+    wg_barrier();
+    if (lid == 0u && s_pick != 0u) {
+      uint s = (start + (0xFFFFu - (s_pick & 0xFFFFu))) % nslots;
+      if (ring_claim(s * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS) == VYRE_STATUS_PUBLISHED) {
+        s_slot = s;
+        s_cmd = CMD_RUN;
+      }
+    }
+    wg_barrier();
+    if (s_cmd == CMD_RUN) {
+      idle = 0u;
+      uint left = iter_budget != 0u ? iter_budget - iters : 0xFFFFFFFFu;
+      if (!run_slot(lid, wg, left)) {
+        retired = true;
+        break;
+      }
+      if (is_data_op(s_job[VYRE_SLOT_OPCODE]) && s_fault == VYRE_FAULT_NONE)
+        iters += job_cost(s_job[VYRE_ARG_DATA_LEN], max(tab.w[VYRE_TABLE_MAX_PATTERN_LEN], 1u));
+      else
+        iters += VYRE_SLOT_WORDS + 2u;
+      if (s_requeue == 1u)
+        idle++;            // an unready fence is not progress
+      start = (s_slot + 1u) % nslots;
+    } else {
+      idle++;
+    }
+    wg_barrier();          // everyone read s_cmd / s_slot before lane 0 rewrites them
+  }
+  if (lid == 0u) {
+    if (retired)
+      ctrl_add(VYRE_CTRL_RETIRED, 1u);
+    ctrl_add(VYRE_CTRL_EXITED, 1u);
+    atomicAdd(ctrl.w[VYRE_CTRL_ACTIVE], 0xFFFFFFFFu, gl_ScopeDevice, gl_StorageSemanticsBuffer,
+              gl_SemanticsRelease);
+  }
+}
