@@ -157,11 +157,17 @@
  * match found, COMP_MATCHES_STORED those covered by stored events: the
  * difference is reported as dropped, never silently lost. */
 #define VYRE_RESULT_HIST 0u           /* 256 byte counts                   */
-#define VYRE_RESULT_HEADER_WORDS 256u
+#define VYRE_RESULT_LANES 64u         /* lanes (invocations) of a workgroup */
+#define VYRE_RESULT_LANE_EVENTS 256u  /* per lane: match events it stored  */
+#define VYRE_RESULT_HEADER_WORDS 320u
 /* Match events: the kernel stores one event per end position that ends
  * at least one pattern (not one per pattern: dense inputs would multiply
  * the stores); the host expands an event into the patterns of
- * out_list[state] (see "Scan tables"), start = end - pattern_len + 1. */
+ * out_list[state] (see "Scan tables"), start = end - pattern_len + 1.
+ * Each lane owns MAX_MATCHES / VYRE_RESULT_LANES consecutive event records
+ * (lane l's first at l * that), so storing needs no shared counter; lane
+ * l's count is word VYRE_RESULT_LANE_EVENTS + l.  MAX_MATCHES is a
+ * multiple of VYRE_RESULT_LANES. */
 #define VYRE_MATCH_WORDS 4u
 #define VYRE_MATCH_STATE 0u           /* automaton state after the byte     */
 #define VYRE_MATCH_END_LO 1u          /* absolute stream offset of the last
@@ -188,6 +194,7 @@
 #define VYRE_COMP_WORKGROUP 9u   /* which workgroup ran it (work stealing)  */
 #define VYRE_COMP_LAUNCH 10u     /* which kernel launch ran it              */
 #define VYRE_COMP_TAG 11u
+#define VYRE_COMP_EVENTS 12u     /* match events stored in the result record */
 
 /* Fault codes (completion word VYRE_COMP_FAULT_CODE). */
 #define VYRE_FAULT_NONE 0u
@@ -199,7 +206,12 @@
 #define VYRE_FAULT_BAD_EPOCH 6u       /* fence for an epoch outside window  */
 #define VYRE_FAULT_BAD_VERSION 7u     /* protocol version mismatch          */
 #define VYRE_FAULT_IO_ERROR 8u        /* the read feeding this job failed   */
-#define VYRE_FAULT_CODE_COUNT 9u
+#define VYRE_FAULT_ITER_LIMIT 9u      /* the driver cut a loop short (lavapipe
+                                         stops loops after 65,535 iterations):
+                                         results incomplete; the host lowers
+                                         ITER_BUDGET and publishes it again.
+                                         Does not count towards its epoch. */
+#define VYRE_FAULT_CODE_COUNT 10u
 
 /* ------------------------------------------------------------------ */
 /* Scan tables: one read-only buffer per pattern set, uploaded once.

@@ -34,8 +34,8 @@ layout(std430, set = 0, binding = 1) coherent buffer Control { uint w[]; } ctrl;
 layout(std430, set = 0, binding = 2) coherent buffer Completions { uint w[]; } comp;
 layout(std430, set = 0, binding = 3) coherent buffer Results { uint w[]; } res;
 layout(std430, set = 0, binding = 4) readonly buffer Tables { uint w[]; } tab;
-layout(std430, set = 0, binding = 5) coherent readonly buffer Arena { uint w[]; } arena;
-layout(std430, set = 0, binding = 6) coherent readonly buffer Carry { uint w[]; } carry;
+layout(std430, set = 0, binding = 5) coherent buffer Arena { uint w[]; } arena;
+layout(std430, set = 0, binding = 6) coherent buffer Carry { uint w[]; } carry;
 
 // ---- memory-ordering helpers ------------------------------------------
 uint ctrl_load_acq(uint i)
@@ -94,28 +94,36 @@ shared uint s_crc[LOCAL];
 shared uint s_matches;   // matches found (sum of pattern outputs)
 shared uint s_events;    // match events reserved (one per end position)
 shared uint s_stored;    // matches covered by stored events
+shared uint s_cut;       // a loop was cut short by the driver
 
 // ---- CRC-32 (zlib) -------------------------------------------------------
-// a * b mod P for reflected polynomials (zlib's multmodp), unrolled: no loop
-// iterations are spent (see ITER_BUDGET).
+// Loop iterations are a budget here (lavapipe counts them, see ITER_BUDGET),
+// so multmodp is written out step by step: it spends none.
+#define POLY 0xEDB88320u
+#define MM_STEP(i) \
+  if ((a & (0x80000000u >> (i))) != 0u) p ^= b; \
+  b = (b & 1u) != 0u ? (b >> 1) ^ POLY : b >> 1;
+#define MM_STEP4(i) MM_STEP(i) MM_STEP(i + 1u) MM_STEP(i + 2u) MM_STEP(i + 3u)
+// a * b mod P for reflected polynomials (zlib's multmodp).
 uint multmodp(uint a, uint b)
 {
   uint p = 0u;
-  [[unroll]] for (uint i = 0u; i < 32u; i++) {
-    if ((a & (0x80000000u >> i)) != 0u)
-      p ^= b;
-    b = (b & 1u) != 0u ? (b >> 1) ^ 0xEDB88320u : b >> 1;
-  }
+  MM_STEP4(0u) MM_STEP4(4u) MM_STEP4(8u) MM_STEP4(12u)
+  MM_STEP4(16u) MM_STEP4(20u) MM_STEP4(24u) MM_STEP4(28u)
   return p;
 }
-// x^(8n) mod P from the table of x^(8 * 2^k), k = 0..31.
+// x^(8n) mod P: the product of x^(8 * 2^k) (table) over the set bits of n.
+// 32 iterations whatever n is (a uniform trip count, see the byte loop).
 uint x8nmodp(uint n, uint shift_off)
 {
   uint p = 0x80000000u;   // x^0
-  [[unroll]] for (uint k = 0u; k < 32u; k++) {
+  uint k = 0u;
+  for (; k < 32u; k++) {
     if (((n >> k) & 1u) != 0u)
       p = multmodp(tab.w[shift_off + k], p);
   }
+  if (k < 32u)
+    s_cut = 1u;             // the driver stopped the loop early
   return p;
 }
 
@@ -135,9 +143,10 @@ uint fetch(uint pos, uint carry_len, uint carry_base, uint64_t data_off)
 // Complete a slot: completion words, then ring STATUS, then SEQ_LO last
 // (the host's completion signal), then the counters.  Lane 0 only.
 void complete(uint slot, uint status, uint fault, uint matches, uint stored,
-              uint crc, uint epoch, uint wg)
+              uint events, uint crc, uint epoch, uint wg)
 {
   uint cb = slot * VYRE_COMPLETION_WORDS;
+  comp.w[cb + VYRE_COMP_EVENTS] = events;
   comp.w[cb + VYRE_COMP_SEQ_HI] = s_job[VYRE_ARG_SEQ_HI];
   comp.w[cb + VYRE_COMP_STATUS] = status;
   comp.w[cb + VYRE_COMP_FAULT_CODE] = fault;
@@ -216,13 +225,65 @@ uint validate(uint slot)
 uint job_cost(uint len, uint max_len)
 {
   uint seg = (len + LOCAL - 1u) / LOCAL;
-  return seg + max_len + VYRE_SLOT_WORDS + LOCAL_LOG2 + 16u;
+  return (seg + max_len + 3u) / 4u + 1u   // byte loop incl. warm-up
+         + VYRE_SLOT_WORDS       // reading the slot
+         + 2u * 256u / LOCAL     // histogram clear and write-out
+         + LOCAL_LOG2 * 33u      // CRC levels, x8nmodp bit loops
+         + 12u                   // barriers (lavapipe: one iteration each)
+         + 16u;                  // slack
+}
+
+// Per-lane scan state of the byte loop.  Lanes count and store their
+// own match events (a private range of event records each): the byte loop
+// uses no shared atomics whose result it needs.
+uint g_state;
+uint g_crc;
+uint g_matches;   // matches found by this lane
+uint g_events;    // events found by this lane
+uint g_stored;    // matches covered by the events it stored
+
+// One byte of the lane's range: automaton step (matches only for end
+// positions the lane owns), CRC and histogram for owned bytes.
+void scan_byte(uint pos, uint own_begin, uint own_end, uint carry_len, uint carry_base,
+               uint64_t data_off, uint64_t stream_off, uint ops, uint result_base,
+               uint max_events, uint trans_off, uint class_off, uint out_index_off,
+               uint nclasses)
+{
+  if (pos < own_end) {
+  uint b = fetch(pos, carry_len, carry_base, data_off);
+  if ((ops & VYRE_OPS_SCAN) != 0u) {
+    uint t = tab.w[trans_off + g_state * nclasses + tab.w[class_off + b]];
+    g_state = t & VYRE_TRANS_STATE_MASK;
+    if ((t & VYRE_TRANS_HAS_OUTPUT) != 0u && pos >= own_begin) {
+      uint n_out = tab.w[out_index_off + g_state + 1u] - tab.w[out_index_off + g_state];
+      g_matches += n_out;
+      if (g_events < max_events) {    // max_events: this lane's share
+        uint mb = result_base + VYRE_RESULT_HEADER_WORDS +
+                  (gl_LocalInvocationID.x * max_events + g_events) * VYRE_MATCH_WORDS;
+        uint64_t end_off = stream_off + uint64_t(pos - carry_len);
+        res.w[mb + VYRE_MATCH_STATE] = g_state;
+        res.w[mb + VYRE_MATCH_END_LO] = uint(end_off);
+        res.w[mb + VYRE_MATCH_END_HI] = uint(end_off >> 32);
+        res.w[mb + VYRE_MATCH_COUNT] = n_out;
+        g_stored += n_out;
+      }
+      g_events++;
+    }
+  }
+  if (pos >= own_begin) {
+    if ((ops & VYRE_OPS_CRC32) != 0u)
+      g_crc = s_crctab[(g_crc ^ b) & 0xFFu] ^ (g_crc >> 8);
+    if ((ops & VYRE_OPS_HISTOGRAM) != 0u)
+      atomicAdd(s_hist[b], 1u);
+  }
+  }
 }
 
 // All lanes: scan / CRC / histogram of the job in s_job.  Returns the
 // uniform iteration cost actually charged.
 void run_data_job(uint slot, uint lid, uint wg)
 {
+  wg_barrier();
   uint op = s_job[VYRE_SLOT_OPCODE];
   uint ops = s_job[VYRE_ARG_OPS] | (op == VYRE_OP_SCAN ? VYRE_OPS_SCAN : 0u) |
              (op == VYRE_OP_CRC32 ? VYRE_OPS_CRC32 : 0u) |
@@ -234,7 +295,7 @@ void run_data_job(uint slot, uint lid, uint wg)
   uint64_t stream_off = uint64_t(s_job[VYRE_ARG_STREAM_OFF_LO]) | (uint64_t(s_job[VYRE_ARG_STREAM_OFF_HI]) << 32);
   uint result_base = s_job[VYRE_ARG_RESULT_INDEX] *
                      (VYRE_RESULT_HEADER_WORDS + VYRE_MATCH_WORDS * ctrl_load(VYRE_CTRL_MAX_MATCHES));
-  uint max_events = ctrl_load(VYRE_CTRL_MAX_MATCHES);
+  uint max_events = ctrl_load(VYRE_CTRL_MAX_MATCHES) / VYRE_RESULT_LANES;
 
   uint nclasses = tab.w[VYRE_TABLE_NCLASSES];
   uint max_len = max(tab.w[VYRE_TABLE_MAX_PATTERN_LEN], 1u);
@@ -250,7 +311,7 @@ void run_data_job(uint slot, uint lid, uint wg)
   uint own_begin = carry_len + min(lid * seg, len);
   uint own_end = carry_len + min((lid + 1u) * seg, len);
   uint begin = (own_begin > max_len - 1u) ? own_begin - (max_len - 1u) : 0u;
-  if ((ops & VYRE_OPS_SCAN) == 0u)
+  if ((ops & VYRE_OPS_SCAN) == 0u || own_begin == own_end)
     begin = own_begin;
 
   [[unroll]] for (uint i = 0u; i < 256u / LOCAL; i++)
@@ -259,41 +320,42 @@ void run_data_job(uint slot, uint lid, uint wg)
     s_matches = 0u;
     s_events = 0u;
     s_stored = 0u;
+    s_cut = 0u;
   }
   wg_barrier();
 
-  uint state = 0u;
-  uint crc = 0xFFFFFFFFu;
-  bool do_scan = (ops & VYRE_OPS_SCAN) != 0u;
+  g_state = 0u;
+  g_crc = 0xFFFFFFFFu;
+  g_matches = 0u;
+  g_events = 0u;
+  g_stored = 0u;
+  // Four bytes per loop iteration, written out: lavapipe counts loop
+  // iterations (see ITER_BUDGET), and a job must cost as few as possible.
+  // The trip count is the same for every lane (the longest lane's): lanes
+  // past their range do nothing.
+  uint longest = (seg + max_len + 3u) / 4u;
+  uint pos = begin;
+  for (uint it = 0u; it < longest; it++, pos += 4u) {
+    scan_byte(pos, own_begin, own_end, carry_len, carry_base, data_off, stream_off, ops,
+              result_base, max_events, trans_off, class_off, out_index_off, nclasses);
+    scan_byte(pos + 1u, own_begin, own_end, carry_len, carry_base, data_off, stream_off, ops,
+              result_base, max_events, trans_off, class_off, out_index_off, nclasses);
+    scan_byte(pos + 2u, own_begin, own_end, carry_len, carry_base, data_off, stream_off, ops,
+              result_base, max_events, trans_off, class_off, out_index_off, nclasses);
+    scan_byte(pos + 3u, own_begin, own_end, carry_len, carry_base, data_off, stream_off, ops,
+              result_base, max_events, trans_off, class_off, out_index_off, nclasses);
+  }
+  // A loop that stopped early was cut by the driver's loop limiter: the
+  // job's results are incomplete and must not be reported as results.
+  if (pos < min(own_end, begin + 4u * longest))
+    s_cut = 1u;             // the driver stopped the loop early
+  uint crc = g_crc;
+  atomicAdd(s_matches, g_matches);
+  atomicAdd(s_stored, g_stored);
+  atomicAdd(s_events, min(g_events, max_events));
+  res.w[result_base + VYRE_RESULT_LANE_EVENTS + lid] = min(g_events, max_events);
   bool do_crc = (ops & VYRE_OPS_CRC32) != 0u;
   bool do_hist = (ops & VYRE_OPS_HISTOGRAM) != 0u;
-  for (uint pos = begin; pos < own_end; pos++) {
-    uint b = fetch(pos, carry_len, carry_base, data_off);
-    if (do_scan) {
-      uint t = tab.w[trans_off + state * nclasses + tab.w[class_off + b]];
-      state = t & VYRE_TRANS_STATE_MASK;
-      if ((t & VYRE_TRANS_HAS_OUTPUT) != 0u && pos >= own_begin) {
-        uint n_out = tab.w[out_index_off + state + 1u] - tab.w[out_index_off + state];
-        atomicAdd(s_matches, n_out);
-        uint e = atomicAdd(s_events, 1u);
-        if (e < max_events) {
-          uint mb = result_base + VYRE_RESULT_HEADER_WORDS + e * VYRE_MATCH_WORDS;
-          uint64_t end_off = stream_off + uint64_t(pos - carry_len);
-          res.w[mb + VYRE_MATCH_STATE] = state;
-          res.w[mb + VYRE_MATCH_END_LO] = uint(end_off);
-          res.w[mb + VYRE_MATCH_END_HI] = uint(end_off >> 32);
-          res.w[mb + VYRE_MATCH_COUNT] = n_out;
-          atomicAdd(s_stored, n_out);
-        }
-      }
-    }
-    if (pos >= own_begin) {
-      if (do_crc)
-        crc = s_crctab[(crc ^ b) & 0xFFu] ^ (crc >> 8);
-      if (do_hist)
-        atomicAdd(s_hist[b], 1u);
-    }
-  }
   s_crc[lid] = crc ^ 0xFFFFFFFFu;
   wg_barrier();
 
@@ -318,10 +380,13 @@ void run_data_job(uint slot, uint lid, uint wg)
       res.w[result_base + VYRE_RESULT_HIST + lid + i * LOCAL] = s_hist[lid + i * LOCAL];
   }
   wg_barrier();
-  if (lid == 0u) {
+  if (lid == 0u && s_cut != 0u) {
+    complete(slot, VYRE_STATUS_FAULT, VYRE_FAULT_ITER_LIMIT, 0u, 0u, 0u, 0u,
+             s_job[VYRE_ARG_EPOCH], wg);
+  } else if (lid == 0u) {
     uint stored = s_stored;
     complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, s_matches, stored,
-             do_crc ? s_crc[0] : 0u, s_job[VYRE_ARG_EPOCH], wg);
+             s_events, do_crc ? s_crc[0] : 0u, s_job[VYRE_ARG_EPOCH], wg);
     ctrl_add(VYRE_CTRL_EPOCH_JOBS + (s_job[VYRE_ARG_EPOCH] % VYRE_EPOCH_WINDOW), 1u);
   }
 }
@@ -339,7 +404,7 @@ void run_fence(uint slot, uint wg)
     ctrl_store_rel(counter, 0u);
     ctrl_store_rel(VYRE_CTRL_LAST_FENCE_TAG, s_job[VYRE_ARG_TAG]);
     ctrl_store_rel(VYRE_CTRL_EPOCH, e);
-    complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, e, wg);
+    complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, 0u, e, wg);
     s_requeue = 0u;
   } else {
     ring_store_rel(slot * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS, VYRE_STATUS_PUBLISHED);
@@ -358,6 +423,7 @@ bool run_slot(uint lid, uint wg, uint budget_left)
       s_job[i] = ring_load(slot * VYRE_SLOT_WORDS + i);
     s_fault = validate(slot);
     s_requeue = 0u;
+    s_cut = 0u;
     uint op = s_job[VYRE_SLOT_OPCODE];
     if (s_fault == VYRE_FAULT_NONE && is_data_op(op)) {
       uint cost = job_cost(s_job[VYRE_ARG_DATA_LEN], max(tab.w[VYRE_TABLE_MAX_PATTERN_LEN], 1u));
@@ -372,11 +438,16 @@ bool run_slot(uint lid, uint wg, uint budget_left)
   }
   wg_barrier();
   if (s_requeue == 2u)
-    return false;
+    return false;           // uniform: every lane returns here, no barrier skipped
   uint op = s_job[VYRE_SLOT_OPCODE];
   if (s_fault != VYRE_FAULT_NONE) {
-    if (lid == 0u)
-      complete(slot, VYRE_STATUS_FAULT, s_fault, 0u, 0u, 0u, s_job[VYRE_ARG_EPOCH], wg);
+    if (lid == 0u) {
+      complete(slot, VYRE_STATUS_FAULT, s_fault, 0u, 0u, 0u, 0u, s_job[VYRE_ARG_EPOCH], wg);
+      // A rejected data job is finished too: its epoch must still close.
+      uint e = s_job[VYRE_ARG_EPOCH];
+      if (is_data_op(op) && e != 0u)
+        ctrl_add(VYRE_CTRL_EPOCH_JOBS + (e % VYRE_EPOCH_WINDOW), 1u);
+    }
   } else if (is_data_op(op)) {
     run_data_job(slot, lid, wg);
   } else if (lid == 0u) {
@@ -385,7 +456,7 @@ bool run_slot(uint lid, uint wg, uint budget_left)
     } else {
       if (op == VYRE_OP_SHUTDOWN)
         ctrl_store_rel(VYRE_CTRL_SHUTDOWN, 1u);
-      complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, s_job[VYRE_ARG_EPOCH], wg);
+      complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, 0u, s_job[VYRE_ARG_EPOCH], wg);
     }
   }
   wg_barrier();
@@ -396,8 +467,8 @@ void init_crc_table(uint lid)
 {
   [[unroll]] for (uint i = 0u; i < 256u / LOCAL; i++) {
     uint c = lid + i * LOCAL;
-    [[unroll]] for (uint k = 0u; k < 8u; k++)
-      c = (c & 1u) != 0u ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+#define CRC_BIT c = (c & 1u) != 0u ? (c >> 1) ^ POLY : c >> 1;
+    CRC_BIT CRC_BIT CRC_BIT CRC_BIT CRC_BIT CRC_BIT CRC_BIT CRC_BIT
     s_crctab[lid + i * LOCAL] = c;
   }
 }
@@ -424,8 +495,11 @@ void main()
   uint nslots = ctrl_load(VYRE_CTRL_NSLOTS);
   uint iter_budget = ctrl_load(VYRE_CTRL_ITER_BUDGET);
   uint poll_budget = ctrl_load(VYRE_CTRL_POLL_BUDGET);
-  uint poll_cost = 2u + (nslots + LOCAL - 1u) / LOCAL;
-  uint iters = 8u;     // the set-up above
+  // One poll round: the loop itself, its four barriers (on lavapipe each
+  // barrier costs one loop iteration, measured) and the slot scan.
+  uint poll_rows = (nslots + LOCAL - 1u) / LOCAL;   // uniform trip count
+  uint poll_cost = 5u + poll_rows;
+  uint iters = 16u;    // the set-up above (CRC table: 4 iterations)
   uint idle = 0u;
   uint start = (wg * 7u) % max(nslots, 1u);
   bool retired = false;
@@ -453,7 +527,10 @@ void main()
 
     // Look at every slot (lane k at slot start + k, + 64, ...): pick the
     // highest priority PUBLISHED slot, the nearest one on ties.
-    for (uint k = lid; k < nslots; k += LOCAL) {
+    for (uint j = 0u; j < poll_rows; j++) {
+      uint k = lid + j * LOCAL;
+      if (k >= nslots)
+        continue;
       uint s = (start + k) % nslots;
       if (ring_load(s * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS) == VYRE_STATUS_PUBLISHED) {
         uint prio = min(ring_load(s * VYRE_SLOT_WORDS + VYRE_SLOT_PRIORITY), 0x7FFEu) + 1u;
@@ -472,8 +549,8 @@ void main()
     if (s_cmd == CMD_RUN) {
       idle = 0u;
       uint left = iter_budget != 0u ? iter_budget - iters : 0xFFFFFFFFu;
-      if (!run_slot(lid, wg, left)) {
-        retired = true;
+      if (!run_slot(lid, wg, left) || s_cut != 0u) {
+        retired = true;     // budget exhausted, or the driver already cut a loop
         break;
       }
       if (is_data_op(s_job[VYRE_SLOT_OPCODE]) && s_fault == VYRE_FAULT_NONE)

@@ -1,0 +1,183 @@
+/* gst-vyre
+ *
+ * gstvyrememory.c - see gstvyrememory.h.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstvyrememory.h"
+
+GST_DEBUG_CATEGORY_STATIC (vyre_memory_debug);
+#define GST_CAT_DEFAULT vyre_memory_debug
+
+typedef struct
+{
+  GstMemory mem;
+  guint block;
+} GstVyreMemory;
+
+struct _GstVyreAllocator
+{
+  GstAllocator parent;
+  guint8 *arena;
+  gsize block_size;
+  guint first_block;
+  guint n_blocks;
+  GMutex lock;
+  GArray *free_blocks;          /* guint block indices */
+  gpointer owner;
+  void (*owner_unref) (gpointer);
+};
+
+G_DEFINE_TYPE_WITH_CODE (GstVyreAllocator, gst_vyre_allocator,
+    GST_TYPE_ALLOCATOR, GST_DEBUG_CATEGORY_INIT (vyre_memory_debug,
+        "vyrememory", 0, "gst-vyre GPU-readable memory"));
+
+static GstMemory *
+vyre_alloc (GstAllocator * allocator, gsize size, GstAllocationParams * params)
+{
+  GstVyreAllocator *self = GST_VYRE_ALLOCATOR (allocator);
+  gsize maxsize = self->block_size;
+  gsize align = params ? params->align : 0;
+  gsize prefix = params ? params->prefix : 0;
+  gsize padding = params ? params->padding : 0;
+  /* Blocks are page aligned; any alignment up to that holds for free. */
+  if (align >= 4096 || prefix + size + padding > maxsize) {
+    GST_WARNING_OBJECT (self, "cannot allocate %" G_GSIZE_FORMAT " bytes "
+        "(prefix %" G_GSIZE_FORMAT ", align %" G_GSIZE_FORMAT ") from %"
+        G_GSIZE_FORMAT "-byte blocks", size, prefix, align, maxsize);
+    return NULL;
+  }
+  g_mutex_lock (&self->lock);
+  if (self->free_blocks->len == 0) {
+    g_mutex_unlock (&self->lock);
+    GST_DEBUG_OBJECT (self, "all %u blocks in use", self->n_blocks);
+    return NULL;
+  }
+  guint block = g_array_index (self->free_blocks, guint,
+      self->free_blocks->len - 1);
+  g_array_set_size (self->free_blocks, self->free_blocks->len - 1);
+  g_mutex_unlock (&self->lock);
+
+  GstVyreMemory *m = g_new0 (GstVyreMemory, 1);
+  m->block = block;
+  gst_memory_init (GST_MEMORY_CAST (m), params ? params->flags : 0, allocator,
+      NULL, maxsize, 0, prefix, size);
+  return GST_MEMORY_CAST (m);
+}
+
+static void
+vyre_free (GstAllocator * allocator, GstMemory * mem)
+{
+  GstVyreAllocator *self = GST_VYRE_ALLOCATOR (allocator);
+  GstVyreMemory *m = (GstVyreMemory *) mem;
+  g_mutex_lock (&self->lock);
+  g_array_append_val (self->free_blocks, m->block);
+  g_mutex_unlock (&self->lock);
+  g_free (m);
+}
+
+static gpointer
+vyre_mem_map (GstMemory * mem, gsize maxsize, GstMapFlags flags)
+{
+  GstVyreAllocator *self = GST_VYRE_ALLOCATOR (mem->allocator);
+  GstVyreMemory *m = (GstVyreMemory *) mem;
+  (void) maxsize;
+  (void) flags;
+  /* Persistently mapped: the block's address. */
+  return self->arena + (gsize) m->block * self->block_size;
+}
+
+static void
+vyre_mem_unmap (GstMemory * mem)
+{
+  (void) mem;
+}
+
+static GstMemory *
+vyre_mem_share (GstMemory * mem, gssize offset, gssize size)
+{
+  GstVyreMemory *m = (GstVyreMemory *) mem;
+  GstMemory *parent = mem->parent ? mem->parent : mem;
+  if (size == -1)
+    size = mem->size - offset;
+  GstVyreMemory *sub = g_new0 (GstVyreMemory, 1);
+  sub->block = m->block;
+  gst_memory_init (GST_MEMORY_CAST (sub),
+      GST_MINI_OBJECT_FLAGS (parent) | GST_MINI_OBJECT_FLAG_LOCK_READONLY,
+      mem->allocator, parent, mem->maxsize, mem->align, mem->offset + offset,
+      size);
+  return GST_MEMORY_CAST (sub);
+}
+
+static void
+gst_vyre_allocator_finalize (GObject * object)
+{
+  GstVyreAllocator *self = GST_VYRE_ALLOCATOR (object);
+  g_array_unref (self->free_blocks);
+  g_mutex_clear (&self->lock);
+  if (self->owner_unref)
+    self->owner_unref (self->owner);
+  G_OBJECT_CLASS (gst_vyre_allocator_parent_class)->finalize (object);
+}
+
+static void
+gst_vyre_allocator_class_init (GstVyreAllocatorClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstAllocatorClass *alloc_class = GST_ALLOCATOR_CLASS (klass);
+  gobject_class->finalize = gst_vyre_allocator_finalize;
+  alloc_class->alloc = vyre_alloc;
+  alloc_class->free = vyre_free;
+}
+
+static void
+gst_vyre_allocator_init (GstVyreAllocator * self)
+{
+  GstAllocator *alloc = GST_ALLOCATOR_CAST (self);
+  alloc->mem_type = GST_VYRE_MEMORY_TYPE;
+  alloc->mem_map = vyre_mem_map;
+  alloc->mem_unmap = vyre_mem_unmap;
+  alloc->mem_share = vyre_mem_share;
+  g_mutex_init (&self->lock);
+  self->free_blocks = g_array_new (FALSE, FALSE, sizeof (guint));
+  GST_OBJECT_FLAG_SET (self, GST_ALLOCATOR_FLAG_CUSTOM_ALLOC);
+}
+
+GstAllocator *
+gst_vyre_allocator_new (guint8 * arena, gsize block_size, guint first_block,
+    guint n_blocks, gpointer owner, gpointer (*owner_ref) (gpointer),
+    void (*owner_unref) (gpointer))
+{
+  GstVyreAllocator *self = g_object_new (GST_TYPE_VYRE_ALLOCATOR, NULL);
+  gst_object_ref_sink (self);
+  self->arena = arena;
+  self->block_size = block_size;
+  self->first_block = first_block;
+  self->n_blocks = n_blocks;
+  for (guint i = 0; i < n_blocks; i++) {
+    guint b = first_block + n_blocks - 1 - i;
+    g_array_append_val (self->free_blocks, b);
+  }
+  self->owner = owner_ref ? owner_ref (owner) : owner;
+  self->owner_unref = owner_unref;
+  return GST_ALLOCATOR_CAST (self);
+}
+
+gsize
+gst_vyre_allocator_block_size (GstVyreAllocator * alloc)
+{
+  return alloc->block_size;
+}
+
+gboolean
+gst_vyre_memory_arena_offset (GstMemory * mem, GstVyreAllocator * alloc,
+    guint64 * arena_offset)
+{
+  if (mem == NULL || mem->allocator != GST_ALLOCATOR_CAST (alloc))
+    return FALSE;
+  GstVyreMemory *m = (GstVyreMemory *) mem;
+  *arena_offset = (guint64) m->block * alloc->block_size + mem->offset;
+  return TRUE;
+}

@@ -1,0 +1,40 @@
+/* gst-vyre
+ *
+ * gstvyrememory.h - GstVyreAllocator: GstMemory the GPU reads directly.
+ *
+ * Each memory is one fixed-size block of a vyrescan data arena, which lives
+ * in DEVICE_LOCAL|HOST_VISIBLE memory (the PCIe BAR on a discrete GPU).
+ * vyrescan offers a pool of these in the ALLOCATION query, so a cooperating
+ * upstream element (vyreurisrc) reads file data straight into memory the
+ * kernel scans: no copy.  The allocator keeps the arena alive while any of
+ * its memories exists.
+ */
+#ifndef __GST_VYRE_MEMORY_H__
+#define __GST_VYRE_MEMORY_H__
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define GST_VYRE_MEMORY_TYPE "VyreArenaMemory"
+
+#define GST_TYPE_VYRE_ALLOCATOR (gst_vyre_allocator_get_type ())
+G_DECLARE_FINAL_TYPE (GstVyreAllocator, gst_vyre_allocator, GST, VYRE_ALLOCATOR,
+    GstAllocator)
+
+/* Blocks [first_block, first_block + n_blocks) of the arena at `arena`
+ * (block_size bytes each).  `owner` is kept alive (owner_ref / owner_unref)
+ * as long as the allocator or any memory of it lives. */
+GstAllocator *gst_vyre_allocator_new (guint8 * arena, gsize block_size,
+    guint first_block, guint n_blocks, gpointer owner,
+    gpointer (*owner_ref) (gpointer), void (*owner_unref) (gpointer));
+
+gsize gst_vyre_allocator_block_size (GstVyreAllocator * alloc);
+
+/* TRUE if mem is a block of `alloc`'s arena; *arena_offset is the byte
+ * offset of the memory's first valid byte (offset included). */
+gboolean gst_vyre_memory_arena_offset (GstMemory * mem,
+    GstVyreAllocator * alloc, guint64 * arena_offset);
+
+G_END_DECLS
+#endif /* __GST_VYRE_MEMORY_H__ */

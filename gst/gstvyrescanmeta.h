@@ -1,0 +1,60 @@
+/* gst-vyre
+ *
+ * gstvyrescanmeta.h - GstVyreScanMeta: what vyrescan found in a buffer.
+ *
+ * Public API: applications read it from buffers leaving vyrescan (in a pad
+ * probe, appsink or vyresink).  Offsets are absolute stream offsets in
+ * bytes (the buffer's BYTES offset plus the position in it), so a match
+ * that straddles two buffers is reported once, by the buffer it ends in,
+ * with a start offset that may lie before this buffer.
+ */
+#ifndef __GST_VYRE_SCAN_META_H__
+#define __GST_VYRE_SCAN_META_H__
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  guint32 pattern_id;           /* index in the element's pattern list */
+  guint64 offset;               /* stream offset of the match's first byte */
+} GstVyreMatch;
+
+typedef struct
+{
+  GstMeta meta;
+
+  guint64 stream_offset;        /* stream offset of the buffer's first byte */
+  guint64 size;                 /* bytes scanned */
+  guint32 epoch;                /* 1-based batch (epoch-buffers) it belongs to */
+
+  gboolean has_crc32;
+  guint32 crc32;                /* zlib CRC-32 of this buffer's bytes */
+
+  gboolean has_histogram;
+  guint32 histogram[256];       /* byte counts */
+
+  /* Matches sorted by (offset, pattern_id); at most max-matches-per-buffer
+   * are stored, the rest are counted in n_dropped, never silently lost. */
+  GstVyreMatch *matches;
+  guint n_matches;
+  guint64 n_dropped;
+} GstVyreScanMeta;
+
+GType gst_vyre_scan_meta_api_get_type (void);
+#define GST_VYRE_SCAN_META_API_TYPE (gst_vyre_scan_meta_api_get_type ())
+const GstMetaInfo *gst_vyre_scan_meta_get_info (void);
+#define GST_VYRE_SCAN_META_INFO (gst_vyre_scan_meta_get_info ())
+
+#define gst_buffer_get_vyre_scan_meta(b) \
+  ((GstVyreScanMeta *) gst_buffer_get_meta ((b), GST_VYRE_SCAN_META_API_TYPE))
+
+/* Adds an empty meta; matches are set with gst_vyre_scan_meta_take_matches. */
+GstVyreScanMeta *gst_buffer_add_vyre_scan_meta (GstBuffer * buffer);
+/* Takes ownership of a g_malloc'ed array. */
+void gst_vyre_scan_meta_take_matches (GstVyreScanMeta * meta,
+    GstVyreMatch * matches, guint n_matches);
+
+G_END_DECLS
+#endif /* __GST_VYRE_SCAN_META_H__ */

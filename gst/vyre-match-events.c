@@ -1,0 +1,74 @@
+/* gst-vyre
+ *
+ * vyre-match-events.c - see vyre-match-events.h.
+ */
+#include "vyre-match-events.h"
+
+#include "vyre_protocol.h"
+
+guint64
+vyre_match_events_expand (const guint32 * table, const guint32 * record,
+    guint32 max_matches, guint room, GArray * out, guint * corrupt)
+{
+  const guint32 nstates = table[VYRE_TABLE_NSTATES];
+  const guint32 npatterns = table[VYRE_TABLE_NPATTERNS];
+  const guint32 *out_index = table + table[VYRE_TABLE_OUT_INDEX_OFF];
+  const guint32 *out_list = table + table[VYRE_TABLE_OUT_LIST_OFF];
+  const guint32 *pattern_len = table + table[VYRE_TABLE_PATTERN_LEN_OFF];
+  const guint32 share = max_matches / VYRE_RESULT_LANES;
+  guint64 dropped = 0;
+  guint added = 0;
+
+  for (guint32 lane = 0; lane < VYRE_RESULT_LANES; lane++) {
+    guint32 n_events = record[VYRE_RESULT_LANE_EVENTS + lane];
+    if (n_events > share) {
+      if (corrupt)
+        (*corrupt)++;
+      n_events = share;
+    }
+    const guint32 *ev = record + VYRE_RESULT_HEADER_WORDS +
+        (gsize) lane * share * VYRE_MATCH_WORDS;
+    for (guint32 i = 0; i < n_events; i++, ev += VYRE_MATCH_WORDS) {
+    guint32 state = ev[VYRE_MATCH_STATE];
+    guint64 end = ((guint64) ev[VYRE_MATCH_END_HI] << 32) |
+        ev[VYRE_MATCH_END_LO];
+    if (state >= nstates) {
+      if (corrupt)
+        (*corrupt)++;
+      continue;
+    }
+    for (guint32 k = out_index[state]; k < out_index[state + 1]; k++) {
+      guint32 pid = out_list[k];
+      if (pid >= npatterns || pattern_len[pid] == 0 ||
+          end + 1 < pattern_len[pid]) {
+        if (corrupt)
+          (*corrupt)++;
+        continue;
+      }
+      if (added >= room) {
+        dropped++;
+        continue;
+      }
+      GstVyreMatch m = {.pattern_id = pid,.offset = end + 1 - pattern_len[pid] };
+      g_array_append_val (out, m);
+      added++;
+    }
+    }
+  }
+  return dropped;
+}
+
+static gint
+match_compare (gconstpointer a, gconstpointer b)
+{
+  const GstVyreMatch *x = a, *y = b;
+  if (x->offset != y->offset)
+    return x->offset < y->offset ? -1 : 1;
+  return x->pattern_id < y->pattern_id ? -1 : x->pattern_id > y->pattern_id;
+}
+
+void
+vyre_match_events_sort (GArray * matches)
+{
+  g_array_sort (matches, match_compare);
+}

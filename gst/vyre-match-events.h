@@ -1,0 +1,34 @@
+/* gst-vyre
+ *
+ * vyre-match-events.h - turning the kernel's match events into matches.
+ *
+ * The kernel stores one event per end position at which patterns end (the
+ * automaton state and the end offset), not one record per pattern: dense
+ * inputs would multiply the GPU's stores.  Here each event becomes the
+ * (pattern id, start offset) pairs of the state's output list.
+ */
+#ifndef __VYRE_MATCH_EVENTS_H__
+#define __VYRE_MATCH_EVENTS_H__
+
+#include <glib.h>
+
+#include "gstvyrescanmeta.h"
+
+G_BEGIN_DECLS
+
+/* Append the matches of the events stored in `record` (a result record,
+ * ring/vyre_protocol.h; max_matches is the ring's MAX_MATCHES, which sets
+ * each lane's share of event records) to `out` (GArray of GstVyreMatch),
+ * at most `room` of them.  Returns how many matches the events covered
+ * that did not fit (added to the dropped count).  Events that name a state
+ * outside the table, and lane counts over the share, are skipped and
+ * counted in *corrupt. */
+guint64 vyre_match_events_expand (const guint32 * table,
+    const guint32 * record, guint32 max_matches, guint room, GArray * out,
+    guint * corrupt);
+
+/* Sort by (offset, pattern_id): the order the meta promises. */
+void vyre_match_events_sort (GArray * matches);
+
+G_END_DECLS
+#endif /* __VYRE_MATCH_EVENTS_H__ */

@@ -1,0 +1,656 @@
+/* gst-vyre
+ *
+ * vyre-megakernel.c - see vyre-megakernel.h.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "vyre-megakernel.h"
+
+#include <gst/gst.h>
+#include <string.h>
+
+#include "vyre_spirv.h"
+
+GST_DEBUG_CATEGORY_STATIC (vyre_mk_debug);
+#define GST_CAT_DEFAULT vyre_mk_debug
+
+/* Descriptor bindings of shaders/megakernel.comp. */
+enum
+{
+  BIND_RING, BIND_CONTROL, BIND_COMPLETIONS, BIND_RESULTS, BIND_TABLES,
+  BIND_ARENA, BIND_CARRY, N_BINDINGS
+};
+
+/* lavapipe stops every loop of an invocation after 65,535 iterations in
+ * total; the kernel retires before this many (persistent-vulkan.md #7). */
+/* lavapipe's limiter counts loop iterations and barriers (measured: an
+ * idle poll round of the kernel costs 5 + slots/64); the kernel keeps the
+ * same account and retires below it.  Should a job still come back cut
+ * short (VYRE_FAULT_ITER_LIMIT) the budget is halved. */
+#define CPU_ITER_BUDGET 60000u
+#define MIN_ITER_BUDGET 256u
+#define CPU_POLL_BUDGET 20000u
+/* GPUs: no loop limit, but retire after ~a second of idling so an idle
+ * pipeline does not hold the GPU busy forever. */
+#define GPU_POLL_BUDGET (1u << 20)
+/* How long a shutdown may take before the device is called hung. */
+#define SHUTDOWN_TIMEOUT_NS (5 * G_GUINT64_CONSTANT (1000000000))
+
+typedef struct
+{
+  guint32 mode;
+  guint32 slot;
+} PushConstants;
+
+struct _VyreMegakernel
+{
+  gint refcount;
+  VyreDevice *dev;
+  VyreMegakernelConfig cfg;
+  VyreDeviceBuffer buf[N_BINDINGS];
+  guint32 result_stride_words;
+  vyre_host_ring *ring;
+
+  VkShaderModule module;
+  VkDescriptorSetLayout set_layout;
+  VkPipelineLayout pipeline_layout;
+  VkPipeline pipeline;
+  VkDescriptorPool pool;
+  VkDescriptorSet set;
+  VkCommandPool cmd_pool;
+  VkCommandBuffer persistent_cmd;       /* pre-recorded resident dispatch */
+  VkCommandBuffer single_cmd;   /* re-recorded per job (per-buffer mode) */
+  VkFence fence;
+  guint workgroups;
+
+  GMutex launch_lock;           /* queue submission + running state */
+  gboolean running;             /* a persistent launch may still be on the GPU */
+  guint64 launches;
+  gboolean lost;
+  vyre_job *jobs;               /* per slot: what was published, for retries */
+  guint64 retries;              /* jobs republished after ITER_LIMIT */
+};
+
+static void
+debug_init (void)
+{
+  static gsize done = 0;
+  if (g_once_init_enter (&done)) {
+    GST_DEBUG_CATEGORY_INIT (vyre_mk_debug, "vyremegakernel", 0,
+        "gst-vyre persistent kernel");
+    g_once_init_leave (&done, 1);
+  }
+}
+
+static guint32 *
+control_words (VyreMegakernel * mk)
+{
+  return (guint32 *) mk->buf[BIND_CONTROL].map;
+}
+
+static guint
+env_uint (const gchar * name, guint fallback)
+{
+  const gchar *s = g_getenv (name);
+  if (s == NULL || *s == '\0')
+    return fallback;
+  return (guint) g_ascii_strtoull (s, NULL, 10);
+}
+
+static gboolean
+vk_check (VkResult r, const gchar * what, GError ** error)
+{
+  if (r == VK_SUCCESS)
+    return TRUE;
+  g_set_error (error, VYRE_DEVICE_ERROR,
+      r == VK_ERROR_DEVICE_LOST ? VYRE_DEVICE_ERROR_LOST :
+      VYRE_DEVICE_ERROR_FAILED, "%s failed: %s.%s", what,
+      vyre_vk_result_name (r), r == VK_ERROR_DEVICE_LOST ?
+      " The GPU reset or the driver crashed. Fix: check `dmesg` for GPU "
+      "errors; restart the pipeline." : " Fix: update the Vulkan driver.");
+  return FALSE;
+}
+
+static gboolean
+create_pipeline (VyreMegakernel * mk, GError ** error)
+{
+  VkDevice d = vyre_device_handle (mk->dev);
+  VkShaderModuleCreateInfo smci = {
+    .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+    .codeSize = vyre_spirv_megakernel_size,.pCode = vyre_spirv_megakernel
+  };
+  if (!vk_check (vkCreateShaderModule (d, &smci, NULL, &mk->module),
+          "vkCreateShaderModule(megakernel)", error))
+    return FALSE;
+
+  VkDescriptorSetLayoutBinding b[N_BINDINGS];
+  for (guint i = 0; i < N_BINDINGS; i++)
+    b[i] = (VkDescriptorSetLayoutBinding) {
+    i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL};
+  VkDescriptorSetLayoutCreateInfo dslci = {
+    .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+    .bindingCount = N_BINDINGS,.pBindings = b
+  };
+  if (!vk_check (vkCreateDescriptorSetLayout (d, &dslci, NULL,
+              &mk->set_layout), "vkCreateDescriptorSetLayout", error))
+    return FALSE;
+  VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0,
+    sizeof (PushConstants)
+  };
+  VkPipelineLayoutCreateInfo plci = {
+    .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+    .setLayoutCount = 1,.pSetLayouts = &mk->set_layout,
+    .pushConstantRangeCount = 1,.pPushConstantRanges = &pcr
+  };
+  if (!vk_check (vkCreatePipelineLayout (d, &plci, NULL,
+              &mk->pipeline_layout), "vkCreatePipelineLayout", error))
+    return FALSE;
+  VkComputePipelineCreateInfo cpci = {
+    .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+    .stage = {
+          .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+          .stage = VK_SHADER_STAGE_COMPUTE_BIT,.module = mk->module,
+        .pName = "main"},
+    .layout = mk->pipeline_layout
+  };
+  if (!vk_check (vkCreateComputePipelines (d, VK_NULL_HANDLE, 1, &cpci, NULL,
+              &mk->pipeline), "vkCreateComputePipelines(megakernel)", error))
+    return FALSE;
+
+  VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, N_BINDINGS };
+  VkDescriptorPoolCreateInfo dpci = {
+    .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,.maxSets = 1,
+    .poolSizeCount = 1,.pPoolSizes = &ps
+  };
+  if (!vk_check (vkCreateDescriptorPool (d, &dpci, NULL, &mk->pool),
+          "vkCreateDescriptorPool", error))
+    return FALSE;
+  VkDescriptorSetAllocateInfo dsai = {
+    .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+    .descriptorPool = mk->pool,.descriptorSetCount = 1,
+    .pSetLayouts = &mk->set_layout
+  };
+  if (!vk_check (vkAllocateDescriptorSets (d, &dsai, &mk->set),
+          "vkAllocateDescriptorSets", error))
+    return FALSE;
+  VkDescriptorBufferInfo bi[N_BINDINGS];
+  VkWriteDescriptorSet w[N_BINDINGS];
+  for (guint i = 0; i < N_BINDINGS; i++) {
+    bi[i] = (VkDescriptorBufferInfo) {
+    mk->buf[i].buffer, 0, VK_WHOLE_SIZE};
+    w[i] = (VkWriteDescriptorSet) {
+      .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,.dstSet = mk->set,
+      .dstBinding = i,.descriptorCount = 1,
+      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,.pBufferInfo = &bi[i]
+    };
+  }
+  vkUpdateDescriptorSets (d, N_BINDINGS, w, 0, NULL);
+
+  VkCommandPoolCreateInfo cpi = {
+    .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+    .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+    .queueFamilyIndex = vyre_device_queue_family (mk->dev)
+  };
+  if (!vk_check (vkCreateCommandPool (d, &cpi, NULL, &mk->cmd_pool),
+          "vkCreateCommandPool", error))
+    return FALSE;
+  VkCommandBuffer cbs[2];
+  VkCommandBufferAllocateInfo cbai = {
+    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+    .commandPool = mk->cmd_pool,.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+    .commandBufferCount = 2
+  };
+  if (!vk_check (vkAllocateCommandBuffers (d, &cbai, cbs),
+          "vkAllocateCommandBuffers", error))
+    return FALSE;
+  mk->persistent_cmd = cbs[0];
+  mk->single_cmd = cbs[1];
+  VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+  if (!vk_check (vkCreateFence (d, &fci, NULL, &mk->fence), "vkCreateFence",
+          error))
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+record_dispatch (VyreMegakernel * mk, VkCommandBuffer cb, guint32 mode,
+    guint32 slot, guint32 groups, GError ** error)
+{
+  VkCommandBufferBeginInfo cbbi = {
+    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO
+  };
+  if (!vk_check (vkBeginCommandBuffer (cb, &cbbi), "vkBeginCommandBuffer",
+          error))
+    return FALSE;
+  PushConstants pc = { mode, slot };
+  vkCmdBindPipeline (cb, VK_PIPELINE_BIND_POINT_COMPUTE, mk->pipeline);
+  vkCmdBindDescriptorSets (cb, VK_PIPELINE_BIND_POINT_COMPUTE,
+      mk->pipeline_layout, 0, 1, &mk->set, 0, NULL);
+  vkCmdPushConstants (cb, mk->pipeline_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
+      sizeof pc, &pc);
+  vkCmdDispatch (cb, groups, 1, 1);
+  return vk_check (vkEndCommandBuffer (cb), "vkEndCommandBuffer", error);
+}
+
+static gboolean
+alloc_buffers (VyreMegakernel * mk, GError ** error)
+{
+  const VyreMegakernelConfig *c = &mk->cfg;
+  mk->result_stride_words = VYRE_RESULT_HEADER_WORDS +
+      VYRE_MATCH_WORDS * c->max_matches;
+  struct
+  {
+    VyreMemoryRole role;
+    guint64 bytes;
+    const gchar *what;
+  } plan[N_BINDINGS] = {
+    [BIND_RING] = {VYRE_MEMORY_HOST_TO_GPU, (guint64) c->nslots * VYRE_SLOT_BYTES,
+        "ring"},
+    [BIND_CONTROL] = {VYRE_MEMORY_HOST_TO_GPU, VYRE_CONTROL_WORDS * 4,
+        "control block"},
+    [BIND_COMPLETIONS] = {VYRE_MEMORY_GPU_TO_HOST,
+        (guint64) c->nslots * VYRE_COMPLETION_WORDS * 4, "completions"},
+    [BIND_RESULTS] = {VYRE_MEMORY_GPU_TO_HOST,
+        (guint64) c->contexts * mk->result_stride_words * 4, "results"},
+    [BIND_TABLES] = {VYRE_MEMORY_HOST_TO_GPU, (guint64) c->table_words * 4,
+        "scan tables"},
+    [BIND_ARENA] = {VYRE_MEMORY_HOST_TO_GPU, c->arena_bytes, "data arena"},
+    [BIND_CARRY] = {VYRE_MEMORY_HOST_TO_GPU,
+        (guint64) c->contexts * MAX (c->max_carry, 4u), "carry windows"},
+  };
+  guint64 range = vyre_device_limits (mk->dev)->maxStorageBufferRange;
+  for (guint i = 0; i < N_BINDINGS; i++) {
+    if (plan[i].bytes > range) {
+      g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_OUT_OF_MEMORY,
+          "The %s needs %" G_GUINT64_FORMAT " bytes but %s binds at most %"
+          G_GUINT64_FORMAT " bytes per buffer (maxStorageBufferRange). Fix: "
+          "lower ring-slots, max-matches-per-buffer or the buffer size.",
+          plan[i].what, plan[i].bytes, vyre_device_name (mk->dev), range);
+      return FALSE;
+    }
+    if (!vyre_device_alloc_buffer (mk->dev, plan[i].role, plan[i].bytes,
+            plan[i].what, &mk->buf[i], error))
+      return FALSE;
+  }
+  memcpy (mk->buf[BIND_TABLES].map, c->tables, c->table_words * 4);
+  return TRUE;
+}
+
+VyreMegakernel *
+vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
+    GError ** error)
+{
+  debug_init ();
+  VyreMegakernel *mk = g_new0 (VyreMegakernel, 1);
+  mk->refcount = 1;
+  mk->dev = vyre_device_ref (dev);
+  mk->cfg = *config;
+  g_mutex_init (&mk->launch_lock);
+  if (mk->cfg.progress_timeout_us == 0)
+    mk->cfg.progress_timeout_us = 10 * G_USEC_PER_SEC;
+
+  mk->jobs = g_new0 (vyre_job, config->nslots);
+  gboolean allocated = alloc_buffers (mk, error);
+  mk->cfg.tables = NULL;        /* copied into the tables buffer */
+  if (!allocated)
+    goto fail;
+
+  vyre_ring_memory mem = {
+    .slots = (uint32_t *) mk->buf[BIND_RING].map,
+    .control = control_words (mk),
+    .completions = (uint32_t *) mk->buf[BIND_COMPLETIONS].map,
+    .nslots = config->nslots,
+    .write_combining = vyre_device_role_is_write_combining (dev,
+        VYRE_MEMORY_HOST_TO_GPU),
+  };
+  vyre_error rerr;
+  if (vyre_host_ring_new (&mem, 1, &mk->ring, &rerr) != VYRE_OK) {
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
+        "Could not set up the ring: %s", rerr.message);
+    goto fail;
+  }
+  gboolean cpu = vyre_device_is_cpu (dev);
+  vyre_ring_config rc;
+  vyre_ring_config_init (&rc);
+  rc.poll_budget = env_uint ("VYRE_POLL_BUDGET",
+      cpu ? CPU_POLL_BUDGET : GPU_POLL_BUDGET);
+  rc.iter_budget = env_uint ("VYRE_ITER_BUDGET", cpu ? CPU_ITER_BUDGET : 0);
+  rc.arena_bytes = config->arena_bytes;
+  rc.result_count = config->contexts;
+  rc.max_matches = config->max_matches;
+  rc.max_carry = config->max_carry;
+  if (vyre_host_ring_init_control (mk->ring, &rc, &rerr) != VYRE_OK) {
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
+        "Could not initialise the ring control block: %s", rerr.message);
+    goto fail;
+  }
+  if (!create_pipeline (mk, error))
+    goto fail;
+
+  /* Workgroups: on a CPU device each spinning workgroup holds a core, so
+   * leave the streaming threads room; on GPUs one per slot up to 128. */
+  mk->workgroups = env_uint ("VYRE_WORKGROUPS", 0);
+  if (mk->workgroups == 0)
+    mk->workgroups = cpu ? 1 : MIN (config->nslots, 128u);
+  if (config->persistent && !record_dispatch (mk, mk->persistent_cmd, 0, 0,
+          mk->workgroups, error))
+    goto fail;
+  GST_INFO ("megakernel on %s: %u slots, %u contexts, arena %" G_GUINT64_FORMAT
+      " bytes, %u workgroups, %s dispatch, poll budget %u, iteration budget %u",
+      vyre_device_name (dev), config->nslots, config->contexts,
+      config->arena_bytes, mk->workgroups,
+      config->persistent ? "persistent" : "per-buffer", rc.poll_budget,
+      rc.iter_budget);
+  return mk;
+
+fail:
+  vyre_megakernel_unref (mk);
+  return NULL;
+}
+
+/* Start the resident dispatch unless one is still on the GPU.  Called
+ * with launch_lock held. */
+static gboolean
+ensure_running_locked (VyreMegakernel * mk, GError ** error)
+{
+  VkDevice d = vyre_device_handle (mk->dev);
+  if (mk->lost) {
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_LOST,
+        "The Vulkan device was lost earlier. Fix: restart the pipeline.");
+    return FALSE;
+  }
+  if (mk->running) {
+    VkResult r = vkGetFenceStatus (d, mk->fence);
+    if (r == VK_NOT_READY)
+      return TRUE;
+    if (r != VK_SUCCESS) {
+      mk->lost = TRUE;
+      return vk_check (r, "vkGetFenceStatus(megakernel)", error);
+    }
+    mk->running = FALSE;
+  }
+  guint32 *ctrl = control_words (mk);
+  /* Nobody runs now: plain stores are ordered by the submit below. */
+  ctrl[VYRE_CTRL_SHUTDOWN] = 0;
+  ctrl[VYRE_CTRL_LAUNCH_ID] = (guint32) (mk->launches + 1);
+  if (!vk_check (vkResetFences (d, 1, &mk->fence), "vkResetFences", error))
+    return FALSE;
+  VkSubmitInfo si = {
+    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,.commandBufferCount = 1,
+    .pCommandBuffers = &mk->persistent_cmd
+  };
+  VkResult r = vkQueueSubmit (vyre_device_queue (mk->dev), 1, &si, mk->fence);
+  if (r != VK_SUCCESS) {
+    mk->lost = r == VK_ERROR_DEVICE_LOST;
+    return vk_check (r, "vkQueueSubmit(megakernel)", error);
+  }
+  mk->running = TRUE;
+  mk->launches++;
+  GST_LOG ("launched persistent kernel #%" G_GUINT64_FORMAT, mk->launches);
+  return TRUE;
+}
+
+/* Per-buffer mode: one dispatch that runs exactly this slot, and a wait. */
+static gboolean
+run_single_locked (VyreMegakernel * mk, guint32 slot, GError ** error)
+{
+  VkDevice d = vyre_device_handle (mk->dev);
+  if (!record_dispatch (mk, mk->single_cmd, 1, slot, 1, error))
+    return FALSE;
+  if (!vk_check (vkResetFences (d, 1, &mk->fence), "vkResetFences", error))
+    return FALSE;
+  VkSubmitInfo si = {
+    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,.commandBufferCount = 1,
+    .pCommandBuffers = &mk->single_cmd
+  };
+  if (!vk_check (vkQueueSubmit (vyre_device_queue (mk->dev), 1, &si,
+              mk->fence), "vkQueueSubmit(per-buffer)", error))
+    return FALSE;
+  mk->launches++;
+  VkResult r = vkWaitForFences (d, 1, &mk->fence, VK_TRUE,
+      mk->cfg.progress_timeout_us * 1000);
+  if (r == VK_TIMEOUT) {
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_TIMEOUT,
+        "A per-buffer dispatch on %s did not finish within %" G_GUINT64_FORMAT
+        " ms. Fix: check the GPU (nvidia-smi / dmesg).",
+        vyre_device_name (mk->dev), mk->cfg.progress_timeout_us / 1000);
+    return FALSE;
+  }
+  if (r != VK_SUCCESS)
+    mk->lost = r == VK_ERROR_DEVICE_LOST;
+  return vk_check (r, "vkWaitForFences(per-buffer)", error);
+}
+
+VyreMkStatus
+vyre_megakernel_submit (VyreMegakernel * mk, vyre_job * job,
+    vyre_ticket * ticket, GError ** error)
+{
+  vyre_error rerr;
+  vyre_status st = vyre_host_ring_publish (mk->ring, job, ticket, &rerr);
+  if (st == VYRE_ERR_QUEUE_FULL)
+    return VYRE_MK_FULL;
+  if (st != VYRE_OK) {
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
+        "Could not publish a job: %s", rerr.message);
+    return VYRE_MK_ERROR;
+  }
+  mk->jobs[ticket->slot] = *job;
+  g_mutex_lock (&mk->launch_lock);
+  gboolean ok = mk->cfg.persistent ? ensure_running_locked (mk, error) :
+      run_single_locked (mk, ticket->slot, error);
+  g_mutex_unlock (&mk->launch_lock);
+  return ok ? VYRE_MK_OK : VYRE_MK_ERROR;
+}
+
+static VyreMkStatus
+completion_status (vyre_status st, const vyre_error * rerr,
+    const vyre_completion * out, GError ** error)
+{
+  if (st == VYRE_OK)
+    return VYRE_MK_OK;
+  if (st == VYRE_ERR_FAULT)
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
+        "The GPU rejected job %" G_GUINT64_FORMAT ": %s (%s). Fix: %s",
+        out->seq, vyre_fault_name (out->fault_code), rerr->message,
+        vyre_fault_fix (out->fault_code));
+  else
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
+        "Invalid completion from the GPU: %s", rerr->message);
+  return VYRE_MK_ERROR;
+}
+
+/* The driver cut the job's loops short: lower the budget the kernel reads
+ * at launch and publish the same job again. */
+static VyreMkStatus
+retry_cut_job (VyreMegakernel * mk, vyre_ticket * ticket,
+    volatile gint * cancel, GError ** error)
+{
+  guint32 *ctrl = control_words (mk);
+  guint32 budget = g_atomic_int_get ((gint *) & ctrl[VYRE_CTRL_ITER_BUDGET]);
+  if (budget > MIN_ITER_BUDGET) {
+    g_atomic_int_set ((gint *) & ctrl[VYRE_CTRL_ITER_BUDGET],
+        MAX (budget / 2, MIN_ITER_BUDGET));
+    GST_INFO ("a job was cut short by the driver's loop limiter: iteration "
+        "budget %u -> %u", budget, MAX (budget / 2, MIN_ITER_BUDGET));
+  }
+  vyre_job job = mk->jobs[ticket->slot];
+  vyre_megakernel_release (mk, ticket);
+  mk->retries++;
+  for (;;) {
+    VyreMkStatus st = vyre_megakernel_submit (mk, &job, ticket, error);
+    if (st != VYRE_MK_FULL)
+      return st;
+    if (cancel && g_atomic_int_get (cancel))
+      return VYRE_MK_CANCELLED;
+    g_usleep (50);
+  }
+}
+
+VyreMkStatus
+vyre_megakernel_wait (VyreMegakernel * mk, vyre_ticket * ticket,
+    vyre_completion * out, volatile gint * cancel, GError ** error)
+{
+  vyre_error rerr;
+  gint64 last_progress = g_get_monotonic_time ();
+  guint32 last_done = G_MAXUINT32;
+  guint spins = 0;
+  for (;;) {
+    vyre_status st = vyre_host_ring_poll (mk->ring, *ticket, out, &rerr);
+    if (st == VYRE_ERR_FAULT && out->fault_code == VYRE_FAULT_ITER_LIMIT) {
+      VyreMkStatus r = retry_cut_job (mk, ticket, cancel, error);
+      if (r != VYRE_MK_OK)
+        return r;
+      continue;
+    }
+    if (st != VYRE_ERR_NOT_READY)
+      return completion_status (st, &rerr, out, error);
+    if (cancel && g_atomic_int_get (cancel))
+      return VYRE_MK_CANCELLED;
+    /* Spin first (completions arrive in microseconds), then back off. */
+    if (++spins < 2000)
+      continue;
+    g_usleep (spins < 4000 ? 20 : 200);
+
+    /* Slow path: relaunch a retired kernel, detect a hang or a lost device. */
+    g_mutex_lock (&mk->launch_lock);
+    gboolean ok = !mk->cfg.persistent || ensure_running_locked (mk, error);
+    g_mutex_unlock (&mk->launch_lock);
+    if (!ok)
+      return VYRE_MK_ERROR;
+    guint32 done = (guint32) vyre_host_ring_read_control (mk->ring,
+        VYRE_CTRL_DONE_COUNT);
+    gint64 now = g_get_monotonic_time ();
+    if (done != last_done) {
+      last_done = done;
+      last_progress = now;
+    } else if ((guint64) (now - last_progress) > mk->cfg.progress_timeout_us) {
+      g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_TIMEOUT,
+          "The scan kernel on %s completed nothing for %" G_GUINT64_FORMAT
+          " ms while job %" G_GUINT64_FORMAT " waited (slot %u, %"
+          G_GUINT64_FORMAT " launches). Fix: check the GPU (nvidia-smi, "
+          "dmesg); on a CPU device make sure other processes leave it a core.",
+          vyre_device_name (mk->dev), mk->cfg.progress_timeout_us / 1000,
+          ticket->seq, ticket->slot, mk->launches);
+      return VYRE_MK_ERROR;
+    }
+  }
+}
+
+void
+vyre_megakernel_release (VyreMegakernel * mk, const vyre_ticket * ticket)
+{
+  vyre_error rerr;
+  if (vyre_host_ring_recycle (mk->ring, *ticket, &rerr) != VYRE_OK)
+    GST_WARNING ("recycle of slot %u failed: %s", ticket->slot, rerr.message);
+}
+
+guint8 *
+vyre_megakernel_arena (VyreMegakernel * mk)
+{
+  return mk->buf[BIND_ARENA].map;
+}
+
+guint64
+vyre_megakernel_arena_size (VyreMegakernel * mk)
+{
+  return mk->cfg.arena_bytes;
+}
+
+gboolean
+vyre_megakernel_arena_write_combining (VyreMegakernel * mk)
+{
+  return vyre_device_role_is_write_combining (mk->dev, VYRE_MEMORY_HOST_TO_GPU);
+}
+
+guint8 *
+vyre_megakernel_carry_window (VyreMegakernel * mk, guint context)
+{
+  return mk->buf[BIND_CARRY].map + (gsize) context * mk->cfg.max_carry;
+}
+
+const guint32 *
+vyre_megakernel_result (VyreMegakernel * mk, guint context)
+{
+  return (const guint32 *) mk->buf[BIND_RESULTS].map +
+      (gsize) context * mk->result_stride_words;
+}
+
+void
+vyre_megakernel_stats (VyreMegakernel * mk, VyreMegakernelStats * out)
+{
+  memset (out, 0, sizeof *out);
+  out->launches = mk->launches;
+  out->retries = mk->retries;
+  out->workgroups = mk->workgroups;
+  if (mk->ring == NULL)
+    return;
+  out->done = vyre_host_ring_read_control (mk->ring, VYRE_CTRL_DONE_COUNT);
+  out->epoch = vyre_host_ring_read_control (mk->ring, VYRE_CTRL_EPOCH);
+  out->retired = vyre_host_ring_read_control (mk->ring, VYRE_CTRL_RETIRED);
+  out->requeues = vyre_host_ring_read_control (mk->ring, VYRE_CTRL_REQUEUES);
+}
+
+/* Ask the resident kernel to retire and wait (bounded) for it. */
+static void
+shutdown_kernel (VyreMegakernel * mk)
+{
+  if (!mk->running)
+    return;
+  vyre_host_ring_request_shutdown (mk->ring);
+  VkResult r = vkWaitForFences (vyre_device_handle (mk->dev), 1, &mk->fence,
+      VK_TRUE, SHUTDOWN_TIMEOUT_NS);
+  if (r != VK_SUCCESS)
+    GST_ERROR ("the scan kernel did not stop within %u s (%s); the device "
+        "may be hung", (guint) (SHUTDOWN_TIMEOUT_NS / 1000000000),
+        vyre_vk_result_name (r));
+  mk->running = FALSE;
+}
+
+void
+vyre_megakernel_stop (VyreMegakernel * mk)
+{
+  g_mutex_lock (&mk->launch_lock);
+  if (mk->ring)
+    shutdown_kernel (mk);
+  g_mutex_unlock (&mk->launch_lock);
+}
+
+VyreMegakernel *
+vyre_megakernel_ref (VyreMegakernel * mk)
+{
+  g_atomic_int_inc (&mk->refcount);
+  return mk;
+}
+
+void
+vyre_megakernel_unref (VyreMegakernel * mk)
+{
+  if (mk == NULL || !g_atomic_int_dec_and_test (&mk->refcount))
+    return;
+  VkDevice d = vyre_device_handle (mk->dev);
+  vyre_megakernel_stop (mk);
+  if (mk->fence)
+    vkDestroyFence (d, mk->fence, NULL);
+  if (mk->cmd_pool)
+    vkDestroyCommandPool (d, mk->cmd_pool, NULL);
+  if (mk->pool)
+    vkDestroyDescriptorPool (d, mk->pool, NULL);
+  if (mk->pipeline)
+    vkDestroyPipeline (d, mk->pipeline, NULL);
+  if (mk->pipeline_layout)
+    vkDestroyPipelineLayout (d, mk->pipeline_layout, NULL);
+  if (mk->set_layout)
+    vkDestroyDescriptorSetLayout (d, mk->set_layout, NULL);
+  if (mk->module)
+    vkDestroyShaderModule (d, mk->module, NULL);
+  if (mk->ring)
+    vyre_host_ring_free (mk->ring);
+  for (guint i = 0; i < N_BINDINGS; i++)
+    vyre_device_free_buffer (mk->dev, &mk->buf[i]);
+  g_mutex_clear (&mk->launch_lock);
+  g_free (mk->jobs);
+  vyre_device_unref (mk->dev);
+  g_free (mk);
+}
