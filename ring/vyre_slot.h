@@ -70,6 +70,7 @@ typedef struct {
   uint32_t workgroup;
   uint32_t launch;
   uint32_t tag;
+  uint32_t events;        /* match events stored in the result record */
 } vyre_completion;
 
 /* Payload words of a job; STATUS is set to EMPTY (publishing writes it). */
