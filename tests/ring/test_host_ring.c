@@ -1,0 +1,938 @@
+/*
+ * test_host_ring.c - the host ring against the reference consumer:
+ * publish / poll / recycle, backpressure and recovery, double recycle,
+ * NOT_READY before completion (also when the entry still holds the slot's
+ * previous job), FAULT completions with their Fix, the epoch window,
+ * priorities and fence ranking, budgets, sequence numbers past 2^32 and
+ * past 2^64, and the whole ring in a MAP_SHARED mapping with the consumer
+ * in a forked child process.
+ */
+#include "host_ring.h"
+#include "reference_consumer.h"
+#include "ring_test_util.h"
+#include "vyre_slot.h"
+
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define WAIT_LIMIT_S 40.0
+#define ARENA_BYTES 65536u
+#define RESULT_COUNT 16u
+#define MAX_MATCHES 4u
+#define MAX_CARRY 63u
+#define RECORD_WORDS (VYRE_RESULT_HEADER_WORDS + VYRE_MATCH_WORDS * MAX_MATCHES)
+#define LOG_MAX 256
+#define TAG_IO_FAIL 0xBAD0BADu
+
+/* One ring, all regions in a single MAP_SHARED block so a forked child
+ * can be the consumer. */
+typedef struct {
+  void *block;
+  size_t block_bytes;
+  uint8_t *arena;
+  uint32_t *results;
+  vyre_ring_memory mem;
+  vyre_ring_config cfg;
+  vyre_host_ring *ring;
+  vyre_reference_consumer cons;
+  uint32_t log[LOG_MAX];  /* tags in execution order (this process) */
+  uint32_t log_n;
+} fixture;
+
+static bool
+has (const vyre_error * e, const char *needle)
+{
+  return strstr (e->message, needle) != NULL;
+}
+
+static uint32_t
+arena_sum (const uint8_t * arena, uint64_t off, uint32_t len)
+{
+  uint32_t h = 2166136261u;
+  for (uint64_t i = off; i < off + len; i++)
+    h = (h ^ arena[i]) * 16777619u;
+  return h;
+}
+
+static void
+exec_sum (void *user, const vyre_job * job, vyre_completion * out,
+    uint32_t * record)
+{
+  fixture *f = user;
+  out->crc32 = arena_sum (f->arena, job->data_offset, job->data_len);
+  out->matches = job->data_len;
+  out->matches_stored = job->opcode;
+  if (record != NULL)
+    record[0] = job->tag;
+  if (f->log_n < LOG_MAX)
+    f->log[f->log_n++] = job->tag;
+  if (job->tag == TAG_IO_FAIL)
+    out->fault_code = VYRE_FAULT_IO_ERROR;
+}
+
+static bool
+fixture_init (fixture * f, uint32_t nslots, uint64_t first_seq, bool wc)
+{
+  memset (f, 0, sizeof *f);
+  size_t slots_b = (size_t) nslots * VYRE_SLOT_BYTES;
+  size_t ctrl_b = VYRE_CONTROL_WORDS * 4;
+  size_t comp_b = (size_t) nslots * VYRE_COMPLETION_WORDS * 4;
+  size_t res_b = (size_t) RESULT_COUNT * RECORD_WORDS * 4;
+  f->block_bytes = slots_b + ctrl_b + comp_b + res_b + ARENA_BYTES;
+  f->block = mmap (NULL, f->block_bytes, PROT_READ | PROT_WRITE,
+      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (f->block == MAP_FAILED)
+    return false;
+  uint8_t *p = f->block;
+  /* Garbage everywhere: init_control must not rely on zeroed memory. */
+  memset (p, 0x5A, f->block_bytes);
+  f->mem.slots = (uint32_t *) p;
+  f->mem.control = (uint32_t *) (p + slots_b);
+  f->mem.completions = (uint32_t *) (p + slots_b + ctrl_b);
+  f->results = (uint32_t *) (p + slots_b + ctrl_b + comp_b);
+  f->arena = p + slots_b + ctrl_b + comp_b + res_b;
+  f->mem.nslots = nslots;
+  f->mem.write_combining = wc;
+  for (uint32_t i = 0; i < ARENA_BYTES; i++)
+    f->arena[i] = (uint8_t) (i * 7 + (i >> 8));
+
+  vyre_error err;
+  if (vyre_host_ring_new (&f->mem, first_seq, &f->ring, &err) != VYRE_OK) {
+    fprintf (stderr, "ring_new: %s\n", err.message);
+    return false;
+  }
+  vyre_ring_config_init (&f->cfg);
+  f->cfg.arena_bytes = ARENA_BYTES;
+  f->cfg.result_count = RESULT_COUNT;
+  f->cfg.max_matches = MAX_MATCHES;
+  f->cfg.max_carry = MAX_CARRY;
+  f->cfg.launch_id = 7;
+  f->cfg.tenant_masks[1] = 1u << VYRE_OP_NOP;      /* NOP only */
+  f->cfg.tenant_masks[3] = VYRE_TENANT_ALL_OPS;
+  if (vyre_host_ring_init_control (f->ring, &f->cfg, &err) != VYRE_OK) {
+    fprintf (stderr, "init_control: %s\n", err.message);
+    return false;
+  }
+  vyre_reference_consumer_config cc = {
+    .mem = f->mem,
+    .limits = { .nslots = nslots, .arena_bytes = ARENA_BYTES,
+      .result_count = RESULT_COUNT, .max_carry = MAX_CARRY },
+    .results = f->results, .max_matches = MAX_MATCHES,
+    .workgroup = 2, .launch = 7, .execute = exec_sum, .user = f,
+  };
+  if (vyre_reference_consumer_init (&f->cons, &cc, &err) != VYRE_OK) {
+    fprintf (stderr, "consumer_init: %s\n", err.message);
+    return false;
+  }
+  return true;
+}
+
+static void
+fixture_fini (fixture * f)
+{
+  vyre_host_ring_free (f->ring);
+  if (f->block != NULL && f->block != MAP_FAILED)
+    munmap (f->block, f->block_bytes);
+}
+
+static uint32_t
+ctrl (fixture * f, uint32_t word)
+{
+  return vyre_host_ring_read_control (f->ring, word);
+}
+
+static vyre_job
+data_job (uint32_t opcode, uint32_t epoch, uint32_t tag)
+{
+  vyre_job j = {
+    .opcode = opcode, .tenant = 0, .priority = 0,
+    .data_offset = (uint64_t) tag * 13 % 4096, .data_len = 100 + tag % 50,
+    .stream_offset = 1000, .carry_len = 10, .ops = VYRE_OPS_ALL,
+    .epoch = epoch, .result_index = tag % RESULT_COUNT, .tag = tag,
+  };
+  return j;
+}
+
+static vyre_job
+fence_job (uint32_t epoch, uint32_t jobs, uint32_t tag)
+{
+  vyre_job j = { .opcode = VYRE_OP_BATCH_FENCE, .epoch = epoch,
+    .data_len = jobs, .tag = tag };
+  return j;
+}
+
+/* Step the consumer until it is idle; returns the jobs it did. */
+static int
+drain (fixture * f)
+{
+  int did = 0;
+  while (vyre_reference_consumer_step (&f->cons) == VYRE_CONSUMER_DID_JOB)
+    did++;
+  return did;
+}
+
+static vyre_ticket
+publish_ok (fixture * f, vyre_job j, int line)
+{
+  vyre_ticket t = { 0, 0 };
+  vyre_error err;
+  vyre_status st = vyre_host_ring_publish (f->ring, &j, &t, &err);
+  if (st != VYRE_OK) {
+    fprintf (stderr, "line %d: publish: %s: %s\n", line,
+        vyre_status_name (st), err.message);
+    ring_test_failures++;
+  }
+  return t;
+}
+
+#define PUBLISH(f, j) publish_ok ((f), (j), __LINE__)
+
+/* Poll a ticket that should be complete, then recycle it. */
+static vyre_status
+reap (fixture * f, vyre_ticket t, vyre_completion * c, vyre_error * err)
+{
+  vyre_status st = vyre_host_ring_poll (f->ring, t, c, err);
+  vyre_error rerr;
+  if (st != VYRE_ERR_NOT_READY)
+    CHECK (vyre_host_ring_recycle (f->ring, t, &rerr) == VYRE_OK);
+  return st;
+}
+
+static void
+test_publish_poll_recycle (void)
+{
+  fixture f;
+  CHECK (fixture_init (&f, 8, 0, false));
+  vyre_error err;
+  vyre_completion c;
+
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_PROTOCOL_VERSION), VYRE_PROTOCOL_VERSION);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_NSLOTS), 8);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_ARENA_BYTES_LO), ARENA_BYTES);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_TENANT_TABLE + 0), VYRE_TENANT_ALL_OPS);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_TENANT_TABLE + 1), 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_TENANT_TABLE + 2), 0);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_STARTED), 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_ACTIVE), 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CONTROL_WORDS), 0);
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_IDLE);
+
+  vyre_job j = data_job (VYRE_OP_SCAN, 1, 42);
+  vyre_ticket t = PUBLISH (&f, j);
+  CHECK_EQ_U64 (t.seq, 1);    /* first_seq 0 is never issued */
+  CHECK_EQ_U64 (vyre_host_ring_outstanding (f.ring), 1);
+  CHECK (ctrl (&f, VYRE_CTRL_PUBLISH_HINT) != 0);
+  CHECK_EQ_U64 (f.mem.slots[t.slot * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS],
+      VYRE_STATUS_PUBLISHED);
+  /* Not complete: poll says so, recycle refuses. */
+  CHECK (vyre_host_ring_poll (f.ring, t, &c, &err) == VYRE_ERR_NOT_READY);
+  CHECK (has (&err, "Fix:"));
+  CHECK (vyre_host_ring_recycle (f.ring, t, &err) == VYRE_ERR_INVALID_ARGUMENT);
+  CHECK (has (&err, "Fix:") && has (&err, "poll"));
+
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_DID_JOB);
+  CHECK (vyre_host_ring_poll (f.ring, t, &c, &err) == VYRE_OK);
+  CHECK_EQ_U64 (c.seq, t.seq);
+  CHECK_EQ_U64 (c.status, VYRE_STATUS_DONE);
+  CHECK_EQ_U64 (c.opcode, VYRE_OP_SCAN);
+  CHECK_EQ_U64 (c.epoch, 1);
+  CHECK_EQ_U64 (c.tag, 42);
+  CHECK_EQ_U64 (c.workgroup, 2);
+  CHECK_EQ_U64 (c.launch, 7);
+  CHECK_EQ_U64 (c.matches, j.data_len);
+  CHECK_EQ_U64 (c.crc32, arena_sum (f.arena, j.data_offset, j.data_len));
+  CHECK_EQ_U64 (f.results[(42 % RESULT_COUNT) * RECORD_WORDS], 42);
+  /* Polling again is harmless. */
+  CHECK (vyre_host_ring_poll (f.ring, t, &c, &err) == VYRE_OK);
+  CHECK_EQ_U64 (f.mem.slots[t.slot * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS],
+      VYRE_STATUS_DONE);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_DONE_COUNT), 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_OPCODE_COUNTERS + VYRE_OP_SCAN), 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_EPOCH_JOBS + 1), 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_HEARTBEAT), 0);  /* workgroup 2 */
+
+  CHECK (vyre_host_ring_recycle (f.ring, t, &err) == VYRE_OK);
+  CHECK_EQ_U64 (vyre_host_ring_outstanding (f.ring), 0);
+  /* Double recycle, poll after recycle, foreign tickets: refused. */
+  CHECK (vyre_host_ring_recycle (f.ring, t, &err) == VYRE_ERR_INVALID_ARGUMENT);
+  CHECK (has (&err, "Fix:") && has (&err, "exactly once"));
+  CHECK (vyre_host_ring_poll (f.ring, t, &c, &err) == VYRE_ERR_INVALID_ARGUMENT);
+  CHECK (has (&err, "Fix:"));
+  vyre_ticket bogus = { 99, 1 };
+  CHECK (vyre_host_ring_poll (f.ring, bogus, &c, &err)
+      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "Fix:"));
+  CHECK (vyre_host_ring_recycle (f.ring, bogus, &err)
+      == VYRE_ERR_INVALID_ARGUMENT);
+  bogus.slot = 0;
+  bogus.seq = 0;
+  CHECK (vyre_host_ring_recycle (f.ring, bogus, &err)
+      == VYRE_ERR_INVALID_ARGUMENT);
+  CHECK (vyre_host_ring_outstanding (f.ring) == 0);
+
+  /* A double recycle of a reused slot must not free the new job. */
+  vyre_ticket tickets[8];
+  for (int i = 0; i < 8; i++)
+    tickets[i] = PUBLISH (&f, data_job (VYRE_OP_CRC32, 1, 100 + i));
+  CHECK (vyre_host_ring_recycle (f.ring, t, &err) == VYRE_ERR_INVALID_ARGUMENT);
+  CHECK_EQ_U64 (vyre_host_ring_outstanding (f.ring), 8);
+  CHECK_EQ_U64 (drain (&f), 8);
+  for (int i = 0; i < 8; i++) {
+    CHECK (reap (&f, tickets[i], &c, &err) == VYRE_OK);
+    CHECK_EQ_U64 (c.tag, 100 + i);
+  }
+
+  /* NOT_READY while the entry still holds the slot's previous job. */
+  t = PUBLISH (&f, data_job (VYRE_OP_HISTOGRAM, 1, 7));
+  CHECK (vyre_host_ring_poll (f.ring, t, &c, &err) == VYRE_ERR_NOT_READY);
+  CHECK_EQ_U64 (drain (&f), 1);
+  CHECK (reap (&f, t, &c, &err) == VYRE_OK);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_EPOCH_JOBS + 1), 10);
+  fixture_fini (&f);
+}
+
+static void
+test_backpressure (void)
+{
+  fixture f;
+  CHECK (fixture_init (&f, 4, 0, false));
+  vyre_error err;
+  vyre_completion c;
+  vyre_ticket t[4];
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 4; i++)
+      t[i] = PUBLISH (&f, data_job (VYRE_OP_SCAN, 1, (uint32_t) i));
+    vyre_job j = data_job (VYRE_OP_SCAN, 1, 9);
+    vyre_ticket extra;
+    CHECK (vyre_host_ring_publish (f.ring, &j, &extra, &err)
+        == VYRE_ERR_QUEUE_FULL);
+    CHECK (has (&err, "Fix:") && has (&err, "recycle"));
+    CHECK_EQ_U64 (vyre_host_ring_outstanding (f.ring), 4);
+    /* Completing is not enough; recycling frees the slot. */
+    CHECK_EQ_U64 (drain (&f), 4);
+    CHECK (vyre_host_ring_publish (f.ring, &j, &extra, &err)
+        == VYRE_ERR_QUEUE_FULL);
+    CHECK (reap (&f, t[2], &c, &err) == VYRE_OK);
+    CHECK (vyre_host_ring_publish (f.ring, &j, &extra, &err) == VYRE_OK);
+    CHECK_EQ_U64 (extra.slot, t[2].slot);
+    CHECK_EQ_U64 (drain (&f), 1);
+    CHECK (reap (&f, extra, &c, &err) == VYRE_OK && c.tag == 9);
+    CHECK (reap (&f, t[0], &c, &err) == VYRE_OK);
+    CHECK (reap (&f, t[1], &c, &err) == VYRE_OK);
+    CHECK (reap (&f, t[3], &c, &err) == VYRE_OK);
+    CHECK_EQ_U64 (vyre_host_ring_outstanding (f.ring), 0);
+  }
+  fixture_fini (&f);
+}
+
+static void
+expect_fault (fixture * f, vyre_job j, uint32_t code, int line)
+{
+  vyre_ticket t = publish_ok (f, j, line);
+  vyre_completion c;
+  vyre_error err;
+  vyre_error_clear (&err);
+  uint32_t faults = ctrl (f, VYRE_CTRL_FAULTS);
+  drain (f);
+  vyre_status st = reap (f, t, &c, &err);
+  if (st != VYRE_ERR_FAULT || c.status != VYRE_STATUS_FAULT
+      || c.fault_code != code || c.seq != t.seq || c.tag != j.tag
+      || !has (&err, "Fix:") || !has (&err, vyre_fault_name (code))
+      || ctrl (f, VYRE_CTRL_FAULTS) != faults + 1
+      || ctrl (f, VYRE_CTRL_LAST_FAULT_CODE) != code
+      || ctrl (f, VYRE_CTRL_LAST_FAULT_SLOT) != t.slot
+      || ctrl (f, VYRE_CTRL_LAST_FAULT_OPCODE) != j.opcode) {
+    fprintf (stderr, "line %d: %s fault %u (want %u): %s\n", line,
+        vyre_status_name (st), c.fault_code, code, err.message);
+    ring_test_failures++;
+  }
+}
+
+#define EXPECT_FAULT(f, j, code) expect_fault ((f), (j), (code), __LINE__)
+
+static void
+test_faults (void)
+{
+  fixture f;
+  CHECK (fixture_init (&f, 8, 0, false));
+  vyre_job j;
+
+  j = data_job (VYRE_OP_SCAN, 1, 1);
+  j.tenant = VYRE_MAX_TENANTS;
+  EXPECT_FAULT (&f, j, VYRE_FAULT_BAD_TENANT);
+  j.tenant = 2;                        /* disabled tenant */
+  EXPECT_FAULT (&f, j, VYRE_FAULT_TENANT_DENIED);
+  j.tenant = 1;                        /* NOP only */
+  EXPECT_FAULT (&f, j, VYRE_FAULT_TENANT_DENIED);
+  j = (vyre_job) { .opcode = VYRE_OP_NOP, .tenant = 1, .tag = 5 };
+  vyre_ticket t = PUBLISH (&f, j);
+  drain (&f);
+  vyre_completion c;
+  vyre_error err;
+  CHECK (reap (&f, t, &c, &err) == VYRE_OK && c.opcode == VYRE_OP_NOP);
+  j = (vyre_job) { .opcode = VYRE_OP_SHUTDOWN, .tenant = 3, .tag = 6 };
+  EXPECT_FAULT (&f, j, VYRE_FAULT_TENANT_DENIED);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_SHUTDOWN), 0);
+  j = (vyre_job) { .opcode = 77, .tag = 8 };
+  EXPECT_FAULT (&f, j, VYRE_FAULT_BAD_OPCODE);
+
+  j = data_job (VYRE_OP_CRC32, 1, 2);
+  j.data_offset = ARENA_BYTES - 10;
+  j.data_len = 11;
+  EXPECT_FAULT (&f, j, VYRE_FAULT_BAD_RANGE);
+  j.data_offset = UINT64_MAX - 5;
+  EXPECT_FAULT (&f, j, VYRE_FAULT_BAD_RANGE);
+  j = data_job (VYRE_OP_CRC32, 1, 3);
+  j.carry_len = MAX_CARRY + 1;
+  EXPECT_FAULT (&f, j, VYRE_FAULT_BAD_RANGE);
+  j = data_job (VYRE_OP_HISTOGRAM, 1, 4);
+  j.result_index = RESULT_COUNT;
+  EXPECT_FAULT (&f, j, VYRE_FAULT_BAD_RESULT);
+  j = data_job (VYRE_OP_HISTOGRAM, 1, TAG_IO_FAIL);
+  EXPECT_FAULT (&f, j, VYRE_FAULT_IO_ERROR);
+
+  /* Faulted data jobs still count for their epoch (the host counted them
+   * in FENCE_JOBS): 3 good + the 8 faulted data jobs above -> fence of 11. */
+  vyre_ticket jobs[3];
+  for (int i = 0; i < 3; i++)
+    jobs[i] = PUBLISH (&f, data_job (VYRE_OP_SCAN, 1, 20 + (uint32_t) i));
+  t = PUBLISH (&f, fence_job (1, 11, 0xF1));
+  drain (&f);
+  for (int i = 0; i < 3; i++)
+    CHECK (reap (&f, jobs[i], &c, &err) == VYRE_OK);
+  CHECK (reap (&f, t, &c, &err) == VYRE_OK);
+  CHECK_EQ_U64 (c.epoch, 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_EPOCH), 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_LAST_FENCE_TAG), 0xF1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_EPOCH_JOBS + 1), 0);
+  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring), 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_FAULTS), 10);
+
+  /* A garbage completion entry is MALFORMED with a Fix, and the slot can
+   * still be recycled (the consumer is done with it: SEQ matched). */
+  t = PUBLISH (&f, data_job (VYRE_OP_SCAN, 2, 30));
+  drain (&f);
+  f.mem.completions[t.slot * VYRE_COMPLETION_WORDS + VYRE_COMP_STATUS] = 12345;
+  CHECK (vyre_host_ring_poll (f.ring, t, &c, &err) == VYRE_ERR_MALFORMED);
+  CHECK (has (&err, "Fix:"));
+  CHECK (vyre_host_ring_recycle (f.ring, t, &err) == VYRE_OK);
+  /* A consumer that reports another opcode than was published. */
+  t = PUBLISH (&f, data_job (VYRE_OP_SCAN, 2, 31));
+  drain (&f);
+  f.mem.completions[t.slot * VYRE_COMPLETION_WORDS + VYRE_COMP_OPCODE] =
+      VYRE_OP_CRC32;
+  CHECK (vyre_host_ring_poll (f.ring, t, &c, &err) == VYRE_ERR_MALFORMED);
+  CHECK (has (&err, "Fix:"));
+  CHECK (vyre_host_ring_recycle (f.ring, t, &err) == VYRE_OK);
+
+  /* Protocol version mismatch. */
+  f.mem.control[VYRE_CTRL_PROTOCOL_VERSION] = VYRE_PROTOCOL_VERSION + 1;
+  EXPECT_FAULT (&f, data_job (VYRE_OP_SCAN, 2, 32), VYRE_FAULT_BAD_VERSION);
+  f.mem.control[VYRE_CTRL_PROTOCOL_VERSION] = VYRE_PROTOCOL_VERSION;
+  fixture_fini (&f);
+}
+
+/* Slots written by hand (no host ring checks in the way): the consumer's
+ * own epoch rules. */
+static void
+test_consumer_epoch_rules (void)
+{
+  fixture f;
+  CHECK (fixture_init (&f, 8, 0, false));
+  uint32_t *ctl = f.mem.control;
+  struct {
+    vyre_job job;
+    uint32_t epoch_now;
+    uint32_t counter;
+    uint32_t fault;
+  } cases[] = {
+    { data_job (VYRE_OP_SCAN, 0, 1), 0, 0, VYRE_FAULT_BAD_EPOCH },
+    { data_job (VYRE_OP_SCAN, 5, 2), 5, 0, VYRE_FAULT_BAD_EPOCH }, /* closed */
+    { data_job (VYRE_OP_SCAN, 5 + 64, 3), 5, 0, VYRE_FAULT_BAD_EPOCH },
+    { data_job (VYRE_OP_SCAN, 5 + 63, 4), 5, 0, VYRE_FAULT_NONE },
+    { fence_job (5, 0, 5), 5, 0, VYRE_FAULT_BAD_EPOCH },   /* closed */
+    { fence_job (70, 0, 6), 5, 0, VYRE_FAULT_BAD_EPOCH },  /* past window */
+    { fence_job (6, 2, 7), 5, 3, VYRE_FAULT_BAD_EPOCH },   /* too many jobs */
+    { fence_job (6, 3, 8), 5, 3, VYRE_FAULT_NONE },
+    { fence_job (UINT32_MAX, 0, 9), UINT32_MAX - 1, 0, VYRE_FAULT_NONE },
+    { fence_job (UINT32_MAX - 70, 0, 10), UINT32_MAX, 0, VYRE_FAULT_BAD_EPOCH },
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    vyre_job j = cases[k].job;
+    j.seq = 1000 + k;
+    ctl[VYRE_CTRL_EPOCH] = cases[k].epoch_now;
+    ctl[VYRE_CTRL_EPOCH_JOBS + j.epoch % VYRE_EPOCH_WINDOW] = cases[k].counter;
+    vyre_slot_words w;
+    vyre_slot_encode (&j, &w);
+    w.w[VYRE_SLOT_STATUS] = VYRE_STATUS_PUBLISHED;
+    memcpy (f.mem.slots, &w, sizeof w);
+    int r = vyre_reference_consumer_step (&f.cons);
+    vyre_completion_words cw;
+    memcpy (&cw, f.mem.completions, sizeof cw);
+    vyre_completion c;
+    vyre_error err;
+    CHECK (vyre_completion_decode (&cw, &c, &err) == VYRE_OK);
+    if (r != VYRE_CONSUMER_DID_JOB || c.seq != j.seq
+        || c.fault_code != cases[k].fault) {
+      fprintf (stderr, "epoch case %zu: step %d, seq %llu, fault %u (want "
+          "%u)\n", k, r, (unsigned long long) c.seq, c.fault_code,
+          cases[k].fault);
+      ring_test_failures++;
+    }
+    if (j.opcode == VYRE_OP_BATCH_FENCE && cases[k].fault == VYRE_FAULT_NONE) {
+      CHECK_EQ_U64 (ctl[VYRE_CTRL_EPOCH], j.epoch);
+      CHECK_EQ_U64 (ctl[VYRE_CTRL_EPOCH_JOBS + j.epoch % VYRE_EPOCH_WINDOW], 0);
+      CHECK_EQ_U64 (c.epoch, j.epoch);
+    }
+  }
+  /* Nothing published: idle, and an unready fence is handed back. */
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_IDLE);
+  ctl[VYRE_CTRL_EPOCH] = 5;
+  ctl[VYRE_CTRL_EPOCH_JOBS + 6] = 1;
+  vyre_job j = fence_job (6, 2, 11);
+  j.seq = 2000;
+  vyre_slot_words w;
+  vyre_slot_encode (&j, &w);
+  w.w[VYRE_SLOT_STATUS] = VYRE_STATUS_PUBLISHED;
+  memcpy (f.mem.slots + VYRE_SLOT_WORDS, &w, sizeof w);
+  uint32_t requeues = ctl[VYRE_CTRL_REQUEUES];
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_IDLE);
+  CHECK_EQ_U64 (ctl[VYRE_CTRL_REQUEUES], requeues + 1);
+  CHECK_EQ_U64 (f.mem.slots[VYRE_SLOT_WORDS + VYRE_SLOT_STATUS],
+      VYRE_STATUS_PUBLISHED);
+  ctl[VYRE_CTRL_EPOCH_JOBS + 6] = 2;
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_DID_JOB);
+  CHECK_EQ_U64 (ctl[VYRE_CTRL_EPOCH], 6);
+  CHECK_EQ_U64 (f.mem.slots[VYRE_SLOT_WORDS + VYRE_SLOT_STATUS],
+      VYRE_STATUS_DONE);
+  fixture_fini (&f);
+}
+
+static void
+test_epoch_window (void)
+{
+  fixture f;
+  CHECK (fixture_init (&f, 128, 0, false));
+  vyre_error err;
+  vyre_completion c;
+  vyre_ticket t;
+  vyre_job j = data_job (VYRE_OP_SCAN, 0, 1);
+  CHECK (vyre_host_ring_publish (f.ring, &j, &t, &err)
+      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "Fix:"));
+  j.epoch = VYRE_EPOCH_WINDOW;            /* 64 ahead of closed epoch 0 */
+  CHECK (vyre_host_ring_publish (f.ring, &j, &t, &err) == VYRE_ERR_QUEUE_FULL);
+  CHECK (has (&err, "Fix:") && has (&err, "epoch 64"));
+  vyre_job fence = fence_job (VYRE_EPOCH_WINDOW, 0, 1);
+  CHECK (vyre_host_ring_publish (f.ring, &fence, &t, &err)
+      == VYRE_ERR_QUEUE_FULL);
+  j.epoch = VYRE_EPOCH_WINDOW - 1;        /* 63: the last open one */
+  vyre_ticket last = PUBLISH (&f, j);
+  CHECK_EQ_U64 (vyre_host_ring_outstanding (f.ring), 1);
+
+  /* Close epochs 1..3 with empty fences (published out of order: the
+   * consumer still closes them in order). */
+  vyre_ticket fences[3];
+  for (int k = 2; k >= 0; k--)
+    fences[k] = PUBLISH (&f, fence_job ((uint32_t) k + 1, 0, 0xF0 + (uint32_t) k));
+  drain (&f);
+  for (int k = 0; k < 3; k++) {
+    CHECK (reap (&f, fences[k], &c, &err) == VYRE_OK);
+    CHECK_EQ_U64 (c.epoch, (uint32_t) k + 1);
+  }
+  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring), 3);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_LAST_FENCE_TAG), 0xF2);
+  /* Now 64 .. 66 fit, 67 does not; 3 is closed. */
+  j.epoch = 66;
+  t = PUBLISH (&f, j);
+  j.epoch = 67;
+  vyre_ticket t2;
+  CHECK (vyre_host_ring_publish (f.ring, &j, &t2, &err) == VYRE_ERR_QUEUE_FULL);
+  j.epoch = 3;
+  CHECK (vyre_host_ring_publish (f.ring, &j, &t2, &err)
+      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "not open"));
+  fence = fence_job (2, 0, 0);
+  CHECK (vyre_host_ring_publish (f.ring, &fence, &t2, &err)
+      == VYRE_ERR_INVALID_ARGUMENT);
+  /* NOP and SHUTDOWN do not belong to epochs. */
+  vyre_job nop = { .opcode = VYRE_OP_NOP, .epoch = 1000 };
+  t2 = PUBLISH (&f, nop);
+  drain (&f);
+  CHECK (reap (&f, t, &c, &err) == VYRE_OK);
+  CHECK (reap (&f, last, &c, &err) == VYRE_OK);
+  CHECK (reap (&f, t2, &c, &err) == VYRE_OK);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_EPOCH_JOBS + 66 % 64), 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_EPOCH_JOBS + 63), 1);
+  fixture_fini (&f);
+}
+
+static void
+test_priorities (void)
+{
+  fixture f;
+  CHECK (fixture_init (&f, 8, 0, false));
+  vyre_error err;
+  vyre_completion c;
+  /* Slots 0..3 (the free list is FIFO) with priorities 1, 5, 3, 5: the
+   * scan from slot 0 takes slot 1 (first 5), then from 2 takes slot 3,
+   * then from 0 takes slot 2 (3), then slot 0. */
+  const uint32_t prio[4] = { 1, 5, 3, 5 };
+  vyre_ticket t[4];
+  for (uint32_t i = 0; i < 4; i++) {
+    vyre_job j = data_job (VYRE_OP_SCAN, 1, i);
+    j.priority = prio[i];
+    t[i] = PUBLISH (&f, j);
+    CHECK_EQ_U64 (t[i].slot, i);
+  }
+  f.log_n = 0;
+  CHECK_EQ_U64 (drain (&f), 4);
+  CHECK_EQ_U64 (f.log_n, 4);
+  CHECK (f.log[0] == 1 && f.log[1] == 3 && f.log[2] == 2 && f.log[3] == 0);
+  for (int i = 0; i < 4; i++)
+    CHECK (reap (&f, t[i], &c, &err) == VYRE_OK);
+
+  /* An unready fence ranks below data jobs whatever its priority, so the
+   * jobs it waits for run first and it is never re-queued here.  Epoch 1
+   * has 4 completed jobs; the fence waits for 6. */
+  uint32_t requeues = ctrl (&f, VYRE_CTRL_REQUEUES);
+  vyre_job fj = fence_job (1, 6, 0xFE);
+  fj.priority = 1000;
+  vyre_ticket ft = PUBLISH (&f, fj);
+  vyre_ticket a = PUBLISH (&f, data_job (VYRE_OP_SCAN, 1, 50));
+  vyre_ticket b = PUBLISH (&f, data_job (VYRE_OP_SCAN, 1, 51));
+  f.log_n = 0;
+  CHECK_EQ_U64 (drain (&f), 3);
+  CHECK (f.log_n == 2 && f.log[0] == 50 && f.log[1] == 51);
+  CHECK (reap (&f, a, &c, &err) == VYRE_OK);
+  CHECK (reap (&f, b, &c, &err) == VYRE_OK);
+  CHECK (reap (&f, ft, &c, &err) == VYRE_OK);
+  CHECK_EQ_U64 (c.epoch, 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_REQUEUES), requeues);
+
+  /* Alone and unready, a fence is re-queued and the round is idle. */
+  fj = fence_job (2, 2, 0xFF);
+  fj.priority = 1000;
+  ft = PUBLISH (&f, fj);
+  a = PUBLISH (&f, data_job (VYRE_OP_SCAN, 2, 52));
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_DID_JOB);
+  CHECK_EQ_U64 (f.log[f.log_n - 1], 52);
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_IDLE);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_REQUEUES), requeues + 1);
+  CHECK_EQ_U64 (f.mem.slots[ft.slot * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS],
+      VYRE_STATUS_PUBLISHED);
+  CHECK (vyre_host_ring_poll (f.ring, ft, &c, &err) == VYRE_ERR_NOT_READY);
+  b = PUBLISH (&f, data_job (VYRE_OP_SCAN, 2, 53));
+  CHECK_EQ_U64 (drain (&f), 2);
+  CHECK (reap (&f, a, &c, &err) == VYRE_OK);
+  CHECK (reap (&f, b, &c, &err) == VYRE_OK);
+  CHECK (reap (&f, ft, &c, &err) == VYRE_OK);
+  CHECK_EQ_U64 (c.epoch, 2);
+  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring), 2);
+  fixture_fini (&f);
+}
+
+static void
+test_budgets_and_shutdown (void)
+{
+  fixture f;
+  CHECK (fixture_init (&f, 4, 0, false));
+  vyre_error err;
+  vyre_completion c;
+  f.cfg.poll_budget = 3;
+  CHECK (vyre_host_ring_init_control (f.ring, &f.cfg, &err) == VYRE_OK);
+  vyre_reference_consumer_config cc = f.cons.cfg;
+  cc.workgroup = 0;
+  CHECK (vyre_reference_consumer_init (&f.cons, &cc, &err) == VYRE_OK);
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_IDLE);
+  vyre_ticket t = PUBLISH (&f, data_job (VYRE_OP_SCAN, 1, 1));
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_DID_JOB);
+  CHECK (reap (&f, t, &c, &err) == VYRE_OK);
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_IDLE);
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_IDLE);
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_RETIRED);
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_RETIRED);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_RETIRED), 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_EXITED), 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_ACTIVE), 0);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_HEARTBEAT), 5);
+
+  f.cfg.poll_budget = 0;
+  f.cfg.iter_budget = 2;
+  CHECK (vyre_host_ring_init_control (f.ring, &f.cfg, &err) == VYRE_OK);
+  CHECK (vyre_reference_consumer_init (&f.cons, &cc, &err) == VYRE_OK);
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_IDLE);
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_IDLE);
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_RETIRED);
+
+  /* init_control refuses while jobs are out; bad tenant masks. */
+  f.cfg.iter_budget = 0;
+  CHECK (vyre_host_ring_init_control (f.ring, &f.cfg, &err) == VYRE_OK);
+  CHECK (vyre_reference_consumer_init (&f.cons, &cc, &err) == VYRE_OK);
+  t = PUBLISH (&f, data_job (VYRE_OP_SCAN, 1, 1));
+  CHECK (vyre_host_ring_init_control (f.ring, &f.cfg, &err)
+      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "Fix:"));
+  drain (&f);
+  CHECK (reap (&f, t, &c, &err) == VYRE_OK);
+  vyre_ring_config bad = f.cfg;
+  bad.tenant_masks[4] = 1u << VYRE_OP_COUNT;
+  CHECK (vyre_host_ring_init_control (f.ring, &bad, &err)
+      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "Fix:"));
+  /* An all-zero tenant table is the default: tenant 0 may do anything. */
+  memset (bad.tenant_masks, 0, sizeof bad.tenant_masks);
+  CHECK (vyre_host_ring_init_control (f.ring, &bad, &err) == VYRE_OK);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_TENANT_TABLE), VYRE_TENANT_ALL_OPS);
+
+  /* SHUTDOWN from tenant 0: the job completes, then consumers stop. */
+  CHECK (vyre_reference_consumer_init (&f.cons, &cc, &err) == VYRE_OK);
+  vyre_job sd = { .opcode = VYRE_OP_SHUTDOWN, .tenant = 0, .tag = 3 };
+  t = PUBLISH (&f, sd);
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_DID_JOB);
+  CHECK (reap (&f, t, &c, &err) == VYRE_OK && c.opcode == VYRE_OP_SHUTDOWN);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_SHUTDOWN), 1);
+  CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_SHUTDOWN);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_ACTIVE), 0);
+
+  /* request_shutdown: later publishes are refused. */
+  vyre_host_ring_request_shutdown (f.ring);
+  vyre_job j = data_job (VYRE_OP_SCAN, 1, 1);
+  CHECK (vyre_host_ring_publish (f.ring, &j, &t, &err) == VYRE_ERR_SHUTDOWN);
+  CHECK (has (&err, "Fix:"));
+  fixture_fini (&f);
+}
+
+static void
+test_arguments (void)
+{
+  vyre_error err;
+  vyre_host_ring *ring = NULL;
+  uint32_t words[VYRE_CONTROL_WORDS];
+  vyre_ring_memory m = { words, words, words, 0, false };
+  CHECK (vyre_host_ring_new (&m, 0, &ring, &err) == VYRE_ERR_INVALID_ARGUMENT);
+  CHECK (has (&err, "Fix:") && ring == NULL);
+  m.nslots = VYRE_HOST_RING_MAX_SLOTS + 1;
+  CHECK (vyre_host_ring_new (&m, 0, &ring, &err) == VYRE_ERR_INVALID_ARGUMENT);
+  m.nslots = 1;
+  m.completions = NULL;
+  CHECK (vyre_host_ring_new (&m, 0, &ring, &err) == VYRE_ERR_INVALID_ARGUMENT);
+  CHECK (has (&err, "completions"));
+  m.completions = (uint32_t *) ((char *) words + 2);
+  CHECK (vyre_host_ring_new (&m, 0, &ring, &err) == VYRE_ERR_INVALID_ARGUMENT);
+  CHECK (vyre_host_ring_new (NULL, 0, &ring, &err) == VYRE_ERR_INVALID_ARGUMENT);
+  CHECK (vyre_host_ring_new (&m, 0, NULL, &err) == VYRE_ERR_INVALID_ARGUMENT);
+  vyre_job j = { 0 };
+  vyre_ticket t;
+  CHECK (vyre_host_ring_publish (NULL, &j, &t, &err)
+      == VYRE_ERR_INVALID_ARGUMENT);
+  vyre_completion c;
+  CHECK (vyre_host_ring_poll (NULL, t, &c, &err) == VYRE_ERR_INVALID_ARGUMENT);
+  CHECK (vyre_host_ring_recycle (NULL, t, &err) == VYRE_ERR_INVALID_ARGUMENT);
+  CHECK (vyre_host_ring_init_control (NULL, NULL, &err)
+      == VYRE_ERR_INVALID_ARGUMENT);
+  CHECK_EQ_U64 (vyre_host_ring_read_control (NULL, 0), 0);
+  CHECK_EQ_U64 (vyre_host_ring_outstanding (NULL), 0);
+  vyre_host_ring_request_shutdown (NULL);
+  vyre_host_ring_free (NULL);
+  vyre_reference_consumer cons;
+  vyre_reference_consumer_config cc;
+  memset (&cc, 0, sizeof cc);
+  CHECK (vyre_reference_consumer_init (&cons, &cc, &err)
+      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "Fix:"));
+  CHECK (vyre_reference_consumer_init (NULL, &cc, &err)
+      == VYRE_ERR_INVALID_ARGUMENT);
+  CHECK_EQ_U64 (vyre_reference_consumer_step (NULL), VYRE_CONSUMER_SHUTDOWN);
+}
+
+/* Sequence numbers cross 2^32 (low word 0 is skipped) and 2^64. */
+static void
+test_high_sequences (void)
+{
+  const uint64_t starts[] = { (1ull << 32) - 3, UINT64_MAX - 2 };
+  for (size_t k = 0; k < 2; k++) {
+    fixture f;
+    CHECK (fixture_init (&f, 4, starts[k], false));
+    vyre_error err;
+    vyre_completion c;
+    uint64_t prev = 0;
+    for (uint32_t i = 0; i < 40; i++) {
+      vyre_ticket t = PUBLISH (&f, data_job (VYRE_OP_SCAN, 1, i));
+      CHECK ((uint32_t) t.seq != 0);
+      if (i == 0)
+        CHECK_EQ_U64 (t.seq, starts[k]);
+      else
+        CHECK (t.seq == prev + 1 || (t.seq == prev + 2
+                && (uint32_t) (prev + 1) == 0));
+      prev = t.seq;
+      CHECK (vyre_host_ring_poll (f.ring, t, &c, &err) == VYRE_ERR_NOT_READY);
+      CHECK_EQ_U64 (drain (&f), 1);
+      CHECK (reap (&f, t, &c, &err) == VYRE_OK);
+      CHECK_EQ_U64 (c.seq, t.seq);
+      CHECK_EQ_U64 (c.tag, i);
+    }
+    CHECK (prev > starts[k] + 10 || prev < 100);
+    fixture_fini (&f);
+  }
+}
+
+/* ---- the consumer in another process, over MAP_SHARED memory ---- */
+
+static int
+child_consumer (fixture * f)
+{
+  vyre_reference_consumer cons;
+  vyre_reference_consumer_config cc = f->cons.cfg;
+  cc.workgroup = 0;
+  cc.launch = 9;
+  if (vyre_reference_consumer_init (&cons, &cc, NULL) != VYRE_OK)
+    return 2;
+  double deadline = ring_test_now () + WAIT_LIMIT_S;
+  uint32_t idle = 0;
+  for (;;) {
+    int r = vyre_reference_consumer_step (&cons);
+    if (r == VYRE_CONSUMER_SHUTDOWN)
+      return 0;
+    if (r < 0)
+      return 4;
+    if (r == VYRE_CONSUMER_IDLE && ++idle % 64 == 0) {
+      if (ring_test_now () > deadline)
+        return 3;
+      sched_yield ();
+    }
+  }
+}
+
+static void
+test_forked_consumer (void)
+{
+  fixture f;
+  /* write_combining: exercise the fenced paths too. */
+  CHECK (fixture_init (&f, 16, (1ull << 32) - 1000, true));
+  const uint64_t jobs = ring_test_scaled (20000);
+  pid_t pid = fork ();
+  if (pid == 0)
+    _exit (child_consumer (&f));
+  CHECK (pid > 0);
+  if (pid < 0) {
+    fixture_fini (&f);
+    return;
+  }
+
+  vyre_ticket inflight[16];
+  vyre_job inflight_job[16];
+  uint32_t head = 0, count = 0;
+  uint64_t published = 0, reaped = 0, bad = 0, epoch_jobs = 0;
+  uint32_t epoch = 1;
+  double deadline = ring_test_now () + WAIT_LIMIT_S;
+  vyre_error err;
+  vyre_completion c;
+  bool timed_out = false;
+  while (reaped < jobs) {
+    if (ring_test_now () > deadline) {
+      timed_out = true;
+      break;
+    }
+    /* Publish while there is room (a fence every 100 jobs). */
+    while (published < jobs && count < 16) {
+      vyre_job j;
+      if (epoch_jobs == 100) {
+        j = fence_job (epoch, 100, epoch);
+      } else {
+        j = data_job (VYRE_OP_SCAN + published % 3, epoch, (uint32_t) published);
+        j.priority = (uint32_t) (published % 4);
+      }
+      vyre_ticket t;
+      vyre_status st = vyre_host_ring_publish (f.ring, &j, &t, &err);
+      if (st != VYRE_OK)
+        break;                /* backpressure: reap first */
+      if (j.opcode == VYRE_OP_BATCH_FENCE) {
+        epoch++;
+        epoch_jobs = 0;
+      } else {
+        epoch_jobs++;
+      }
+      inflight[(head + count) % 16] = t;
+      inflight_job[(head + count) % 16] = j;
+      count++;
+      published++;
+    }
+    /* Reap in order. */
+    vyre_status st = vyre_host_ring_poll (f.ring, inflight[head], &c, &err);
+    if (st == VYRE_ERR_NOT_READY) {
+      sched_yield ();
+      continue;
+    }
+    vyre_job *j = &inflight_job[head];
+    if (st != VYRE_OK || c.tag != j->tag || c.opcode != j->opcode
+        || c.launch != 9 || c.workgroup != 0) {
+      if (bad < 5)
+        fprintf (stderr, "  job %llu: %s: %s\n", (unsigned long long) reaped,
+            vyre_status_name (st), err.message);
+      bad++;
+    }
+    else if (j->opcode != VYRE_OP_BATCH_FENCE
+        && c.crc32 != arena_sum (f.arena, j->data_offset, j->data_len))
+      bad++;
+    else if (j->opcode == VYRE_OP_BATCH_FENCE && c.epoch != j->epoch)
+      bad++;
+    CHECK (vyre_host_ring_recycle (f.ring, inflight[head], &err) == VYRE_OK);
+    head = (head + 1) % 16;
+    count--;
+    reaped++;
+  }
+  CHECK (!timed_out);
+  CHECK_EQ_U64 (bad, 0);
+  CHECK_EQ_U64 (reaped, jobs);
+
+  /* Retire the child with a SHUTDOWN job from tenant 0. */
+  vyre_job sd = { .opcode = VYRE_OP_SHUTDOWN, .tenant = 0, .tag = 0x5D };
+  vyre_ticket t;
+  CHECK (vyre_host_ring_publish (f.ring, &sd, &t, &err) == VYRE_OK);
+  while (!timed_out && vyre_host_ring_poll (f.ring, t, &c, &err)
+      == VYRE_ERR_NOT_READY) {
+    if (ring_test_now () > deadline)
+      timed_out = true;
+    sched_yield ();
+  }
+  CHECK (!timed_out);
+  CHECK_EQ_U64 (vyre_host_ring_read_control (f.ring, VYRE_CTRL_SHUTDOWN), 1);
+
+  int status = -1;
+  while (waitpid (pid, &status, WNOHANG) == 0) {
+    if (ring_test_now () > deadline) {
+      kill (pid, SIGKILL);
+      waitpid (pid, &status, 0);
+      break;
+    }
+    usleep (1000);
+  }
+  CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_DONE_COUNT), jobs + 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_EXITED), 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_FAULTS), 0);
+  CHECK (ctrl (&f, VYRE_CTRL_HEARTBEAT) > 0);
+  fprintf (stderr, "forked consumer: %llu jobs, %u epochs closed\n",
+      (unsigned long long) jobs, ctrl (&f, VYRE_CTRL_EPOCH));
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_EPOCH), vyre_host_ring_closed_epoch (f.ring));
+  fixture_fini (&f);
+}
+
+int
+main (void)
+{
+  double t0 = ring_test_now ();
+  test_arguments ();
+  test_publish_poll_recycle ();
+  test_backpressure ();
+  test_faults ();
+  test_consumer_epoch_rules ();
+  test_epoch_window ();
+  test_priorities ();
+  test_budgets_and_shutdown ();
+  test_high_sequences ();
+  test_forked_consumer ();
+  fprintf (stderr, "test_host_ring: %.2f s\n", ring_test_now () - t0);
+  return ring_test_finish ("test_host_ring");
+}
