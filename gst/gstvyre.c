@@ -6,11 +6,14 @@
  */
 #include <gst/gst.h>
 
+#include "gstvyrescan.h"
+
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
-  (void) plugin;
-  return TRUE;
+  gboolean ok = FALSE;
+  ok |= GST_ELEMENT_REGISTER (vyrescan, plugin);
+  return ok;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, vyre,

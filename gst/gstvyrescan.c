@@ -1,0 +1,1256 @@
+/* gst-vyre
+ *
+ * gstvyrescan.c - vyrescan: every buffer through the persistent GPU kernel.
+ */
+/**
+ * SECTION:element-vyrescan
+ * @title: vyrescan
+ *
+ * Publishes every buffer as a 64-byte slot into a ring that a persistent
+ * Vulkan compute kernel polls.  The kernel scans the bytes for many
+ * literal patterns at once (Aho-Corasick), computes their CRC-32 and byte
+ * histogram, and marks the slot done.  Buffers leave unchanged, in input
+ * order, each with a #GstVyreScanMeta holding what was found.
+ *
+ * When the ring is full the element blocks: a full ring is back-pressure,
+ * never an error or a drop.  Matches that straddle buffer boundaries are
+ * found exactly once, whatever the buffer sizes.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 vyreurisrc location=big.log ! vyrescan patterns-file=secrets.txt ! vyresink
+ * gst-launch-1.0 filesrc location=big.log ! vyrescan patterns="<password,BEGIN RSA>" ! fakesink
+ * ]|
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstvyrescan.h"
+
+#include <string.h>
+
+#include "gstvyrememory.h"
+#include "gstvyrescanmeta.h"
+#include "vyre-automaton.h"
+#include "vyre-crc32.h"
+#include "vyre-device.h"
+#include "vyre-match-events.h"
+#include "vyre-megakernel.h"
+#include "vyre-patterns.h"
+
+GST_DEBUG_CATEGORY_STATIC (vyre_scan_debug);
+#define GST_CAT_DEFAULT vyre_scan_debug
+GST_DEBUG_CATEGORY_EXTERN (GST_CAT_PERFORMANCE);
+
+#define DEFAULT_IGNORE_CASE FALSE
+#define DEFAULT_OPS (GST_VYRE_SCAN_OPS_SCAN | GST_VYRE_SCAN_OPS_CRC32 | \
+    GST_VYRE_SCAN_OPS_HISTOGRAM)
+#define DEFAULT_RING_SLOTS 32
+#define DEFAULT_MAX_MATCHES 16384
+#define DEFAULT_EPOCH_BUFFERS 64
+#define DEFAULT_DISPATCH GST_VYRE_SCAN_DISPATCH_PERSISTENT
+#define DEFAULT_DEVICE -1
+#define DEFAULT_BLOCK_SIZE (1 << 20)
+#define DEFAULT_TIMEOUT_MS 10000
+
+enum
+{
+  PROP_0,
+  PROP_PATTERNS,
+  PROP_PATTERNS_FILE,
+  PROP_IGNORE_CASE,
+  PROP_OPS,
+  PROP_RING_SLOTS,
+  PROP_MAX_MATCHES,
+  PROP_EPOCH_BUFFERS,
+  PROP_DISPATCH,
+  PROP_DEVICE,
+  PROP_BLOCK_SIZE,
+  PROP_TIMEOUT,
+  PROP_DEVICE_NAME,
+  PROP_BYTES_COPIED,
+  PROP_BUFFERS_COPIED,
+};
+
+/* One entry of the in-order queue between chain and the src task. */
+typedef enum
+{
+  ENTRY_JOB,                    /* a data job: one chunk of a buffer */
+  ENTRY_FENCE,                  /* a batch fence */
+  ENTRY_EVENT,                  /* a serialized event, kept in order */
+} EntryKind;
+
+typedef struct
+{
+  EntryKind kind;
+  vyre_ticket ticket;
+  guint ctx;                    /* job context (ENTRY_JOB) */
+  guint64 len;                  /* bytes of the chunk */
+  guint32 epoch;
+  GstBuffer *buffer;            /* on the buffer's last chunk */
+  guint64 buffer_offset;        /* stream offset of the buffer */
+  GstEvent *event;
+} Entry;
+
+struct _GstVyreScan
+{
+  GstElement parent;
+  GstPad *sinkpad, *srcpad;
+
+  /* properties (object lock) */
+  gchar **patterns;
+  gchar *patterns_file;
+  gboolean ignore_case;
+  guint ops;
+  guint ring_slots;
+  guint max_matches;
+  guint epoch_buffers;
+  GstVyreScanDispatch dispatch;
+  gint device_index;
+  guint block_size;
+  guint timeout_ms;
+
+  /* set up in READY->PAUSED */
+  VyreDevice *device;
+  VyreMegakernel *mk;
+  VyreAutomaton *automaton;
+  GPtrArray *pattern_list;      /* GBytes */
+  guint max_pattern_len;
+  guint max_carry;
+  guint kernel_max_matches;     /* multiple of the kernel's lanes */
+  GstAllocator *allocator;      /* pool blocks of the arena */
+  guint n_contexts;
+
+  /* streaming state (lock) */
+  GMutex lock;
+  GCond cond;                   /* any change: entry queued or done, flush */
+  GQueue entries;               /* Entry*, oldest first */
+  guint8 *ctx_free;             /* per context: 1 = free */
+  guint ctx_free_count;
+  gint flushing;                /* atomic: wakes chain and the task */
+  gboolean eos;
+  GstFlowReturn src_result;     /* last downstream result */
+
+  /* chain-only state (streaming thread) */
+  guint64 next_offset;          /* expected stream offset of the next byte */
+  guint8 *tail;                 /* last max_carry bytes of the stream */
+  guint tail_len;
+  guint32 epoch;                /* open epoch, 1-based */
+  guint32 epoch_jobs;           /* data jobs published in it */
+  guint32 epoch_buffer_count;   /* buffers in it */
+  gboolean warned_copy;
+
+  /* task-only state: the buffer being assembled from its chunks */
+  GArray *matches;              /* GstVyreMatch */
+  guint64 found, dropped;
+  guint32 crc;
+  guint64 crc_len;
+  guint32 hist[256];
+
+  /* statistics (object lock) */
+  guint64 bytes_copied;
+  guint64 buffers_copied;
+};
+
+G_DEFINE_TYPE_WITH_CODE (GstVyreScan, gst_vyre_scan, GST_TYPE_ELEMENT,
+    GST_DEBUG_CATEGORY_INIT (vyre_scan_debug, "vyrescan", 0,
+        "vyre GPU scan filter"));
+GST_ELEMENT_REGISTER_DEFINE (vyrescan, "vyrescan", GST_RANK_NONE,
+    GST_TYPE_VYRE_SCAN);
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+GType
+gst_vyre_scan_ops_get_type (void)
+{
+  static GType type = 0;
+  static const GFlagsValue values[] = {
+    {GST_VYRE_SCAN_OPS_SCAN, "Multi-literal pattern scan", "scan"},
+    {GST_VYRE_SCAN_OPS_CRC32, "zlib CRC-32 of every buffer", "crc32"},
+    {GST_VYRE_SCAN_OPS_HISTOGRAM, "Byte histogram of every buffer",
+        "histogram"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_flags_register_static ("GstVyreScanOps", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_vyre_scan_dispatch_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_VYRE_SCAN_DISPATCH_PERSISTENT,
+        "One resident kernel polls the ring", "persistent"},
+    {GST_VYRE_SCAN_DISPATCH_PER_BUFFER,
+          "One vkQueueSubmit and fence wait per job (for comparison)",
+        "per-buffer"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstVyreScanDispatch", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+/* ------------------------------------------------------------------ */
+/* Entries and contexts                                                */
+
+static void
+entry_free (Entry * e)
+{
+  gst_clear_buffer (&e->buffer);
+  gst_clear_event (&e->event);
+  g_free (e);
+}
+
+/* Wait until a job context is free; FALSE when flushing.  Lock held. */
+static gboolean
+acquire_context_locked (GstVyreScan * self, guint * ctx)
+{
+  while (self->ctx_free_count == 0) {
+    if (g_atomic_int_get (&self->flushing))
+      return FALSE;
+    /* Bounded so a missed wake-up can never hang the pipeline. */
+    gint64 until = g_get_monotonic_time () + 100 * G_TIME_SPAN_MILLISECOND;
+    g_cond_wait_until (&self->cond, &self->lock, until);
+  }
+  for (guint i = 0; i < self->n_contexts; i++) {
+    if (self->ctx_free[i]) {
+      self->ctx_free[i] = 0;
+      self->ctx_free_count--;
+      *ctx = i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+static void
+release_context_locked (GstVyreScan * self, guint ctx)
+{
+  if (!self->ctx_free[ctx]) {
+    self->ctx_free[ctx] = 1;
+    self->ctx_free_count++;
+  }
+  g_cond_broadcast (&self->cond);
+}
+
+static void
+queue_entry (GstVyreScan * self, Entry * e)
+{
+  g_mutex_lock (&self->lock);
+  g_queue_push_tail (&self->entries, e);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+/* Publish a job, blocking while the ring is full (back-pressure).  Returns
+ * GST_FLOW_FLUSHING when a flush interrupted the wait. */
+static GstFlowReturn
+submit_job (GstVyreScan * self, vyre_job * job, vyre_ticket * ticket)
+{
+  for (;;) {
+    GError *err = NULL;
+    VyreMkStatus st = vyre_megakernel_submit (self->mk, job, ticket, &err);
+    if (st == VYRE_MK_OK)
+      return GST_FLOW_OK;
+    if (st == VYRE_MK_ERROR) {
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+          ("Could not hand a buffer to the GPU."), ("%s", err->message));
+      g_error_free (err);
+      return GST_FLOW_ERROR;
+    }
+    /* Ring full: wait for the task to complete something. */
+    g_mutex_lock (&self->lock);
+    if (g_atomic_int_get (&self->flushing)) {
+      g_mutex_unlock (&self->lock);
+      return GST_FLOW_FLUSHING;
+    }
+    gint64 until = g_get_monotonic_time () + 2 * G_TIME_SPAN_MILLISECOND;
+    g_cond_wait_until (&self->cond, &self->lock, until);
+    g_mutex_unlock (&self->lock);
+  }
+}
+
+/* Close the open epoch with an ordered fence (if it has jobs). */
+static GstFlowReturn
+publish_fence (GstVyreScan * self)
+{
+  if (self->epoch_jobs == 0)
+    return GST_FLOW_OK;
+  vyre_job job = { 0 };
+  job.opcode = VYRE_OP_BATCH_FENCE;
+  job.epoch = self->epoch;
+  job.data_len = self->epoch_jobs;      /* FENCE_JOBS */
+  job.tag = self->epoch;
+  Entry *e = g_new0 (Entry, 1);
+  e->kind = ENTRY_FENCE;
+  e->epoch = self->epoch;
+  GstFlowReturn ret = submit_job (self, &job, &e->ticket);
+  if (ret != GST_FLOW_OK) {
+    entry_free (e);
+    return ret;
+  }
+  queue_entry (self, e);
+  self->epoch++;
+  self->epoch_jobs = 0;
+  self->epoch_buffer_count = 0;
+  return GST_FLOW_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* chain: buffers in                                                   */
+
+static void
+remember_tail (GstVyreScan * self, const guint8 * data, gsize len)
+{
+  if (self->max_carry == 0)
+    return;
+  if (len >= self->max_carry) {
+    memcpy (self->tail, data + len - self->max_carry, self->max_carry);
+    self->tail_len = self->max_carry;
+  } else {
+    guint keep = MIN (self->tail_len, self->max_carry - (guint) len);
+    memmove (self->tail, self->tail + self->tail_len - keep, keep);
+    memcpy (self->tail + keep, data, len);
+    self->tail_len = keep + (guint) len;
+  }
+}
+
+/* One chunk (at most block_size bytes, already in the arena at
+ * arena_offset) becomes one job. */
+static GstFlowReturn
+publish_chunk (GstVyreScan * self, guint ctx, guint64 arena_offset,
+    const guint8 * bytes, gsize len, guint64 stream_offset,
+    GstBuffer * last_of, guint64 buffer_offset)
+{
+  guint carry = self->tail_len;
+  if (carry)
+    memcpy (vyre_megakernel_carry_window (self->mk, ctx), self->tail, carry);
+  vyre_job job = { 0 };
+  job.opcode = VYRE_OP_SCAN;
+  job.ops = self->ops;
+  job.data_offset = arena_offset;
+  job.data_len = (guint32) len;
+  job.stream_offset = stream_offset;
+  job.carry_len = carry;
+  job.epoch = self->epoch;
+  job.result_index = ctx;
+  job.tag = ctx;
+  remember_tail (self, bytes, len);
+
+  Entry *e = g_new0 (Entry, 1);
+  e->kind = ENTRY_JOB;
+  e->ctx = ctx;
+  e->len = len;
+  e->epoch = self->epoch;
+  e->buffer = last_of;
+  e->buffer_offset = buffer_offset;
+  GstFlowReturn ret = submit_job (self, &job, &e->ticket);
+  if (ret != GST_FLOW_OK) {
+    e->buffer = NULL;           /* the caller still owns it */
+    entry_free (e);
+    g_mutex_lock (&self->lock);
+    release_context_locked (self, ctx);
+    g_mutex_unlock (&self->lock);
+    return ret;
+  }
+  self->epoch_jobs++;
+  queue_entry (self, e);
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+gst_vyre_scan_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstVyreScan *self = GST_VYRE_SCAN (parent);
+  (void) pad;
+
+  g_mutex_lock (&self->lock);
+  GstFlowReturn ret = self->src_result;
+  g_mutex_unlock (&self->lock);
+  if (ret != GST_FLOW_OK) {
+    gst_buffer_unref (buf);
+    return ret;
+  }
+  if (g_atomic_int_get (&self->flushing)) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_FLUSHING;
+  }
+
+  gsize size = gst_buffer_get_size (buf);
+  guint64 offset = GST_BUFFER_OFFSET_IS_VALID (buf) ?
+      GST_BUFFER_OFFSET (buf) : self->next_offset;
+  /* A jump in the stream (seek, gap, DISCONT): no carry across it. */
+  if (offset != self->next_offset || GST_BUFFER_IS_DISCONT (buf))
+    self->tail_len = 0;
+  self->next_offset = offset + size;
+
+  /* Zero-copy: one memory of our own arena. */
+  guint64 arena_offset;
+  if (gst_buffer_n_memory (buf) == 1 && size > 0 &&
+      gst_vyre_memory_arena_offset (gst_buffer_peek_memory (buf, 0),
+          GST_VYRE_ALLOCATOR (self->allocator), &arena_offset)) {
+    guint ctx;
+    g_mutex_lock (&self->lock);
+    gboolean got = acquire_context_locked (self, &ctx);
+    g_mutex_unlock (&self->lock);
+    if (!got) {
+      gst_buffer_unref (buf);
+      return GST_FLOW_FLUSHING;
+    }
+    GstMapInfo map;
+    gst_buffer_map (buf, &map, GST_MAP_READ);
+    ret = publish_chunk (self, ctx, arena_offset, map.data, size, offset, buf,
+        offset);
+    gst_buffer_unmap (buf, &map);
+    if (ret != GST_FLOW_OK)
+      gst_buffer_unref (buf);
+  } else {
+    /* Foreign memory: copy it into the arena, chunk by chunk. */
+    GstMapInfo map;
+    if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+      GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Could not read a buffer."),
+          ("gst_buffer_map failed for a %" G_GSIZE_FORMAT "-byte buffer",
+              size));
+      gst_buffer_unref (buf);
+      return GST_FLOW_ERROR;
+    }
+    if (!self->warned_copy) {
+      GST_CAT_INFO_OBJECT (GST_CAT_PERFORMANCE, self, "upstream memory is "
+          "not GPU-readable: copying every buffer into the arena (use "
+          "vyreurisrc, or an upstream element that takes our allocator)");
+      self->warned_copy = TRUE;
+    }
+    gsize done = 0;
+    gboolean buf_taken = FALSE;
+    do {
+      gsize n = MIN (size - done, (gsize) self->block_size);
+      guint ctx;
+      g_mutex_lock (&self->lock);
+      gboolean got = acquire_context_locked (self, &ctx);
+      g_mutex_unlock (&self->lock);
+      if (!got) {
+        ret = GST_FLOW_FLUSHING;
+        break;
+      }
+      guint64 arena = (guint64) ctx * self->block_size;
+      memcpy (vyre_megakernel_arena (self->mk) + arena, map.data + done, n);
+      gboolean last = done + n == size;
+      ret = publish_chunk (self, ctx, arena, map.data + done, n,
+          offset + done, last ? buf : NULL, offset);
+      buf_taken = last && ret == GST_FLOW_OK;
+      done += n;
+    } while (ret == GST_FLOW_OK && done < size);
+    gst_buffer_unmap (buf, &map);
+    GST_OBJECT_LOCK (self);
+    self->bytes_copied += done;
+    self->buffers_copied++;
+    GST_OBJECT_UNLOCK (self);
+    if (!buf_taken)
+      gst_buffer_unref (buf);     /* error, or an empty buffer: nothing to scan */
+  }
+  if (ret != GST_FLOW_OK)
+    return ret;
+
+  if (self->epoch_buffers && ++self->epoch_buffer_count >= self->epoch_buffers)
+    ret = publish_fence (self);
+  return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* src task: completions out, in order                                 */
+
+static void
+reset_assembly (GstVyreScan * self)
+{
+  g_array_set_size (self->matches, 0);
+  self->found = self->dropped = 0;
+  self->crc = 0;
+  self->crc_len = 0;
+  memset (self->hist, 0, sizeof self->hist);
+}
+
+/* Fold one completed chunk into the buffer being assembled. */
+static void
+collect_chunk (GstVyreScan * self, Entry * e, const vyre_completion * c)
+{
+  const guint32 *rec = vyre_megakernel_result (self->mk, e->ctx);
+  if (self->ops & GST_VYRE_SCAN_OPS_SCAN) {
+    guint room = self->max_matches > self->matches->len ?
+        self->max_matches - self->matches->len : 0;
+    guint corrupt = 0;
+    self->dropped += vyre_match_events_expand (self->automaton->words, rec,
+        self->kernel_max_matches, room, self->matches, &corrupt);
+    self->dropped += c->matches - c->matches_stored;
+    self->found += c->matches;
+    if (corrupt)
+      GST_WARNING_OBJECT (self, "%u corrupt match events skipped", corrupt);
+  }
+  if (self->ops & GST_VYRE_SCAN_OPS_CRC32) {
+    self->crc = vyre_crc32_combine (self->crc, c->crc32, e->len);
+    self->crc_len += e->len;
+  }
+  if (self->ops & GST_VYRE_SCAN_OPS_HISTOGRAM)
+    for (guint b = 0; b < 256; b++)
+      self->hist[b] += rec[VYRE_RESULT_HIST + b];
+}
+
+static GstBuffer *
+finish_buffer (GstVyreScan * self, Entry * e)
+{
+  GstBuffer *buf = gst_buffer_make_writable (e->buffer);
+  e->buffer = NULL;
+  GstVyreScanMeta *m = gst_buffer_add_vyre_scan_meta (buf);
+  m->stream_offset = e->buffer_offset;
+  m->size = gst_buffer_get_size (buf);
+  m->epoch = e->epoch;
+  m->has_crc32 = (self->ops & GST_VYRE_SCAN_OPS_CRC32) != 0;
+  m->crc32 = self->crc;
+  m->has_histogram = (self->ops & GST_VYRE_SCAN_OPS_HISTOGRAM) != 0;
+  memcpy (m->histogram, self->hist, sizeof m->histogram);
+  vyre_match_events_sort (self->matches);
+  guint n = self->matches->len;
+  gst_vyre_scan_meta_take_matches (m, (GstVyreMatch *)
+      g_array_steal (self->matches, NULL), n);
+  m->n_dropped = self->dropped;
+  reset_assembly (self);
+  return buf;
+}
+
+static void
+pause_task (GstVyreScan * self, GstFlowReturn ret)
+{
+  g_mutex_lock (&self->lock);
+  self->src_result = ret;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  gst_pad_pause_task (self->srcpad);
+}
+
+static void
+gst_vyre_scan_loop (gpointer user_data)
+{
+  GstVyreScan *self = GST_VYRE_SCAN (user_data);
+
+  g_mutex_lock (&self->lock);
+  while (g_queue_is_empty (&self->entries) &&
+      !g_atomic_int_get (&self->flushing)) {
+    gint64 until = g_get_monotonic_time () + 100 * G_TIME_SPAN_MILLISECOND;
+    g_cond_wait_until (&self->cond, &self->lock, until);
+  }
+  if (g_atomic_int_get (&self->flushing)) {
+    g_mutex_unlock (&self->lock);
+    gst_pad_pause_task (self->srcpad);
+    return;
+  }
+  Entry *e = g_queue_peek_head (&self->entries);
+  g_mutex_unlock (&self->lock);
+
+  if (e->kind == ENTRY_EVENT) {
+    g_mutex_lock (&self->lock);
+    g_queue_pop_head (&self->entries);
+    g_cond_broadcast (&self->cond);
+    g_mutex_unlock (&self->lock);
+    GstEvent *ev = e->event;
+    e->event = NULL;
+    gboolean is_eos = GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
+    gst_pad_push_event (self->srcpad, ev);
+    entry_free (e);
+    if (is_eos)
+      pause_task (self, GST_FLOW_EOS);
+    return;
+  }
+
+  vyre_completion c;
+  GError *err = NULL;
+  VyreMkStatus st = vyre_megakernel_wait (self->mk, &e->ticket, &c,
+      &self->flushing, &err);
+  if (st == VYRE_MK_CANCELLED) {
+    gst_pad_pause_task (self->srcpad);
+    return;
+  }
+  if (st != VYRE_MK_OK) {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+        ("The GPU scan kernel failed."), ("%s", err->message));
+    g_error_free (err);
+    pause_task (self, GST_FLOW_ERROR);
+    return;
+  }
+
+  GstBuffer *out = NULL;
+  if (e->kind == ENTRY_JOB) {
+    collect_chunk (self, e, &c);
+    if (e->buffer)
+      out = finish_buffer (self, e);
+  } else {
+    GST_DEBUG_OBJECT (self, "epoch %u closed", c.epoch);
+    GstStructure *s = gst_structure_new ("vyre-epoch",
+        "epoch", G_TYPE_UINT, c.epoch, NULL);
+    gst_pad_push_event (self->srcpad,
+        gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, s));
+  }
+  vyre_megakernel_release (self->mk, &e->ticket);
+  g_mutex_lock (&self->lock);
+  g_queue_pop_head (&self->entries);
+  if (e->kind == ENTRY_JOB)
+    release_context_locked (self, e->ctx);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  entry_free (e);
+
+  if (out) {
+    GstFlowReturn ret = gst_pad_push (self->srcpad, out);
+    if (ret != GST_FLOW_OK) {
+      if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS)
+        GST_ELEMENT_FLOW_ERROR (self, ret);
+      pause_task (self, ret);
+    }
+  }
+}
+
+/* Complete and drop every queued entry (after a flush or on stop): the GPU
+ * still owns their slots until they complete. */
+static void
+drain_entries (GstVyreScan * self)
+{
+  for (;;) {
+    g_mutex_lock (&self->lock);
+    Entry *e = g_queue_pop_head (&self->entries);
+    g_mutex_unlock (&self->lock);
+    if (e == NULL)
+      break;
+    if (e->kind != ENTRY_EVENT && self->mk) {
+      vyre_completion c;
+      GError *err = NULL;
+      if (vyre_megakernel_wait (self->mk, &e->ticket, &c, NULL, &err) ==
+          VYRE_MK_OK)
+        vyre_megakernel_release (self->mk, &e->ticket);
+      else {
+        GST_WARNING_OBJECT (self, "job did not complete while draining: %s",
+            err ? err->message : "?");
+        g_clear_error (&err);
+      }
+    }
+    if (e->kind == ENTRY_JOB) {
+      g_mutex_lock (&self->lock);
+      release_context_locked (self, e->ctx);
+      g_mutex_unlock (&self->lock);
+    }
+    entry_free (e);
+  }
+  reset_assembly (self);
+}
+
+/* Wait until everything queued went downstream (serialized queries). */
+static gboolean
+wait_drained (GstVyreScan * self)
+{
+  g_mutex_lock (&self->lock);
+  while (!g_queue_is_empty (&self->entries) &&
+      !g_atomic_int_get (&self->flushing) && self->src_result == GST_FLOW_OK) {
+    gint64 until = g_get_monotonic_time () + 100 * G_TIME_SPAN_MILLISECOND;
+    g_cond_wait_until (&self->cond, &self->lock, until);
+  }
+  gboolean ok = g_queue_is_empty (&self->entries);
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+static void
+start_task (GstVyreScan * self)
+{
+  g_mutex_lock (&self->lock);
+  self->src_result = GST_FLOW_OK;
+  g_mutex_unlock (&self->lock);
+  gst_pad_start_task (self->srcpad, gst_vyre_scan_loop, self, NULL);
+}
+
+static void
+reset_stream (GstVyreScan * self)
+{
+  self->next_offset = 0;
+  self->tail_len = 0;
+  self->epoch_buffer_count = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* events and queries                                                  */
+
+static gboolean
+gst_vyre_scan_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstVyreScan *self = GST_VYRE_SCAN (parent);
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START:
+      g_atomic_int_set (&self->flushing, 1);
+      g_mutex_lock (&self->lock);
+      g_cond_broadcast (&self->cond);
+      g_mutex_unlock (&self->lock);
+      gst_pad_push_event (self->srcpad, event);
+      gst_pad_pause_task (self->srcpad);
+      return TRUE;
+    case GST_EVENT_FLUSH_STOP:
+      drain_entries (self);
+      reset_stream (self);
+      g_atomic_int_set (&self->flushing, 0);
+      gst_pad_push_event (self->srcpad, event);
+      start_task (self);
+      return TRUE;
+    case GST_EVENT_EOS:
+      /* Close the last epoch, then EOS leaves after everything before it. */
+      if (self->mk && publish_fence (self) != GST_FLOW_OK) {
+        gst_event_unref (event);
+        return FALSE;
+      }
+      break;
+    case GST_EVENT_SEGMENT:
+    {
+      const GstSegment *seg;
+      gst_event_parse_segment (event, &seg);
+      if (seg->format == GST_FORMAT_BYTES && seg->start != self->next_offset) {
+        self->next_offset = seg->start;
+        self->tail_len = 0;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  if (!GST_EVENT_IS_SERIALIZED (event) || self->mk == NULL)
+    return gst_pad_event_default (pad, parent, event);
+  Entry *e = g_new0 (Entry, 1);
+  e->kind = ENTRY_EVENT;
+  e->event = event;
+  queue_entry (self, e);
+  return TRUE;
+}
+
+static gboolean
+gst_vyre_scan_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstVyreScan *self = GST_VYRE_SCAN (parent);
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_ALLOCATION:
+    {
+      if (self->allocator == NULL)
+        return FALSE;
+      GstCaps *caps;
+      gboolean need_pool;
+      gst_query_parse_allocation (query, &caps, &need_pool);
+      GstAllocationParams params;
+      gst_allocation_params_init (&params);
+      guint pool_blocks = self->ring_slots;
+      GstBufferPool *bp = gst_buffer_pool_new ();
+      GstStructure *config = gst_buffer_pool_get_config (bp);
+      gst_buffer_pool_config_set_params (config, caps, self->block_size, 0,
+          pool_blocks);
+      gst_buffer_pool_config_set_allocator (config, self->allocator, &params);
+      gst_buffer_pool_set_config (bp, config);
+      gst_query_add_allocation_pool (query, bp, self->block_size, 0,
+          pool_blocks);
+      gst_query_add_allocation_param (query, self->allocator, &params);
+      gst_object_unref (bp);
+      GST_DEBUG_OBJECT (self, "proposed a pool of %u GPU-readable %u-byte "
+          "blocks", pool_blocks, self->block_size);
+      return TRUE;
+    }
+    default:
+      if (GST_QUERY_IS_SERIALIZED (query) && self->mk && !wait_drained (self))
+        return FALSE;
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+static gboolean
+gst_vyre_scan_src_activate_mode (GstPad * pad, GstObject * parent,
+    GstPadMode mode, gboolean active)
+{
+  GstVyreScan *self = GST_VYRE_SCAN (parent);
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+  if (active) {
+    g_atomic_int_set (&self->flushing, 0);
+    start_task (self);
+    return TRUE;
+  }
+  g_atomic_int_set (&self->flushing, 1);
+  g_mutex_lock (&self->lock);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  return gst_pad_stop_task (pad);
+}
+
+static gboolean
+gst_vyre_scan_sink_activate_mode (GstPad * pad, GstObject * parent,
+    GstPadMode mode, gboolean active)
+{
+  GstVyreScan *self = GST_VYRE_SCAN (parent);
+  (void) pad;
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+  if (!active) {
+    /* Wake a chain blocked on a full ring. */
+    g_atomic_int_set (&self->flushing, 1);
+    g_mutex_lock (&self->lock);
+    g_cond_broadcast (&self->cond);
+    g_mutex_unlock (&self->lock);
+  }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* start / stop                                                        */
+
+static gboolean
+load_patterns (GstVyreScan * self, GError ** error)
+{
+  gchar **strv = NULL;
+  gchar *file = NULL;
+  GST_OBJECT_LOCK (self);
+  strv = g_strdupv (self->patterns);
+  file = g_strdup (self->patterns_file);
+  GST_OBJECT_UNLOCK (self);
+  GPtrArray *all = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_bytes_unref);
+  gboolean ok = TRUE;
+  if (strv && strv[0]) {
+    GPtrArray *p = NULL;
+    ok = vyre_patterns_from_strv ((const char *const *) strv, &p, error);
+    if (ok) {
+      for (guint i = 0; i < p->len; i++)
+        g_ptr_array_add (all, g_bytes_ref (p->pdata[i]));
+      g_ptr_array_unref (p);
+    }
+  }
+  if (ok && file && *file) {
+    GPtrArray *p = NULL;
+    ok = vyre_patterns_parse_file (file, &p, error);
+    if (ok) {
+      for (guint i = 0; i < p->len; i++)
+        g_ptr_array_add (all, g_bytes_ref (p->pdata[i]));
+      g_ptr_array_unref (p);
+    }
+  }
+  g_strfreev (strv);
+  g_free (file);
+  if (ok && all->len == 0 && (self->ops & GST_VYRE_SCAN_OPS_SCAN)) {
+    g_set_error (error, VYRE_PATTERNS_ERROR, VYRE_PATTERNS_ERROR_EMPTY,
+        "No patterns to scan for. Fix: set patterns=\"<a,b>\" or "
+        "patterns-file=FILE (one literal per line), or drop scan from ops.");
+    ok = FALSE;
+  }
+  if (!ok) {
+    g_ptr_array_unref (all);
+    return FALSE;
+  }
+  if (all->len == 0)            /* crc32/histogram only: tables still needed */
+    g_ptr_array_add (all, g_bytes_new_static ("\0", 1));
+  self->pattern_list = all;
+  self->max_pattern_len = 0;
+  for (guint i = 0; i < all->len; i++)
+    self->max_pattern_len = MAX (self->max_pattern_len,
+        g_bytes_get_size (all->pdata[i]));
+  return TRUE;
+}
+
+static gpointer
+mk_ref (gpointer mk)
+{
+  return vyre_megakernel_ref (mk);
+}
+
+static void
+mk_unref (gpointer mk)
+{
+  vyre_megakernel_unref (mk);
+}
+
+static gboolean
+gst_vyre_scan_start (GstVyreScan * self)
+{
+  GError *err = NULL;
+  if (!load_patterns (self, &err)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid patterns for vyrescan."), ("%s", err->message));
+    g_error_free (err);
+    return FALSE;
+  }
+  self->automaton = vyre_automaton_compile (self->pattern_list,
+      self->ignore_case, 0, &err);
+  if (self->automaton == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Could not compile the patterns."), ("%s", err->message));
+    g_error_free (err);
+    return FALSE;
+  }
+  self->device = vyre_device_open (self->device_index, &err);
+  if (self->device == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("No usable Vulkan device for vyrescan."), ("%s", err->message));
+    g_error_free (err);
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "device: %s (%s)", vyre_device_name (self->device),
+      vyre_device_driver (self->device));
+
+  self->max_carry = MAX (self->max_pattern_len, 1) - 1;
+  self->n_contexts = self->ring_slots;
+  /* Each lane of the kernel gets an equal share of event records. */
+  self->kernel_max_matches = MAX (VYRE_RESULT_LANES,
+      (self->max_matches + VYRE_RESULT_LANES - 1) / VYRE_RESULT_LANES *
+      VYRE_RESULT_LANES);
+  /* Arena: a staging block per context, then the pool's blocks. */
+  guint pool_blocks = self->ring_slots;
+  guint64 arena = (guint64) (self->n_contexts + pool_blocks) *
+      self->block_size;
+  VyreMegakernelConfig cfg = {
+    .nslots = self->ring_slots,.contexts = self->n_contexts,
+    .arena_bytes = arena,.max_matches = self->kernel_max_matches,
+    .max_carry = MAX (self->max_carry, 4u),
+    .tables = self->automaton->words,.table_words = self->automaton->n_words,
+    .persistent = self->dispatch == GST_VYRE_SCAN_DISPATCH_PERSISTENT,
+    .progress_timeout_us = (guint64) self->timeout_ms * 1000,
+  };
+  self->max_carry = MIN (self->max_carry, cfg.max_carry);
+  self->mk = vyre_megakernel_new (self->device, &cfg, &err);
+  if (self->mk == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        ("Could not set up the GPU scan kernel."), ("%s", err->message));
+    g_error_free (err);
+    return FALSE;
+  }
+  self->allocator = gst_vyre_allocator_new (vyre_megakernel_arena (self->mk),
+      self->block_size, self->n_contexts, pool_blocks, self->mk, mk_ref,
+      mk_unref);
+  self->ctx_free = g_malloc (self->n_contexts);
+  memset (self->ctx_free, 1, self->n_contexts);
+  self->ctx_free_count = self->n_contexts;
+  self->tail = g_malloc (MAX (self->max_carry, 1));
+  self->epoch = 1;
+  self->epoch_jobs = 0;
+  self->warned_copy = FALSE;
+  reset_stream (self);
+  reset_assembly (self);
+
+  /* Tell downstream (vyresink) what is being scanned, once per stream. */
+  GstStructure *info = gst_structure_new ("vyre-info",
+      "device", G_TYPE_STRING, vyre_device_name (self->device),
+      "dispatch", G_TYPE_STRING,
+      self->dispatch == GST_VYRE_SCAN_DISPATCH_PERSISTENT ? "persistent" :
+      "per-buffer", NULL);
+  GValue list = G_VALUE_INIT;
+  gst_value_array_init (&list, self->pattern_list->len);
+  for (guint i = 0; i < self->pattern_list->len && (self->ops &
+          GST_VYRE_SCAN_OPS_SCAN); i++) {
+    GValue v = G_VALUE_INIT;
+    g_value_init (&v, G_TYPE_STRING);
+    g_value_take_string (&v, vyre_pattern_escape (self->pattern_list->pdata[i]));
+    gst_value_array_append_and_take_value (&list, &v);
+  }
+  gst_structure_take_value (info, "patterns", &list);
+  gst_pad_push_event (self->srcpad,
+      gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM_STICKY, info));
+  return TRUE;
+}
+
+static void
+gst_vyre_scan_stop (GstVyreScan * self)
+{
+  drain_entries (self);
+  if (self->mk)
+    vyre_megakernel_stop (self->mk);
+  gst_clear_object (&self->allocator);
+  if (self->mk) {
+    vyre_megakernel_unref (self->mk);
+    self->mk = NULL;
+  }
+  if (self->device) {
+    vyre_device_unref (self->device);
+    self->device = NULL;
+  }
+  g_clear_pointer (&self->automaton, vyre_automaton_free);
+  g_clear_pointer (&self->pattern_list, g_ptr_array_unref);
+  g_clear_pointer (&self->ctx_free, g_free);
+  g_clear_pointer (&self->tail, g_free);
+  self->ctx_free_count = 0;
+}
+
+static GstStateChangeReturn
+gst_vyre_scan_change_state (GstElement * element, GstStateChange transition)
+{
+  GstVyreScan *self = GST_VYRE_SCAN (element);
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED &&
+      !gst_vyre_scan_start (self)) {
+    gst_vyre_scan_stop (self);
+    return GST_STATE_CHANGE_FAILURE;
+  }
+  GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS (gst_vyre_scan_parent_class)->change_state (element,
+      transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    gst_vyre_scan_stop (self);
+  return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* properties                                                          */
+
+static void
+gst_vyre_scan_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstVyreScan *self = GST_VYRE_SCAN (object);
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_PATTERNS:{
+      g_strfreev (self->patterns);
+      guint n = gst_value_array_get_size (value);
+      self->patterns = g_new0 (gchar *, n + 1);
+      for (guint i = 0; i < n; i++)
+        self->patterns[i] =
+            g_value_dup_string (gst_value_array_get_value (value, i));
+      break;
+    }
+    case PROP_PATTERNS_FILE:
+      g_free (self->patterns_file);
+      self->patterns_file = g_value_dup_string (value);
+      break;
+    case PROP_IGNORE_CASE:
+      self->ignore_case = g_value_get_boolean (value);
+      break;
+    case PROP_OPS:
+      self->ops = g_value_get_flags (value);
+      break;
+    case PROP_RING_SLOTS:
+      self->ring_slots = g_value_get_uint (value);
+      break;
+    case PROP_MAX_MATCHES:
+      self->max_matches = g_value_get_uint (value);
+      break;
+    case PROP_EPOCH_BUFFERS:
+      self->epoch_buffers = g_value_get_uint (value);
+      break;
+    case PROP_DISPATCH:
+      self->dispatch = g_value_get_enum (value);
+      break;
+    case PROP_DEVICE:
+      self->device_index = g_value_get_int (value);
+      break;
+    case PROP_BLOCK_SIZE:
+      self->block_size = g_value_get_uint (value);
+      break;
+    case PROP_TIMEOUT:
+      self->timeout_ms = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_vyre_scan_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstVyreScan *self = GST_VYRE_SCAN (object);
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_PATTERNS:
+      for (guint i = 0; self->patterns && self->patterns[i]; i++) {
+        GValue v = G_VALUE_INIT;
+        g_value_init (&v, G_TYPE_STRING);
+        g_value_set_string (&v, self->patterns[i]);
+        gst_value_array_append_and_take_value (value, &v);
+      }
+      break;
+    case PROP_PATTERNS_FILE:
+      g_value_set_string (value, self->patterns_file);
+      break;
+    case PROP_IGNORE_CASE:
+      g_value_set_boolean (value, self->ignore_case);
+      break;
+    case PROP_OPS:
+      g_value_set_flags (value, self->ops);
+      break;
+    case PROP_RING_SLOTS:
+      g_value_set_uint (value, self->ring_slots);
+      break;
+    case PROP_MAX_MATCHES:
+      g_value_set_uint (value, self->max_matches);
+      break;
+    case PROP_EPOCH_BUFFERS:
+      g_value_set_uint (value, self->epoch_buffers);
+      break;
+    case PROP_DISPATCH:
+      g_value_set_enum (value, self->dispatch);
+      break;
+    case PROP_DEVICE:
+      g_value_set_int (value, self->device_index);
+      break;
+    case PROP_BLOCK_SIZE:
+      g_value_set_uint (value, self->block_size);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_uint (value, self->timeout_ms);
+      break;
+    case PROP_DEVICE_NAME:
+      g_value_set_string (value, self->device ?
+          vyre_device_name (self->device) : NULL);
+      break;
+    case PROP_BYTES_COPIED:
+      g_value_set_uint64 (value, self->bytes_copied);
+      break;
+    case PROP_BUFFERS_COPIED:
+      g_value_set_uint64 (value, self->buffers_copied);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_vyre_scan_finalize (GObject * object)
+{
+  GstVyreScan *self = GST_VYRE_SCAN (object);
+  g_strfreev (self->patterns);
+  g_free (self->patterns_file);
+  g_array_unref (self->matches);
+  g_queue_clear (&self->entries);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  G_OBJECT_CLASS (gst_vyre_scan_parent_class)->finalize (object);
+}
+
+static void
+gst_vyre_scan_class_init (GstVyreScanClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+
+  gobject_class->set_property = gst_vyre_scan_set_property;
+  gobject_class->get_property = gst_vyre_scan_get_property;
+  gobject_class->finalize = gst_vyre_scan_finalize;
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_vyre_scan_change_state);
+
+  g_object_class_install_property (gobject_class, PROP_PATTERNS,
+      gst_param_spec_array ("patterns", "Patterns",
+          "Literals to find, e.g. patterns=\"<password,\\x00\\xffEOF>\" "
+          "(escapes \\\\ \\n \\r \\t \\xHH)",
+          g_param_spec_string ("pattern", "Pattern", "One literal", NULL,
+              G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS), rw));
+  g_object_class_install_property (gobject_class, PROP_PATTERNS_FILE,
+      g_param_spec_string ("patterns-file", "Patterns file",
+          "File with one literal per line; empty lines and lines starting "
+          "with # are ignored; escapes \\\\ \\n \\r \\t \\xHH (\\x23 is a "
+          "literal leading #)", NULL, rw));
+  g_object_class_install_property (gobject_class, PROP_IGNORE_CASE,
+      g_param_spec_boolean ("ignore-case", "Ignore case",
+          "Match ASCII letters case-insensitively", DEFAULT_IGNORE_CASE, rw));
+  g_object_class_install_property (gobject_class, PROP_OPS,
+      g_param_spec_flags ("ops", "Operations",
+          "What the GPU computes for every buffer", GST_TYPE_VYRE_SCAN_OPS,
+          DEFAULT_OPS, rw));
+  g_object_class_install_property (gobject_class, PROP_RING_SLOTS,
+      g_param_spec_uint ("ring-slots", "Ring slots",
+          "Jobs in flight on the GPU; the element blocks when all are busy",
+          2, 4096, DEFAULT_RING_SLOTS, rw));
+  g_object_class_install_property (gobject_class, PROP_MAX_MATCHES,
+      g_param_spec_uint ("max-matches-per-buffer", "Max matches per buffer",
+          "Matches stored per buffer; more are counted as dropped, never "
+          "silently lost", 0, G_MAXINT32 / 64, DEFAULT_MAX_MATCHES, rw));
+  g_object_class_install_property (gobject_class, PROP_EPOCH_BUFFERS,
+      g_param_spec_uint ("epoch-buffers", "Epoch buffers",
+          "A batch fence every N buffers and at EOS (0: only at EOS)", 0,
+          G_MAXUINT32, DEFAULT_EPOCH_BUFFERS, rw));
+  g_object_class_install_property (gobject_class, PROP_DISPATCH,
+      g_param_spec_enum ("dispatch", "Dispatch",
+          "How jobs reach the GPU", GST_TYPE_VYRE_SCAN_DISPATCH,
+          DEFAULT_DISPATCH, rw));
+  g_object_class_install_property (gobject_class, PROP_DEVICE,
+      g_param_spec_int ("device", "Device",
+          "Vulkan device index (-1: first discrete GPU, then integrated, then "
+          "CPU); the VYRE_DEVICE environment variable overrides it", -1,
+          G_MAXINT, DEFAULT_DEVICE, rw));
+  g_object_class_install_property (gobject_class, PROP_BLOCK_SIZE,
+      g_param_spec_uint ("block-size", "Block size",
+          "Largest job in bytes: buffers are split into blocks of this size; "
+          "also the size of the GPU-readable buffers offered upstream",
+          4096, 64 << 20, DEFAULT_BLOCK_SIZE, rw));
+  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
+      g_param_spec_uint ("timeout", "Timeout",
+          "Milliseconds without any completed job before the kernel is "
+          "declared hung", 100, G_MAXUINT32, DEFAULT_TIMEOUT_MS, rw));
+  g_object_class_install_property (gobject_class, PROP_DEVICE_NAME,
+      g_param_spec_string ("device-name", "Device name",
+          "The Vulkan device in use (from PAUSED on)", NULL, ro));
+  g_object_class_install_property (gobject_class, PROP_BYTES_COPIED,
+      g_param_spec_uint64 ("bytes-copied", "Bytes copied",
+          "Bytes copied into GPU-readable memory because upstream memory was "
+          "not (0 means zero-copy)", 0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property (gobject_class, PROP_BUFFERS_COPIED,
+      g_param_spec_uint64 ("buffers-copied", "Buffers copied",
+          "Buffers that had to be copied", 0, G_MAXUINT64, 0, ro));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "vyre GPU scanner",
+      "Filter/Analyzer",
+      "Scans every buffer on a persistent Vulkan compute kernel: "
+      "multi-literal matches, CRC-32 and byte histogram as GstVyreScanMeta",
+      "gst-vyre developers");
+  gst_type_mark_as_plugin_api (GST_TYPE_VYRE_SCAN_OPS, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_VYRE_SCAN_DISPATCH, 0);
+}
+
+static void
+gst_vyre_scan_init (GstVyreScan * self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_vyre_scan_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_vyre_scan_sink_event));
+  gst_pad_set_query_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_vyre_scan_sink_query));
+  gst_pad_set_activatemode_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_vyre_scan_sink_activate_mode));
+  GST_PAD_SET_PROXY_CAPS (self->sinkpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_activatemode_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_vyre_scan_src_activate_mode));
+  GST_PAD_SET_PROXY_CAPS (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  self->ignore_case = DEFAULT_IGNORE_CASE;
+  self->ops = DEFAULT_OPS;
+  self->ring_slots = DEFAULT_RING_SLOTS;
+  self->max_matches = DEFAULT_MAX_MATCHES;
+  self->epoch_buffers = DEFAULT_EPOCH_BUFFERS;
+  self->dispatch = DEFAULT_DISPATCH;
+  self->device_index = DEFAULT_DEVICE;
+  self->block_size = DEFAULT_BLOCK_SIZE;
+  self->timeout_ms = DEFAULT_TIMEOUT_MS;
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  g_queue_init (&self->entries);
+  self->matches = g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
+  self->src_result = GST_FLOW_OK;
+}
