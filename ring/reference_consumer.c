@@ -334,25 +334,35 @@ vyre_reference_consumer_step (vyre_reference_consumer * c)
   if (c->cfg.workgroup == 0)
     ctrl_add (c, VYRE_CTRL_HEARTBEAT, 1, __ATOMIC_RELAXED);
 
+  /* Losing every claim race is not idleness (others are busy with work
+   * that exists); finding nothing, or only a fence that must wait, is. */
+  bool idle = true;
   for (int attempt = 0; attempt < SCAN_ATTEMPTS; attempt++) {
     int64_t best = pick_slot (c);
-    if (best < 0)
+    if (best < 0) {
+      idle = true;
       break;
+    }
     uint32_t slot = (uint32_t) best;
     uint32_t expect = VYRE_STATUS_PUBLISHED;
     if (!__atomic_compare_exchange_n (&slot_words (c, slot)[VYRE_SLOT_STATUS],
             &expect, VYRE_STATUS_CLAIMED, false, __ATOMIC_ACQUIRE,
-            __ATOMIC_RELAXED))
-      continue;   /* another workgroup won it */
+            __ATOMIC_RELAXED)) {
+      idle = false;   /* another workgroup won it: scan again */
+      continue;
+    }
     c->next_start = slot + 1 == c->cfg.mem.nslots ? 0 : slot + 1;
     int r = run_slot (c, slot);
     if (r == VYRE_CONSUMER_DID_JOB) {
       c->idle_rounds = 0;
       return r;
     }
+    idle = true;      /* a fence handed back */
     break;
   }
 
+  if (!idle)
+    return VYRE_CONSUMER_IDLE;
   c->idle_rounds++;
   if (poll_budget != 0 && c->idle_rounds >= poll_budget)
     return leave (c, VYRE_CONSUMER_RETIRED);

@@ -16,7 +16,8 @@
  *      other PUBLISHED slot, so a waiting fence never starves the jobs it
  *      waits for.  Nothing PUBLISHED                 -> IDLE.
  *   3. Claim it: CAS STATUS PUBLISHED -> CLAIMED (acquire).  Lost the
- *      race: scan again (a few times), then IDLE.
+ *      race: scan again (a few times), then IDLE (not counted against
+ *      POLL_BUDGET: the work exists, others are doing it).
  *   4. Validate: control PROTOCOL_VERSION (BAD_VERSION), the payload
  *      (vyre_slot_decode: opcode, tenant, ranges, result index, ops,
  *      epoch >= 1), the tenant's opcode mask (TENANT_DENIED; SHUTDOWN only
