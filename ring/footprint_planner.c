@@ -123,6 +123,16 @@ check_profile (const vyre_footprint_profile * p, vyre_error * err)
     return zero_entry_size ("io_entry_bytes",
         "pass the IO entry ABI width, VYRE_IO_SLOT_WORDS * 4 "
         "(vyre_footprint_profile_init sets it)", err);
+  if (p->max_matches % VYRE_RESULT_LANES != 0) {
+    /* Each lane owns max_matches / VYRE_RESULT_LANES event records. */
+    uint64_t down = p->max_matches - p->max_matches % VYRE_RESULT_LANES;
+    uint64_t up = down + VYRE_RESULT_LANES;
+    return vyre_fail (err, VYRE_ERR_INVALID_ARGUMENT,
+        "footprint: max_matches %llu is not a multiple of %u (each kernel "
+        "lane owns max_matches / %u event records). Fix: use %llu.",
+        (unsigned long long) p->max_matches, VYRE_RESULT_LANES,
+        VYRE_RESULT_LANES, (unsigned long long) (up > down ? up : down));
+  }
   if (p->arena_bytes == 0) {
     if (p->slots_in_flight == 0)
       return zero_capacity ("slots_in_flight",

@@ -59,7 +59,9 @@ typedef struct {
   uint64_t carry_windows;       /* usually ring_slots; 0 = no carry */
   uint64_t carry_window_bytes;  /* longest pattern - 1; 0 = no carry */
   uint64_t result_records;      /* > 0: one per in-flight data job */
-  uint64_t max_matches;         /* match entries per result record */
+  uint64_t max_matches;         /* match entries per result record: a
+                                   multiple of VYRE_RESULT_LANES (the
+                                   kernel's lanes split the records) */
   uint64_t pattern_table_bytes; /* scan table; 0 = no scanning */
   uint64_t io_entries;          /* IO queue entries; 0 = no IO queue */
   uint64_t io_entry_bytes;      /* ABI width, > 0 (VYRE_IO_SLOT_WORDS*4) */
@@ -94,7 +96,8 @@ typedef struct {
 void vyre_footprint_profile_init (vyre_footprint_profile * p);
 
 /* Plan p.  VYRE_ERR_INVALID_ARGUMENT for a zero capacity or zero entry
- * size (the message names the field), VYRE_ERR_OVERFLOW (names the
+ * size (the message names the field) or a max_matches that is not a
+ * multiple of VYRE_RESULT_LANES, VYRE_ERR_OVERFLOW (names the
  * quantity), VYRE_ERR_OVER_BUDGET (required vs budget bytes, the largest
  * component, a Fix).  On VYRE_OK and on VYRE_ERR_OVER_BUDGET *out holds
  * every component and the total; on other errors it is zeroed. */

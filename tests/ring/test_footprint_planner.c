@@ -12,6 +12,11 @@
 
 typedef unsigned __int128 u128;
 
+/* Header of a result record in bytes (the protocol may grow it). */
+#define HEADER_BYTES ((uint64_t) VYRE_RESULT_HEADER_WORDS * 4)
+_Static_assert (VYRE_RESULT_HEADER_WORDS >= 256, "the u64 edge cases below "
+    "assume the 256 histogram words are part of the header");
+
 static int
 has (const vyre_error * e, const char *needle)
 {
@@ -66,13 +71,19 @@ test_exact_bytes (void)
   CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_CONTROL], 1024);
   CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_ARENA], 8388608);
   CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_CARRY], 16128);
-  CHECK_EQ_U64 (plan.result_record_bytes, 17408);   /* (256 + 4096) x 4 */
-  CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_RESULTS], 139264);
+  /* (header + 4 x 1024 match words) x 4 bytes, 8 records */
+  const uint64_t record = HEADER_BYTES + 16384;
+  CHECK_EQ_U64 (plan.result_record_bytes, record);
+  CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_RESULTS], 8 * record);
   CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_PATTERNS], 100000);
   CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_IO_QUEUE], 2048);
-  CHECK_EQ_U64 (plan.total_bytes, 8679840);
+  /* 16384 + 16384 + 1024 + 8388608 + 16128 + 100000 + 2048 = 8540576 */
+  const uint64_t total = 8540576 + 8 * record;
+  CHECK_EQ_U64 (plan.total_bytes, total);
+  if (VYRE_RESULT_HEADER_WORDS == 320)
+    CHECK_EQ_U64 (plan.total_bytes, 8681888);     /* the layout of today */
   CHECK_EQ_U64 (plan.budget_bytes, 16777216);
-  CHECK_EQ_U64 (plan.headroom_bytes, 16777216 - 8679840);
+  CHECK_EQ_U64 (plan.headroom_bytes, 16777216 - total);
   CHECK (plan.largest == VYRE_FOOTPRINT_ARENA);
   CHECK (err.status == VYRE_OK);
 
@@ -82,24 +93,35 @@ test_exact_bytes (void)
   p.max_buffer_bytes = 0;
   CHECK (vyre_footprint_plan_compute (&p, &plan, &err) == VYRE_OK);
   CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_ARENA], 12345);
-  CHECK_EQ_U64 (plan.total_bytes, 8679840 - 8388608 + 12345);
+  CHECK_EQ_U64 (plan.total_bytes, total - 8388608 + 12345);
   CHECK (plan.largest == VYRE_FOOTPRINT_RESULTS);
 
-  /* No matches: a record is the 256-word header only. */
+  /* No matches: a record is the header only. */
   p = minimal ();
   CHECK (vyre_footprint_plan_compute (&p, &plan, &err) == VYRE_OK);
-  CHECK_EQ_U64 (plan.result_record_bytes, VYRE_RESULT_HEADER_WORDS * 4);
-  CHECK_EQ_U64 (plan.total_bytes, 64 + 64 + 1024 + 1 + 1024);
-  CHECK (plan.largest == VYRE_FOOTPRINT_CONTROL);  /* first of the ties */
+  CHECK_EQ_U64 (plan.result_record_bytes, HEADER_BYTES);
+  CHECK_EQ_U64 (plan.total_bytes, 64 + 64 + 1024 + 1 + HEADER_BYTES);
+  CHECK (plan.largest == VYRE_FOOTPRINT_RESULTS);
+  /* Ties: the first component of the maximal size is named. */
+  p.pattern_table_bytes = HEADER_BYTES;
+  CHECK (vyre_footprint_plan_compute (&p, &plan, &err) == VYRE_OK);
+  CHECK (plan.largest == VYRE_FOOTPRINT_RESULTS);
+  p.ring_slots = HEADER_BYTES / 64;
+  CHECK (vyre_footprint_plan_compute (&p, &plan, &err) == VYRE_OK);
+  CHECK (plan.largest == VYRE_FOOTPRINT_RING);
 
   /* Budget exactly the total: fits with zero headroom; one less: over. */
+  char need[32], budget[32];
   p = typical ();
-  p.budget_bytes = 8679840;
+  p.budget_bytes = total;
   CHECK (vyre_footprint_plan_compute (&p, &plan, &err) == VYRE_OK);
   CHECK_EQ_U64 (plan.headroom_bytes, 0);
-  p.budget_bytes = 8679839;
+  p.budget_bytes = total - 1;
   CHECK (vyre_footprint_plan_compute (&p, &plan, &err) == VYRE_ERR_OVER_BUDGET);
-  CHECK (has (&err, "8679840") && has (&err, "8679839") && has (&err, "(1 over)"));
+  snprintf (need, sizeof need, "needs %llu bytes", (unsigned long long) total);
+  snprintf (budget, sizeof budget, "budget is %llu",
+      (unsigned long long) (total - 1));
+  CHECK (has (&err, need) && has (&err, budget) && has (&err, "(1 over)"));
 
   /* Component names. */
   CHECK (strcmp (vyre_footprint_component_name (VYRE_FOOTPRINT_IO_QUEUE),
@@ -147,6 +169,15 @@ test_zero_errors (void)
   expect_invalid (p, "io_entry_bytes", "entry size");
   p = typical (); p.max_buffer_bytes = 0;
   expect_invalid (p, "max_buffer_bytes", "entry size");
+  /* The kernel's 64 lanes split a record's events: max_matches must be a
+   * multiple of VYRE_RESULT_LANES; the Fix names the value to use. */
+  p = typical (); p.max_matches = 1000;
+  expect_invalid (p, "max_matches 1000", "multiple of 64");
+  expect_invalid (p, "max_matches", "Fix: use 1024.");
+  p = typical (); p.max_matches = 65;
+  expect_invalid (p, "max_matches 65", "Fix: use 128.");
+  p = typical (); p.max_matches = UINT64_MAX;     /* rounding up wraps */
+  expect_invalid (p, "max_matches", "Fix: use 18446744073709551552.");
 
   /* Optional components may be zero. */
   vyre_footprint_plan plan;
@@ -244,7 +275,7 @@ test_over_budget (void)
   p = typical (); p.carry_window_bytes = 1u << 20;
   expect_over_budget (p, "carry", "fewer ring-slots");
   p = minimal (); p.budget_bytes = 0;
-  expect_over_budget (p, "control", "device with more memory");
+  expect_over_budget (p, "results", "fewer max-matches");
 }
 
 static void
@@ -288,28 +319,45 @@ test_u64_edges (void)
   p.io_entries = M / 32 + 1;
   expect_overflow (p, "io queue bytes");
 
-  /* Result stride = 1024 + 16 x max_matches bytes. */
+  /* Result stride = HEADER_BYTES + 16 x max_matches bytes, max_matches in
+   * steps of 64 (VYRE_RESULT_LANES). */
+  const uint64_t L = VYRE_RESULT_LANES;
   p = minimal ();
-  p.max_matches = (M - 1024) / 16;      /* stride = M - 15: fits */
-  expect_overflow (p, "the total");
-  p.max_matches = (M - 1024) / 16 + 1;  /* words fit, x4 overflows */
+  p.max_matches = (M - HEADER_BYTES) / 16 / L * L;   /* largest that fits */
+  CHECK ((u128) HEADER_BYTES + 16 * (u128) p.max_matches <= M);
+  expect_overflow (p, "the total");                   /* the stride fit */
+  p.max_matches += L;                     /* words fit, x4 overflows */
   expect_overflow (p, "result record bytes");
-  p.max_matches = M / 4 + 1;            /* x4 words overflows */
+  p.max_matches = (M / 4 + L) / L * L;    /* x4 words overflows */
   expect_overflow (p, "match words");
-  p.max_matches = M / 4;                /* + 256 header words overflows */
+  p.max_matches = M / 4 / L * L;          /* fits; + header words does not */
   expect_overflow (p, "result record words");
   p.max_matches = 1u << 20;
-  p.result_records = M / (1024 + 16 * (1ull << 20)) + 1;
+  p.result_records = M / (HEADER_BYTES + 16 * (1ull << 20)) + 1;
   expect_overflow (p, "result bytes");
+  p.result_records--;                                  /* fits */
+  {
+    const uint64_t stride = HEADER_BYTES + 16 * (1ull << 20);
+    const u128 need = (u128) p.result_records * stride + 64 + 64 + 1024 + 1;
+    if (need > M) {
+      expect_overflow (p, "the total");
+    } else {
+      CHECK (vyre_footprint_plan_compute (&p, &plan, &err) == VYRE_OK);
+      CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_RESULTS],
+          p.result_records * stride);
+      CHECK (plan.total_bytes == need);
+    }
+  }
 
   /* The total exactly M fits a budget of M with zero headroom. */
   p = minimal ();
-  p.arena_bytes = M - (64 + 64 + 1024 + 1024);
+  p.arena_bytes = M - (64 + 64 + 1024 + HEADER_BYTES);
   vyre_error_clear (&err);
   CHECK (vyre_footprint_plan_compute (&p, &plan, &err) == VYRE_OK);
   CHECK_EQ_U64 (plan.total_bytes, M);
   CHECK_EQ_U64 (plan.headroom_bytes, 0);
   CHECK (plan.largest == VYRE_FOOTPRINT_ARENA);
+  CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_ARENA], M - 1152 - HEADER_BYTES);
   /* One byte more, in any component, overflows. */
   p.arena_bytes++;
   expect_overflow (p, "the total");
@@ -423,12 +471,13 @@ reference_plan (const vyre_footprint_profile * p)
   if (p->ring_slots == 0 || p->completion_entries == 0
       || p->result_records == 0 || p->slot_bytes == 0
       || p->completion_bytes == 0 || p->io_entry_bytes == 0
+      || p->max_matches % VYRE_RESULT_LANES != 0
       || (p->arena_bytes == 0
           && (p->slots_in_flight == 0 || p->max_buffer_bytes == 0))) {
     r.status = VYRE_ERR_INVALID_ARGUMENT;
     return r;
   }
-  u128 stride = ((u128) p->max_matches * 4 + 256) * 4;
+  u128 stride = ((u128) p->max_matches * 4 + VYRE_RESULT_HEADER_WORDS) * 4;
   r.bytes[VYRE_FOOTPRINT_RING] = (u128) p->ring_slots * p->slot_bytes;
   r.bytes[VYRE_FOOTPRINT_COMPLETIONS] =
       (u128) p->completion_entries * p->completion_bytes;
@@ -537,7 +586,7 @@ test_sweep (void)
     p.carry_windows = pick (&s, p.ring_slots);
     p.carry_window_bytes = pick (&s, 4096);
     p.result_records = 1 + pick (&s, 1u << 16);
-    p.max_matches = pick (&s, 1u << 16);
+    p.max_matches = VYRE_RESULT_LANES * pick (&s, 1024);
     p.pattern_table_bytes = pick (&s, 1u << 30);
     p.io_entries = pick (&s, 1u << 16);
     reference r = reference_plan (&p);
@@ -559,6 +608,8 @@ test_sweep (void)
     p.carry_window_bytes = wild (&s);
     p.result_records = wild (&s);
     p.max_matches = wild (&s);
+    if (ring_test_rand (&s) % 4)
+      p.max_matches &= ~(uint64_t) (VYRE_RESULT_LANES - 1);
     p.pattern_table_bytes = wild (&s);
     p.io_entries = wild (&s);
     if (ring_test_rand (&s) % 16 == 0)
