@@ -3,6 +3,7 @@
 #define _GNU_SOURCE             /* the GNU strerror_r, returning the text */
 #endif
 #include "io_queue.h"
+#include "store_order.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -18,31 +19,8 @@ _Static_assert (VYRE_IO_SLOT_WORDS == 8u, "IO entries are 8 words");
 
 /* ------------------------------------------------------------------ */
 /* Store ordering for memory that may be a write-combining BAR mapping:
- * WC stores are not ordered by x86 TSO, so sfence drains the payload
- * before STATUS and pushes STATUS out after it; lfence keeps payload
- * loads after the STATUS load.  Off x86 the C11 release/acquire on
- * STATUS is what the memory model needs.  (shared/reference/
- * persistent-vulkan.md, rule 4.)
- * TODO: switch to vyre_store_fence / vyre_load_fence of ring/store_order.h
- * once that header is committed; these are the same rules. */
-
-static inline void
-io_store_fence (void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_sfence ();
-  atomic_signal_fence (memory_order_seq_cst);   /* and a compiler barrier */
-#endif
-}
-
-static inline void
-io_load_fence (void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_lfence ();
-  atomic_signal_fence (memory_order_seq_cst);
-#endif
-}
+ * vyre_store_fence / vyre_load_fence (store_order.h: sfence / lfence on
+ * x86, C11 fences elsewhere) around the STATUS hand-over. */
 
 /* Hand an entry over: every payload word is already stored; drain the
  * WC buffers so they reach memory before STATUS, store STATUS with
@@ -50,9 +28,9 @@ io_load_fence (void)
 static inline void
 io_publish_status (_Atomic uint32_t * status, uint32_t value)
 {
-  io_store_fence ();
+  vyre_store_fence ();
   atomic_store_explicit (status, value, memory_order_release);
-  io_store_fence ();
+  vyre_store_fence ();
 }
 
 /* Read STATUS; payload loads after this see what was stored before the
@@ -61,7 +39,7 @@ static inline uint32_t
 io_acquire_status (_Atomic uint32_t * status)
 {
   uint32_t v = atomic_load_explicit (status, memory_order_acquire);
-  io_load_fence ();
+  vyre_load_fence ();
   return v;
 }
 
@@ -265,7 +243,7 @@ vyre_io_queue_init (vyre_io_queue * q, uint32_t * words, uint32_t nslots,
         io_put (e, w, 0);
     io_put (e, VYRE_IO_STATUS, VYRE_STATUS_EMPTY);
   }
-  io_store_fence ();
+  vyre_store_fence ();
   atomic_thread_fence (memory_order_release);
   return VYRE_OK;
 }
@@ -298,7 +276,7 @@ io_take (vyre_io_queue * q, _Atomic uint32_t * cursor, uint32_t from,
       if (atomic_compare_exchange_strong_explicit (status, &s,
               VYRE_STATUS_CLAIMED, memory_order_acquire,
               memory_order_relaxed)) {
-        io_load_fence ();
+        vyre_load_fence ();
         *taken_status = s;
         return idx;
       }
@@ -559,7 +537,7 @@ vyre_io_queue_reap (vyre_io_queue * q, uint32_t entry,
         if (atomic_compare_exchange_strong_explicit (status, &s,
                 VYRE_STATUS_CLAIMED, memory_order_acquire,
                 memory_order_acquire)) {
-          io_load_fence ();
+          vyre_load_fence ();
           return io_consume_outcome (q, entry, was, out, err);
         }
         continue;               /* s now holds the new status */
@@ -743,6 +721,6 @@ vyre_io_queue_discard_malformed (vyre_io_queue * q, uint32_t entry,
     return vyre_fail (err, VYRE_ERR_NOT_READY,
         "IO entry %u changed to 0x%x while being discarded. Fix: call "
         "again to inspect its new state.", entry, s);
-  io_store_fence ();
+  vyre_store_fence ();
   return VYRE_OK;
 }
