@@ -36,6 +36,8 @@ enum
  * pipeline does not hold the GPU busy forever. */
 #define GPU_POLL_BUDGET (1u << 20)
 /* How long a shutdown may take before the device is called hung. */
+/* How long a waiter spins before it starts to sleep. */
+#define SPIN_US 500
 #define SHUTDOWN_TIMEOUT_NS (5 * G_GUINT64_CONSTANT (1000000000))
 
 typedef struct
@@ -495,7 +497,8 @@ vyre_megakernel_wait (VyreMegakernel * mk, vyre_ticket * ticket,
   vyre_error rerr;
   gint64 last_progress = g_get_monotonic_time ();
   guint32 last_done = G_MAXUINT32;
-  guint spins = 0;
+  guint spins = 0, checks = 0;
+  gint64 spin_until = 0;
   for (;;) {
     vyre_status st = vyre_host_ring_poll (mk->ring, *ticket, out, &rerr);
     if (st == VYRE_ERR_FAULT && out->fault_code == VYRE_FAULT_ITER_LIMIT) {
@@ -508,10 +511,18 @@ vyre_megakernel_wait (VyreMegakernel * mk, vyre_ticket * ticket,
       return completion_status (st, &rerr, out, error);
     if (cancel && g_atomic_int_get (cancel))
       return VYRE_MK_CANCELLED;
-    /* Spin first (completions arrive in microseconds), then back off. */
-    if (++spins < 2000)
+    /* Spin first (completions arrive in microseconds: sleeping costs a
+     * timer slack of ~50 us), then back off. */
+    if (++spins < 64)
       continue;
-    g_usleep (spins < 4000 ? 20 : 200);
+    spins = 0;
+    gint64 now = g_get_monotonic_time ();
+    if (spin_until == 0)
+      spin_until = now + SPIN_US;
+    if (now < spin_until && ++checks % 256 != 0)
+      continue;
+    if (now >= spin_until)
+      g_usleep (now - spin_until < 2000 ? 20 : 200);
 
     /* Slow path: relaunch a retired kernel, detect a hang or a lost device. */
     g_mutex_lock (&mk->launch_lock);
@@ -521,7 +532,7 @@ vyre_megakernel_wait (VyreMegakernel * mk, vyre_ticket * ticket,
       return VYRE_MK_ERROR;
     guint32 done = (guint32) vyre_host_ring_read_control (mk->ring,
         VYRE_CTRL_DONE_COUNT);
-    gint64 now = g_get_monotonic_time ();
+    now = g_get_monotonic_time ();
     if (done != last_done) {
       last_done = done;
       last_progress = now;

@@ -90,7 +90,8 @@ shared uint s_fault;
 shared uint s_requeue;
 shared uint s_hist[256];
 shared uint s_crctab[256];
-shared uint s_crc[LOCAL];
+shared uint s_crc;         // the job's CRC-32, XOR-reduced over lanes
+shared uint s_class[256];  // byte -> class, loaded once per launch
 shared uint s_matches;   // matches found (sum of pattern outputs)
 shared uint s_events;    // match events reserved (one per end position)
 shared uint s_stored;    // matches covered by stored events
@@ -125,19 +126,6 @@ uint x8nmodp(uint n, uint shift_off)
   if (k < 32u)
     s_cut = 1u;             // the driver stopped the loop early
   return p;
-}
-
-// ---- data access -----------------------------------------------------
-// Byte `pos` of the job's logical input: the carry window (previous
-// buffer's tail, carry_len bytes) followed by the data.
-uint fetch(uint pos, uint carry_len, uint carry_base, uint64_t data_off)
-{
-  if (pos < carry_len) {
-    uint b = carry_base + pos;
-    return (carry.w[b >> 2] >> ((b & 3u) * 8u)) & 0xFFu;
-  }
-  uint64_t o = data_off + uint64_t(pos - carry_len);
-  return (arena.w[uint(o >> 2)] >> (uint(o & 3ul) * 8u)) & 0xFFu;
 }
 
 // Complete a slot: completion words, then ring STATUS, then SEQ_LO last
@@ -225,11 +213,11 @@ uint validate(uint slot)
 uint job_cost(uint len, uint max_len)
 {
   uint seg = (len + LOCAL - 1u) / LOCAL;
-  return (seg + max_len + 3u) / 4u + 1u   // byte loop incl. warm-up
+  return max_len + (seg + max_len + 30u) / 16u + 1u   // carry and data loops
          + VYRE_SLOT_WORDS       // reading the slot
          + 2u * 256u / LOCAL     // histogram clear and write-out
-         + LOCAL_LOG2 * 33u      // CRC levels, x8nmodp bit loops
-         + 12u                   // barriers (lavapipe: one iteration each)
+         + 32u                   // x8nmodp's bit loop
+         + 8u                    // barriers (lavapipe: one iteration each)
          + 16u;                  // slack
 }
 
@@ -242,25 +230,34 @@ uint g_matches;   // matches found by this lane
 uint g_events;    // events found by this lane
 uint g_stored;    // matches covered by the events it stored
 
-// One byte of the lane's range: automaton step (matches only for end
-// positions the lane owns), CRC and histogram for owned bytes.
-void scan_byte(uint pos, uint own_begin, uint own_end, uint carry_len, uint carry_base,
-               uint64_t data_off, uint64_t stream_off, uint ops, uint result_base,
-               uint max_events, uint trans_off, uint class_off, uint out_index_off,
-               uint nclasses)
+// The job, as every lane sees it (set at the start of run_data_job).
+uint g_own_begin;   // first logical position whose matches this lane reports
+uint g_own_end;
+uint g_carry_len;
+uint64_t g_stream_off;
+uint g_ops;
+uint g_result_base;
+uint g_max_events;  // this lane's share of event records
+uint g_trans_off;
+uint g_class_off;
+uint g_out_index_off;
+uint g_nclasses;
+
+// One byte at logical position pos (carry + data): automaton step, a match
+// event when patterns end here and the lane owns the position, CRC and
+// histogram for owned bytes.
+void scan_one(uint b, uint pos)
 {
-  if (pos < own_end) {
-  uint b = fetch(pos, carry_len, carry_base, data_off);
-  if ((ops & VYRE_OPS_SCAN) != 0u) {
-    uint t = tab.w[trans_off + g_state * nclasses + tab.w[class_off + b]];
+  if ((g_ops & VYRE_OPS_SCAN) != 0u) {
+    uint t = tab.w[g_trans_off + g_state * g_nclasses + s_class[b]];
     g_state = t & VYRE_TRANS_STATE_MASK;
-    if ((t & VYRE_TRANS_HAS_OUTPUT) != 0u && pos >= own_begin) {
-      uint n_out = tab.w[out_index_off + g_state + 1u] - tab.w[out_index_off + g_state];
+    if ((t & VYRE_TRANS_HAS_OUTPUT) != 0u && pos >= g_own_begin) {
+      uint n_out = tab.w[g_out_index_off + g_state + 1u] - tab.w[g_out_index_off + g_state];
       g_matches += n_out;
-      if (g_events < max_events) {    // max_events: this lane's share
-        uint mb = result_base + VYRE_RESULT_HEADER_WORDS +
-                  (gl_LocalInvocationID.x * max_events + g_events) * VYRE_MATCH_WORDS;
-        uint64_t end_off = stream_off + uint64_t(pos - carry_len);
+      if (g_events < g_max_events) {
+        uint mb = g_result_base + VYRE_RESULT_HEADER_WORDS +
+                  (gl_LocalInvocationID.x * g_max_events + g_events) * VYRE_MATCH_WORDS;
+        uint64_t end_off = g_stream_off + uint64_t(pos - g_carry_len);
         res.w[mb + VYRE_MATCH_STATE] = g_state;
         res.w[mb + VYRE_MATCH_END_LO] = uint(end_off);
         res.w[mb + VYRE_MATCH_END_HI] = uint(end_off >> 32);
@@ -270,13 +267,18 @@ void scan_byte(uint pos, uint own_begin, uint own_end, uint carry_len, uint carr
       g_events++;
     }
   }
-  if (pos >= own_begin) {
-    if ((ops & VYRE_OPS_CRC32) != 0u)
+  if (pos >= g_own_begin) {
+    if ((g_ops & VYRE_OPS_CRC32) != 0u)
       g_crc = s_crctab[(g_crc ^ b) & 0xFFu] ^ (g_crc >> 8);
-    if ((ops & VYRE_OPS_HISTOGRAM) != 0u)
+    if ((g_ops & VYRE_OPS_HISTOGRAM) != 0u)
       atomicAdd(s_hist[b], 1u);
   }
-  }
+}
+
+// Byte j (0..15) of four words.
+uint byte_of(uvec4 v, uint j)
+{
+  return (v[j >> 2] >> ((j & 3u) * 8u)) & 0xFFu;
 }
 
 // All lanes: scan / CRC / histogram of the job in s_job.  Returns the
@@ -321,6 +323,7 @@ void run_data_job(uint slot, uint lid, uint wg)
     s_events = 0u;
     s_stored = 0u;
     s_cut = 0u;
+    s_crc = 0u;
   }
   wg_barrier();
 
@@ -329,26 +332,62 @@ void run_data_job(uint slot, uint lid, uint wg)
   g_matches = 0u;
   g_events = 0u;
   g_stored = 0u;
-  // Four bytes per loop iteration, written out: lavapipe counts loop
-  // iterations (see ITER_BUDGET), and a job must cost as few as possible.
-  // The trip count is the same for every lane (the longest lane's): lanes
-  // past their range do nothing.
-  uint longest = (seg + max_len + 3u) / 4u;
-  uint pos = begin;
-  for (uint it = 0u; it < longest; it++, pos += 4u) {
-    scan_byte(pos, own_begin, own_end, carry_len, carry_base, data_off, stream_off, ops,
-              result_base, max_events, trans_off, class_off, out_index_off, nclasses);
-    scan_byte(pos + 1u, own_begin, own_end, carry_len, carry_base, data_off, stream_off, ops,
-              result_base, max_events, trans_off, class_off, out_index_off, nclasses);
-    scan_byte(pos + 2u, own_begin, own_end, carry_len, carry_base, data_off, stream_off, ops,
-              result_base, max_events, trans_off, class_off, out_index_off, nclasses);
-    scan_byte(pos + 3u, own_begin, own_end, carry_len, carry_base, data_off, stream_off, ops,
-              result_base, max_events, trans_off, class_off, out_index_off, nclasses);
+  g_own_begin = own_begin;
+  g_own_end = own_end;
+  g_carry_len = carry_len;
+  g_stream_off = stream_off;
+  g_ops = ops;
+  g_result_base = result_base;
+  g_max_events = max_events;
+  g_trans_off = trans_off;
+  g_class_off = class_off;
+  g_out_index_off = out_index_off;
+  g_nclasses = nclasses;
+
+  // Every loop below has the same trip count in every lane (lanes past
+  // their range do nothing): on lavapipe a loop that lanes leave at
+  // different iterations, inside the persistent loop, lost lanes for later
+  // jobs (measured).  Trip counts also feed the iteration budget.
+  //
+  // 1. Positions still in the carry window (the previous buffer's tail).
+  uint carry_stop = min(own_end, carry_len);
+  for (uint it = 0u; it < max_len; it++) {
+    uint pos = begin + it;
+    if (pos < carry_stop) {
+      uint cb = carry_base + pos;
+      scan_one((carry.w[cb >> 2] >> ((cb & 3u) * 8u)) & 0xFFu, pos);
+    }
   }
-  // A loop that stopped early was cut by the driver's loop limiter: the
-  // job's results are incomplete and must not be reported as results.
-  if (pos < min(own_end, begin + 4u * longest))
-    s_cut = 1u;             // the driver stopped the loop early
+  // 2. The data, 16 bytes per iteration from four independent word loads
+  // (coherent loads go to L2: one per byte made a lane latency-bound).
+  uint first = max(begin, carry_len);                 // logical position
+  uint64_t a_first = data_off + uint64_t(first - carry_len);
+  uint64_t a_stop = data_off + uint64_t(max(own_end, carry_len) - carry_len);
+  uint64_t a_base = a_first & ~15ul;
+  uint rounds = (seg + max_len + 30u) / 16u + 1u;     // covers any lane
+  uint done_rounds = 0u;
+  for (uint it = 0u; it < rounds; it++) {
+    uint64_t a = a_base + uint64_t(it) * 16ul;
+    done_rounds++;
+    if (a >= a_stop || first >= own_end)
+      continue;
+    uint wi = uint(a >> 2);
+    uvec4 v = uvec4(0u);
+    v.x = arena.w[wi];
+    if (a + 4ul < a_stop) v.y = arena.w[wi + 1u];
+    if (a + 8ul < a_stop) v.z = arena.w[wi + 2u];
+    if (a + 12ul < a_stop) v.w = arena.w[wi + 3u];
+    uint pos0 = uint(int64_t(a - data_off)) + carry_len;   // logical position of v's byte 0
+    [[unroll]] for (uint j = 0u; j < 16u; j++) {
+      uint64_t aj = a + uint64_t(j);
+      if (aj >= a_first && aj < a_stop)
+        scan_one(byte_of(v, j), pos0 + j);
+    }
+  }
+  // A loop the driver stopped early (its loop limiter) leaves the job's
+  // results incomplete: they must not be reported as results.
+  if (done_rounds != rounds)
+    s_cut = 1u;
   uint crc = g_crc;
   atomicAdd(s_matches, g_matches);
   atomicAdd(s_stored, g_stored);
@@ -356,24 +395,21 @@ void run_data_job(uint slot, uint lid, uint wg)
   res.w[result_base + VYRE_RESULT_LANE_EVENTS + lid] = min(g_events, max_events);
   bool do_crc = (ops & VYRE_OPS_CRC32) != 0u;
   bool do_hist = (ops & VYRE_OPS_HISTOGRAM) != 0u;
-  s_crc[lid] = crc ^ 0xFFFFFFFFu;
-  wg_barrier();
-
-  // Combine the 64 partial CRCs in order: level j merges lane l with lane
-  // l + 2^j, whose bytes follow l's.
+  // CRC-32 of the job from the lanes' partial CRCs: crc(A1..An) is the XOR
+  // of each lane's crc(Ai) shifted over the bytes after it (shifting is
+  // linear: shift(shift(c, a), b) = shift(c, a + b)).  Every lane shifts its
+  // own part at once; no lane waits on another.
   if (do_crc) {
-    for (uint j = 0u; j < LOCAL_LOG2; j++) {
-      uint step = 1u << j;
-      if ((lid & ((step << 1) - 1u)) == 0u && lid + step < LOCAL) {
-        uint right_begin = min((lid + step) * seg, len);
-        uint right_end = min((lid + (step << 1)) * seg, len);
-        uint len2 = right_end - right_begin;
-        if (len2 != 0u)
-          s_crc[lid] = multmodp(x8nmodp(len2, tab.w[VYRE_TABLE_CRC_SHIFT_OFF]), s_crc[lid]) ^ s_crc[lid + step];
-      }
-      wg_barrier();
-    }
+    uint part = crc ^ 0xFFFFFFFFu;
+    uint lane_end = min((lid + 1u) * seg, len);
+    uint after = len - lane_end;
+    if (lane_end > min(lid * seg, len) && after != 0u)
+      part = multmodp(x8nmodp(after, tab.w[VYRE_TABLE_CRC_SHIFT_OFF]), part);
+    else if (lane_end == min(lid * seg, len))
+      part = 0u;            // an empty lane contributes nothing
+    atomicXor(s_crc, part);
   }
+  wg_barrier();
 
   if (do_hist) {
     [[unroll]] for (uint i = 0u; i < 256u / LOCAL; i++)
@@ -386,7 +422,7 @@ void run_data_job(uint slot, uint lid, uint wg)
   } else if (lid == 0u) {
     uint stored = s_stored;
     complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, s_matches, stored,
-             s_events, do_crc ? s_crc[0] : 0u, s_job[VYRE_ARG_EPOCH], wg);
+             s_events, do_crc ? s_crc : 0u, s_job[VYRE_ARG_EPOCH], wg);
     ctrl_add(VYRE_CTRL_EPOCH_JOBS + (s_job[VYRE_ARG_EPOCH] % VYRE_EPOCH_WINDOW), 1u);
   }
 }
@@ -470,6 +506,7 @@ void init_crc_table(uint lid)
 #define CRC_BIT c = (c & 1u) != 0u ? (c >> 1) ^ POLY : c >> 1;
     CRC_BIT CRC_BIT CRC_BIT CRC_BIT CRC_BIT CRC_BIT CRC_BIT CRC_BIT
     s_crctab[lid + i * LOCAL] = c;
+    s_class[lid + i * LOCAL] = tab.w[tab.w[VYRE_TABLE_CLASS_MAP_OFF] + lid + i * LOCAL];
   }
 }
 

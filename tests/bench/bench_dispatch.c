@@ -131,7 +131,7 @@ wait_ok (VyreMegakernel * mk, vyre_ticket * t, guint32 expect_crc)
 /* 1. one job at a time: publish -> completion */
 static void
 round_trip (VyreDevice * dev, VyreAutomaton * a, gboolean persistent,
-    guint n, double *median, double *p99)
+    guint32 opcode, guint32 ops, guint n, double *median, double *p99)
 {
   VyreMegakernel *mk = make_mk (dev, a, SMALL, persistent);
   guint8 *arena = vyre_megakernel_arena (mk);
@@ -145,12 +145,14 @@ round_trip (VyreDevice * dev, VyreAutomaton * a, gboolean persistent,
   for (guint i = 0; i < n + warm; i++) {
     guint ctx = i % SLOTS;
     vyre_job j = data_job (ctx, SMALL, SMALL, 0);
+    j.opcode = opcode;
+    j.ops = ops;
     vyre_ticket tk;
     struct timespec a0, a1;
     clock_gettime (CLOCK_MONOTONIC, &a0);
     if (vyre_megakernel_submit (mk, &j, &tk, NULL) != VYRE_MK_OK)
       exit (1);
-    wait_ok (mk, &tk, crcs[ctx]);
+    wait_ok (mk, &tk, (ops & VYRE_OPS_CRC32) ? crcs[ctx] : 0);
     clock_gettime (CLOCK_MONOTONIC, &a1);
     if (i >= warm)
       t[i - warm] = (a1.tv_sec - a0.tv_sec) * 1e6 + (a1.tv_nsec - a0.tv_nsec) * 1e-3;
@@ -229,10 +231,22 @@ main (int argc, char **argv)
   printf ("| measurement | persistent | per-buffer |\n|---|---|---|\n");
   double pm, pp, bm, bp;
   guint rt_jobs = MIN (jobs, 5000);
-  round_trip (dev, a32, TRUE, rt_jobs, &pm, &pp);
-  round_trip (dev, a32, FALSE, rt_jobs, &bm, &bp);
-  printf ("| round trip, one 1 KiB job (scan+CRC+histogram, 32 literals), median | %.2f us | %.2f us |\n", pm, bm);
-  printf ("| round trip, p99 | %.2f us | %.2f us |\n", pp, bp);
+  struct
+  {
+    const char *what;
+    guint32 opcode, ops;
+  } kinds[] = {
+    {"NOP job (protocol only)", VYRE_OP_NOP, 0},
+    {"1 KiB CRC-32 job", VYRE_OP_CRC32, VYRE_OPS_CRC32},
+    {"1 KiB scan job (32 literals)", VYRE_OP_SCAN, VYRE_OPS_SCAN},
+    {"1 KiB scan+CRC+histogram job", VYRE_OP_SCAN, VYRE_OPS_ALL},
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++) {
+    round_trip (dev, a32, TRUE, kinds[k].opcode, kinds[k].ops, rt_jobs, &pm, &pp);
+    round_trip (dev, a32, FALSE, kinds[k].opcode, kinds[k].ops, rt_jobs, &bm, &bp);
+    printf ("| round trip, %s: median / p99 | %.2f / %.2f us | %.2f / %.2f us |\n",
+        kinds[k].what, pm, pp, bm, bp);
+  }
   double sp = stream (dev, a32, SMALL, jobs, TRUE);
   double sb = stream (dev, a32, SMALL, MIN (jobs, 5000), FALSE);
   printf ("| %u x 1 KiB jobs, ring full: jobs/s | %.0f | %.0f |\n", jobs,

@@ -218,9 +218,22 @@ run_stream (VyreDevice * dev, const VyreAutomaton * a, guint max_len,
     }
     fl[(head + count) % NSLOTS] = f;
     count++;
-    /* Pause now and then so an idle-retiring kernel really retires. */
-    if (pause_every && ++submitted % pause_every == 0)
-      g_usleep (3000);
+    /* Now and then let the ring run dry and wait (bounded) until the
+     * idle-retiring kernel has retired, so the next job needs a relaunch. */
+    if (pause_every && ++submitted % pause_every == 0) {
+      while (ok && count > 0) {
+        ok = reap (mk, a->words, rc->max_matches, &fl[head], r);
+        head = (head + 1) % NSLOTS;
+        count--;
+      }
+      VyreMegakernelStats before, now;
+      vyre_megakernel_stats (mk, &before);
+      gint64 until = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+      do {
+        g_usleep (1000);
+        vyre_megakernel_stats (mk, &now);
+      } while (now.retired == before.retired && g_get_monotonic_time () < until);
+    }
   }
   while (ok && count > 0) {
     ok = reap (mk, a->words, rc->max_matches, &fl[head], r);
