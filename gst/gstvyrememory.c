@@ -9,12 +9,14 @@
 #include "gstvyrememory.h"
 
 GST_DEBUG_CATEGORY_STATIC (vyre_memory_debug);
+GST_DEBUG_CATEGORY_EXTERN (GST_CAT_PERFORMANCE);
 #define GST_CAT_DEFAULT vyre_memory_debug
 
 typedef struct
 {
   GstMemory mem;
   guint block;
+  guint8 *sys;                  /* fallback system memory, or NULL */
 } GstVyreMemory;
 
 struct _GstVyreAllocator
@@ -42,18 +44,25 @@ vyre_alloc (GstAllocator * allocator, gsize size, GstAllocationParams * params)
   gsize align = params ? params->align : 0;
   gsize prefix = params ? params->prefix : 0;
   gsize padding = params ? params->padding : 0;
-  /* Blocks are page aligned; any alignment up to that holds for free. */
-  if (align >= 4096 || prefix + size + padding > maxsize) {
-    GST_WARNING_OBJECT (self, "cannot allocate %" G_GSIZE_FORMAT " bytes "
-        "(prefix %" G_GSIZE_FORMAT ", align %" G_GSIZE_FORMAT ") from %"
-        G_GSIZE_FORMAT "-byte blocks", size, prefix, align, maxsize);
-    return NULL;
-  }
+  /* Blocks are page aligned; any alignment up to that holds for free.
+   * When no block fits or none is free the memory comes from the system
+   * heap instead: upstream never fails or blocks here, and vyrescan copies
+   * that memory like any foreign memory (logged on GST_CAT_PERFORMANCE). */
+  gboolean fits = align < 4096 && prefix + size + padding <= maxsize;
   g_mutex_lock (&self->lock);
-  if (self->free_blocks->len == 0) {
+  if (!fits || self->free_blocks->len == 0) {
     g_mutex_unlock (&self->lock);
-    GST_DEBUG_OBJECT (self, "all %u blocks in use", self->n_blocks);
-    return NULL;
+    GST_CAT_DEBUG_OBJECT (GST_CAT_PERFORMANCE, self, "%" G_GSIZE_FORMAT
+        " bytes from system memory (%s)", size, fits ? "all blocks in use" :
+        "larger than a block");
+    GstVyreMemory *m = g_new0 (GstVyreMemory, 1);
+    gsize total = prefix + size + padding;
+    m->sys = g_malloc (total + align);
+    gsize shift = align ? (align - ((guintptr) m->sys & align)) & align : 0;
+    gst_memory_init (GST_MEMORY_CAST (m), params ? params->flags : 0,
+        allocator, NULL, total, align, prefix + shift, size);
+    m->mem.maxsize = total;
+    return GST_MEMORY_CAST (m);
   }
   guint block = g_array_index (self->free_blocks, guint,
       self->free_blocks->len - 1);
@@ -72,9 +81,15 @@ vyre_free (GstAllocator * allocator, GstMemory * mem)
 {
   GstVyreAllocator *self = GST_VYRE_ALLOCATOR (allocator);
   GstVyreMemory *m = (GstVyreMemory *) mem;
-  g_mutex_lock (&self->lock);
-  g_array_append_val (self->free_blocks, m->block);
-  g_mutex_unlock (&self->lock);
+  if (mem->parent) {
+    /* a shared sub-memory: the parent owns the bytes */
+  } else if (m->sys) {
+    g_free (m->sys);
+  } else {
+    g_mutex_lock (&self->lock);
+    g_array_append_val (self->free_blocks, m->block);
+    g_mutex_unlock (&self->lock);
+  }
   g_free (m);
 }
 
@@ -82,9 +97,11 @@ static gpointer
 vyre_mem_map (GstMemory * mem, gsize maxsize, GstMapFlags flags)
 {
   GstVyreAllocator *self = GST_VYRE_ALLOCATOR (mem->allocator);
-  GstVyreMemory *m = (GstVyreMemory *) mem;
+  GstVyreMemory *m = (GstVyreMemory *) (mem->parent ? mem->parent : mem);
   (void) maxsize;
   (void) flags;
+  if (m->sys)
+    return m->sys;
   /* Persistently mapped: the block's address. */
   return self->arena + (gsize) m->block * self->block_size;
 }
@@ -104,6 +121,7 @@ vyre_mem_share (GstMemory * mem, gssize offset, gssize size)
     size = mem->size - offset;
   GstVyreMemory *sub = g_new0 (GstVyreMemory, 1);
   sub->block = m->block;
+  sub->sys = NULL;              /* shares the parent's bytes, owns none */
   gst_memory_init (GST_MEMORY_CAST (sub),
       GST_MINI_OBJECT_FLAGS (parent) | GST_MINI_OBJECT_FLAG_LOCK_READONLY,
       mem->allocator, parent, mem->maxsize, mem->align, mem->offset + offset,
@@ -177,7 +195,9 @@ gst_vyre_memory_arena_offset (GstMemory * mem, GstVyreAllocator * alloc,
 {
   if (mem == NULL || mem->allocator != GST_ALLOCATOR_CAST (alloc))
     return FALSE;
-  GstVyreMemory *m = (GstVyreMemory *) mem;
+  GstVyreMemory *m = (GstVyreMemory *) (mem->parent ? mem->parent : mem);
+  if (m->sys)
+    return FALSE;
   *arena_offset = (guint64) m->block * alloc->block_size + mem->offset;
   return TRUE;
 }

@@ -148,6 +148,10 @@ struct _GstVyreScan
   guint64 crc_len;
   guint32 hist[256];
 
+  /* task-only totals, logged at EOS */
+  guint64 total_buffers, total_bytes, total_matches, total_dropped;
+  guint32 total_epochs;
+
   /* statistics (object lock) */
   guint64 bytes_copied;
   guint64 buffers_copied;
@@ -523,6 +527,10 @@ finish_buffer (GstVyreScan * self, Entry * e)
   gst_vyre_scan_meta_take_matches (m, (GstVyreMatch *)
       g_array_steal (self->matches, NULL), n);
   m->n_dropped = self->dropped;
+  self->total_buffers++;
+  self->total_bytes += m->size;
+  self->total_matches += self->found;
+  self->total_dropped += self->dropped;
   reset_assembly (self);
   return buf;
 }
@@ -564,6 +572,12 @@ gst_vyre_scan_loop (gpointer user_data)
     GstEvent *ev = e->event;
     e->event = NULL;
     gboolean is_eos = GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
+    if (is_eos)
+      GST_INFO_OBJECT (self, "EOS after %" G_GUINT64_FORMAT " buffers, %"
+          G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " matches (%"
+          G_GUINT64_FORMAT " not stored), %u epochs on %s", self->total_buffers,
+          self->total_bytes, self->total_matches, self->total_dropped,
+          self->total_epochs, vyre_device_name (self->device));
     gst_pad_push_event (self->srcpad, ev);
     entry_free (e);
     if (is_eos)
@@ -594,6 +608,7 @@ gst_vyre_scan_loop (gpointer user_data)
       out = finish_buffer (self, e);
   } else {
     GST_DEBUG_OBJECT (self, "epoch %u closed", c.epoch);
+    self->total_epochs = c.epoch;
     GstStructure *s = gst_structure_new ("vyre-epoch",
         "epoch", G_TYPE_UINT, c.epoch, NULL);
     gst_pad_push_event (self->srcpad,
@@ -742,26 +757,17 @@ gst_vyre_scan_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
   switch (GST_QUERY_TYPE (query)) {
     case GST_QUERY_ALLOCATION:
     {
+      /* Offer our allocator (no pool): a source then allocates buffers of
+       * exactly the size it reads, straight in GPU-readable memory.  A pool
+       * would hand out block-size buffers, which sources such as filesrc
+       * do not shrink to the bytes they read. */
       if (self->allocator == NULL)
         return FALSE;
-      GstCaps *caps;
-      gboolean need_pool;
-      gst_query_parse_allocation (query, &caps, &need_pool);
       GstAllocationParams params;
       gst_allocation_params_init (&params);
-      guint pool_blocks = self->ring_slots;
-      GstBufferPool *bp = gst_buffer_pool_new ();
-      GstStructure *config = gst_buffer_pool_get_config (bp);
-      gst_buffer_pool_config_set_params (config, caps, self->block_size, 0,
-          pool_blocks);
-      gst_buffer_pool_config_set_allocator (config, self->allocator, &params);
-      gst_buffer_pool_set_config (bp, config);
-      gst_query_add_allocation_pool (query, bp, self->block_size, 0,
-          pool_blocks);
       gst_query_add_allocation_param (query, self->allocator, &params);
-      gst_object_unref (bp);
-      GST_DEBUG_OBJECT (self, "proposed a pool of %u GPU-readable %u-byte "
-          "blocks", pool_blocks, self->block_size);
+      GST_DEBUG_OBJECT (self, "offered the GPU-readable allocator (%u "
+          "blocks of %u bytes)", self->ring_slots, self->block_size);
       return TRUE;
     }
     default:
@@ -939,6 +945,9 @@ gst_vyre_scan_start (GstVyreScan * self)
   self->epoch = 1;
   self->epoch_jobs = 0;
   self->warned_copy = FALSE;
+  self->total_buffers = self->total_bytes = self->total_matches = 0;
+  self->total_dropped = 0;
+  self->total_epochs = 0;
   reset_stream (self);
   reset_assembly (self);
 

@@ -137,11 +137,48 @@ run_tests() {
 # (To be replaced by a real pipeline over a generated sample.)
 demo_main_job() {
   CURRENT_STEP="gst-inspect-1.0 vyre"
-  say "Main job: gst-inspect-1.0 vyre"
-  GST_PLUGIN_PATH_1_0="$BUILD_PATH/gst" \
-  GST_REGISTRY_1_0="$BUILD_PATH/demo-registry.bin" \
-    gst-inspect-1.0 vyre \
+  local reg="$BUILD_PATH/demo-registry.bin"
+  GST_PLUGIN_PATH_1_0="$BUILD_PATH/gst" GST_REGISTRY_1_0="$reg" \
+    gst-inspect-1.0 vyre >/dev/null \
     || die "GStreamer could not load the vyre plugin from $BUILD_DIR/gst."
+
+  CURRENT_STEP="generating the sample"
+  local sample="$BUILD_PATH/demo-sample.txt" patterns="$BUILD_PATH/demo-patterns.txt"
+  if [ ! -s "$sample" ]; then
+    # 32 MiB of log-like text with secrets planted in it (deterministic).
+    python3 - "$sample" <<'PY'
+import random, sys
+random.seed(2026)
+words = "the quick brown fox jumps over lazy dogs error warning info user login".split()
+secrets = ["password=hunter2", "AKIAIOSFODNN7EXAMPLE", "BEGIN RSA PRIVATE KEY", "api_key"]
+out, size = [], 0
+while size < 32 << 20:
+    line = " ".join(random.choice(words) for _ in range(12))
+    if random.random() < 0.01:
+        line += " " + random.choice(secrets)
+    out.append(line); size += len(line) + 1
+open(sys.argv[1], "w").write("\n".join(out) + "\n")
+PY
+  fi
+  printf '# demo patterns\npassword=\nAKIA\nBEGIN RSA PRIVATE KEY\napi_key\n\\x23not-a-comment\n' > "$patterns"
+
+  CURRENT_STEP="scanning the sample"
+  say "Main job: filesrc ! vyrescan ! fakesink over $(du -h "$sample" | cut -f1) (Vulkan device: see below)"
+  local log="$BUILD_PATH/demo.log"
+  local t0 t1
+  t0=$(date +%s.%N)
+  GST_PLUGIN_PATH_1_0="$BUILD_PATH/gst" GST_REGISTRY_1_0="$reg" \
+  GST_DEBUG="vyrescan:4,vyredevice:4" GST_DEBUG_NO_COLOR=1 \
+    gst-launch-1.0 -q filesrc location="$sample" blocksize=1048576 \
+      ! vyrescan patterns-file="$patterns" ! fakesink 2> "$log" \
+    || { tail -20 "$log" >&2; die "the scan pipeline failed (log: $log)"; }
+  t1=$(date +%s.%N)
+  grep -o "using Vulkan device.*" "$log" | head -1 || true
+  grep -o "EOS after.*" "$log" | head -1 \
+    || die "vyrescan did not report its totals (log: $log)"
+  printf 'grep -c cross-check (lines with a secret): %s\n' \
+    "$(grep -c -E 'password=|AKIA|BEGIN RSA PRIVATE KEY|api_key' "$sample")"
+  printf 'wall time: %.2f s\n' "$(echo "$t1 - $t0" | bc -l 2>/dev/null || python3 -c "print($t1-$t0)")"
 }
 
 main() {
