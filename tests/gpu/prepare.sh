@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# prepare.sh - on the development machine: gather what the GPU machine needs
+# into .gpu/ (git-ignored via .git/info/exclude): Debian runtime packages
+# (../shared/gpu/fetch-debs.sh, plus libglvnd: NVIDIA's Vulkan ICD
+# libGLX_nvidia.so.0 needs libGLdispatch, which that image lacks), the built
+# plugin, test and benchmark programs, and tests/gpu/run.sh.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+BUILD=${1:-build}
+mkdir -p .git/info .gpu/bin .gpu/plugin
+grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
+if [ ! -d .gpu/debs ]; then
+  bash ../shared/gpu/fetch-debs.sh .gpu/debs
+  (cd .gpu/debs && apt-get download libglvnd0 libglx0 libgl1 libegl1 libopengl0 \
+     libx11-6 libxcb1 libxau6 libxdmcp6 libbsd0 libmd0 libxext6 2>/dev/null)
+fi
+cp ../shared/gpu/env.sh .gpu/env.sh
+cp "$BUILD"/gst/libgstvyre.so .gpu/plugin/
+for t in tests/elements/test_megakernel tests/elements/test_vyrescan tests/bench/bench_dispatch; do
+  [ -x "$BUILD/$t" ] && cp "$BUILD/$t" .gpu/bin/
+done
+cp tests/gpu/run.sh .gpu/run.sh
+du -sh .gpu

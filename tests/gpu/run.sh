@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# run.sh - on the GPU machine (device tool, carry [".gpu"]):
+#   bash .gpu/run.sh tests|bench|pipeline|all
+# Writes logs into $OUT when set.  Every command is bounded by timeout.
+set -uo pipefail
+source .gpu/env.sh
+export GST_PLUGIN_PATH_1_0=$PWD/.gpu/plugin
+OUT=${OUT:-/tmp}
+what=${1:-all}
+nvidia-smi --query-gpu=name,driver_version,pcie.link.gen.current,pcie.link.width.current --format=csv,noheader
+if [ "$what" = tests ] || [ "$what" = all ]; then
+  for s in 1 2 3; do
+    echo "== test_megakernel seed $s"
+    VYRE_TEST_SEED=$s timeout 120 .gpu/bin/test_megakernel 2>&1 | grep -E "passed|FAILED|CHECK|^persistent|^relaunching|^overflow"
+  done
+  if [ -x .gpu/bin/test_vyrescan ]; then
+    echo "== test_vyrescan"
+    CK_DEFAULT_TIMEOUT=300 timeout 400 .gpu/bin/test_vyrescan 2>&1 | grep -vE "GStreamer-WARNING|^$" | tail -15
+  fi
+fi
+if [ "$what" = pipeline ] || [ "$what" = all ]; then
+  echo "== pipeline: filesrc ! vyrescan ! fakesink, 1 GiB"
+  python3 - /tmp/sample.txt <<'PY'
+import random, sys
+random.seed(2026)
+words = "the quick brown fox jumps over lazy dogs error warning info user login".split()
+secrets = ["password=hunter2", "AKIAIOSFODNN7EXAMPLE", "BEGIN RSA PRIVATE KEY", "api_key"]
+line_pool = [" ".join(random.choice(words) for _ in range(12)) + (" " + random.choice(secrets) if random.random() < 0.01 else "") for _ in range(20000)]
+with open(sys.argv[1], "w") as f:
+    size = 0
+    while size < 1 << 30:
+        chunk = "\n".join(random.choice(line_pool) for _ in range(5000)) + "\n"
+        f.write(chunk); size += len(chunk)
+PY
+  printf 'password=\nAKIA\nBEGIN RSA PRIVATE KEY\napi_key\n' > /tmp/patterns.txt
+  echo "expected (grep -o | wc -l): $(grep -o -E 'password=|AKIA|BEGIN RSA PRIVATE KEY|api_key' /tmp/sample.txt | wc -l)"
+  for d in persistent per-buffer; do
+    /usr/bin/time -f "$d: %e s wall, %U s user, %S s sys" timeout 300 env GST_DEBUG=vyrescan:4 GST_DEBUG_NO_COLOR=1 \
+      gst-launch-1.0 -q filesrc location=/tmp/sample.txt blocksize=1048576 \
+      ! vyrescan patterns-file=/tmp/patterns.txt dispatch=$d ! fakesink 2>&1 | grep -E "EOS after|wall|ERROR"
+  done
+fi
+if [ "$what" = bench ] || [ "$what" = all ]; then
+  echo "== bench_dispatch"
+  timeout 300 .gpu/bin/bench_dispatch --jobs 10000 2>&1 | grep -vE "GStreamer-WARNING|^$"
+fi
