@@ -373,7 +373,7 @@ ensure_running_locked (VyreMegakernel * mk, gboolean force, GError ** error)
     gint64 now = g_get_monotonic_time ();
     if (!force && now - mk->fence_checked < FENCE_CHECK_US)
       return TRUE;
-    mk->fence_checked = now;
+    __atomic_store_n (&mk->fence_checked, now, __ATOMIC_RELAXED);
     VkResult r = vkGetFenceStatus (d, mk->fence);
     if (r == VK_NOT_READY)
       return TRUE;
@@ -381,7 +381,7 @@ ensure_running_locked (VyreMegakernel * mk, gboolean force, GError ** error)
       mk->lost = TRUE;
       return vk_check (r, "vkGetFenceStatus(megakernel)", error);
     }
-    mk->running = FALSE;
+    g_atomic_int_set (&mk->running, FALSE);
   }
   guint32 *ctrl = control_words (mk);
   /* Nobody runs now: plain stores are ordered by the submit below. */
@@ -398,7 +398,9 @@ ensure_running_locked (VyreMegakernel * mk, gboolean force, GError ** error)
     mk->lost = r == VK_ERROR_DEVICE_LOST;
     return vk_check (r, "vkQueueSubmit(megakernel)", error);
   }
-  mk->running = TRUE;
+  g_atomic_int_set (&mk->running, TRUE);
+  __atomic_store_n (&mk->fence_checked, g_get_monotonic_time (),
+      __ATOMIC_RELAXED);
   mk->launches++;
   GST_LOG ("launched persistent kernel #%" G_GUINT64_FORMAT, mk->launches);
   return TRUE;
@@ -449,6 +451,13 @@ vyre_megakernel_submit (VyreMegakernel * mk, vyre_job * job,
     return VYRE_MK_ERROR;
   }
   mk->jobs[ticket->slot] = *job;
+  /* Hot path: a kernel is running and its fence was looked at recently;
+   * no lock, no driver call. */
+  if (mk->cfg.persistent && g_atomic_int_get (&mk->running) &&
+      g_get_monotonic_time () - __atomic_load_n (&mk->fence_checked,
+          __ATOMIC_RELAXED) <
+      FENCE_CHECK_US)
+    return VYRE_MK_OK;
   g_mutex_lock (&mk->launch_lock);
   gboolean ok = mk->cfg.persistent ? ensure_running_locked (mk, FALSE, error) :
       run_single_locked (mk, ticket->slot, error);

@@ -322,10 +322,13 @@ vyre_host_ring_publish (vyre_host_ring * ring, const vyre_job * job,
   publish_store (ring, &w[VYRE_SLOT_STATUS], VYRE_STATUS_PUBLISHED);
 
   /* A hint for pollers, not a count: racing producers may store their
-   * values out of order; it only ever has to change. */
+   * values out of order; it only ever has to change.  It orders nothing
+   * (pollers still acquire STATUS), so a relaxed store without the WC
+   * fences: the sfence after STATUS above already drained the WC buffer,
+   * and the next publish's sfence drains this one. */
   uint32_t hint = atomic_fetch_add_explicit (&ring->publish_hint, 1,
       memory_order_relaxed) + 1;
-  publish_store (ring, &ring->mem.control[VYRE_CTRL_PUBLISH_HINT], hint);
+  vyre_store_relaxed_u32 (&ring->mem.control[VYRE_CTRL_PUBLISH_HINT], hint);
 
   out->slot = slot;
   out->seq = seq;

@@ -166,8 +166,8 @@ round_trip (VyreDevice * dev, VyreAutomaton * a, gboolean persistent,
 
 /* 2./3. keep the ring full; returns seconds */
 static double
-stream (VyreDevice * dev, VyreAutomaton * a, guint block, guint n,
-    gboolean persistent)
+stream_op (VyreDevice * dev, VyreAutomaton * a, guint block, guint n,
+    gboolean persistent, guint32 opcode)
 {
   VyreMegakernel *mk = make_mk (dev, a, block, persistent);
   guint8 *arena = vyre_megakernel_arena (mk);
@@ -183,16 +183,19 @@ stream (VyreDevice * dev, VyreAutomaton * a, guint block, guint n,
   for (guint i = 0; i < n; i++) {
     guint ctx = i % SLOTS;
     if (count == SLOTS) {
-      wait_ok (mk, &tk[head], crcs[head]);
+      wait_ok (mk, &tk[head], opcode == VYRE_OP_NOP ? 0 : crcs[head]);
       head = (head + 1) % SLOTS;
       count--;
     }
     vyre_job j = data_job (ctx, block, block, (guint64) i * block);
+    j.opcode = opcode;
+    if (opcode == VYRE_OP_NOP)
+      j.ops = 0;
     while (vyre_megakernel_submit (mk, &j, &tk[ctx], NULL) == VYRE_MK_FULL);
     count++;
   }
   while (count) {
-    wait_ok (mk, &tk[head], crcs[head]);
+    wait_ok (mk, &tk[head], opcode == VYRE_OP_NOP ? 0 : crcs[head]);
     head = (head + 1) % SLOTS;
     count--;
   }
@@ -200,6 +203,13 @@ stream (VyreDevice * dev, VyreAutomaton * a, guint block, guint n,
   g_free (crcs);
   vyre_megakernel_unref (mk);
   return s;
+}
+
+static double
+stream (VyreDevice * dev, VyreAutomaton * a, guint block, guint n,
+    gboolean persistent)
+{
+  return stream_op (dev, a, block, n, persistent, VYRE_OP_SCAN);
 }
 
 int
@@ -247,6 +257,10 @@ main (int argc, char **argv)
     printf ("| round trip, %s: median / p99 | %.2f / %.2f us | %.2f / %.2f us |\n",
         kinds[k].what, pm, pp, bm, bp);
   }
+  double np = stream_op (dev, a32, SMALL, jobs, TRUE, VYRE_OP_NOP);
+  double nb = stream_op (dev, a32, SMALL, MIN (jobs, 5000), FALSE, VYRE_OP_NOP);
+  printf ("| %u NOP jobs, ring full (one host thread): jobs/s | %.0f | %.0f |\n",
+      jobs, jobs / np, MIN (jobs, 5000) / nb);
   double sp = stream (dev, a32, SMALL, jobs, TRUE);
   double sb = stream (dev, a32, SMALL, MIN (jobs, 5000), FALSE);
   printf ("| %u x 1 KiB jobs, ring full: jobs/s | %.0f | %.0f |\n", jobs,
