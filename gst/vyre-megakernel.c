@@ -11,6 +11,7 @@
 #include <gst/gst.h>
 #include <string.h>
 
+#include "footprint_planner.h"
 #include "vyre_spirv.h"
 
 GST_DEBUG_CATEGORY_STATIC (vyre_mk_debug);
@@ -239,6 +240,39 @@ record_dispatch (VyreMegakernel * mk, VkCommandBuffer cb, guint32 mode,
   return vk_check (vkEndCommandBuffer (cb), "vkEndCommandBuffer", error);
 }
 
+/* The resident footprint against the device's memory, before allocating
+ * anything: over budget is an error that names the largest part. */
+static gboolean
+check_footprint (VyreMegakernel * mk, GError ** error)
+{
+  const VyreMegakernelConfig *c = &mk->cfg;
+  vyre_footprint_profile p;
+  vyre_footprint_profile_init (&p);
+  p.ring_slots = c->nslots;
+  p.completion_entries = c->nslots;
+  p.arena_bytes = c->arena_bytes;
+  p.carry_windows = c->contexts;
+  p.carry_window_bytes = MAX (c->max_carry, 4u);
+  p.result_records = c->contexts;
+  p.max_matches = c->max_matches;
+  p.pattern_table_bytes = (guint64) c->table_words * 4;
+  p.budget_bytes = env_uint ("VYRE_MEMORY_BUDGET", 0) ?
+      (guint64) env_uint ("VYRE_MEMORY_BUDGET", 0) :
+      vyre_device_budget (mk->dev, VYRE_MEMORY_HOST_TO_GPU);
+  vyre_footprint_plan plan;
+  vyre_error err;
+  if (vyre_footprint_plan_compute (&p, &plan, &err) != VYRE_OK) {
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_OUT_OF_MEMORY,
+        "The scan kernel does not fit %s: %s", vyre_device_name (mk->dev),
+        err.message);
+    return FALSE;
+  }
+  GST_INFO ("resident footprint %" G_GUINT64_FORMAT " bytes of %"
+      G_GUINT64_FORMAT " (largest: %s)", plan.total_bytes, plan.budget_bytes,
+      vyre_footprint_component_name (plan.largest));
+  return TRUE;
+}
+
 static gboolean
 alloc_buffers (VyreMegakernel * mk, GError ** error)
 {
@@ -297,7 +331,7 @@ vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
     mk->cfg.progress_timeout_us = 10 * G_USEC_PER_SEC;
 
   mk->jobs = g_new0 (vyre_job, config->nslots);
-  gboolean allocated = alloc_buffers (mk, error);
+  gboolean allocated = check_footprint (mk, error) && alloc_buffers (mk, error);
   mk->cfg.tables = NULL;        /* copied into the tables buffer */
   if (!allocated)
     goto fail;
