@@ -120,6 +120,7 @@ struct _GstVyreScan
   guint max_carry;
   guint kernel_max_matches;     /* multiple of the kernel's lanes */
   GstAllocator *allocator;      /* pool blocks of the arena */
+  GstEvent *info_event;         /* vyre-info, sent after stream-start */
   guint n_contexts;
 
   /* streaming state (lock) */
@@ -743,10 +744,18 @@ gst_vyre_scan_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   }
   if (!GST_EVENT_IS_SERIALIZED (event) || self->mk == NULL)
     return gst_pad_event_default (pad, parent, event);
+  gboolean stream_start = GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START;
   Entry *e = g_new0 (Entry, 1);
   e->kind = ENTRY_EVENT;
   e->event = event;
   queue_entry (self, e);
+  /* Tell downstream (vyresink) what is scanned, right after stream-start. */
+  if (stream_start && self->info_event) {
+    e = g_new0 (Entry, 1);
+    e->kind = ENTRY_EVENT;
+    e->event = gst_event_ref (self->info_event);
+    queue_entry (self, e);
+  }
   return TRUE;
 }
 
@@ -951,7 +960,8 @@ gst_vyre_scan_start (GstVyreScan * self)
   reset_stream (self);
   reset_assembly (self);
 
-  /* Tell downstream (vyresink) what is being scanned, once per stream. */
+  /* What is being scanned, for downstream (vyresink): device, dispatch,
+   * patterns in the patterns-file syntax. */
   GstStructure *info = gst_structure_new ("vyre-info",
       "device", G_TYPE_STRING, vyre_device_name (self->device),
       "dispatch", G_TYPE_STRING,
@@ -967,8 +977,9 @@ gst_vyre_scan_start (GstVyreScan * self)
     gst_value_array_append_and_take_value (&list, &v);
   }
   gst_structure_take_value (info, "patterns", &list);
-  gst_pad_push_event (self->srcpad,
-      gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM_STICKY, info));
+  gst_clear_event (&self->info_event);
+  self->info_event = gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM_STICKY,
+      info);
   return TRUE;
 }
 
@@ -987,6 +998,7 @@ gst_vyre_scan_stop (GstVyreScan * self)
     vyre_device_unref (self->device);
     self->device = NULL;
   }
+  gst_clear_event (&self->info_event);
   g_clear_pointer (&self->automaton, vyre_automaton_free);
   g_clear_pointer (&self->pattern_list, g_ptr_array_unref);
   g_clear_pointer (&self->ctx_free, g_free);
