@@ -7,12 +7,14 @@
 #include <gst/gst.h>
 
 #include "gstvyrescan.h"
+#include "gstvyresink.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
   gboolean ok = FALSE;
   ok |= GST_ELEMENT_REGISTER (vyrescan, plugin);
+  ok |= GST_ELEMENT_REGISTER (vyresink, plugin);
   return ok;
 }
 
