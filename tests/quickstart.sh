@@ -28,6 +28,7 @@ PACKAGES=(
   liburing-dev
   libvulkan-dev mesa-vulkan-drivers
   valgrind
+  python3 python3-gi gir1.2-gstreamer-1.0
 )
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
