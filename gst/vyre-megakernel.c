@@ -369,10 +369,12 @@ vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
     goto fail;
 
   /* Workgroups: on a CPU device each spinning workgroup holds a core, so
-   * leave the streaming threads room; on GPUs one per slot up to 128. */
+   * leave the streaming threads room; on GPUs one per slot, up to 1024
+   * (an H100 keeps 4224 workgroups of 64 lanes resident: all stay
+   * resident, none waits for a slot of the GPU). */
   mk->workgroups = env_uint ("VYRE_WORKGROUPS", 0);
   if (mk->workgroups == 0)
-    mk->workgroups = cpu ? 1 : MIN (config->nslots, 128u);
+    mk->workgroups = cpu ? 1 : MIN (config->nslots, 1024u);
   if (config->persistent && !record_dispatch (mk, mk->persistent_cmd, 0, 0,
           mk->workgroups, error))
     goto fail;
