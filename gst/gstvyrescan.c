@@ -413,11 +413,12 @@ gst_vyre_scan_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       gst_buffer_unref (buf);
       return GST_FLOW_FLUSHING;
     }
-    GstMapInfo map;
-    gst_buffer_map (buf, &map, GST_MAP_READ);
-    ret = publish_chunk (self, ctx, arena_offset, map.data, size, offset, buf,
+    /* The bytes are in our persistently mapped arena.  Nothing of the
+     * buffer may be touched once publish_chunk handed it to the src task,
+     * which can push (and downstream free) it right away. */
+    ret = publish_chunk (self, ctx, arena_offset,
+        vyre_megakernel_arena (self->mk) + arena_offset, size, offset, buf,
         offset);
-    gst_buffer_unmap (buf, &map);
     if (ret != GST_FLOW_OK)
       gst_buffer_unref (buf);
   } else {
@@ -437,7 +438,7 @@ gst_vyre_scan_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       self->warned_copy = TRUE;
     }
     gsize done = 0;
-    gboolean buf_taken = FALSE;
+    gboolean buf_taken = FALSE, mapped = TRUE;
     do {
       gsize n = MIN (size - done, (gsize) self->block_size);
       guint ctx;
@@ -449,14 +450,22 @@ gst_vyre_scan_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
         break;
       }
       guint64 arena = (guint64) ctx * self->block_size;
-      memcpy (vyre_megakernel_arena (self->mk) + arena, map.data + done, n);
+      guint8 *copy = vyre_megakernel_arena (self->mk) + arena;
+      memcpy (copy, map.data + done, n);
       gboolean last = done + n == size;
-      ret = publish_chunk (self, ctx, arena, map.data + done, n,
+      /* With its last chunk the buffer goes to the src task, which may
+       * push and free it at once: unmap before, read our copy instead. */
+      if (last) {
+        gst_buffer_unmap (buf, &map);
+        mapped = FALSE;
+      }
+      ret = publish_chunk (self, ctx, arena, last ? copy : map.data + done, n,
           offset + done, last ? buf : NULL, offset);
       buf_taken = last && ret == GST_FLOW_OK;
       done += n;
     } while (ret == GST_FLOW_OK && done < size);
-    gst_buffer_unmap (buf, &map);
+    if (mapped)
+      gst_buffer_unmap (buf, &map);
     GST_OBJECT_LOCK (self);
     self->bytes_copied += done;
     self->buffers_copied++;
