@@ -940,7 +940,11 @@ gst_vyre_scan_start (GstVyreScan * self)
   VyreMegakernelConfig cfg = {
     .nslots = self->ring_slots,.contexts = self->n_contexts,
     .arena_bytes = arena,.max_matches = self->kernel_max_matches,
-    .max_carry = MAX (self->max_carry, 4u),
+    /* Whole words per carry window: the kernel reads the windows as
+     * uints out of a buffer of contexts * max_carry bytes: with a stride
+     * that is no multiple of 4 the last window's final bytes read as zero
+     * (straddling matches were lost with ring-slots=2). */
+    .max_carry = GST_ROUND_UP_4 (MAX (self->max_carry, 4u)),
     .tables = self->automaton->words,.table_words = self->automaton->n_words,
     .persistent = self->dispatch == GST_VYRE_SCAN_DISPATCH_PERSISTENT,
     .progress_timeout_us = (guint64) self->timeout_ms * 1000,
