@@ -644,9 +644,12 @@ gst_vyre_scan_loop (gpointer user_data)
 }
 
 /* Complete and drop every queued entry (after a flush or on stop): the GPU
- * still owns their slots until they complete. */
+ * still owns their slots until they complete.  After a flush, sticky events
+ * that never went out (caps, tags, vyre-info...) are stored on the src pad
+ * instead, so downstream still gets them before the next data: a flush
+ * drops data, not stream state.  SEGMENT and EOS are flushed away. */
 static void
-drain_entries (GstVyreScan * self)
+drain_entries (GstVyreScan * self, gboolean keep_sticky)
 {
   for (;;) {
     g_mutex_lock (&self->lock);
@@ -671,6 +674,11 @@ drain_entries (GstVyreScan * self)
       release_context_locked (self, e->ctx);
       g_mutex_unlock (&self->lock);
     }
+    if (keep_sticky && e->kind == ENTRY_EVENT &&
+        GST_EVENT_IS_STICKY (e->event) &&
+        GST_EVENT_TYPE (e->event) != GST_EVENT_SEGMENT &&
+        GST_EVENT_TYPE (e->event) != GST_EVENT_EOS)
+      gst_pad_store_sticky_event (self->srcpad, e->event);
     entry_free (e);
   }
   reset_assembly (self);
@@ -725,10 +733,12 @@ gst_vyre_scan_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       gst_pad_pause_task (self->srcpad);
       return TRUE;
     case GST_EVENT_FLUSH_STOP:
-      drain_entries (self);
+      /* Downstream first: sticky events can only be stored on a src pad
+       * that is no longer flushing. */
+      gst_pad_push_event (self->srcpad, event);
+      drain_entries (self, TRUE);
       reset_stream (self);
       g_atomic_int_set (&self->flushing, 0);
-      gst_pad_push_event (self->srcpad, event);
       start_task (self);
       return TRUE;
     case GST_EVENT_EOS:
@@ -999,7 +1009,7 @@ gst_vyre_scan_start (GstVyreScan * self)
 static void
 gst_vyre_scan_stop (GstVyreScan * self)
 {
-  drain_entries (self);
+  drain_entries (self, FALSE);
   if (self->mk)
     vyre_megakernel_stop (self->mk);
   gst_clear_object (&self->allocator);
