@@ -296,8 +296,10 @@ alloc_buffers (VyreMegakernel * mk, GError ** error)
     [BIND_TABLES] = {VYRE_MEMORY_HOST_TO_GPU, (guint64) c->table_words * 4,
         "scan tables"},
     [BIND_ARENA] = {VYRE_MEMORY_HOST_TO_GPU, c->arena_bytes, "data arena"},
+    /* whole words: the kernel reads the windows as uints */
     [BIND_CARRY] = {VYRE_MEMORY_HOST_TO_GPU,
-        (guint64) c->contexts * MAX (c->max_carry, 4u), "carry windows"},
+        ((guint64) c->contexts * MAX (c->max_carry, 4u) + 3) & ~3ull,
+        "carry windows"},
   };
   guint64 range = vyre_device_limits (mk->dev)->maxStorageBufferRange;
   for (guint i = 0; i < N_BINDINGS; i++) {
