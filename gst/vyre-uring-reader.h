@@ -1,0 +1,108 @@
+/* gst-vyre
+ *
+ * vyre-uring-reader.h - file reads in flight on one io_uring, each
+ * completion matched to its read by user_data.
+ *
+ * A reader owns a ring and a fixed table of `depth` read slots.  A read is
+ * submitted into a free slot; its SQEs carry user_data = (generation << 32)
+ * | slot, so a completion is matched to the read it belongs to whatever
+ * order the kernel completes them in (vyre's io_uring pump popped a FIFO of
+ * pending reads for every CQE: a reordered completion was credited to the
+ * wrong chunk).  A completion whose user_data names no read in flight is
+ * counted (stray) and otherwise ignored.
+ *
+ * A read finishes when it has `need` bytes (continuing short reads at the
+ * offset they stopped, up to `len`), at end of file, or on an error.
+ * EINTR/EAGAIN completions are retried.  Cancelling asks the kernel to
+ * cancel every read in flight (IORING_OP_ASYNC_CANCEL) and reaps them all
+ * before returning: the caller may free the destination memory afterwards.
+ *
+ * Plain C with GLib, no GStreamer: tests/elements/test_uring_reader.c
+ * drives it on pipes, whose reads block, complete short and out of order.
+ * Not thread-safe: one thread uses a reader at a time.
+ */
+#ifndef VYRE_URING_READER_H
+#define VYRE_URING_READER_H
+
+#include <glib.h>
+#include <sys/uio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _VyreUringReader VyreUringReader;
+
+/* Creates a reader for up to `depth` reads in flight (1..4096).  Returns
+ * NULL and sets *err to the errno of io_uring_setup (EPERM under a seccomp
+ * filter or kernel.io_uring_disabled, ENOSYS without io_uring, ENOMEM), or
+ * to ENOSYS when the kernel lacks IORING_OP_READ (Linux < 5.6). */
+VyreUringReader *vyre_uring_reader_new (guint depth, int *err);
+
+/* Cancels and reaps every read in flight, then tears the ring down (which
+ * also unregisters the fixed buffers). */
+void vyre_uring_reader_free (VyreUringReader * r);
+
+/* Registers n_iov fixed buffers (IORING_REGISTER_BUFFERS); a read into
+ * iov[i] may then pass buf_index = i.  0 or -errno: ENOMEM (RLIMIT_MEMLOCK),
+ * EFAULT / EOPNOTSUPP (memory that cannot be pinned, e.g. a GPU BAR
+ * mapping), EINVAL (a buffer over 1 GiB), EOPNOTSUPP when the kernel lacks
+ * IORING_OP_READ_FIXED. */
+int vyre_uring_reader_register_buffers (VyreUringReader * r,
+    const struct iovec *iov, guint n_iov);
+
+/* Submits a read of up to len bytes of fd at offset into dst, finished once
+ * need (<= len) bytes are in.  buf_index >= 0: READ_FIXED in that
+ * registered buffer (dst .. dst + len must lie in it); -1: plain READ.  The
+ * SQE is queued; vyre_uring_reader_flush or _wait hands it to the kernel.
+ * Returns the read's id (>= 0), or -EBUSY when `depth` reads are in use,
+ * -EINVAL for a bad argument. */
+int vyre_uring_reader_submit (VyreUringReader * r, int fd, guint64 offset,
+    void *dst, gsize len, gsize need, int buf_index);
+
+/* Hands queued SQEs to the kernel.  0 or -errno of io_uring_enter. */
+int vyre_uring_reader_flush (VyreUringReader * r);
+
+/* Waits until read `id` is finished, reaping (and matching) every other
+ * completion that arrives meanwhile.  0: finished; -ETIME: timeout_ms passed
+ * first (call again; this is how callers stay interruptible); other -errno:
+ * io_uring_enter failed. */
+int vyre_uring_reader_wait (VyreUringReader * r, int id, guint timeout_ms);
+
+/* TRUE once read `id` is finished. */
+gboolean vyre_uring_reader_is_done (VyreUringReader * r, int id);
+
+/* Outcome of a finished read: bytes read, 0 or the errno it failed with,
+ * and whether it met end of file before `need` bytes. */
+void vyre_uring_reader_result (VyreUringReader * r, int id, gsize * done,
+    int *error, gboolean * eof);
+
+/* Returns a finished read's slot to the free list. */
+void vyre_uring_reader_release (VyreUringReader * r, int id);
+
+/* Cancels every read the kernel still holds and waits until each one has
+ * completed (cancelled, or finished anyway).  Finished reads keep their
+ * results; the caller releases them.  Returns how many reads were still in
+ * the kernel. */
+guint vyre_uring_reader_cancel_all (VyreUringReader * r);
+
+/* Reads submitted but not yet finished. */
+guint vyre_uring_reader_in_flight (VyreUringReader * r);
+
+/* Counters since creation. */
+typedef struct
+{
+  guint64 sqes;                 /* read SQEs submitted, continuations included */
+  guint64 continuations;        /* short reads continued */
+  guint64 retries;              /* EINTR / EAGAIN completions resubmitted */
+  guint64 cancels;              /* cancel requests sent */
+  guint64 stray;                /* completions that matched no read */
+} VyreUringReaderStats;
+void vyre_uring_reader_get_stats (VyreUringReader * r,
+    VyreUringReaderStats * stats);
+
+/* Splits every read into SQEs of at most max_bytes (0: no limit): each
+ * completes "short" and exercises the continuation path.  For tests. */
+void vyre_uring_reader_set_max_sqe_bytes (VyreUringReader * r,
+    gsize max_bytes);
+
+G_END_DECLS
+#endif /* VYRE_URING_READER_H */
