@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 
 #include "gstvyrescan.h"
+#include "gstvyreurisrc.h"
 #include "gstvyresink.h"
 
 static gboolean
@@ -14,6 +15,7 @@ plugin_init (GstPlugin * plugin)
 {
   gboolean ok = FALSE;
   ok |= GST_ELEMENT_REGISTER (vyrescan, plugin);
+  ok |= GST_ELEMENT_REGISTER (vyreurisrc, plugin);
   ok |= GST_ELEMENT_REGISTER (vyresink, plugin);
   return ok;
 }

@@ -1,0 +1,1687 @@
+/* gst-vyre
+ *
+ * gstvyreurisrc.c - vyreurisrc: file reads through io_uring, several in
+ * flight, straight into the memory downstream scans.
+ */
+/**
+ * SECTION:element-vyreurisrc
+ * @title: vyreurisrc
+ * @see_also: vyrescan, filesrc
+ *
+ * Reads a file with io_uring, keeping #GstVyreUriSrc:queue-depth reads of
+ * #GstVyreUriSrc:blocksize bytes in flight ahead of the buffer being pushed.
+ * Every completion is matched to its read by its user_data, so the kernel may
+ * complete them in any order; short reads are continued; a file that shrinks
+ * while it is read ends the stream with an error, never a short stream.
+ *
+ * Where the bytes land: when downstream offers an allocator in the
+ * ALLOCATION query (vyrescan offers its GPU-readable arena) every read goes
+ * straight into memory from it, exactly as many bytes as the read asks, so
+ * the bytes io_uring reads are the bytes the GPU scans (vyrescan's
+ * bytes-copied stays 0).  Otherwise reads land in the element's own arena,
+ * one anonymous mapping registered with io_uring as fixed buffers
+ * (IORING_OP_READ_FIXED: the kernel does not look up and pin the pages on
+ * every read).
+ *
+ * Fallbacks, each announced once with a warning message that says why and
+ * what to do: registered buffers -> plain io_uring reads (RLIMIT_MEMLOCK too
+ * low, or memory that cannot be pinned) -> pread(2) (io_uring not available:
+ * seccomp, kernel.io_uring_disabled, an old kernel).  #GstVyreUriSrc:io-mode
+ * picks one mode and fails instead of falling back.  With
+ * #GstVyreUriSrc:direct reads bypass the page cache (O_DIRECT, offsets,
+ * lengths and memory aligned to the file system's direct-I/O alignment);
+ * a file system that refuses O_DIRECT falls back to cached reads, announced.
+ *
+ * For tests, the environment variable VYRE_URISRC_FORCE injects failures
+ * (comma-separated): setup=ERRNO (io_uring_setup fails), register=ERRNO
+ * (buffer registration fails), direct=ERRNO (open with O_DIRECT fails),
+ * read=ERRNO[@OFFSET] (the read covering OFFSET, default the first one,
+ * fails once), stall (reads never seem to complete: only unlock ends the
+ * wait), chunk=BYTES (every read is issued in pieces of at most BYTES, the
+ * short-read continuation path).  ERRNO is a name such as EPERM or ENOMEM.
+ *
+ * The URI handler (file://) is registered at rank NONE: playbin never picks
+ * this element by itself.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 vyreurisrc location=big.log ! vyrescan patterns-file=secrets.txt ! fakesink
+ * gst-launch-1.0 vyreurisrc location=big.bin blocksize=4194304 queue-depth=16 ! fakesink
+ * gst-launch-1.0 vyreurisrc location=/mnt/nvme/cold.bin direct=true ! filesink location=copy.bin
+ * gst-launch-1.0 vyreurisrc location=file:///srv/data/big.log io-mode=pread ! fakesink
+ * ]|
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include "gstvyreurisrc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gstvyrememory.h"
+#include "vyre-uring-reader.h"
+
+GST_DEBUG_CATEGORY_STATIC (vyre_uri_src_debug);
+#define GST_CAT_DEFAULT vyre_uri_src_debug
+GST_DEBUG_CATEGORY_EXTERN (GST_CAT_PERFORMANCE);
+
+#define DEFAULT_BLOCKSIZE (1u << 20)
+#define MAX_BLOCKSIZE (1u << 30)
+#define DEFAULT_QUEUE_DEPTH 8
+#define MAX_QUEUE_DEPTH 256
+#define DEFAULT_DIRECT FALSE
+#define DEFAULT_IO_MODE GST_VYRE_URI_SRC_IO_AUTO
+/* The longest a wait goes without looking at the unlock flag. */
+#define WAIT_SLICE_MS 20
+/* Arena blocks beyond queue-depth: buffers downstream still holds. */
+#define ARENA_SLACK 4
+
+enum
+{
+  PROP_0,
+  PROP_LOCATION,
+  PROP_BLOCKSIZE,
+  PROP_QUEUE_DEPTH,
+  PROP_DIRECT,
+  PROP_IO_MODE,
+  PROP_IO_STATS,
+};
+
+/* Fallbacks are announced once per element. */
+enum
+{
+  ANNOUNCE_URING = 1 << 0,
+  ANNOUNCE_FIXED = 1 << 1,
+  ANNOUNCE_DIRECT = 1 << 2,
+  ANNOUNCE_DOWNSTREAM = 1 << 3,
+  ANNOUNCE_BLOCK_FIT = 1 << 4,
+};
+
+typedef enum
+{
+  MODE_NONE,
+  MODE_FIXED,
+  MODE_READ,
+  MODE_PREAD,
+} ActiveMode;
+
+static const gchar *const mode_names[] = { "none", "fixed", "read", "pread" };
+
+typedef struct
+{
+  int setup_errno;
+  int register_errno;
+  int direct_errno;
+  int read_errno;
+  gboolean read_at_set;
+  guint64 read_at;
+  gboolean stall;
+  gsize chunk;
+} Faults;
+
+/* The element's own memory: one anonymous mapping, unmapped when the
+ * allocator and the last memory of it are gone. */
+typedef struct
+{
+  gint ref;
+  guint8 *base;
+  gsize bytes;
+} Arena;
+
+/* One read, in file order in self->pending. */
+typedef struct
+{
+  int id;                       /* reader id; -1 for pread */
+  GstBuffer *buf;
+  GstMapInfo map;
+  guint64 offset;               /* the bytes create() hands out */
+  gsize len;
+  guint64 read_offset;          /* where the kernel reads (aligned for direct) */
+  gsize read_len;
+  gsize need;                   /* bytes that must arrive: skip + len */
+  gboolean fixed;
+  gboolean downstream;
+  gboolean direct;
+  /* pread results */
+  gsize done;
+  int error;
+  gboolean eof;
+} Pending;
+
+typedef struct
+{
+  guint64 buffers;
+  guint64 bytes;
+  guint64 reads_fixed;
+  guint64 reads_read;
+  guint64 reads_pread;
+  guint64 read_ahead_restarts;
+  guint64 cancelled;
+  guint64 arena_misses;
+  guint64 max_in_flight;
+  VyreUringReaderStats ring;    /* of readers already freed, summed */
+  VyreUringReaderStats ring_live;       /* of the running reader */
+} Stats;
+
+struct _GstVyreUriSrc
+{
+  GstBaseSrc parent;
+
+  /* properties, under the object lock */
+  gchar *location;
+  guint queue_depth;
+  gboolean direct;
+  GstVyreUriSrcIoMode io_mode;
+
+  /* from start to stop; the streaming thread's */
+  int fd;
+  int dfd;                      /* O_DIRECT descriptor, or -1 */
+  gsize align;                  /* direct-I/O alignment */
+  guint64 size;                 /* bytes at start (only ever grows); object lock */
+  gboolean is_blockdev;
+  guint depth;                  /* queue-depth at start: the reader's slots */
+  ActiveMode mode;
+  gboolean direct_active;
+  VyreUringReader *reader;
+  GstAllocator *own_alloc;
+  guint8 *arena_base;
+  gsize block_bytes;
+  guint n_blocks;
+  guint n_registered;
+  GstAllocator *down_alloc;     /* offered downstream, or NULL */
+  gboolean down_refused;        /* its memory failed a read (EFAULT) */
+  GQueue pending;
+  guint64 next_offset;
+  gsize chunk;
+  Faults faults;
+
+  gint unlocked;                /* atomic */
+  guint announced;
+
+  Stats stats;                  /* object lock */
+};
+
+static void gst_vyre_uri_src_uri_handler_init (gpointer g_iface,
+    gpointer iface_data);
+
+#define gst_vyre_uri_src_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstVyreUriSrc, gst_vyre_uri_src, GST_TYPE_BASE_SRC,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_vyre_uri_src_uri_handler_init);
+    GST_DEBUG_CATEGORY_INIT (vyre_uri_src_debug, "vyreurisrc", 0,
+        "gst-vyre io_uring file source"));
+GST_ELEMENT_REGISTER_DEFINE (vyreurisrc, "vyreurisrc", GST_RANK_NONE,
+    GST_TYPE_VYRE_URI_SRC);
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+GType
+gst_vyre_uri_src_io_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_VYRE_URI_SRC_IO_AUTO, "Registered fixed buffers, else plain io_uring "
+          "reads, else pread (each fallback announced)", "auto"},
+    {GST_VYRE_URI_SRC_IO_FIXED, "io_uring READ_FIXED into the registered "
+          "arena; fail if it cannot be registered", "fixed"},
+    {GST_VYRE_URI_SRC_IO_READ, "io_uring READ, no registered buffers; fail "
+          "without io_uring", "read"},
+    {GST_VYRE_URI_SRC_IO_PREAD, "pread(2), one read at a time, no io_uring",
+        "pread"},
+    {0, NULL, NULL},
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstVyreUriSrcIoMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+
+static const struct
+{
+  const char *name;
+  int value;
+} errno_names[] = {
+  {"EPERM", EPERM}, {"ENOENT", ENOENT}, {"EIO", EIO}, {"ENOMEM", ENOMEM},
+  {"EACCES", EACCES}, {"EFAULT", EFAULT}, {"EINVAL", EINVAL},
+  {"ENOSYS", ENOSYS}, {"EOPNOTSUPP", EOPNOTSUPP}, {"EAGAIN", EAGAIN},
+  {"EBADF", EBADF}, {"ENXIO", ENXIO},
+};
+
+static int
+parse_errno (const gchar * s)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (errno_names); i++)
+    if (g_ascii_strcasecmp (s, errno_names[i].name) == 0)
+      return errno_names[i].value;
+  gint64 v = g_ascii_strtoll (s, NULL, 10);
+  return v > 0 ? (int) v : EIO;
+}
+
+static void
+parse_faults (GstVyreUriSrc * self, Faults * f)
+{
+  memset (f, 0, sizeof *f);
+  const gchar *env = g_getenv ("VYRE_URISRC_FORCE");
+  if (env == NULL || *env == '\0')
+    return;
+  gchar **items = g_strsplit (env, ",", -1);
+  for (gchar ** it = items; *it; it++) {
+    gchar *item = g_strstrip (*it);
+    gchar *eq = strchr (item, '=');
+    const gchar *val = eq ? eq + 1 : "";
+    if (eq)
+      *eq = '\0';
+    if (g_str_equal (item, "setup"))
+      f->setup_errno = parse_errno (val);
+    else if (g_str_equal (item, "register"))
+      f->register_errno = parse_errno (val);
+    else if (g_str_equal (item, "direct"))
+      f->direct_errno = parse_errno (val);
+    else if (g_str_equal (item, "read")) {
+      gchar *at = strchr (val, '@');
+      if (at) {
+        *at = '\0';
+        f->read_at_set = TRUE;
+        f->read_at = g_ascii_strtoull (at + 1, NULL, 10);
+      }
+      f->read_errno = parse_errno (val);
+    } else if (g_str_equal (item, "stall"))
+      f->stall = TRUE;
+    else if (g_str_equal (item, "chunk"))
+      f->chunk = g_ascii_strtoull (val, NULL, 10);
+    else if (*item)
+      GST_WARNING_OBJECT (self, "VYRE_URISRC_FORCE: unknown item '%s'", item);
+  }
+  g_strfreev (items);
+  GST_INFO_OBJECT (self, "VYRE_URISRC_FORCE=%s", env);
+}
+
+/* "8 MiB", "1.5 GiB": plain ASCII (g_format_size puts a no-break space
+ * between number and unit, which terminals in the C locale mangle). */
+static gchar *
+size_text (guint64 bytes)
+{
+  static const char *units[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
+  double v = (double) bytes;
+  guint u = 0;
+  while (v >= 1024.0 && u + 1 < G_N_ELEMENTS (units)) {
+    v /= 1024.0;
+    u++;
+  }
+  if (u == 0)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", bytes);
+  if (v == (double) (guint64) v)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT " %s", (guint64) v, units[u]);
+  return g_strdup_printf ("%.1f %s", v, units[u]);
+}
+
+static gchar *
+memlock_text (void)
+{
+  struct rlimit rl;
+  if (getrlimit (RLIMIT_MEMLOCK, &rl) != 0)
+    return g_strdup ("unknown");
+  if (rl.rlim_cur == RLIM_INFINITY)
+    return g_strdup ("unlimited");
+  return size_text ((guint64) rl.rlim_cur);
+}
+
+static gboolean
+announce_once (GstVyreUriSrc * self, guint what)
+{
+  if (self->announced & what)
+    return FALSE;
+  self->announced |= what;
+  return TRUE;
+}
+
+static gchar *
+get_location (GstVyreUriSrc * self)
+{
+  GST_OBJECT_LOCK (self);
+  gchar *loc = g_strdup (self->location);
+  GST_OBJECT_UNLOCK (self);
+  return loc;
+}
+
+static guint64
+get_known_size (GstVyreUriSrc * self)
+{
+  GST_OBJECT_LOCK (self);
+  guint64 s = self->size;
+  GST_OBJECT_UNLOCK (self);
+  return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* The arena                                                           */
+
+static gpointer
+arena_ref (gpointer p)
+{
+  Arena *a = p;
+  g_atomic_int_inc (&a->ref);
+  return a;
+}
+
+static void
+arena_unref (gpointer p)
+{
+  Arena *a = p;
+  if (g_atomic_int_dec_and_test (&a->ref)) {
+    munmap (a->base, a->bytes);
+    g_free (a);
+  }
+}
+
+/* Maps n_blocks of block_bytes and wraps them in an allocator (a
+ * GstVyreAllocator: blocks of an arena, system memory when none is free). */
+static gboolean
+arena_create (GstVyreUriSrc * self, gsize block_bytes, guint n_blocks)
+{
+  gsize bytes = block_bytes * n_blocks;
+  void *base = mmap (NULL, bytes, PROT_READ | PROT_WRITE,
+      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED) {
+    int e = errno;
+    gchar *sz = size_text (bytes);
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        ("Could not map %s for read buffers: %s.", sz, g_strerror (e)),
+        ("mmap(%" G_GSIZE_FORMAT " bytes) failed: %s. Fix: lower blocksize "
+            "or queue-depth.", bytes, g_strerror (e)));
+    g_free (sz);
+    return FALSE;
+  }
+#ifdef MADV_HUGEPAGE
+  madvise (base, bytes, MADV_HUGEPAGE);
+#endif
+  Arena *a = g_new0 (Arena, 1);
+  a->ref = 1;
+  a->base = base;
+  a->bytes = bytes;
+  self->own_alloc = gst_vyre_allocator_new (base, block_bytes, 0, n_blocks,
+      a, arena_ref, arena_unref);
+  arena_unref (a);              /* the allocator and its memories hold it */
+  self->arena_base = base;
+  self->block_bytes = block_bytes;
+  self->n_blocks = n_blocks;
+  self->n_registered = 0;
+  return TRUE;
+}
+
+/* Registers as many arena blocks as the kernel takes (all, or fewer under
+ * RLIMIT_MEMLOCK).  Returns 0 or the errno of the first refusal. */
+static int
+arena_register (GstVyreUriSrc * self)
+{
+  if (self->faults.register_errno)
+    return self->faults.register_errno;
+  struct iovec *iov = g_new (struct iovec, self->n_blocks);
+  for (guint i = 0; i < self->n_blocks; i++) {
+    iov[i].iov_base = self->arena_base + (gsize) i * self->block_bytes;
+    iov[i].iov_len = self->block_bytes;
+  }
+  int first_err = 0;
+  for (guint n = self->n_blocks; n > 0; n /= 2) {
+    int ret = vyre_uring_reader_register_buffers (self->reader, iov, n);
+    if (ret == 0) {
+      self->n_registered = n;
+      break;
+    }
+    if (first_err == 0)
+      first_err = -ret;
+    if (ret != -ENOMEM)
+      break;                    /* only a memlock limit gets better with less */
+  }
+  g_free (iov);
+  return first_err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Opening, and the fallback chain                                     */
+
+static void
+post_open_error (GstVyreUriSrc * self, const gchar * path, int e)
+{
+  switch (e) {
+    case ENOENT:
+    case ENOTDIR:
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("Could not open \"%s\" for reading: %s.", path, g_strerror (e)),
+          ("open(\"%s\", O_RDONLY) failed: %s (errno %d). Fix: check that the "
+              "location property (or file:// URI) names an existing file.",
+              path, g_strerror (e), e));
+      break;
+    case EACCES:
+    case EPERM:
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Could not open \"%s\" for reading: %s.", path, g_strerror (e)),
+          ("open(\"%s\", O_RDONLY) failed: %s (errno %d). Fix: make the file "
+              "readable by this user (chmod/chown or an ACL) and its "
+              "directories searchable, or run the pipeline as a user that "
+              "may read it.", path, g_strerror (e), e));
+      break;
+    default:
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Could not open \"%s\" for reading: %s.", path, g_strerror (e)),
+          ("open(\"%s\", O_RDONLY) failed: %s (errno %d). Fix: check the "
+              "file and the file system it is on.", path, g_strerror (e), e));
+      break;
+  }
+}
+
+static gsize
+direct_alignment (GstVyreUriSrc * self, const gchar * path)
+{
+  gsize page = (gsize) sysconf (_SC_PAGESIZE);
+  gsize align = 0;
+#ifdef STATX_DIOALIGN
+  struct statx sx;
+  if (statx (self->dfd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
+      (sx.stx_mask & STATX_DIOALIGN) && sx.stx_dio_offset_align > 0)
+    align = MAX (sx.stx_dio_offset_align, sx.stx_dio_mem_align);
+#endif
+  if (align == 0 && self->is_blockdev) {
+    int lbs = 0;
+    if (ioctl (self->dfd, BLKSSZGET, &lbs) == 0 && lbs > 0)
+      align = (gsize) lbs;
+  }
+  if (align == 0)
+    align = page;               /* unknown: a page satisfies every file system */
+  GST_INFO_OBJECT (self, "O_DIRECT alignment for %s: %" G_GSIZE_FORMAT,
+      path, align);
+  return align;
+}
+
+static void
+announce_direct_refused (GstVyreUriSrc * self, const gchar * path, int e,
+    const gchar * when)
+{
+  if (!announce_once (self, ANNOUNCE_DIRECT))
+    return;
+  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+      ("O_DIRECT refused for \"%s\" (%s): reading through the page cache "
+          "instead.", path, g_strerror (e)),
+      ("%s failed with %s. Some file systems have no direct I/O (tmpfs "
+          "before Linux 6.6, several FUSE and network file systems). Fix: put "
+          "the file on a file system with direct I/O (ext4, xfs, btrfs, a "
+          "block device), or set direct=false.", when, g_strerror (e)));
+}
+
+static void
+announce_uring_unavailable (GstVyreUriSrc * self, int e)
+{
+  if (!announce_once (self, ANNOUNCE_URING))
+    return;
+  const gchar *why, *fix;
+  switch (e) {
+    case EPERM:
+    case EACCES:
+      why = "io_uring is blocked for this process: a seccomp filter (the "
+          "default Docker/podman profiles, systemd SystemCallFilter=), or "
+          "sysctl kernel.io_uring_disabled";
+      fix = "allow io_uring_setup, io_uring_enter and io_uring_register in "
+          "the seccomp profile (docker run --security-opt seccomp=...), or "
+          "set kernel.io_uring_disabled=0 (or add the user to "
+          "kernel.io_uring_group)";
+      break;
+    case ENOSYS:
+      why = "the kernel has no io_uring (older than 5.6, or built without "
+          "CONFIG_IO_URING)";
+      fix = "run on Linux 5.6 or newer with io_uring enabled";
+      break;
+    case ENOMEM:
+      why = "the kernel could not allocate the ring (memory cgroup limit, or "
+          "RLIMIT_MEMLOCK on kernels before 5.12)";
+      fix = "raise the memory limit (ulimit -l unlimited, LimitMEMLOCK= in a "
+          "systemd unit) or lower queue-depth";
+      break;
+    default:
+      why = "io_uring_setup failed";
+      fix = "check the kernel's io_uring support";
+      break;
+  }
+  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+      ("io_uring is not available (%s): reading with pread(2), one block "
+          "at a time.", g_strerror (e)),
+      ("%s. Fix: %s; or set io-mode=pread to choose this mode and silence "
+          "this warning.", why, fix));
+}
+
+static void
+announce_fixed_unavailable (GstVyreUriSrc * self, int e, guint registered,
+    guint wanted)
+{
+  if (!announce_once (self, ANNOUNCE_FIXED))
+    return;
+  gchar *need = size_text ((guint64) wanted * self->block_bytes);
+  gchar *limit = memlock_text ();
+  gchar *outcome = registered ?
+      g_strdup_printf ("registered %u of %u read buffers, the others use "
+      "plain io_uring reads", registered, wanted) :
+      g_strdup ("using plain io_uring reads (no registered buffers)");
+  switch (e) {
+    case ENOMEM:
+      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+          ("Could not register %s of read buffers with io_uring (%s): %s.",
+              need, g_strerror (e), outcome),
+          ("Registered buffers are pinned and count against RLIMIT_MEMLOCK, "
+              "now %s. Fix: raise it where the pipeline starts: `ulimit -l "
+              "unlimited` (or a value above %s) in the shell, "
+              "LimitMEMLOCK=infinity in a systemd unit, a 'memlock' line in "
+              "/etc/security/limits.conf; or lower blocksize or queue-depth; "
+              "or set io-mode=read.", limit, need));
+      break;
+    case EFAULT:
+    case EOPNOTSUPP:
+      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+          ("The read buffers cannot be registered with io_uring (%s): %s.",
+              g_strerror (e), outcome),
+          ("The kernel cannot pin this memory. That is expected for device "
+              "memory such as a GPU BAR mapping, and for kernels without "
+              "IORING_OP_READ_FIXED. Fix: nothing is wrong; set io-mode=read "
+              "to choose plain reads and silence this warning."));
+      break;
+    default:
+      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+          ("Could not register read buffers with io_uring (%s): %s.",
+              g_strerror (e), outcome),
+          ("io_uring_register(IORING_REGISTER_BUFFERS) failed for %u buffers "
+              "of %" G_GSIZE_FORMAT " bytes. Fix: lower blocksize (one "
+              "registered buffer is at most 1 GiB), or set io-mode=read.",
+              wanted, self->block_bytes));
+      break;
+  }
+  g_free (need);
+  g_free (limit);
+  g_free (outcome);
+}
+
+static gboolean
+gst_vyre_uri_src_start (GstBaseSrc * bsrc)
+{
+  GstVyreUriSrc *self = GST_VYRE_URI_SRC (bsrc);
+
+  GST_OBJECT_LOCK (self);
+  gchar *path = g_strdup (self->location);
+  guint depth = self->queue_depth;
+  gboolean direct = self->direct;
+  GstVyreUriSrcIoMode io_mode = self->io_mode;
+  GST_OBJECT_UNLOCK (self);
+  guint blocksize = gst_base_src_get_blocksize (bsrc);
+
+  if (path == NULL || *path == '\0') {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("No file name specified for reading."),
+        ("The location property is empty. Fix: set location=PATH or a "
+            "file:// URI."));
+    g_free (path);
+    return FALSE;
+  }
+  parse_faults (self, &self->faults);
+  self->fd = self->dfd = -1;
+
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused
+   * below); cleared again for the reads. */
+  self->fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (self->fd < 0) {
+    post_open_error (self, path, errno);
+    goto fail;
+  }
+  fcntl (self->fd, F_SETFL, fcntl (self->fd, F_GETFL) & ~O_NONBLOCK);
+  struct stat st;
+  if (fstat (self->fd, &st) != 0) {
+    int e = errno;
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not get information on \"%s\": %s.", path, g_strerror (e)),
+        ("fstat failed: %s. Fix: check the file system.", g_strerror (e)));
+    goto fail;
+  }
+  if (S_ISDIR (st.st_mode)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("\"%s\" is a directory: %s.", path, g_strerror (EISDIR)),
+        ("vyreurisrc reads one file. Fix: set location to a file inside "
+            "the directory."));
+    goto fail;
+  }
+  self->is_blockdev = S_ISBLK (st.st_mode);
+  if (!S_ISREG (st.st_mode) && !self->is_blockdev) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("\"%s\" is not a regular file or block device.", path),
+        ("It is a FIFO, socket or character device: vyreurisrc needs a "
+            "seekable file of known size. Fix: use filesrc or fdsrc for "
+            "streams."));
+    goto fail;
+  }
+  guint64 size = (guint64) st.st_size;
+  if (self->is_blockdev && ioctl (self->fd, BLKGETSIZE64, &size) != 0) {
+    int e = errno;
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not get the size of block device \"%s\": %s.", path,
+            g_strerror (e)), ("ioctl(BLKGETSIZE64) failed. Fix: check the "
+            "device."));
+    goto fail;
+  }
+  GST_OBJECT_LOCK (self);
+  self->size = size;
+  GST_OBJECT_UNLOCK (self);
+
+  /* O_DIRECT, if asked for and the file system takes it. */
+  self->direct_active = FALSE;
+  self->align = 1;
+  if (direct) {
+    int e = self->faults.direct_errno;
+    if (e == 0) {
+      self->dfd = open (path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+      e = self->dfd < 0 ? errno : 0;
+    }
+    if (e != 0) {
+      announce_direct_refused (self, path, e, "open(O_DIRECT)");
+    } else {
+      self->direct_active = TRUE;
+      self->align = direct_alignment (self, path);
+    }
+  }
+
+  /* io_uring, unless pread was asked for. */
+  ActiveMode mode = MODE_PREAD;
+  if (io_mode != GST_VYRE_URI_SRC_IO_PREAD) {
+    int e = self->faults.setup_errno;
+    if (e == 0)
+      self->reader = vyre_uring_reader_new (depth, &e);
+    if (self->reader == NULL) {
+      if (io_mode != GST_VYRE_URI_SRC_IO_AUTO) {
+        GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+            ("io_uring is not available (%s) and io-mode=%s requires it.",
+                g_strerror (e), io_mode == GST_VYRE_URI_SRC_IO_FIXED ?
+                "fixed" : "read"),
+            ("io_uring_setup failed: %s. Fix: set io-mode=auto to fall back "
+                "to pread, or allow io_uring (seccomp profile, "
+                "kernel.io_uring_disabled).", g_strerror (e)));
+        goto fail;
+      }
+      announce_uring_unavailable (self, e);
+    } else {
+      mode = MODE_READ;
+      if (self->faults.chunk)
+        vyre_uring_reader_set_max_sqe_bytes (self->reader, self->faults.chunk);
+    }
+  }
+
+  /* Our own memory: blocks large enough for a read of blocksize bytes,
+   * aligned for direct I/O even when it starts mid-block. */
+  gsize page = (gsize) sysconf (_SC_PAGESIZE);
+  gsize block = blocksize;
+  if (self->direct_active)
+    block = ((block + self->align - 1) / self->align) * self->align +
+        self->align;
+  block = (block + page - 1) / page * page;
+  if (!arena_create (self, block, depth + ARENA_SLACK))
+    goto fail;
+
+  if (mode == MODE_READ && (io_mode == GST_VYRE_URI_SRC_IO_AUTO ||
+          io_mode == GST_VYRE_URI_SRC_IO_FIXED)) {
+    int e = arena_register (self);
+    if (self->n_registered > 0)
+      mode = MODE_FIXED;
+    if (e != 0) {
+      if (io_mode == GST_VYRE_URI_SRC_IO_FIXED && self->n_registered == 0) {
+        gchar *limit = memlock_text ();
+        GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+            ("Could not register read buffers with io_uring (%s) and "
+                "io-mode=fixed requires them.", g_strerror (e)),
+            ("RLIMIT_MEMLOCK is %s. Fix: %s; or set io-mode=auto.", limit,
+                e == ENOMEM ? "raise it (ulimit -l unlimited, "
+                "LimitMEMLOCK=infinity) or lower blocksize/queue-depth" :
+                "use memory the kernel can pin"));
+        g_free (limit);
+        goto fail;
+      }
+      announce_fixed_unavailable (self, e, self->n_registered, self->n_blocks);
+    }
+  }
+  GST_OBJECT_LOCK (self);
+  self->mode = mode;
+  GST_OBJECT_UNLOCK (self);
+  self->depth = depth;
+  self->down_refused = FALSE;
+  g_queue_init (&self->pending);
+  self->next_offset = 0;
+  self->chunk = blocksize;
+  g_atomic_int_set (&self->unlocked, 0);
+
+  GST_INFO_OBJECT (self, "%s: %" G_GUINT64_FORMAT " bytes, mode %s, "
+      "%u blocks of %" G_GSIZE_FORMAT " (%u registered), queue-depth %u%s",
+      path, size, mode_names[mode], self->n_blocks, self->block_bytes,
+      self->n_registered, depth, self->direct_active ? ", O_DIRECT" : "");
+  g_free (path);
+  return TRUE;
+
+fail:
+  g_clear_pointer (&self->reader, vyre_uring_reader_free);
+  gst_clear_object (&self->own_alloc);
+  if (self->dfd >= 0)
+    close (self->dfd);
+  if (self->fd >= 0)
+    close (self->fd);
+  self->fd = self->dfd = -1;
+  g_free (path);
+  return FALSE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reads in flight                                                     */
+
+static void
+pending_free (GstVyreUriSrc * self, Pending * p)
+{
+  if (p->id >= 0 && self->reader)
+    vyre_uring_reader_release (self->reader, p->id);
+  gst_buffer_unmap (p->buf, &p->map);
+  gst_buffer_unref (p->buf);
+  g_free (p);
+}
+
+/* Cancels and reaps every read in flight, then lets go of its buffer: no
+ * buffer returns to its allocator while the kernel may still write it. */
+static void
+drop_pending (GstVyreUriSrc * self)
+{
+  if (g_queue_is_empty (&self->pending))
+    return;
+  guint cancelled = 0;
+  if (self->reader)
+    cancelled = vyre_uring_reader_cancel_all (self->reader);
+  guint n = g_queue_get_length (&self->pending);
+  Pending *p;
+  while ((p = g_queue_pop_head (&self->pending)))
+    pending_free (self, p);
+  GST_DEBUG_OBJECT (self, "dropped %u reads (%u cancelled in flight)", n,
+      cancelled);
+  GST_OBJECT_LOCK (self);
+  self->stats.cancelled += cancelled;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+pread_read (GstVyreUriSrc * self, int fd, Pending * p)
+{
+  gsize max = self->faults.chunk ? self->faults.chunk : G_MAXSSIZE;
+  while (p->done < p->need) {
+    gsize n = MIN (p->read_len - p->done, max);
+    ssize_t r = pread (fd, p->map.data + p->done, n,
+        (off_t) (p->read_offset + p->done));
+    if (r < 0) {
+      if (errno == EINTR || errno == EAGAIN)
+        continue;
+      p->error = errno;
+      return;
+    }
+    if (r == 0) {
+      p->eof = TRUE;
+      return;
+    }
+    p->done += (gsize) r;
+  }
+}
+
+/* TRUE if mem is a block of downstream's GPU-readable arena (FALSE for
+ * the system memory its allocator falls back to when all blocks are busy). */
+static gboolean
+in_downstream_arena (GstAllocator * alloc, GstMemory * mem)
+{
+  guint64 off;
+  return !GST_IS_VYRE_ALLOCATOR (alloc) ||
+      gst_vyre_memory_arena_offset (mem, GST_VYRE_ALLOCATOR (alloc), &off);
+}
+
+/* Memory for a read from downstream's allocator.  Its GPU-readable blocks
+ * are few (one per vyrescan ring slot): a read-ahead never takes system
+ * memory instead (it is deferred: NULL, *flow OK), and the read create()
+ * needs now waits a little for a block downstream releases before it
+ * settles for system memory, which downstream then copies. */
+static GstMemory *
+alloc_downstream (GstVyreUriSrc * self, gsize size, gboolean is_head,
+    GstFlowReturn * flow)
+{
+  GstAllocationParams params;
+  gst_allocation_params_init (&params);
+  gint64 deadline = g_get_monotonic_time () + 200 * G_TIME_SPAN_MILLISECOND;
+  for (;;) {
+    GstMemory *mem = gst_allocator_alloc (self->down_alloc, size, &params);
+    if (mem == NULL || in_downstream_arena (self->down_alloc, mem))
+      return mem;
+    if (size > gst_vyre_allocator_block_size (GST_VYRE_ALLOCATOR
+            (self->down_alloc)))
+      return mem;               /* will never fit: blocksize warning given */
+    if (!is_head) {
+      gst_memory_unref (mem);
+      *flow = GST_FLOW_OK;
+      return NULL;
+    }
+    if (g_get_monotonic_time () >= deadline)
+      return mem;
+    gst_memory_unref (mem);
+    if (g_atomic_int_get (&self->unlocked)) {
+      *flow = GST_FLOW_FLUSHING;
+      return NULL;
+    }
+    g_usleep (500);
+  }
+}
+
+/* Allocates the buffer for one read of [offset, offset + len) and issues
+ * it (pread: performs it).  NULL with *flow ERROR after posting an error,
+ * FLUSHING when unlocked, OK when a read-ahead was deferred. */
+static Pending *
+issue_read (GstVyreUriSrc * self, guint64 offset, gsize len,
+    gboolean is_head, GstFlowReturn * flow)
+{
+  Pending *p = g_new0 (Pending, 1);
+  p->id = -1;
+  p->offset = offset;
+  p->len = len;
+  p->read_offset = offset;
+  p->read_len = len;
+  p->direct = self->direct_active;
+  if (p->direct) {
+    guint64 a = self->align;
+    p->read_offset = offset / a * a;
+    p->read_len = (gsize) ((offset + len + a - 1) / a * a - p->read_offset);
+  }
+  p->need = (gsize) (offset + len - p->read_offset);
+
+  gboolean use_down = self->down_alloc && !self->down_refused;
+  GstAllocator *alloc = use_down ? self->down_alloc : self->own_alloc;
+  GstMemory *mem;
+  *flow = GST_FLOW_ERROR;
+  if (use_down) {
+    mem = alloc_downstream (self, p->read_len, is_head, flow);
+    if (mem == NULL && *flow != GST_FLOW_ERROR) {
+      g_free (p);
+      return NULL;
+    }
+  } else {
+    GstAllocationParams params;
+    gst_allocation_params_init (&params);
+    mem = gst_allocator_alloc (alloc, p->read_len, &params);
+  }
+  if (mem == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        ("Could not allocate a %" G_GSIZE_FORMAT "-byte read buffer.",
+            p->read_len), ("%s allocator %" GST_PTR_FORMAT " failed. Fix: "
+            "lower blocksize.", use_down ? "downstream's" : "our", alloc));
+    g_free (p);
+    return NULL;
+  }
+  p->downstream = use_down;
+  p->buf = gst_buffer_new ();
+  gst_buffer_append_memory (p->buf, mem);
+  if (!gst_buffer_map (p->buf, &p->map, GST_MAP_WRITE)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ,
+        ("Could not map a read buffer for writing."),
+        ("Memory of %" GST_PTR_FORMAT " is not writable. Fix: report this.",
+            alloc));
+    gst_buffer_unref (p->buf);
+    g_free (p);
+    return NULL;
+  }
+
+  /* Fixed buffer: a registered block of our own arena. */
+  int buf_index = -1;
+  guint64 arena_off;
+  if (!use_down) {
+    if (gst_vyre_memory_arena_offset (mem, GST_VYRE_ALLOCATOR (alloc),
+            &arena_off)) {
+      guint b = (guint) (arena_off / self->block_bytes);
+      if (self->mode == MODE_FIXED && b < self->n_registered)
+        buf_index = (int) b;
+    } else {
+      GST_OBJECT_LOCK (self);
+      self->stats.arena_misses++;
+      GST_OBJECT_UNLOCK (self);
+    }
+  } else if (!in_downstream_arena (alloc, mem)) {
+    /* vyrescan's blocks are all in use: this buffer will be copied. */
+    GST_CAT_DEBUG_OBJECT (GST_CAT_PERFORMANCE, self, "downstream arena full: "
+        "%" G_GSIZE_FORMAT " bytes read into system memory", p->read_len);
+    GST_OBJECT_LOCK (self);
+    self->stats.arena_misses++;
+    GST_OBJECT_UNLOCK (self);
+  }
+  p->fixed = buf_index >= 0;
+
+  /* Direct I/O needs aligned memory too; an unaligned buffer (system
+   * memory fallback) is read through the page cache instead. */
+  if (p->direct && ((guintptr) p->map.data & (self->align - 1)) != 0)
+    p->direct = FALSE;
+  int fd = p->direct ? self->dfd : self->fd;
+
+  if (self->mode == MODE_PREAD || self->reader == NULL) {
+    pread_read (self, fd, p);
+    return p;
+  }
+  p->id = vyre_uring_reader_submit (self->reader, fd, p->read_offset,
+      p->map.data, p->read_len, p->need, buf_index);
+  if (p->id < 0) {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ,
+        ("Could not queue a read: %s.", g_strerror (-p->id)),
+        ("vyre_uring_reader_submit failed: %s. Fix: report this.",
+            g_strerror (-p->id)));
+    p->id = -1;
+    gst_buffer_unmap (p->buf, &p->map);
+    gst_buffer_unref (p->buf);
+    g_free (p);
+    return NULL;
+  }
+  return p;
+}
+
+/* Keeps queue-depth reads in flight from next_offset on.  need_head: the
+ * first read, when none is queued, is the one create() returns now (it may
+ * wait for downstream memory; read-ahead never does).  ERROR after an error
+ * was posted, FLUSHING when unlocked. */
+static GstFlowReturn
+top_up (GstVyreUriSrc * self, gboolean need_head)
+{
+  guint64 size = get_known_size (self);
+  /* No read-ahead without io_uring: pread reads when asked. */
+  guint depth = self->reader ? self->depth : 1;
+  while (g_queue_get_length (&self->pending) < depth &&
+      self->next_offset < size) {
+    gsize len = (gsize) MIN ((guint64) self->chunk, size - self->next_offset);
+    GstFlowReturn flow;
+    Pending *p = issue_read (self, self->next_offset, len,
+        need_head && g_queue_is_empty (&self->pending), &flow);
+    if (p == NULL) {
+      if (flow != GST_FLOW_OK)
+        return flow;
+      break;                    /* read-ahead deferred: no free block */
+    }
+    g_queue_push_tail (&self->pending, p);
+    self->next_offset += len;
+  }
+  guint n = g_queue_get_length (&self->pending);
+  GST_OBJECT_LOCK (self);
+  self->stats.max_in_flight = MAX (self->stats.max_in_flight, n);
+  GST_OBJECT_UNLOCK (self);
+  if (self->reader) {
+    int ret = vyre_uring_reader_flush (self->reader);
+    if (ret < 0) {
+      GST_ELEMENT_ERROR (self, RESOURCE, READ,
+          ("Could not submit reads to io_uring: %s.", g_strerror (-ret)),
+          ("io_uring_enter failed: %s. Fix: report this; io-mode=pread "
+              "avoids io_uring.", g_strerror (-ret)));
+      return GST_FLOW_ERROR;
+    }
+  }
+  return GST_FLOW_OK;
+}
+
+typedef enum
+{
+  READ_OK,
+  READ_ERROR,
+  READ_RETRY,                   /* the configuration changed: read it again */
+  READ_FLUSHING,
+} ReadResult;
+
+/* Waits for the head read and checks it. */
+static ReadResult
+complete_head (GstVyreUriSrc * self, Pending * p)
+{
+  gsize done = p->done;
+  int err = p->error;
+  gboolean eof = p->eof;
+
+  if (p->id >= 0) {
+    for (;;) {
+      if (g_atomic_int_get (&self->unlocked))
+        return READ_FLUSHING;
+      if (self->faults.stall) {
+        g_usleep (WAIT_SLICE_MS * 1000);
+        continue;
+      }
+      int ret = vyre_uring_reader_wait (self->reader, p->id, WAIT_SLICE_MS);
+      if (ret == 0)
+        break;
+      if (ret != -ETIME) {
+        gchar *path = get_location (self);
+        GST_ELEMENT_ERROR (self, RESOURCE, READ,
+            ("Could not wait for reads of \"%s\": %s.", path,
+                g_strerror (-ret)),
+            ("io_uring_enter failed: %s. Fix: report this; io-mode=pread "
+                "avoids io_uring.", g_strerror (-ret)));
+        g_free (path);
+        return READ_ERROR;
+      }
+    }
+    vyre_uring_reader_result (self->reader, p->id, &done, &err, &eof);
+  }
+
+  /* Injected failure, once, for the read covering read_at. */
+  if (self->faults.read_errno && (!self->faults.read_at_set ||
+          (self->faults.read_at >= p->offset &&
+              self->faults.read_at < p->offset + p->len))) {
+    err = self->faults.read_errno;
+    self->faults.read_errno = 0;
+  }
+
+  if (err != 0) {
+    gchar *path = get_location (self);
+    ReadResult res = READ_ERROR;
+    if (err == EINVAL && p->direct) {
+      announce_direct_refused (self, path, err, "a read with O_DIRECT");
+      self->direct_active = FALSE;
+      res = READ_RETRY;
+    } else if (err == EFAULT && p->downstream) {
+      if (announce_once (self, ANNOUNCE_DOWNSTREAM))
+        GST_ELEMENT_WARNING (self, RESOURCE, READ,
+            ("Reads into downstream's memory fail (%s): reading into our "
+                "own memory instead, downstream copies it.", g_strerror (err)),
+            ("The kernel could not write %" GST_PTR_FORMAT "'s memory. Fix: "
+                "nothing to do here; the copy costs throughput.",
+                self->down_alloc));
+      self->down_refused = TRUE;
+      res = READ_RETRY;
+    } else if ((err == EFAULT || err == EOPNOTSUPP) && p->fixed) {
+      announce_fixed_unavailable (self, err, 0, self->n_blocks);
+      GST_OBJECT_LOCK (self);
+      self->mode = MODE_READ;
+      GST_OBJECT_UNLOCK (self);
+      res = READ_RETRY;
+    } else {
+      GST_ELEMENT_ERROR (self, RESOURCE, READ,
+          ("Could not read \"%s\" at offset %" G_GUINT64_FORMAT ": %s.",
+              path, p->offset, g_strerror (err)),
+          ("%s of %" G_GSIZE_FORMAT " bytes at %" G_GUINT64_FORMAT " failed "
+              "with errno %d (%s). Fix: %s", self->mode == MODE_PREAD ?
+              "pread" : "io_uring read", p->read_len, p->read_offset, err,
+              g_strerror (err), err == EIO ? "the device reported an error: "
+              "check `dmesg` and the disk's health (smartctl), or the network "
+              "share the file is on." : "check the file and its file system."));
+    }
+    g_free (path);
+    return res;
+  }
+  if (done < p->need) {
+    gchar *path = get_location (self);
+    guint64 known = get_known_size (self);
+    guint64 end = p->read_offset + done;
+    GST_ELEMENT_ERROR (self, RESOURCE, READ,
+        ("\"%s\" shrank while being read: it had %" G_GUINT64_FORMAT
+            " bytes, end of file came at byte %" G_GUINT64_FORMAT ".", path,
+            known, end),
+        ("A read at %" G_GUINT64_FORMAT " wanted %" G_GSIZE_FORMAT " bytes "
+            "and got %" G_GSIZE_FORMAT " before end of file%s. Fix: do not "
+            "truncate or rewrite a file while it is streamed; stream a copy "
+            "or a snapshot.", p->read_offset, p->need, done,
+            eof ? "" : " (no error reported)"));
+    g_free (path);
+    return READ_ERROR;
+  }
+  return READ_OK;
+}
+
+/* Copies the running reader's counters where io-stats reads them. */
+static void
+snapshot_ring_stats (GstVyreUriSrc * self)
+{
+  if (self->reader == NULL)
+    return;
+  VyreUringReaderStats rs;
+  vyre_uring_reader_get_stats (self->reader, &rs);
+  GST_OBJECT_LOCK (self);
+  self->stats.ring_live = rs;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static GstFlowReturn
+do_create (GstVyreUriSrc * self, guint64 offset,
+    guint length, GstBuffer ** ret);
+
+static GstFlowReturn
+gst_vyre_uri_src_create (GstBaseSrc * bsrc, guint64 offset, guint length,
+    GstBuffer ** ret)
+{
+  GstVyreUriSrc *self = GST_VYRE_URI_SRC (bsrc);
+  GstFlowReturn fr = do_create (self, offset, length,
+      ret);
+  snapshot_ring_stats (self);
+  return fr;
+}
+
+static GstFlowReturn
+do_create (GstVyreUriSrc * self, guint64 offset,
+    guint length, GstBuffer ** ret)
+{
+
+  if (g_atomic_int_get (&self->unlocked))
+    return GST_FLOW_FLUSHING;
+  guint64 size = get_known_size (self);
+  if (offset >= size || length == 0)
+    return GST_FLOW_EOS;
+  gsize len = (gsize) MIN ((guint64) length, size - offset);
+
+  for (;;) {
+    Pending *head = g_queue_peek_head (&self->pending);
+    if (head == NULL || head->offset != offset || head->len != len) {
+      /* A seek, or another read size: the read-ahead is of no use. */
+      if (head) {
+        GST_DEBUG_OBJECT (self, "read-ahead miss: want %" G_GUINT64_FORMAT
+            "+%" G_GSIZE_FORMAT ", have %" G_GUINT64_FORMAT "+%" G_GSIZE_FORMAT,
+            offset, len, head->offset, head->len);
+        GST_OBJECT_LOCK (self);
+        self->stats.read_ahead_restarts++;
+        GST_OBJECT_UNLOCK (self);
+      }
+      drop_pending (self);
+      self->next_offset = offset;
+      self->chunk = length;
+    }
+    GstFlowReturn fr = top_up (self, TRUE);
+    if (fr != GST_FLOW_OK)
+      return fr;
+    head = g_queue_peek_head (&self->pending);
+    g_assert (head && head->offset == offset);
+
+    ReadResult r = complete_head (self, head);
+    if (r == READ_FLUSHING)
+      return GST_FLOW_FLUSHING; /* the read stays queued, or a flush drops it */
+    if (r == READ_ERROR) {
+      drop_pending (self);
+      return GST_FLOW_ERROR;
+    }
+    if (r == READ_RETRY) {
+      drop_pending (self);
+      continue;
+    }
+
+    g_queue_pop_head (&self->pending);
+    if (head->id >= 0)
+      vyre_uring_reader_release (self->reader, head->id);
+    gst_buffer_unmap (head->buf, &head->map);
+    GstBuffer *buf = head->buf;
+    if (head->read_offset != offset || head->read_len != len)
+      gst_buffer_resize (buf, (gssize) (offset - head->read_offset),
+          (gssize) len);
+    GST_BUFFER_OFFSET (buf) = offset;
+    GST_BUFFER_OFFSET_END (buf) = offset + len;
+    GST_OBJECT_LOCK (self);
+    self->stats.buffers++;
+    self->stats.bytes += len;
+    if (head->id < 0)
+      self->stats.reads_pread++;
+    else if (head->fixed)
+      self->stats.reads_fixed++;
+    else
+      self->stats.reads_read++;
+    GST_OBJECT_UNLOCK (self);
+    g_free (head);
+
+    /* Keep the queue full while downstream works on this buffer. */
+    if (self->reader && top_up (self, FALSE) == GST_FLOW_ERROR) {
+      gst_buffer_unref (buf);
+      drop_pending (self);
+      return GST_FLOW_ERROR;
+    }
+    *ret = buf;
+    return GST_FLOW_OK;
+  }
+}
+
+static gboolean
+gst_vyre_uri_src_stop (GstBaseSrc * bsrc)
+{
+  GstVyreUriSrc *self = GST_VYRE_URI_SRC (bsrc);
+  drop_pending (self);
+  if (self->reader) {
+    VyreUringReaderStats rs;
+    vyre_uring_reader_get_stats (self->reader, &rs);
+    if (rs.stray)
+      GST_WARNING_OBJECT (self, "%" G_GUINT64_FORMAT " io_uring completions "
+          "matched no read", rs.stray);
+    GST_OBJECT_LOCK (self);
+    self->stats.ring.sqes += rs.sqes;
+    self->stats.ring.continuations += rs.continuations;
+    self->stats.ring.retries += rs.retries;
+    self->stats.ring.cancels += rs.cancels;
+    self->stats.ring.stray += rs.stray;
+    memset (&self->stats.ring_live, 0, sizeof self->stats.ring_live);
+    GST_OBJECT_UNLOCK (self);
+    g_clear_pointer (&self->reader, vyre_uring_reader_free);
+  }
+  /* Buffers downstream still holds keep the arena mapped. */
+  gst_clear_object (&self->own_alloc);
+  GST_OBJECT_LOCK (self);
+  gst_clear_object (&self->down_alloc);
+  self->mode = MODE_NONE;
+  GST_OBJECT_UNLOCK (self);
+  self->arena_base = NULL;
+  if (self->dfd >= 0)
+    close (self->dfd);
+  if (self->fd >= 0)
+    close (self->fd);
+  self->fd = self->dfd = -1;
+  return TRUE;
+}
+
+static gboolean
+gst_vyre_uri_src_unlock (GstBaseSrc * bsrc)
+{
+  GstVyreUriSrc *self = GST_VYRE_URI_SRC (bsrc);
+  g_atomic_int_set (&self->unlocked, 1);
+  return TRUE;
+}
+
+/* Called with the stream lock held (create is not running): the flush is
+ * over, so the reads queued before it are cancelled and reaped here. */
+static gboolean
+gst_vyre_uri_src_unlock_stop (GstBaseSrc * bsrc)
+{
+  GstVyreUriSrc *self = GST_VYRE_URI_SRC (bsrc);
+  drop_pending (self);
+  g_atomic_int_set (&self->unlocked, 0);
+  return TRUE;
+}
+
+static gboolean
+gst_vyre_uri_src_is_seekable (GstBaseSrc * bsrc)
+{
+  (void) bsrc;
+  return TRUE;
+}
+
+/* The size known at start, or more if the file grew: never less, so a file
+ * that shrinks ends in an error rather than a clipped stream. */
+static gboolean
+gst_vyre_uri_src_get_size (GstBaseSrc * bsrc, guint64 * size)
+{
+  GstVyreUriSrc *self = GST_VYRE_URI_SRC (bsrc);
+  if (self->fd < 0)
+    return FALSE;
+  guint64 now = 0;
+  struct stat st;
+  if (self->is_blockdev) {
+    if (ioctl (self->fd, BLKGETSIZE64, &now) != 0)
+      now = 0;
+  } else if (fstat (self->fd, &st) == 0) {
+    now = (guint64) st.st_size;
+  }
+  GST_OBJECT_LOCK (self);
+  if (now > self->size)
+    self->size = now;
+  *size = self->size;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+/* Reads land in downstream's memory when it offers an allocator of its own
+ * (vyrescan: its GPU-readable arena); otherwise in ours.  Never a pool: a
+ * read gets a buffer of exactly the bytes it asks for. */
+static gboolean
+gst_vyre_uri_src_decide_allocation (GstBaseSrc * bsrc, GstQuery * query)
+{
+  GstVyreUriSrc *self = GST_VYRE_URI_SRC (bsrc);
+  GstAllocator *chosen = NULL;
+  GstAllocationParams params;
+
+  for (guint i = 0; i < gst_query_get_n_allocation_params (query); i++) {
+    GstAllocator *a = NULL;
+    gst_query_parse_nth_allocation_param (query, i, &a, &params);
+    if (a && (GST_IS_VYRE_ALLOCATOR (a) ||
+            g_strcmp0 (a->mem_type, GST_ALLOCATOR_SYSMEM) != 0)) {
+      if (chosen == NULL || GST_IS_VYRE_ALLOCATOR (a))
+        gst_object_replace ((GstObject **) & chosen, GST_OBJECT (a));
+    }
+    gst_clear_object (&a);
+  }
+  while (gst_query_get_n_allocation_pools (query) > 0)
+    gst_query_remove_nth_allocation_pool (query, 0);
+
+  GST_OBJECT_LOCK (self);
+  gst_object_replace ((GstObject **) & self->down_alloc, GST_OBJECT (chosen));
+  GST_OBJECT_UNLOCK (self);
+  gst_allocation_params_init (&params);
+  GstAllocator *used = chosen ? chosen : self->own_alloc;
+  if (gst_query_get_n_allocation_params (query) > 0)
+    gst_query_set_nth_allocation_param (query, 0, used, &params);
+  else
+    gst_query_add_allocation_param (query, used, &params);
+
+  if (chosen) {
+    GST_INFO_OBJECT (self, "reads land in downstream's memory: %"
+        GST_PTR_FORMAT, chosen);
+    guint blocksize = gst_base_src_get_blocksize (bsrc);
+    /* A read is blocksize bytes; with O_DIRECT rounded up to the alignment
+     * (more only after a seek to an unaligned offset). */
+    gsize read_bytes = self->direct_active ? (blocksize + self->align - 1) /
+        self->align * self->align : blocksize;
+    if (GST_IS_VYRE_ALLOCATOR (chosen) &&
+        gst_vyre_allocator_block_size (GST_VYRE_ALLOCATOR (chosen)) <
+        read_bytes && announce_once (self, ANNOUNCE_BLOCK_FIT))
+      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+          ("blocksize %u does not fit downstream's %" G_GSIZE_FORMAT
+              "-byte GPU blocks: its buffers will be copied.", blocksize,
+              gst_vyre_allocator_block_size (GST_VYRE_ALLOCATOR (chosen))),
+          ("Fix: set blocksize to at most the block-size of vyrescan%s, or "
+              "raise vyrescan's block-size.", self->direct_active ?
+              " minus the direct-I/O alignment" : ""));
+  } else {
+    GST_INFO_OBJECT (self, "reads land in our own %s arena",
+        self->mode == MODE_FIXED ? "registered" : "unregistered");
+  }
+  gst_clear_object (&chosen);
+  return TRUE;
+}
+
+static gboolean
+gst_vyre_uri_src_query (GstBaseSrc * bsrc, GstQuery * query)
+{
+  GstVyreUriSrc *self = GST_VYRE_URI_SRC (bsrc);
+  if (GST_QUERY_TYPE (query) == GST_QUERY_URI) {
+    gchar *uri = gst_uri_handler_get_uri (GST_URI_HANDLER (self));
+    gst_query_set_uri (query, uri);
+    g_free (uri);
+    return TRUE;
+  }
+  return GST_BASE_SRC_CLASS (parent_class)->query (bsrc, query);
+}
+
+/* ------------------------------------------------------------------ */
+/* Properties and the URI handler                                      */
+
+static gboolean
+set_location (GstVyreUriSrc * self, const gchar * location, GError ** err)
+{
+  GST_OBJECT_LOCK (self);
+  GstState state = GST_STATE (self);
+  if (state != GST_STATE_READY && state != GST_STATE_NULL) {
+    GST_OBJECT_UNLOCK (self);
+    GST_WARNING_OBJECT (self, "location can only be changed in NULL or "
+        "READY");
+    g_set_error (err, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE,
+        "Changing the location of vyreurisrc while it reads is not "
+        "supported.");
+    return FALSE;
+  }
+  g_free (self->location);
+  self->location = g_strdup (location);
+  GST_OBJECT_UNLOCK (self);
+  g_object_notify (G_OBJECT (self), "location");
+  return TRUE;
+}
+
+static GstURIType
+gst_vyre_uri_src_uri_get_type (GType type)
+{
+  (void) type;
+  return GST_URI_SRC;
+}
+
+static const gchar *const *
+gst_vyre_uri_src_uri_get_protocols (GType type)
+{
+  static const gchar *protocols[] = { "file", NULL };
+  (void) type;
+  return protocols;
+}
+
+static gchar *
+gst_vyre_uri_src_uri_get_uri (GstURIHandler * handler)
+{
+  GstVyreUriSrc *self = GST_VYRE_URI_SRC (handler);
+  gchar *loc = get_location (self);
+  gchar *uri = loc ? gst_filename_to_uri (loc, NULL) : NULL;
+  g_free (loc);
+  return uri;
+}
+
+static gboolean
+gst_vyre_uri_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
+    GError ** err)
+{
+  GstVyreUriSrc *self = GST_VYRE_URI_SRC (handler);
+  if (g_strcmp0 (uri, "file://") == 0)
+    return set_location (self, NULL, err);
+  gchar *host = NULL;
+  GError *e = NULL;
+  gchar *location = g_filename_from_uri (uri, &host, &e);
+  if (location == NULL) {
+    g_set_error (err, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+        "Invalid file URI '%s': %s", uri, e ? e->message : "?");
+    g_clear_error (&e);
+    return FALSE;
+  }
+  if (host && *host && g_strcmp0 (host, "localhost") != 0) {
+    g_set_error (err, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+        "File URI '%s' names host '%s': only local files can be read.", uri,
+        host);
+    g_free (host);
+    g_free (location);
+    return FALSE;
+  }
+  gboolean ok = set_location (self, location, err);
+  g_free (host);
+  g_free (location);
+  return ok;
+}
+
+static void
+gst_vyre_uri_src_uri_handler_init (gpointer g_iface, gpointer iface_data)
+{
+  GstURIHandlerInterface *iface = g_iface;
+  (void) iface_data;
+  iface->get_type = gst_vyre_uri_src_uri_get_type;
+  iface->get_protocols = gst_vyre_uri_src_uri_get_protocols;
+  iface->get_uri = gst_vyre_uri_src_uri_get_uri;
+  iface->set_uri = gst_vyre_uri_src_uri_set_uri;
+}
+
+static GstStructure *
+build_stats (GstVyreUriSrc * self)
+{
+  GST_OBJECT_LOCK (self);
+  Stats s = self->stats;
+  s.ring.sqes += s.ring_live.sqes;
+  s.ring.continuations += s.ring_live.continuations;
+  s.ring.retries += s.ring_live.retries;
+  s.ring.stray += s.ring_live.stray;
+  ActiveMode mode = self->mode;
+  gboolean direct = self->direct_active && mode != MODE_NONE;
+  gboolean down = self->down_alloc && !self->down_refused;
+  guint in_flight = g_queue_get_length (&self->pending);
+  GST_OBJECT_UNLOCK (self);
+  /* The running reader's counters are as of the last create(). */
+  return gst_structure_new ("vyreurisrc-stats",
+      "mode", G_TYPE_STRING, mode_names[mode],
+      "direct", G_TYPE_BOOLEAN, direct,
+      "allocator", G_TYPE_STRING, down ? "downstream" : "own",
+      "buffers", G_TYPE_UINT64, s.buffers,
+      "bytes", G_TYPE_UINT64, s.bytes,
+      "reads-fixed", G_TYPE_UINT64, s.reads_fixed,
+      "reads-read", G_TYPE_UINT64, s.reads_read,
+      "reads-pread", G_TYPE_UINT64, s.reads_pread,
+      "sqes", G_TYPE_UINT64, s.ring.sqes,
+      "continuations", G_TYPE_UINT64, s.ring.continuations,
+      "retries", G_TYPE_UINT64, s.ring.retries,
+      "stray-completions", G_TYPE_UINT64, s.ring.stray,
+      "cancelled", G_TYPE_UINT64, s.cancelled,
+      "read-ahead-restarts", G_TYPE_UINT64, s.read_ahead_restarts,
+      "arena-misses", G_TYPE_UINT64, s.arena_misses,
+      "max-in-flight", G_TYPE_UINT64, s.max_in_flight,
+      "in-flight", G_TYPE_UINT, in_flight, NULL);
+}
+
+static void
+gst_vyre_uri_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstVyreUriSrc *self = GST_VYRE_URI_SRC (object);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      set_location (self, g_value_get_string (value), NULL);
+      break;
+    case PROP_BLOCKSIZE:
+      gst_base_src_set_blocksize (GST_BASE_SRC (self),
+          g_value_get_uint (value));
+      break;
+    case PROP_QUEUE_DEPTH:
+      GST_OBJECT_LOCK (self);
+      self->queue_depth = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_DIRECT:
+      GST_OBJECT_LOCK (self);
+      self->direct = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_IO_MODE:
+      GST_OBJECT_LOCK (self);
+      self->io_mode = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_vyre_uri_src_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstVyreUriSrc *self = GST_VYRE_URI_SRC (object);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_value_take_string (value, get_location (self));
+      break;
+    case PROP_BLOCKSIZE:
+      g_value_set_uint (value, gst_base_src_get_blocksize (GST_BASE_SRC (self)));
+      break;
+    case PROP_QUEUE_DEPTH:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->queue_depth);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_DIRECT:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->direct);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_IO_MODE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_enum (value, self->io_mode);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_IO_STATS:
+      g_value_take_boxed (value, build_stats (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_vyre_uri_src_finalize (GObject * object)
+{
+  GstVyreUriSrc *self = GST_VYRE_URI_SRC (object);
+  g_free (self->location);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_vyre_uri_src_class_init (GstVyreUriSrcClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  gobject_class->set_property = gst_vyre_uri_src_set_property;
+  gobject_class->get_property = gst_vyre_uri_src_get_property;
+  gobject_class->finalize = gst_vyre_uri_src_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_LOCATION,
+      g_param_spec_string ("location", "File location",
+          "Path of the file to read (file:// URIs go through the URI "
+          "handler)", NULL, rw | GST_PARAM_MUTABLE_READY));
+  /* Shadows GstBaseSrc's blocksize for its 1 MiB default. */
+  g_object_class_install_property (gobject_class, PROP_BLOCKSIZE,
+      g_param_spec_uint ("blocksize", "Block size",
+          "Bytes per buffer and per read (at most vyrescan's block-size for "
+          "zero copy)", 1, MAX_BLOCKSIZE, DEFAULT_BLOCKSIZE,
+          rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_QUEUE_DEPTH,
+      g_param_spec_uint ("queue-depth", "Queue depth",
+          "Reads kept in flight ahead of the buffer being pushed",
+          1, MAX_QUEUE_DEPTH, DEFAULT_QUEUE_DEPTH,
+          rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_DIRECT,
+      g_param_spec_boolean ("direct", "Direct I/O",
+          "Bypass the page cache (O_DIRECT, aligned reads) for cold data; "
+          "falls back to cached reads where the file system refuses it",
+          DEFAULT_DIRECT, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_IO_MODE,
+      g_param_spec_enum ("io-mode", "I/O mode",
+          "How reads are issued: auto falls back fixed -> read -> pread "
+          "(announced); the others insist on one mode",
+          GST_TYPE_VYRE_URI_SRC_IO_MODE, DEFAULT_IO_MODE,
+          rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_IO_STATS,
+      g_param_spec_boxed ("io-stats", "I/O statistics",
+          "Mode in use, reads by kind, bytes, SQEs, short-read "
+          "continuations, cancelled reads, arena misses, reads in flight",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "io_uring file source", "Source/File",
+      "Reads a file with io_uring, several reads in flight, into "
+      "GPU-readable memory when downstream offers it",
+      "gst-vyre <https://github.com/gst-vyre/gst-vyre>");
+
+  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_vyre_uri_src_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_vyre_uri_src_stop);
+  basesrc_class->create = GST_DEBUG_FUNCPTR (gst_vyre_uri_src_create);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_vyre_uri_src_unlock);
+  basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_vyre_uri_src_unlock_stop);
+  basesrc_class->is_seekable = GST_DEBUG_FUNCPTR (gst_vyre_uri_src_is_seekable);
+  basesrc_class->get_size = GST_DEBUG_FUNCPTR (gst_vyre_uri_src_get_size);
+  basesrc_class->decide_allocation =
+      GST_DEBUG_FUNCPTR (gst_vyre_uri_src_decide_allocation);
+  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_vyre_uri_src_query);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_VYRE_URI_SRC_IO_MODE, 0);
+}
+
+static void
+gst_vyre_uri_src_init (GstVyreUriSrc * self)
+{
+  self->queue_depth = DEFAULT_QUEUE_DEPTH;
+  self->direct = DEFAULT_DIRECT;
+  self->io_mode = DEFAULT_IO_MODE;
+  self->fd = self->dfd = -1;
+  g_queue_init (&self->pending);
+  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_BYTES);
+  gst_base_src_set_blocksize (GST_BASE_SRC (self), DEFAULT_BLOCKSIZE);
+}
