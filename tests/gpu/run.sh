@@ -13,6 +13,10 @@ if [ "$what" = tests ] || [ "$what" = all ]; then
     echo "== test_megakernel seed $s"
     VYRE_TEST_SEED=$s timeout 120 .gpu/bin/test_megakernel 2>&1 | grep -E "passed|FAILED|CHECK|^persistent|^relaunching|^overflow"
   done
+  if [ -x .gpu/bin/test_vyresink ]; then
+    echo "== test_vyresink"
+    timeout 200 .gpu/bin/test_vyresink 2>&1 | grep -vE "GStreamer-WARNING|^$" | tail -4
+  fi
   if [ -x .gpu/bin/test_vyrescan ]; then
     echo "== test_vyrescan"
     CK_DEFAULT_TIMEOUT=300 timeout 400 .gpu/bin/test_vyrescan 2>&1 | grep -vE "GStreamer-WARNING|^$" | tail -15
@@ -34,10 +38,12 @@ with open(sys.argv[1], "w") as f:
 PY
   printf 'password=\nAKIA\nBEGIN RSA PRIVATE KEY\napi_key\n' > /tmp/patterns.txt
   echo "expected (grep -o | wc -l): $(grep -o -E 'password=|AKIA|BEGIN RSA PRIVATE KEY|api_key' /tmp/sample.txt | wc -l)"
-  for d in persistent per-buffer; do
-    /usr/bin/time -f "$d: %e s wall, %U s user, %S s sys" timeout 300 env GST_DEBUG=vyrescan:4 GST_DEBUG_NO_COLOR=1 \
-      gst-launch-1.0 -q filesrc location=/tmp/sample.txt blocksize=1048576 \
-      ! vyrescan patterns-file=/tmp/patterns.txt dispatch=$d ! fakesink 2>&1 | grep -E "EOS after|wall|ERROR"
+  for src in "filesrc location=/tmp/sample.txt blocksize=1048576" "vyreurisrc location=/tmp/sample.txt"; do
+    for d in persistent per-buffer; do
+      echo "-- ${src%% *} dispatch=$d"
+      timeout 300 gst-launch-1.0 -q $src ! vyrescan patterns-file=/tmp/patterns.txt dispatch=$d name=s \
+        ! vyresink print-summary=true progress=false 2>&1 | grep -E "summary|ERROR|rror" | head -3
+    done
   done
 fi
 if [ "$what" = bench ] || [ "$what" = all ]; then
