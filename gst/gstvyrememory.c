@@ -58,7 +58,8 @@ vyre_alloc (GstAllocator * allocator, gsize size, GstAllocationParams * params)
     GstVyreMemory *m = g_new0 (GstVyreMemory, 1);
     gsize total = prefix + size + padding;
     m->sys = g_malloc (total + align);
-    gsize shift = align ? (align - ((guintptr) m->sys & align)) & align : 0;
+    /* align is a mask (alignment - 1): move up to the next boundary */
+    gsize shift = (align + 1 - ((guintptr) m->sys & align)) & align;
     gst_memory_init (GST_MEMORY_CAST (m), params ? params->flags : 0,
         allocator, NULL, total, align, prefix + shift, size);
     m->mem.maxsize = total;

@@ -943,8 +943,11 @@ gst_vyre_scan_start (GstVyreScan * self)
   self->kernel_max_matches = MAX (VYRE_RESULT_LANES,
       (self->max_matches + VYRE_RESULT_LANES - 1) / VYRE_RESULT_LANES *
       VYRE_RESULT_LANES);
-  /* Arena: a staging block per context, then the pool's blocks. */
-  guint pool_blocks = self->ring_slots;
+  /* Arena: a staging block per context, then the blocks the allocator
+   * hands upstream: as many as jobs in flight plus room for a source's
+   * read-ahead (vyreurisrc keeps queue-depth reads in flight), so a
+   * zero-copy source does not run dry and fall back to copied memory. */
+  guint pool_blocks = self->ring_slots + 16;
   guint64 arena = (guint64) (self->n_contexts + pool_blocks) *
       self->block_size;
   VyreMegakernelConfig cfg = {
