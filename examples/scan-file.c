@@ -3,7 +3,7 @@
  *
  *   scan-file FILE PATTERNS-FILE
  *
- * Builds "filesrc ! vyrescan ! vyresink", prints every vyre-progress and
+ * Builds "vyreurisrc ! vyrescan ! vyresink", prints every vyre-progress and
  * vyre-epoch message from the bus, and the vyre-summary at the end.  Exits
  * 0 on success, 1 on a pipeline error (with the element's message).
  */
@@ -72,7 +72,7 @@ main (int argc, char **argv)
     return 2;
   }
   GError *err = NULL;
-  gchar *desc = g_strdup_printf ("filesrc name=src blocksize=1048576 ! "
+  gchar *desc = g_strdup_printf ("vyreurisrc name=src ! "
       "vyrescan name=scan ! vyresink name=sink print-summary=false "
       "message-interval=0");
   GstElement *pipeline = gst_parse_launch (desc, &err);

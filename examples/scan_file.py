@@ -3,7 +3,7 @@
 
     scan_file.py FILE PATTERNS-FILE
 
-Builds "filesrc ! vyrescan ! vyresink", prints vyre-progress, vyre-epoch
+Builds "vyreurisrc ! vyrescan ! vyresink", prints vyre-progress, vyre-epoch
 and the final vyre-summary from the bus.  Exit status 1 on a pipeline error.
 Needs python3-gi and gir1.2-gstreamer-1.0 (Debian).
 """
@@ -21,7 +21,7 @@ def main(argv):
         return 2
     Gst.init(None)
     pipeline = Gst.parse_launch(
-        "filesrc name=src blocksize=1048576 ! vyrescan name=scan ! "
+        "vyreurisrc name=src ! vyrescan name=scan ! "
         "vyresink name=sink print-summary=false message-interval=0")
     pipeline.get_by_name("src").set_property("location", argv[1])
     pipeline.get_by_name("scan").set_property("patterns-file", argv[2])
