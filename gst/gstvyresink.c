@@ -35,6 +35,7 @@
 
 #include "gstvyrescanmeta.h"
 #include "vyre-crc32.h"
+#include "vyre-match-events.h"
 #include "vyre-patterns.h"
 
 GST_DEBUG_CATEGORY_STATIC (vyre_sink_debug);
@@ -190,15 +191,6 @@ pattern_text (GstVyreSink * self, guint32 id)
   return "";
 }
 
-static gint
-match_compare (gconstpointer a, gconstpointer b)
-{
-  const GstVyreMatch *x = a, *y = b;
-  if (x->offset != y->offset)
-    return x->offset < y->offset ? -1 : 1;
-  return x->pattern_id < y->pattern_id ? -1 : x->pattern_id > y->pattern_id;
-}
-
 /* Write out held-back matches that start before `limit`: no later buffer
  * can report a match starting there (a match is reported by the buffer
  * it ends in, so at most max_pattern_len - 1 bytes before it). */
@@ -207,7 +199,7 @@ flush_matches (GstVyreSink * self, guint64 limit)
 {
   if (self->pending->len == 0)
     return;
-  g_array_sort (self->pending, match_compare);
+  vyre_match_events_sort (self->pending);
   guint n = 0;
   GString *line = g_string_new (NULL);
   while (n < self->pending->len) {
