@@ -46,6 +46,28 @@ PY
     done
   done
 fi
+if [ "$what" = ingest ] || [ "$what" = all ]; then
+  echo "== ingest: 4 GiB page-cached file (GB/s = bytes / gst-launch execution time)"
+  [ -s /tmp/big.bin ] || head -c 4G /dev/urandom > /tmp/big.bin
+  cat /tmp/big.bin > /dev/null
+  run_ingest() {  # label pipeline...
+    local label=$1; shift
+    local t
+    t=$(timeout 300 gst-launch-1.0 "$@" 2>&1 | grep -o "Execution ended after [0-9:.]*" | grep -o "[0-9:.]*$")
+    python3 -c "
+import sys
+h, m, s = '$t'.split(':'); secs = int(h) * 3600 + int(m) * 60 + float(s)
+print('%-60s %6.2f GB/s (%.3f s)' % ('$label', (4 << 30) / secs / 1e9, secs))"
+  }
+  for i in 1 2; do
+    run_ingest "filesrc blocksize=1MiB ! fakesink" filesrc location=/tmp/big.bin blocksize=1048576 ! fakesink
+    run_ingest "vyreurisrc ! fakesink" vyreurisrc location=/tmp/big.bin ! fakesink
+    run_ingest "vyreurisrc ! vyrescan ops=crc32 ! fakesink (file -> GPU memory)" \
+      vyreurisrc location=/tmp/big.bin ! vyrescan ops=crc32 ! fakesink
+    run_ingest "filesrc ! vyrescan ops=crc32 ! fakesink" \
+      filesrc location=/tmp/big.bin blocksize=1048576 ! vyrescan ops=crc32 ! fakesink
+  done
+fi
 if [ "$what" = bench ] || [ "$what" = all ]; then
   echo "== bench_dispatch"
   timeout 300 .gpu/bin/bench_dispatch --jobs 10000 2>&1 | grep -vE "GStreamer-WARNING|^$"
