@@ -36,8 +36,11 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-if [ ! -e "$BUILD/gst/libgstvyre.so" ]; then
-  echo "bench_ingest: $BUILD/gst/libgstvyre.so not found. Fix: build first" \
+# VYRE_PLUGIN_DIR: the folder holding libgstvyre.so when it is not
+# BUILD/gst (a build carried to another machine).
+PLUGIN_DIR="${VYRE_PLUGIN_DIR:-$BUILD/gst}"
+if [ ! -e "$PLUGIN_DIR/libgstvyre.so" ]; then
+  echo "bench_ingest: $PLUGIN_DIR/libgstvyre.so not found. Fix: build first" \
     "(meson setup build && ninja -C build) or pass --build DIR." >&2
   exit 1
 fi
@@ -46,9 +49,16 @@ command -v gst-launch-1.0 >/dev/null || {
   exit 1
 }
 
-export GST_PLUGIN_SYSTEM_PATH_1_0=""
-GST_PLUGINS_DIR="$(pkg-config --variable=pluginsdir gstreamer-1.0)"
-export GST_PLUGIN_PATH_1_0="$BUILD/gst:$GST_PLUGINS_DIR"
+# Only this plugin and the system's core plugins (from pkg-config).  Where
+# there is no pkg-config (a machine with a carried GStreamer runtime), the
+# caller's GST_PLUGIN_SYSTEM_PATH_1_0 is kept.
+GST_PLUGINS_DIR="$(pkg-config --variable=pluginsdir gstreamer-1.0 2>/dev/null || true)"
+if [ -n "$GST_PLUGINS_DIR" ]; then
+  export GST_PLUGIN_SYSTEM_PATH_1_0=""
+  export GST_PLUGIN_PATH_1_0="$PLUGIN_DIR:$GST_PLUGINS_DIR"
+else
+  export GST_PLUGIN_PATH_1_0="$PLUGIN_DIR"
+fi
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/bench-ingest-XXXXXX")"
 export GST_REGISTRY_1_0="$TMP/registry.bin"
 cleanup() { rm -rf "$TMP"; }
