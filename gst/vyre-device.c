@@ -375,12 +375,6 @@ vyre_device_is_discrete (VyreDevice * dev)
   return dev->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
 }
 
-guint
-vyre_device_index (VyreDevice * dev)
-{
-  return dev->index;
-}
-
 VkDevice
 vyre_device_handle (VyreDevice * dev)
 {

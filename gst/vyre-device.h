@@ -51,7 +51,6 @@ const gchar *vyre_device_name (VyreDevice * dev);
 const gchar *vyre_device_driver (VyreDevice * dev);
 gboolean vyre_device_is_cpu (VyreDevice * dev);
 gboolean vyre_device_is_discrete (VyreDevice * dev);
-guint vyre_device_index (VyreDevice * dev);
 
 VkDevice vyre_device_handle (VyreDevice * dev);
 VkQueue vyre_device_queue (VyreDevice * dev);

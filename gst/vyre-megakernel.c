@@ -620,18 +620,6 @@ vyre_megakernel_arena (VyreMegakernel * mk)
   return mk->buf[BIND_ARENA].map;
 }
 
-guint64
-vyre_megakernel_arena_size (VyreMegakernel * mk)
-{
-  return mk->cfg.arena_bytes;
-}
-
-gboolean
-vyre_megakernel_arena_write_combining (VyreMegakernel * mk)
-{
-  return vyre_device_role_is_write_combining (mk->dev, VYRE_MEMORY_HOST_TO_GPU);
-}
-
 guint8 *
 vyre_megakernel_carry_window (VyreMegakernel * mk, guint context)
 {

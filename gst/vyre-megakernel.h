@@ -59,10 +59,8 @@ void vyre_megakernel_unref (VyreMegakernel * mk);
 void vyre_megakernel_stop (VyreMegakernel * mk);
 
 guint8 *vyre_megakernel_arena (VyreMegakernel * mk);
-guint64 vyre_megakernel_arena_size (VyreMegakernel * mk);
 guint8 *vyre_megakernel_carry_window (VyreMegakernel * mk, guint context);
 const guint32 *vyre_megakernel_result (VyreMegakernel * mk, guint context);
-gboolean vyre_megakernel_arena_write_combining (VyreMegakernel * mk);
 
 /* Publish one job (job->seq is assigned).  VYRE_MK_FULL when the ring has
  * no free slot. */
