@@ -69,6 +69,7 @@ struct _VyreMegakernel
   VkCommandBuffer single_cmd;   /* re-recorded per job (per-buffer mode) */
   VkFence fence;
   guint workgroups;
+  guint32 lanes;                /* invocations per workgroup */
 
   GMutex launch_lock;           /* queue submission + running state */
   gboolean running;             /* a persistent launch may still be on the GPU */
@@ -153,12 +154,15 @@ create_pipeline (VyreMegakernel * mk, GError ** error)
   if (!vk_check (vkCreatePipelineLayout (d, &plci, NULL,
               &mk->pipeline_layout), "vkCreatePipelineLayout", error))
     return FALSE;
+  /* constant_id 0: lanes per workgroup (shaders/megakernel.comp) */
+  VkSpecializationMapEntry lanes_entry = { 0, 0, sizeof (guint32) };
+  VkSpecializationInfo spec = { 1, &lanes_entry, sizeof (guint32), &mk->lanes };
   VkComputePipelineCreateInfo cpci = {
     .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
     .stage = {
           .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
           .stage = VK_SHADER_STAGE_COMPUTE_BIT,.module = mk->module,
-        .pName = "main"},
+        .pName = "main",.pSpecializationInfo = &spec},
     .layout = mk->pipeline_layout
   };
   if (!vk_check (vkCreateComputePipelines (d, VK_NULL_HANDLE, 1, &cpci, NULL,
@@ -367,6 +371,16 @@ vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
         "Could not initialise the ring control block: %s", rerr.message);
     goto fail;
   }
+  /* Lanes per workgroup: a job's bytes are split over them.  On a CPU
+   * device a workgroup runs on one thread anyway (64 keeps its per-job
+   * overhead low); on GPUs 256.  64, 128 or 256 (they must divide the 256
+   * histogram bins and fit VYRE_RESULT_LANES). */
+  mk->lanes = env_uint ("VYRE_LANES", cpu ? 64 : 256);
+  if (mk->lanes != 64 && mk->lanes != 128 && mk->lanes != 256)
+    mk->lanes = 64;
+  if (mk->lanes > vyre_device_limits (dev)->maxComputeWorkGroupSize[0] ||
+      mk->lanes > vyre_device_limits (dev)->maxComputeWorkGroupInvocations)
+    mk->lanes = 64;
   if (!create_pipeline (mk, error))
     goto fail;
 
@@ -381,9 +395,9 @@ vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
           mk->workgroups, error))
     goto fail;
   GST_INFO ("megakernel on %s: %u slots, %u contexts, arena %" G_GUINT64_FORMAT
-      " bytes, %u workgroups, %s dispatch, poll budget %u, iteration budget %u",
-      vyre_device_name (dev), config->nslots, config->contexts,
-      config->arena_bytes, mk->workgroups,
+      " bytes, %u workgroups of %u lanes, %s dispatch, poll budget %u, "
+      "iteration budget %u", vyre_device_name (dev), config->nslots,
+      config->contexts, config->arena_bytes, mk->workgroups, mk->lanes,
       config->persistent ? "persistent" : "per-buffer", rc.poll_budget,
       rc.iter_budget);
   return mk;

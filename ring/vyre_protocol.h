@@ -157,9 +157,9 @@
  * match found, COMP_MATCHES_STORED those covered by stored events: the
  * difference is reported as dropped, never silently lost. */
 #define VYRE_RESULT_HIST 0u           /* 256 byte counts                   */
-#define VYRE_RESULT_LANES 64u         /* lanes (invocations) of a workgroup */
+#define VYRE_RESULT_LANES 256u        /* most lanes a workgroup may have    */
 #define VYRE_RESULT_LANE_EVENTS 256u  /* per lane: match events it stored  */
-#define VYRE_RESULT_HEADER_WORDS 320u
+#define VYRE_RESULT_HEADER_WORDS 512u
 /* Match events: the kernel stores one event per end position that ends
  * at least one pattern (not one per pattern: dense inputs would multiply
  * the stores); the host expands an event into the patterns of
@@ -167,7 +167,8 @@
  * Each lane owns MAX_MATCHES / VYRE_RESULT_LANES consecutive event records
  * (lane l's first at l * that), so storing needs no shared counter; lane
  * l's count is word VYRE_RESULT_LANE_EVENTS + l.  MAX_MATCHES is a
- * multiple of VYRE_RESULT_LANES. */
+ * multiple of VYRE_RESULT_LANES.  A kernel with fewer lanes (64 on CPU
+ * devices) leaves the higher lanes' counts at 0. */
 #define VYRE_MATCH_WORDS 4u
 #define VYRE_MATCH_STATE 0u           /* automaton state after the byte     */
 #define VYRE_MATCH_END_LO 1u          /* absolute stream offset of the last

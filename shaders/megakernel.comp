@@ -21,9 +21,12 @@
 #extension GL_EXT_control_flow_attributes : require
 #include "vyre_protocol.h"
 
-#define LOCAL 64u
-#define LOCAL_LOG2 6u
-layout(local_size_x = 64) in;
+// Lanes per workgroup: a specialization constant the host sets (64 on CPU
+// devices, 256 on GPUs: a job's bytes are split over the lanes, so wider
+// workgroups finish a large job sooner).  At most VYRE_RESULT_LANES: each
+// lane owns MAX_MATCHES / VYRE_RESULT_LANES event records.
+layout(constant_id = 0) const uint LOCAL = 64u;
+layout(local_size_x_id = 0) in;
 
 // mode 0: persistent.  mode 1: claim and run exactly pc.slot, then return
 // (the per-buffer dispatch kept for comparison).
@@ -316,7 +319,7 @@ void run_data_job(uint slot, uint lid, uint wg)
   if ((ops & VYRE_OPS_SCAN) == 0u || own_begin == own_end)
     begin = own_begin;
 
-  [[unroll]] for (uint i = 0u; i < 256u / LOCAL; i++)
+  for (uint i = 0u; i < 256u / LOCAL; i++)
     s_hist[lid + i * LOCAL] = 0u;
   if (lid == 0u) {
     s_matches = 0u;
@@ -412,7 +415,7 @@ void run_data_job(uint slot, uint lid, uint wg)
   wg_barrier();
 
   if (do_hist) {
-    [[unroll]] for (uint i = 0u; i < 256u / LOCAL; i++)
+    for (uint i = 0u; i < 256u / LOCAL; i++)
       res.w[result_base + VYRE_RESULT_HIST + lid + i * LOCAL] = s_hist[lid + i * LOCAL];
   }
   wg_barrier();
@@ -501,7 +504,7 @@ bool run_slot(uint lid, uint wg, uint budget_left)
 
 void init_crc_table(uint lid)
 {
-  [[unroll]] for (uint i = 0u; i < 256u / LOCAL; i++) {
+  for (uint i = 0u; i < 256u / LOCAL; i++) {
     uint c = lid + i * LOCAL;
 #define CRC_BIT c = (c & 1u) != 0u ? (c >> 1) ^ POLY : c >> 1;
     CRC_BIT CRC_BIT CRC_BIT CRC_BIT CRC_BIT CRC_BIT CRC_BIT CRC_BIT

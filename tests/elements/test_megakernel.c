@@ -27,10 +27,11 @@
 
 #define NSLOTS 8
 #define BLOCK (64 * 1024)
-/* Room for one event per byte of a lane's share of a block: nothing can
- * be dropped.  SMALL_MATCHES forces drops, which must be counted. */
-#define MAX_MATCHES (64 * (BLOCK / 64 + 64))
-#define SMALL_MATCHES 64
+/* Room for one event per byte of a lane's share of a block (with 64 or
+ * more lanes): nothing can be dropped.  SMALL_MATCHES (one event record
+ * per lane) forces drops, which must be counted. */
+#define MAX_MATCHES (VYRE_RESULT_LANES * (BLOCK / 64 + 64))
+#define SMALL_MATCHES VYRE_RESULT_LANES
 
 typedef struct
 {
