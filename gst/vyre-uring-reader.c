@@ -63,6 +63,7 @@ struct _VyreUringReader
   guint inflight;               /* slots in SLOT_INFLIGHT */
   gboolean have_cancel;
   gsize max_sqe_bytes;
+  gboolean async;               /* IOSQE_ASYNC: copies on io-wq workers */
   VyreUringReaderStats stats;
 };
 
@@ -80,6 +81,7 @@ vyre_uring_reader_new (guint depth, int *err)
     return NULL;
   }
   VyreUringReader *r = g_new0 (VyreUringReader, 1);
+  r->async = g_strcmp0 (g_getenv ("VYRE_URISRC_ASYNC"), "1") == 0;
   /* Room for one read SQE and one cancel per slot. */
   int ret = io_uring_queue_init (depth * 2, &r->ring, 0);
   if (ret < 0) {
@@ -166,6 +168,11 @@ queue_sqe (VyreUringReader * r, guint id)
   else
     io_uring_prep_read (sqe, s->fd, s->dst + s->done, (unsigned) n,
         s->offset + s->done);
+  /* Experimental (VYRE_URISRC_ASYNC=1): page-cached reads complete inline
+   * on the submitting thread, one core's memcpy; IOSQE_ASYNC hands each
+   * read to an io-wq worker, so reads in flight copy on several cores. */
+  if (r->async)
+    io_uring_sqe_set_flags (sqe, IOSQE_ASYNC);
   io_uring_sqe_set_data64 (sqe, ud_of (r, id));
   r->stats.sqes++;
   return TRUE;
