@@ -101,6 +101,10 @@ void vyre_uring_reader_get_stats (VyreUringReader * r,
 
 /* Splits every read into SQEs of at most max_bytes (0: no limit): each
  * completes "short" and exercises the continuation path.  For tests. */
+/* TRUE: reads are copied by io_uring's kernel workers (IOSQE_ASYNC), on
+ * several cores; FALSE: they complete on the submitting thread. */
+void vyre_uring_reader_set_workers (VyreUringReader * r, gboolean workers);
+
 void vyre_uring_reader_set_max_sqe_bytes (VyreUringReader * r,
     gsize max_bytes);
 
