@@ -23,7 +23,7 @@ if [ "$what" = tests ] || [ "$what" = all ]; then
   fi
 fi
 if [ "$what" = pipeline ] || [ "$what" = all ]; then
-  echo "== pipeline: filesrc ! vyrescan ! fakesink, 1 GiB"
+  echo "== pipeline: filesrc|vyreurisrc ! vyrescan ! vyresink, 1 GiB"
   python3 - /tmp/sample.txt <<'PY'
 import random, sys
 random.seed(2026)
