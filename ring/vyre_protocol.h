@@ -50,12 +50,22 @@
 #define VYRE_ARG_STREAM_OFF_HI 10u
 #define VYRE_ARG_CARRY_LEN 11u    /* bytes of the previous buffer's tail in
                                      the carry window of RESULT_INDEX
-                                     (straddling matches); 0 at stream start */
+                                     (straddling matches); 0 at stream start.
+                                     With VYRE_CARRY_IN_ARENA set, the carry
+                                     bytes are instead the ones right before
+                                     DATA_OFF in the arena: a large buffer
+                                     split into several jobs (one per
+                                     workgroup) needs no copy of its own
+                                     bytes for the jobs after the first */
 #define VYRE_ARG_OPS 12u          /* VYRE_OPS_* mask: work fused in one slot */
 #define VYRE_ARG_EPOCH 13u        /* epoch (1-based) this job belongs to     */
 #define VYRE_ARG_RESULT_INDEX 14u /* job context: result record and carry
                                      window (chosen by the host, < RESULT_COUNT) */
 #define VYRE_ARG_TAG 15u          /* caller cookie, echoed; fence tag        */
+
+/* Flag bit of word VYRE_ARG_CARRY_LEN; the length is the low bits. */
+#define VYRE_CARRY_IN_ARENA 0x80000000u
+#define VYRE_CARRY_LEN_MASK 0x7FFFFFFFu
 
 /* A BATCH_FENCE uses SEQ, EPOCH (the epoch it closes), TAG, RESULT_INDEX,
  * and this word: how many data jobs were published in that epoch. */

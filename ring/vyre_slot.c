@@ -44,7 +44,8 @@ vyre_slot_encode (const vyre_job * job, vyre_slot_words * out)
   w[VYRE_ARG_DATA_LEN] = job->data_len;
   w[VYRE_ARG_STREAM_OFF_LO] = (uint32_t) job->stream_offset;
   w[VYRE_ARG_STREAM_OFF_HI] = (uint32_t) (job->stream_offset >> 32);
-  w[VYRE_ARG_CARRY_LEN] = job->carry_len;
+  w[VYRE_ARG_CARRY_LEN] = (job->carry_len & VYRE_CARRY_LEN_MASK) |
+      (job->carry_in_arena ? VYRE_CARRY_IN_ARENA : 0u);
   w[VYRE_ARG_OPS] = job->ops;
   w[VYRE_ARG_EPOCH] = job->epoch;
   w[VYRE_ARG_RESULT_INDEX] = job->result_index;
@@ -62,7 +63,8 @@ slot_to_job (const uint32_t * w, vyre_job * job)
   job->data_len = w[VYRE_ARG_DATA_LEN];
   job->stream_offset =
       join_u64 (w[VYRE_ARG_STREAM_OFF_LO], w[VYRE_ARG_STREAM_OFF_HI]);
-  job->carry_len = w[VYRE_ARG_CARRY_LEN];
+  job->carry_len = w[VYRE_ARG_CARRY_LEN] & VYRE_CARRY_LEN_MASK;
+  job->carry_in_arena = (w[VYRE_ARG_CARRY_LEN] & VYRE_CARRY_IN_ARENA) != 0;
   job->ops = w[VYRE_ARG_OPS];
   job->epoch = w[VYRE_ARG_EPOCH];
   job->result_index = w[VYRE_ARG_RESULT_INDEX];
@@ -138,6 +140,13 @@ vyre_slot_decode (const vyre_slot_words * in, const vyre_slot_limits * limits,
           "stream_offset %" PRIu64 " (carry would start before the stream). "
           "Fix: carry only bytes the stream already delivered.",
           job.seq, job.carry_len, job.stream_offset);
+    if (job.carry_in_arena && (uint64_t) job.carry_len > job.data_offset)
+      SLOT_FAIL (VYRE_FAULT_BAD_RANGE,
+          "slot seq %" PRIu64 ": carry_len %" PRIu32 " in the arena would "
+          "start before the arena (data_offset %" PRIu64 "). Fix: set "
+          "carry_in_arena only for a job whose carry bytes precede its data "
+          "in the arena (a later job of the same buffer).",
+          job.seq, job.carry_len, job.data_offset);
     if (job.result_index >= limits->result_count)
       SLOT_FAIL (VYRE_FAULT_BAD_RESULT,
           "slot seq %" PRIu64 ": result_index %" PRIu32 " is out of range "

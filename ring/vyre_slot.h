@@ -43,6 +43,9 @@ typedef struct {
   uint32_t data_len;      /* bytes (data jobs); FENCE_JOBS for a fence */
   uint64_t stream_offset; /* absolute stream offset of data[0] */
   uint32_t carry_len;     /* previous buffer's tail bytes, see protocol */
+  bool carry_in_arena;    /* those bytes sit right before data_offset in
+                             the arena (VYRE_CARRY_IN_ARENA), not in the
+                             carry window */
   uint32_t ops;           /* VYRE_OPS_* mask */
   uint32_t epoch;         /* 1-based epoch of a job / epoch a fence closes */
   uint32_t result_index;  /* result record for this job */

@@ -199,7 +199,10 @@ uint validate(uint slot)
   uint64_t len = uint64_t(s_job[VYRE_ARG_DATA_LEN]);
   if (off > arena_bytes || len > arena_bytes - off)
     return VYRE_FAULT_BAD_RANGE;
-  if (s_job[VYRE_ARG_CARRY_LEN] > ctrl_load(VYRE_CTRL_MAX_CARRY))
+  uint carry = s_job[VYRE_ARG_CARRY_LEN] & VYRE_CARRY_LEN_MASK;
+  if (carry > ctrl_load(VYRE_CTRL_MAX_CARRY))
+    return VYRE_FAULT_BAD_RANGE;
+  if ((s_job[VYRE_ARG_CARRY_LEN] & VYRE_CARRY_IN_ARENA) != 0u && uint64_t(carry) > off)
     return VYRE_FAULT_BAD_RANGE;
   if (s_job[VYRE_ARG_RESULT_INDEX] >= ctrl_load(VYRE_CTRL_RESULT_COUNT))
     return VYRE_FAULT_BAD_RESULT;
@@ -294,7 +297,12 @@ void run_data_job(uint slot, uint lid, uint wg)
              (op == VYRE_OP_CRC32 ? VYRE_OPS_CRC32 : 0u) |
              (op == VYRE_OP_HISTOGRAM ? VYRE_OPS_HISTOGRAM : 0u);
   uint len = s_job[VYRE_ARG_DATA_LEN];
-  uint carry_len = s_job[VYRE_ARG_CARRY_LEN];
+  uint carry_len = s_job[VYRE_ARG_CARRY_LEN] & VYRE_CARRY_LEN_MASK;
+  // Carry in the arena (a later job of a split buffer): the carry bytes
+  // are the ones right before the data, so logical position p is always
+  // at arena byte data_off - carry_len + p and the 16-byte data loop reads
+  // them too; otherwise positions below carry_len come from the window.
+  bool carry_in_arena = (s_job[VYRE_ARG_CARRY_LEN] & VYRE_CARRY_IN_ARENA) != 0u;
   uint carry_base = s_job[VYRE_ARG_RESULT_INDEX] * ctrl_load(VYRE_CTRL_MAX_CARRY);
   uint64_t data_off = uint64_t(s_job[VYRE_ARG_DATA_OFF_LO]) | (uint64_t(s_job[VYRE_ARG_DATA_OFF_HI]) << 32);
   uint64_t stream_off = uint64_t(s_job[VYRE_ARG_STREAM_OFF_LO]) | (uint64_t(s_job[VYRE_ARG_STREAM_OFF_HI]) << 32);
@@ -353,7 +361,7 @@ void run_data_job(uint slot, uint lid, uint wg)
   // jobs (measured).  Trip counts also feed the iteration budget.
   //
   // 1. Positions still in the carry window (the previous buffer's tail).
-  uint carry_stop = min(own_end, carry_len);
+  uint carry_stop = carry_in_arena ? 0u : min(own_end, carry_len);
   for (uint it = 0u; it < max_len; it++) {
     uint pos = begin + it;
     if (pos < carry_stop) {
@@ -363,8 +371,8 @@ void run_data_job(uint slot, uint lid, uint wg)
   }
   // 2. The data, 16 bytes per iteration from four independent word loads
   // (coherent loads go to L2: one per byte made a lane latency-bound).
-  uint first = max(begin, carry_len);                 // logical position
-  uint64_t a_first = data_off + uint64_t(first - carry_len);
+  uint first = carry_in_arena ? begin : max(begin, carry_len);   // logical position
+  uint64_t a_first = (data_off - uint64_t(carry_len)) + uint64_t(first);
   uint64_t a_stop = data_off + uint64_t(max(own_end, carry_len) - carry_len);
   uint64_t a_base = a_first & ~15ul;
   uint rounds = (seg + max_len + 30u) / 16u + 1u;     // covers any lane

@@ -55,6 +55,7 @@ job_eq (const vyre_job * a, const vyre_job * b)
       && a->priority == b->priority && a->seq == b->seq
       && a->data_offset == b->data_offset && a->data_len == b->data_len
       && a->stream_offset == b->stream_offset && a->carry_len == b->carry_len
+      && a->carry_in_arena == b->carry_in_arena
       && a->ops == b->ops && a->epoch == b->epoch
       && a->result_index == b->result_index && a->tag == b->tag;
 }
@@ -205,6 +206,27 @@ test_validation_errors (void)
     CHECK (vyre_slot_decode (&w, &base_limits, &out, NULL, NULL) == VYRE_OK);
   }
 
+  /* Carry bytes taken from the arena right before the data: they must
+   * lie inside it. */
+  j = valid_job (VYRE_OP_SCAN);
+  j.carry_in_arena = true;
+  j.carry_len = 10;
+  j.stream_offset = 100;
+  j.data_offset = 9;
+  REJECT (j, VYRE_FAULT_BAD_RANGE, "data_offset 9");
+  j.data_offset = 10;
+  {
+    vyre_slot_words w;
+    vyre_job out;
+    vyre_slot_encode (&j, &w);
+    CHECK (w.w[VYRE_ARG_CARRY_LEN] == (10u | VYRE_CARRY_IN_ARENA));
+    CHECK (vyre_slot_decode (&w, &base_limits, &out, NULL, NULL) == VYRE_OK);
+    CHECK (out.carry_in_arena && out.carry_len == 10);
+  }
+  j.carry_len = base_limits.max_carry + 1;
+  j.data_offset = 1000;
+  REJECT (j, VYRE_FAULT_BAD_RANGE, "carry_len 64");
+
   j = valid_job (VYRE_OP_SCAN);
   j.result_index = base_limits.result_count;
   REJECT (j, VYRE_FAULT_BAD_RESULT, "result_index 32");
@@ -334,8 +356,10 @@ oracle_fault (const uint32_t * w, const vyre_slot_limits * lim)
         | ((unsigned __int128) w[VYRE_ARG_STREAM_OFF_HI] << 32);
     if (off + w[VYRE_ARG_DATA_LEN] > lim->arena_bytes)
       return VYRE_FAULT_BAD_RANGE;
-    if (w[VYRE_ARG_CARRY_LEN] > lim->max_carry
-        || w[VYRE_ARG_CARRY_LEN] > stream)
+    uint32_t carry = w[VYRE_ARG_CARRY_LEN] & VYRE_CARRY_LEN_MASK;
+    if (carry > lim->max_carry || carry > stream)
+      return VYRE_FAULT_BAD_RANGE;
+    if ((w[VYRE_ARG_CARRY_LEN] & VYRE_CARRY_IN_ARENA) && carry > off)
       return VYRE_FAULT_BAD_RANGE;
     if (w[VYRE_ARG_RESULT_INDEX] >= lim->result_count)
       return VYRE_FAULT_BAD_RESULT;
