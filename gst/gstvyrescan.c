@@ -46,7 +46,12 @@ GST_DEBUG_CATEGORY_EXTERN (GST_CAT_PERFORMANCE);
 #define DEFAULT_IGNORE_CASE FALSE
 #define DEFAULT_OPS (GST_VYRE_SCAN_OPS_SCAN | GST_VYRE_SCAN_OPS_CRC32 | \
     GST_VYRE_SCAN_OPS_HISTOGRAM)
-#define DEFAULT_RING_SLOTS 32
+/* 0 = chosen by device (see choose_geometry) */
+#define DEFAULT_RING_SLOTS 0
+#define DEFAULT_JOB_SIZE 0
+#define GPU_RING_SLOTS 512
+#define CPU_RING_SLOTS 32
+#define GPU_JOB_SIZE (64 * 1024)
 #define DEFAULT_MAX_MATCHES 16384
 #define DEFAULT_EPOCH_BUFFERS 64
 #define DEFAULT_DISPATCH GST_VYRE_SCAN_DISPATCH_PERSISTENT
@@ -67,6 +72,7 @@ enum
   PROP_DISPATCH,
   PROP_DEVICE,
   PROP_BLOCK_SIZE,
+  PROP_JOB_SIZE,
   PROP_TIMEOUT,
   PROP_DEVICE_NAME,
   PROP_BYTES_COPIED,
@@ -109,6 +115,7 @@ struct _GstVyreScan
   GstVyreScanDispatch dispatch;
   gint device_index;
   guint block_size;
+  guint job_size;
   guint timeout_ms;
 
   /* set up in READY->PAUSED */
@@ -119,6 +126,9 @@ struct _GstVyreScan
   guint max_pattern_len;
   guint max_carry;
   guint kernel_max_matches;     /* multiple of the kernel's lanes */
+  guint slots;                  /* ring slots in use (ring-slots or auto) */
+  guint job;                    /* bytes per GPU job (job-size or auto) */
+  guint64 staging_base;         /* arena offset of context 0's copy area */
   GstAllocator *allocator;      /* pool blocks of the arena */
   GstEvent *info_event;         /* vyre-info, sent after stream-start */
   guint n_contexts;
@@ -331,27 +341,39 @@ remember_tail (GstVyreScan * self, const guint8 * data, gsize len)
   }
 }
 
-/* One chunk (at most block_size bytes, already in the arena at
- * arena_offset) becomes one job. */
+/* The stream's remembered tail into context ctx's carry window, for a
+ * job whose carry is not in the arena.  Returns the carry length.  Must
+ * run before remember_tail() takes the job's own bytes. */
+static guint
+window_carry (GstVyreScan * self, guint ctx)
+{
+  if (self->tail_len)
+    memcpy (vyre_megakernel_carry_window (self->mk, ctx), self->tail,
+        self->tail_len);
+  return self->tail_len;
+}
+
+/* One job: len bytes (at most the job size) already in the arena at
+ * arena_offset, with carry_len bytes of carry: in the context's window, or
+ * (carry_in_arena) the bytes right before the data, when the job is not the
+ * first of its buffer.  last_of: the buffer this job completes, handed to
+ * the src task with it. */
 static GstFlowReturn
-publish_chunk (GstVyreScan * self, guint ctx, guint64 arena_offset,
-    const guint8 * bytes, gsize len, guint64 stream_offset,
+publish_job (GstVyreScan * self, guint ctx, guint64 arena_offset, gsize len,
+    guint64 stream_offset, guint carry_len, gboolean carry_in_arena,
     GstBuffer * last_of, guint64 buffer_offset)
 {
-  guint carry = self->tail_len;
-  if (carry)
-    memcpy (vyre_megakernel_carry_window (self->mk, ctx), self->tail, carry);
   vyre_job job = { 0 };
   job.opcode = VYRE_OP_SCAN;
   job.ops = self->ops;
   job.data_offset = arena_offset;
   job.data_len = (guint32) len;
   job.stream_offset = stream_offset;
-  job.carry_len = carry;
+  job.carry_len = carry_len;
+  job.carry_in_arena = carry_in_arena;
   job.epoch = self->epoch;
   job.result_index = ctx;
   job.tag = ctx;
-  remember_tail (self, bytes, len);
 
   Entry *e = g_new0 (Entry, 1);
   e->kind = ENTRY_JOB;
@@ -372,6 +394,111 @@ publish_chunk (GstVyreScan * self, guint ctx, guint64 arena_offset,
   self->epoch_jobs++;
   queue_entry (self, e);
   return GST_FLOW_OK;
+}
+
+static gboolean
+take_context (GstVyreScan * self, guint * ctx)
+{
+  g_mutex_lock (&self->lock);
+  gboolean got = acquire_context_locked (self, ctx);
+  g_mutex_unlock (&self->lock);
+  return got;
+}
+
+/* A buffer in our own arena: no copy.  It is cut into jobs of the job size
+ * so that several workgroups scan it at once; every job after the first
+ * reads its carry (the bytes a straddling match needs) from the arena. */
+static GstFlowReturn
+publish_in_place (GstVyreScan * self, GstBuffer * buf, guint64 arena_offset,
+    gsize size, guint64 offset)
+{
+  const guint8 *bytes = vyre_megakernel_arena (self->mk) + arena_offset;
+  GstFlowReturn ret = GST_FLOW_OK;
+  gsize done = 0;
+  do {
+    gsize n = MIN (size - done, (gsize) self->job);
+    gboolean last = done + n == size;
+    guint ctx;
+    if (!take_context (self, &ctx)) {
+      ret = GST_FLOW_FLUSHING;
+      break;
+    }
+    guint carry;
+    gboolean in_arena = done > 0 && self->max_carry > 0;
+    if (in_arena)
+      carry = (guint) MIN ((gsize) self->max_carry, done);
+    else
+      carry = window_carry (self, ctx);
+    /* Nothing of the buffer may be touched once its last job went to the
+     * src task, which can push (and downstream free) it right away. */
+    if (last)
+      remember_tail (self, bytes, size);
+    ret = publish_job (self, ctx, arena_offset + done, n, offset + done,
+        carry, in_arena, last ? buf : NULL, offset);
+    if (ret == GST_FLOW_OK && last)
+      return GST_FLOW_OK;
+    done += n;
+  } while (ret == GST_FLOW_OK);
+  gst_buffer_unref (buf);
+  return ret;
+}
+
+/* Foreign memory: copied into the contexts' copy areas, job by job. */
+static GstFlowReturn
+publish_copied (GstVyreScan * self, GstBuffer * buf, gsize size,
+    guint64 offset)
+{
+  GstMapInfo map;
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Could not read a buffer."),
+        ("gst_buffer_map failed for a %" G_GSIZE_FORMAT "-byte buffer",
+            size));
+    gst_buffer_unref (buf);
+    return GST_FLOW_ERROR;
+  }
+  if (!self->warned_copy) {
+    GST_CAT_INFO_OBJECT (GST_CAT_PERFORMANCE, self, "upstream memory is "
+        "not GPU-readable: copying every buffer into the arena (use "
+        "vyreurisrc, or an upstream element that takes our allocator)");
+    self->warned_copy = TRUE;
+  }
+  GstFlowReturn ret = GST_FLOW_OK;
+  gsize done = 0;
+  gboolean buf_taken = FALSE, mapped = TRUE;
+  /* do: an empty buffer still passes, as an empty job (in order, with a
+   * meta like any other). */
+  do {
+    gsize n = MIN (size - done, (gsize) self->job);
+    guint ctx;
+    if (!take_context (self, &ctx)) {
+      ret = GST_FLOW_FLUSHING;
+      break;
+    }
+    guint64 arena = self->staging_base + (guint64) ctx * self->job;
+    memcpy (vyre_megakernel_arena (self->mk) + arena, map.data + done, n);
+    guint carry = window_carry (self, ctx);
+    remember_tail (self, map.data + done, n);
+    gboolean last = done + n == size;
+    /* With its last job the buffer goes to the src task, which may push
+     * and free it at once: unmap before. */
+    if (last) {
+      gst_buffer_unmap (buf, &map);
+      mapped = FALSE;
+    }
+    ret = publish_job (self, ctx, arena, n, offset + done, carry, FALSE,
+        last ? buf : NULL, offset);
+    buf_taken = last && ret == GST_FLOW_OK;
+    done += n;
+  } while (ret == GST_FLOW_OK && done < size);
+  if (mapped)
+    gst_buffer_unmap (buf, &map);
+  GST_OBJECT_LOCK (self);
+  self->bytes_copied += done;
+  self->buffers_copied++;
+  GST_OBJECT_UNLOCK (self);
+  if (!buf_taken)
+    gst_buffer_unref (buf);     /* error or flush */
+  return ret;
 }
 
 static GstFlowReturn
@@ -400,79 +527,13 @@ gst_vyre_scan_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     self->tail_len = 0;
   self->next_offset = offset + size;
 
-  /* Zero-copy: one memory of our own arena. */
   guint64 arena_offset;
   if (gst_buffer_n_memory (buf) == 1 && size > 0 &&
       gst_vyre_memory_arena_offset (gst_buffer_peek_memory (buf, 0),
-          GST_VYRE_ALLOCATOR (self->allocator), &arena_offset)) {
-    guint ctx;
-    g_mutex_lock (&self->lock);
-    gboolean got = acquire_context_locked (self, &ctx);
-    g_mutex_unlock (&self->lock);
-    if (!got) {
-      gst_buffer_unref (buf);
-      return GST_FLOW_FLUSHING;
-    }
-    /* The bytes are in our persistently mapped arena.  Nothing of the
-     * buffer may be touched once publish_chunk handed it to the src task,
-     * which can push (and downstream free) it right away. */
-    ret = publish_chunk (self, ctx, arena_offset,
-        vyre_megakernel_arena (self->mk) + arena_offset, size, offset, buf,
-        offset);
-    if (ret != GST_FLOW_OK)
-      gst_buffer_unref (buf);
-  } else {
-    /* Foreign memory: copy it into the arena, chunk by chunk. */
-    GstMapInfo map;
-    if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
-      GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Could not read a buffer."),
-          ("gst_buffer_map failed for a %" G_GSIZE_FORMAT "-byte buffer",
-              size));
-      gst_buffer_unref (buf);
-      return GST_FLOW_ERROR;
-    }
-    if (!self->warned_copy) {
-      GST_CAT_INFO_OBJECT (GST_CAT_PERFORMANCE, self, "upstream memory is "
-          "not GPU-readable: copying every buffer into the arena (use "
-          "vyreurisrc, or an upstream element that takes our allocator)");
-      self->warned_copy = TRUE;
-    }
-    gsize done = 0;
-    gboolean buf_taken = FALSE, mapped = TRUE;
-    do {
-      gsize n = MIN (size - done, (gsize) self->block_size);
-      guint ctx;
-      g_mutex_lock (&self->lock);
-      gboolean got = acquire_context_locked (self, &ctx);
-      g_mutex_unlock (&self->lock);
-      if (!got) {
-        ret = GST_FLOW_FLUSHING;
-        break;
-      }
-      guint64 arena = (guint64) ctx * self->block_size;
-      guint8 *copy = vyre_megakernel_arena (self->mk) + arena;
-      memcpy (copy, map.data + done, n);
-      gboolean last = done + n == size;
-      /* With its last chunk the buffer goes to the src task, which may
-       * push and free it at once: unmap before, read our copy instead. */
-      if (last) {
-        gst_buffer_unmap (buf, &map);
-        mapped = FALSE;
-      }
-      ret = publish_chunk (self, ctx, arena, last ? copy : map.data + done, n,
-          offset + done, last ? buf : NULL, offset);
-      buf_taken = last && ret == GST_FLOW_OK;
-      done += n;
-    } while (ret == GST_FLOW_OK && done < size);
-    if (mapped)
-      gst_buffer_unmap (buf, &map);
-    GST_OBJECT_LOCK (self);
-    self->bytes_copied += done;
-    self->buffers_copied++;
-    GST_OBJECT_UNLOCK (self);
-    if (!buf_taken)
-      gst_buffer_unref (buf);     /* error, or an empty buffer: nothing to scan */
-  }
+          GST_VYRE_ALLOCATOR (self->allocator), &arena_offset))
+    ret = publish_in_place (self, buf, arena_offset, size, offset);
+  else
+    ret = publish_copied (self, buf, size, offset);
   if (ret != GST_FLOW_OK)
     return ret;
 
@@ -795,7 +856,7 @@ gst_vyre_scan_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
       gst_allocation_params_init (&params);
       gst_query_add_allocation_param (query, self->allocator, &params);
       GST_DEBUG_OBJECT (self, "offered the GPU-readable allocator (%u "
-          "blocks of %u bytes)", self->ring_slots, self->block_size);
+          "blocks of %u bytes)", self->slots, self->block_size);
       return TRUE;
     }
     default:
@@ -909,6 +970,27 @@ mk_unref (gpointer mk)
   vyre_megakernel_unref (mk);
 }
 
+/* Ring slots and job size: the properties, or what fills the device.  A
+ * job runs on one workgroup and the kernel launches one workgroup per
+ * slot, so a GPU needs many slots and jobs small enough that one buffer
+ * keeps many workgroups busy (measured on an H200: 1 MiB jobs in 32 slots
+ * 3.9 GB/s, 64 KiB jobs in 512 slots 54 GB/s, docs/benchmarks.md).  A CPU
+ * device (lavapipe) runs one workgroup at a time: fewer, larger jobs. */
+static void
+choose_geometry (GstVyreScan * self)
+{
+  gboolean cpu = vyre_device_is_cpu (self->device);
+  GST_OBJECT_LOCK (self);
+  guint slots = self->ring_slots, job = self->job_size;
+  guint block = self->block_size;
+  GST_OBJECT_UNLOCK (self);
+  self->slots = slots ? MAX (slots, 2u) : cpu ? CPU_RING_SLOTS : GPU_RING_SLOTS;
+  self->job = job ? MAX (job, 256u) : cpu ? block : MIN ((guint) GPU_JOB_SIZE,
+      block);
+  GST_INFO_OBJECT (self, "%u ring slots, jobs of at most %u bytes, blocks of "
+      "%u bytes offered upstream", self->slots, self->job, block);
+}
+
 static gboolean
 gst_vyre_scan_start (GstVyreScan * self)
 {
@@ -938,20 +1020,23 @@ gst_vyre_scan_start (GstVyreScan * self)
       vyre_device_driver (self->device));
 
   self->max_carry = MAX (self->max_pattern_len, 1) - 1;
-  self->n_contexts = self->ring_slots;
+  choose_geometry (self);
+  self->n_contexts = self->slots;
   /* Each lane of the kernel gets an equal share of event records. */
   self->kernel_max_matches = MAX (VYRE_RESULT_LANES,
       (self->max_matches + VYRE_RESULT_LANES - 1) / VYRE_RESULT_LANES *
       VYRE_RESULT_LANES);
-  /* Arena: a staging block per context, then the blocks the allocator
-   * hands upstream: as many as jobs in flight plus room for a source's
-   * read-ahead (vyreurisrc keeps queue-depth reads in flight), so a
-   * zero-copy source does not run dry and fall back to copied memory. */
-  guint pool_blocks = self->ring_slots + 16;
-  guint64 arena = (guint64) (self->n_contexts + pool_blocks) *
-      self->block_size;
+  /* Arena: first the blocks the allocator hands upstream: enough for
+   * every job in flight plus room for a source's read-ahead (vyreurisrc
+   * keeps queue-depth reads in flight), so a zero-copy source does not run
+   * dry and fall back to copied memory; then a copy area of one job per
+   * context for buffers in foreign memory. */
+  guint pool_blocks = (guint) (((guint64) self->slots * self->job +
+          self->block_size - 1) / self->block_size) + 16;
+  self->staging_base = (guint64) pool_blocks * self->block_size;
+  guint64 arena = self->staging_base + (guint64) self->n_contexts * self->job;
   VyreMegakernelConfig cfg = {
-    .nslots = self->ring_slots,.contexts = self->n_contexts,
+    .nslots = self->slots,.contexts = self->n_contexts,
     .arena_bytes = arena,.max_matches = self->kernel_max_matches,
     /* Whole words per carry window: the kernel reads the windows as
      * uints out of a buffer of contexts * max_carry bytes: with a stride
@@ -971,8 +1056,7 @@ gst_vyre_scan_start (GstVyreScan * self)
     return FALSE;
   }
   self->allocator = gst_vyre_allocator_new (vyre_megakernel_arena (self->mk),
-      self->block_size, self->n_contexts, pool_blocks, self->mk, mk_ref,
-      mk_unref);
+      self->block_size, 0, pool_blocks, self->mk, mk_ref, mk_unref);
   self->ctx_free = g_malloc (self->n_contexts);
   memset (self->ctx_free, 1, self->n_contexts);
   self->ctx_free_count = self->n_contexts;
@@ -1096,6 +1180,9 @@ gst_vyre_scan_set_property (GObject * object, guint prop_id,
     case PROP_BLOCK_SIZE:
       self->block_size = g_value_get_uint (value);
       break;
+    case PROP_JOB_SIZE:
+      self->job_size = g_value_get_uint (value);
+      break;
     case PROP_TIMEOUT:
       self->timeout_ms = g_value_get_uint (value);
       break;
@@ -1147,6 +1234,9 @@ gst_vyre_scan_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_BLOCK_SIZE:
       g_value_set_uint (value, self->block_size);
+      break;
+    case PROP_JOB_SIZE:
+      g_value_set_uint (value, self->job_size);
       break;
     case PROP_TIMEOUT:
       g_value_set_uint (value, self->timeout_ms);
@@ -1215,8 +1305,10 @@ gst_vyre_scan_class_init (GstVyreScanClass * klass)
           DEFAULT_OPS, rw));
   g_object_class_install_property (gobject_class, PROP_RING_SLOTS,
       g_param_spec_uint ("ring-slots", "Ring slots",
-          "Jobs in flight on the GPU; the element blocks when all are busy",
-          2, 4096, DEFAULT_RING_SLOTS, rw));
+          "Jobs in flight on the GPU (the kernel runs one workgroup per "
+          "slot); the element blocks when all are busy.  0: 512 on a GPU, "
+          "32 on a CPU device; values below 2 mean 2", 0, 4096,
+          DEFAULT_RING_SLOTS, rw));
   g_object_class_install_property (gobject_class, PROP_MAX_MATCHES,
       g_param_spec_uint ("max-matches-per-buffer", "Max matches per buffer",
           "Matches stored per buffer; more are counted as dropped, never "
@@ -1236,9 +1328,15 @@ gst_vyre_scan_class_init (GstVyreScanClass * klass)
           G_MAXINT, DEFAULT_DEVICE, rw));
   g_object_class_install_property (gobject_class, PROP_BLOCK_SIZE,
       g_param_spec_uint ("block-size", "Block size",
-          "Largest job in bytes: buffers are split into blocks of this size; "
-          "also the size of the GPU-readable buffers offered upstream",
+          "Size in bytes of the GPU-readable buffers offered upstream "
+          "(a zero-copy source reads at most this much per buffer)",
           4096, 64 << 20, DEFAULT_BLOCK_SIZE, rw));
+  g_object_class_install_property (gobject_class, PROP_JOB_SIZE,
+      g_param_spec_uint ("job-size", "Job size",
+          "Largest GPU job in bytes: a larger buffer is split into jobs that "
+          "different workgroups scan at once (matches across the cuts are "
+          "found exactly once).  0: 64 KiB on a GPU (at most block-size), "
+          "block-size on a CPU device; values below 256 mean 256", 0, 64 << 20, DEFAULT_JOB_SIZE, rw));
   g_object_class_install_property (gobject_class, PROP_TIMEOUT,
       g_param_spec_uint ("timeout", "Timeout",
           "Milliseconds without any completed job before the kernel is "
@@ -1294,6 +1392,7 @@ gst_vyre_scan_init (GstVyreScan * self)
   self->dispatch = DEFAULT_DISPATCH;
   self->device_index = DEFAULT_DEVICE;
   self->block_size = DEFAULT_BLOCK_SIZE;
+  self->job_size = DEFAULT_JOB_SIZE;
   self->timeout_ms = DEFAULT_TIMEOUT_MS;
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
