@@ -29,6 +29,7 @@
 #include "gstvyrescan.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "gstvyrememory.h"
 #include "gstvyrescanmeta.h"
@@ -78,6 +79,40 @@ enum
   PROP_BYTES_COPIED,
   PROP_BUFFERS_COPIED,
 };
+
+/* Where the host's time goes, summed per phase while the vyrescan debug
+ * category is at INFO or more, and logged at EOS: what to look at when
+ * the pipeline is slower than the kernel (bench_resident). */
+typedef enum
+{
+  PH_CHAIN,                     /* all of chain(), streaming thread */
+  PH_CHAIN_CONTEXT,             /* of which: waiting for a free job context */
+  PH_CHAIN_SUBMIT,              /* of which: publishing (ring full: waiting) */
+  PH_TASK_IDLE,                 /* src task: nothing queued */
+  PH_TASK_WAIT_GPU,             /* src task: the oldest job not done yet */
+  PH_TASK_COLLECT,              /* src task: reading a job's results */
+  PH_TASK_FINISH,               /* src task: sorting, meta */
+  PH_TASK_PUSH,                 /* src task: downstream (vyresink) */
+  N_PHASES
+} Phase;
+static const char *const phase_names[N_PHASES] = {
+  "chain", "chain-context", "chain-submit", "task-idle", "task-wait-gpu",
+  "task-collect", "task-finish", "task-push"
+};
+
+static inline gint64
+now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+#define PHASE_START(self) (G_UNLIKELY ((self)->phase_on) ? now_ns () : 0)
+#define PHASE_ADD(self, ph, t0) G_STMT_START { \
+    if (G_UNLIKELY ((self)->phase_on)) \
+      (self)->phase_ns[ph] += now_ns () - (t0); \
+  } G_STMT_END
 
 /* One entry of the in-order queue between chain and the src task. */
 typedef enum
@@ -136,6 +171,9 @@ struct _GstVyreScan
   /* streaming state (lock) */
   GMutex lock;
   GCond cond;                   /* any change: entry queued or done, flush */
+  guint waiters;                /* threads in wait_locked(), but ... */
+  guint ctx_waiters;            /* ... the chain waiting for contexts */
+  guint ctx_wake_at;            /* wake it when this many are free */
   GQueue entries;               /* Entry*, oldest first */
   guint8 *ctx_free;             /* per context: 1 = free */
   guint ctx_free_count;
@@ -161,6 +199,11 @@ struct _GstVyreScan
 
   /* task-only totals, logged at EOS */
   guint64 total_buffers, total_bytes, total_matches, total_dropped;
+  guint64 total_jobs;
+  /* phases: chain ones written by the streaming thread, task ones by the
+   * task; read by the task at EOS, after the EOS entry passed the lock */
+  gboolean phase_on;
+  gint64 phase_ns[N_PHASES];
   guint32 total_epochs;
 
   /* statistics (object lock) */
@@ -227,6 +270,30 @@ entry_free (Entry * e)
   g_free (e);
 }
 
+/* Waiting and waking on self->cond (lock held).  Every job passes a
+ * queue push, a pop and a context release: an unconditional
+ * g_cond_broadcast is a futex system call each time (GLib makes it even
+ * with nobody waiting), so wake-ups happen only when someone waits, and the
+ * chain, once out of contexts, is woken when a batch of them is free
+ * rather than for each one.  Every wait is bounded: a missed wake-up costs
+ * time, never a hang. */
+static void
+wait_locked (GstVyreScan * self, guint * counter, gint64 timeout_us)
+{
+  (*counter)++;
+  g_cond_wait_until (&self->cond, &self->lock, g_get_monotonic_time () +
+      timeout_us);
+  (*counter)--;
+}
+
+static void
+wake_locked (GstVyreScan * self)
+{
+  if (self->waiters || (self->ctx_waiters &&
+          self->ctx_free_count >= self->ctx_wake_at))
+    g_cond_broadcast (&self->cond);
+}
+
 /* Wait until a job context is free; FALSE when flushing.  Lock held. */
 static gboolean
 acquire_context_locked (GstVyreScan * self, guint * ctx)
@@ -234,9 +301,7 @@ acquire_context_locked (GstVyreScan * self, guint * ctx)
   while (self->ctx_free_count == 0) {
     if (g_atomic_int_get (&self->flushing))
       return FALSE;
-    /* Bounded so a missed wake-up can never hang the pipeline. */
-    gint64 until = g_get_monotonic_time () + 100 * G_TIME_SPAN_MILLISECOND;
-    g_cond_wait_until (&self->cond, &self->lock, until);
+    wait_locked (self, &self->ctx_waiters, 100 * G_TIME_SPAN_MILLISECOND);
   }
   for (guint i = 0; i < self->n_contexts; i++) {
     if (self->ctx_free[i]) {
@@ -256,7 +321,7 @@ release_context_locked (GstVyreScan * self, guint ctx)
     self->ctx_free[ctx] = 1;
     self->ctx_free_count++;
   }
-  g_cond_broadcast (&self->cond);
+  wake_locked (self);
 }
 
 static void
@@ -264,7 +329,7 @@ queue_entry (GstVyreScan * self, Entry * e)
 {
   g_mutex_lock (&self->lock);
   g_queue_push_tail (&self->entries, e);
-  g_cond_broadcast (&self->cond);
+  wake_locked (self);
   g_mutex_unlock (&self->lock);
 }
 
@@ -290,8 +355,7 @@ submit_job (GstVyreScan * self, vyre_job * job, vyre_ticket * ticket)
       g_mutex_unlock (&self->lock);
       return GST_FLOW_FLUSHING;
     }
-    gint64 until = g_get_monotonic_time () + 2 * G_TIME_SPAN_MILLISECOND;
-    g_cond_wait_until (&self->cond, &self->lock, until);
+    wait_locked (self, &self->waiters, 2 * G_TIME_SPAN_MILLISECOND);
     g_mutex_unlock (&self->lock);
   }
 }
@@ -382,7 +446,9 @@ publish_job (GstVyreScan * self, guint ctx, guint64 arena_offset, gsize len,
   e->epoch = self->epoch;
   e->buffer = last_of;
   e->buffer_offset = buffer_offset;
+  gint64 t0 = PHASE_START (self);
   GstFlowReturn ret = submit_job (self, &job, &e->ticket);
+  PHASE_ADD (self, PH_CHAIN_SUBMIT, t0);
   if (ret != GST_FLOW_OK) {
     e->buffer = NULL;           /* the caller still owns it */
     entry_free (e);
@@ -399,9 +465,11 @@ publish_job (GstVyreScan * self, guint ctx, guint64 arena_offset, gsize len,
 static gboolean
 take_context (GstVyreScan * self, guint * ctx)
 {
+  gint64 t0 = PHASE_START (self);
   g_mutex_lock (&self->lock);
   gboolean got = acquire_context_locked (self, ctx);
   g_mutex_unlock (&self->lock);
+  PHASE_ADD (self, PH_CHAIN_CONTEXT, t0);
   return got;
 }
 
@@ -528,12 +596,14 @@ gst_vyre_scan_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   self->next_offset = offset + size;
 
   guint64 arena_offset;
+  gint64 t0 = PHASE_START (self);
   if (gst_buffer_n_memory (buf) == 1 && size > 0 &&
       gst_vyre_memory_arena_offset (gst_buffer_peek_memory (buf, 0),
           GST_VYRE_ALLOCATOR (self->allocator), &arena_offset))
     ret = publish_in_place (self, buf, arena_offset, size, offset);
   else
     ret = publish_copied (self, buf, size, offset);
+  PHASE_ADD (self, PH_CHAIN, t0);
   if (ret != GST_FLOW_OK)
     return ret;
 
@@ -560,7 +630,12 @@ static void
 collect_chunk (GstVyreScan * self, Entry * e, const vyre_completion * c)
 {
   const guint32 *rec = vyre_megakernel_result (self->mk, e->ctx);
-  if (self->ops & GST_VYRE_SCAN_OPS_SCAN) {
+  /* No events stored: the record's lane counts need not be read (each
+   * read of result memory the GPU just wrote is a cache miss). */
+  if ((self->ops & GST_VYRE_SCAN_OPS_SCAN) && c->events == 0) {
+    self->dropped += c->matches - c->matches_stored;
+    self->found += c->matches;
+  } else if (self->ops & GST_VYRE_SCAN_OPS_SCAN) {
     guint room = self->max_matches > self->matches->len ?
         self->max_matches - self->matches->len : 0;
     guint corrupt = 0;
@@ -621,12 +696,11 @@ gst_vyre_scan_loop (gpointer user_data)
 {
   GstVyreScan *self = GST_VYRE_SCAN (user_data);
 
+  gint64 t0 = PHASE_START (self);
   g_mutex_lock (&self->lock);
   while (g_queue_is_empty (&self->entries) &&
-      !g_atomic_int_get (&self->flushing)) {
-    gint64 until = g_get_monotonic_time () + 100 * G_TIME_SPAN_MILLISECOND;
-    g_cond_wait_until (&self->cond, &self->lock, until);
-  }
+      !g_atomic_int_get (&self->flushing))
+    wait_locked (self, &self->waiters, 100 * G_TIME_SPAN_MILLISECOND);
   if (g_atomic_int_get (&self->flushing)) {
     g_mutex_unlock (&self->lock);
     gst_pad_pause_task (self->srcpad);
@@ -634,11 +708,12 @@ gst_vyre_scan_loop (gpointer user_data)
   }
   Entry *e = g_queue_peek_head (&self->entries);
   g_mutex_unlock (&self->lock);
+  PHASE_ADD (self, PH_TASK_IDLE, t0);
 
   if (e->kind == ENTRY_EVENT) {
     g_mutex_lock (&self->lock);
     g_queue_pop_head (&self->entries);
-    g_cond_broadcast (&self->cond);
+    wake_locked (self);
     g_mutex_unlock (&self->lock);
     GstEvent *ev = e->event;
     e->event = NULL;
@@ -649,6 +724,15 @@ gst_vyre_scan_loop (gpointer user_data)
           G_GUINT64_FORMAT " not stored), %u epochs on %s", self->total_buffers,
           self->total_bytes, self->total_matches, self->total_dropped,
           self->total_epochs, vyre_device_name (self->device));
+    if (is_eos && self->phase_on) {
+      GString *p = g_string_new (NULL);
+      for (guint i = 0; i < N_PHASES; i++)
+        g_string_append_printf (p, "%s%s %.3f s", i ? ", " : "",
+            phase_names[i], self->phase_ns[i] / 1e9);
+      GST_INFO_OBJECT (self, "host time for %" G_GUINT64_FORMAT " jobs: %s",
+          self->total_jobs, p->str);
+      g_string_free (p, TRUE);
+    }
     gst_pad_push_event (self->srcpad, ev);
     entry_free (e);
     if (is_eos)
@@ -658,8 +742,10 @@ gst_vyre_scan_loop (gpointer user_data)
 
   vyre_completion c;
   GError *err = NULL;
+  t0 = PHASE_START (self);
   VyreMkStatus st = vyre_megakernel_wait (self->mk, &e->ticket, &c,
       &self->flushing, &err);
+  PHASE_ADD (self, PH_TASK_WAIT_GPU, t0);
   if (st == VYRE_MK_CANCELLED) {
     gst_pad_pause_task (self->srcpad);
     return;
@@ -674,9 +760,15 @@ gst_vyre_scan_loop (gpointer user_data)
 
   GstBuffer *out = NULL;
   if (e->kind == ENTRY_JOB) {
+    t0 = PHASE_START (self);
     collect_chunk (self, e, &c);
-    if (e->buffer)
+    self->total_jobs++;
+    PHASE_ADD (self, PH_TASK_COLLECT, t0);
+    if (e->buffer) {
+      t0 = PHASE_START (self);
       out = finish_buffer (self, e);
+      PHASE_ADD (self, PH_TASK_FINISH, t0);
+    }
   } else {
     GST_DEBUG_OBJECT (self, "epoch %u closed", c.epoch);
     self->total_epochs = c.epoch;
@@ -689,13 +781,16 @@ gst_vyre_scan_loop (gpointer user_data)
   g_mutex_lock (&self->lock);
   g_queue_pop_head (&self->entries);
   if (e->kind == ENTRY_JOB)
-    release_context_locked (self, e->ctx);
-  g_cond_broadcast (&self->cond);
+    release_context_locked (self, e->ctx);       /* wakes whom it concerns */
+  else
+    wake_locked (self);
   g_mutex_unlock (&self->lock);
   entry_free (e);
 
   if (out) {
+    t0 = PHASE_START (self);
     GstFlowReturn ret = gst_pad_push (self->srcpad, out);
+    PHASE_ADD (self, PH_TASK_PUSH, t0);
     if (ret != GST_FLOW_OK) {
       if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS)
         GST_ELEMENT_FLOW_ERROR (self, ret);
@@ -751,10 +846,8 @@ wait_drained (GstVyreScan * self)
 {
   g_mutex_lock (&self->lock);
   while (!g_queue_is_empty (&self->entries) &&
-      !g_atomic_int_get (&self->flushing) && self->src_result == GST_FLOW_OK) {
-    gint64 until = g_get_monotonic_time () + 100 * G_TIME_SPAN_MILLISECOND;
-    g_cond_wait_until (&self->cond, &self->lock, until);
-  }
+      !g_atomic_int_get (&self->flushing) && self->src_result == GST_FLOW_OK)
+    wait_locked (self, &self->waiters, 100 * G_TIME_SPAN_MILLISECOND);
   gboolean ok = g_queue_is_empty (&self->entries);
   g_mutex_unlock (&self->lock);
   return ok;
@@ -1060,6 +1153,7 @@ gst_vyre_scan_start (GstVyreScan * self)
   self->ctx_free = g_malloc (self->n_contexts);
   memset (self->ctx_free, 1, self->n_contexts);
   self->ctx_free_count = self->n_contexts;
+  self->ctx_wake_at = MAX (1u, self->n_contexts / 8);
   self->tail = g_malloc (MAX (self->max_carry, 1));
   self->epoch = 1;
   self->epoch_jobs = 0;
@@ -1067,6 +1161,10 @@ gst_vyre_scan_start (GstVyreScan * self)
   self->total_buffers = self->total_bytes = self->total_matches = 0;
   self->total_dropped = 0;
   self->total_epochs = 0;
+  self->total_jobs = 0;
+  memset (self->phase_ns, 0, sizeof self->phase_ns);
+  self->phase_on = gst_debug_category_get_threshold (vyre_scan_debug) >=
+      GST_LEVEL_INFO;
   reset_stream (self);
   reset_assembly (self);
 

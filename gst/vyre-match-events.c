@@ -27,8 +27,9 @@ vyre_match_events_expand (const guint32 * table, const guint32 * record,
       n_events = share;
     }
     const guint32 *ev = record + VYRE_RESULT_HEADER_WORDS +
-        (gsize) lane * share * VYRE_MATCH_WORDS;
-    for (guint32 i = 0; i < n_events; i++, ev += VYRE_MATCH_WORDS) {
+        (gsize) lane * VYRE_MATCH_WORDS;
+    for (guint32 i = 0; i < n_events; i++,
+        ev += VYRE_RESULT_LANES * VYRE_MATCH_WORDS) {
     guint32 state = ev[VYRE_MATCH_STATE];
     guint64 end = ((guint64) ev[VYRE_MATCH_END_HI] << 32) |
         ev[VYRE_MATCH_END_LO];

@@ -25,7 +25,7 @@
 /* Bumped on any incompatible layout change; the host writes it into
  * control[VYRE_CTRL_PROTOCOL_VERSION] and the kernel refuses to run jobs
  * when it does not match the value it was compiled with. */
-#define VYRE_PROTOCOL_VERSION 1u
+#define VYRE_PROTOCOL_VERSION 2u
 
 /* ------------------------------------------------------------------ */
 /* Ring slot: 16 words = 64 bytes (one cache line).                    */
@@ -174,11 +174,14 @@
  * at least one pattern (not one per pattern: dense inputs would multiply
  * the stores); the host expands an event into the patterns of
  * out_list[state] (see "Scan tables"), start = end - pattern_len + 1.
- * Each lane owns MAX_MATCHES / VYRE_RESULT_LANES consecutive event records
- * (lane l's first at l * that), so storing needs no shared counter; lane
- * l's count is word VYRE_RESULT_LANE_EVENTS + l.  MAX_MATCHES is a
- * multiple of VYRE_RESULT_LANES.  A kernel with fewer lanes (64 on CPU
- * devices) leaves the higher lanes' counts at 0. */
+ * Each lane owns MAX_MATCHES / VYRE_RESULT_LANES event records, so storing
+ * needs no shared counter; lane l's count is word VYRE_RESULT_LANE_EVENTS
+ * + l.  Interleaved: lane l's event i is record i * VYRE_RESULT_LANES + l,
+ * so the first events of all lanes share cache lines (a job has a few
+ * events per lane: with one block of records per lane the host touched a
+ * cache line per event).  MAX_MATCHES is a multiple of VYRE_RESULT_LANES.
+ * A kernel with fewer lanes (64 on CPU devices) leaves the higher lanes'
+ * counts at 0. */
 #define VYRE_MATCH_WORDS 4u
 #define VYRE_MATCH_STATE 0u           /* automaton state after the byte     */
 #define VYRE_MATCH_END_LO 1u          /* absolute stream offset of the last

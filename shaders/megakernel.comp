@@ -262,7 +262,7 @@ void scan_one(uint b, uint pos)
       g_matches += n_out;
       if (g_events < g_max_events) {
         uint mb = g_result_base + VYRE_RESULT_HEADER_WORDS +
-                  (gl_LocalInvocationID.x * g_max_events + g_events) * VYRE_MATCH_WORDS;
+                  (g_events * VYRE_RESULT_LANES + gl_LocalInvocationID.x) * VYRE_MATCH_WORDS;
         uint64_t end_off = g_stream_off + uint64_t(pos - g_carry_len);
         res.w[mb + VYRE_MATCH_STATE] = g_state;
         res.w[mb + VYRE_MATCH_END_LO] = uint(end_off);
