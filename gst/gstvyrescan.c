@@ -52,7 +52,8 @@ GST_DEBUG_CATEGORY_EXTERN (GST_CAT_PERFORMANCE);
 #define DEFAULT_JOB_SIZE 0
 #define GPU_RING_SLOTS 512
 #define CPU_RING_SLOTS 32
-#define GPU_JOB_SIZE (64 * 1024)
+#define GPU_JOB_SIZE (256 * 1024)
+#define GPU_COPY_JOB_SIZE (64 * 1024)
 #define DEFAULT_MAX_MATCHES 16384
 #define DEFAULT_EPOCH_BUFFERS 64
 #define DEFAULT_DISPATCH GST_VYRE_SCAN_DISPATCH_PERSISTENT
@@ -163,6 +164,8 @@ struct _GstVyreScan
   guint kernel_max_matches;     /* multiple of the kernel's lanes */
   guint slots;                  /* ring slots in use (ring-slots or auto) */
   guint job;                    /* bytes per GPU job (job-size or auto) */
+  guint copy_job;               /* same for copied buffers: the size of each
+                                   context's copy area */
   guint64 staging_base;         /* arena offset of context 0's copy area */
   GstAllocator *allocator;      /* pool blocks of the arena */
   GstEvent *info_event;         /* vyre-info, sent after stream-start */
@@ -536,13 +539,13 @@ publish_copied (GstVyreScan * self, GstBuffer * buf, gsize size,
   /* do: an empty buffer still passes, as an empty job (in order, with a
    * meta like any other). */
   do {
-    gsize n = MIN (size - done, (gsize) self->job);
+    gsize n = MIN (size - done, (gsize) self->copy_job);
     guint ctx;
     if (!take_context (self, &ctx)) {
       ret = GST_FLOW_FLUSHING;
       break;
     }
-    guint64 arena = self->staging_base + (guint64) ctx * self->job;
+    guint64 arena = self->staging_base + (guint64) ctx * self->copy_job;
     memcpy (vyre_megakernel_arena (self->mk) + arena, map.data + done, n);
     guint carry = window_carry (self, ctx);
     remember_tail (self, map.data + done, n);
@@ -1065,10 +1068,12 @@ mk_unref (gpointer mk)
 
 /* Ring slots and job size: the properties, or what fills the device.  A
  * job runs on one workgroup and the kernel launches one workgroup per
- * slot, so a GPU needs many slots and jobs small enough that one buffer
- * keeps many workgroups busy (measured on an H200: 1 MiB jobs in 32 slots
- * 3.9 GB/s, 64 KiB jobs in 512 slots 54 GB/s, docs/benchmarks.md).  A CPU
- * device (lavapipe) runs one workgroup at a time: fewer, larger jobs. */
+ * slot, so a GPU needs many slots, and buffers cut into jobs so that a few
+ * buffers keep them all busy.  Measured on an H200 (docs/benchmarks.md):
+ * 1,000 literals on dense text, the pipeline with 1 MiB jobs in 32 slots
+ * 3.9 GB/s; the kernel alone 60 GB/s with 64 KiB or 256 KiB jobs in 512
+ * slots, but each job costs the host about 2 us, so the larger jobs.  A
+ * CPU device (lavapipe) runs one workgroup at a time: fewer, larger jobs. */
 static void
 choose_geometry (GstVyreScan * self)
 {
@@ -1080,6 +1085,10 @@ choose_geometry (GstVyreScan * self)
   self->slots = slots ? MAX (slots, 2u) : cpu ? CPU_RING_SLOTS : GPU_RING_SLOTS;
   self->job = job ? MAX (job, 256u) : cpu ? block : MIN ((guint) GPU_JOB_SIZE,
       block);
+  /* Copied buffers need a copy area per context, allocated up front
+   * whether upstream copies or not: keep it small on GPUs. */
+  self->copy_job = cpu || job ? self->job : MIN (self->job,
+      (guint) GPU_COPY_JOB_SIZE);
   GST_INFO_OBJECT (self, "%u ring slots, jobs of at most %u bytes, blocks of "
       "%u bytes offered upstream", self->slots, self->job, block);
 }
@@ -1127,7 +1136,8 @@ gst_vyre_scan_start (GstVyreScan * self)
   guint pool_blocks = (guint) (((guint64) self->slots * self->job +
           self->block_size - 1) / self->block_size) + 16;
   self->staging_base = (guint64) pool_blocks * self->block_size;
-  guint64 arena = self->staging_base + (guint64) self->n_contexts * self->job;
+  guint64 arena = self->staging_base +
+      (guint64) self->n_contexts * self->copy_job;
   VyreMegakernelConfig cfg = {
     .nslots = self->slots,.contexts = self->n_contexts,
     .arena_bytes = arena,.max_matches = self->kernel_max_matches,
@@ -1433,8 +1443,10 @@ gst_vyre_scan_class_init (GstVyreScanClass * klass)
       g_param_spec_uint ("job-size", "Job size",
           "Largest GPU job in bytes: a larger buffer is split into jobs that "
           "different workgroups scan at once (matches across the cuts are "
-          "found exactly once).  0: 64 KiB on a GPU (at most block-size), "
-          "block-size on a CPU device; values below 256 mean 256", 0, 64 << 20, DEFAULT_JOB_SIZE, rw));
+          "found exactly once).  0: 256 KiB on a GPU (at most block-size; "
+          "64 KiB for buffers that must be copied), "
+          "block-size on a CPU device; values below 256 mean 256", 0,
+          64 << 20, DEFAULT_JOB_SIZE, rw));
   g_object_class_install_property (gobject_class, PROP_TIMEOUT,
       g_param_spec_uint ("timeout", "Timeout",
           "Milliseconds without any completed job before the kernel is "
