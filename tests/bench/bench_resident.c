@@ -9,7 +9,8 @@
  *
  * The file is copied once into the kernel's data arena (device-local
  * memory on a GPU), then scanned PASSES times as jobs of JOB bytes (default
- * 64 KiB) through a ring of SLOTS slots (default 512; one workgroup per
+ * 256 KiB, vyrescan's on GPUs) through a ring of SLOTS slots (default 512,
+ * the same; one workgroup per
  * slot), each job after the first reading its carry from the arena
  * (VYRE_CARRY_IN_ARENA), as vyrescan runs a zero-copy buffer.  Prints one
  * line: patterns=... bytes=... matches=... (every (pattern, end offset)
@@ -39,7 +40,7 @@ main (int argc, char **argv)
   gst_init (&argc, &argv);
   const char *pfile = NULL, *dfile = NULL;
   gboolean icase = FALSE;
-  guint job = 64 * 1024, slots = 512, passes = 3;
+  guint job = 256 * 1024, slots = 512, passes = 3;
   guint32 ops = VYRE_OPS_SCAN;
   for (int i = 1; i < argc; i++) {
     if (!strcmp (argv[i], "-p") && i + 1 < argc)
