@@ -70,6 +70,7 @@ struct _VyreMegakernel
   VkFence fence;
   guint workgroups;
   guint32 lanes;                /* invocations per workgroup */
+  guint32 scan_fast_path;       /* VkBool32: the scan-only byte loop */
 
   GMutex launch_lock;           /* queue submission + running state */
   gboolean running;             /* a persistent launch may still be on the GPU */
@@ -154,9 +155,13 @@ create_pipeline (VyreMegakernel * mk, GError ** error)
   if (!vk_check (vkCreatePipelineLayout (d, &plci, NULL,
               &mk->pipeline_layout), "vkCreatePipelineLayout", error))
     return FALSE;
-  /* constant_id 0: lanes per workgroup (shaders/megakernel.comp) */
-  VkSpecializationMapEntry lanes_entry = { 0, 0, sizeof (guint32) };
-  VkSpecializationInfo spec = { 1, &lanes_entry, sizeof (guint32), &mk->lanes };
+  /* constant_id 0: lanes per workgroup; 1: the scan-only byte loop
+   * (shaders/megakernel.comp) */
+  guint32 spec_data[2] = { mk->lanes, mk->scan_fast_path };
+  VkSpecializationMapEntry spec_entries[2] = {
+    {0, 0, sizeof (guint32)}, {1, sizeof (guint32), sizeof (guint32)}
+  };
+  VkSpecializationInfo spec = { 2, spec_entries, sizeof spec_data, spec_data };
   VkComputePipelineCreateInfo cpci = {
     .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
     .stage = {
@@ -376,6 +381,11 @@ vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
    * overhead low); on GPUs 256.  64, 128 or 256 (they must divide the 256
    * histogram bins and fit VYRE_RESULT_LANES). */
   mk->lanes = env_uint ("VYRE_LANES", cpu ? 64 : 256);
+  /* The scan-only byte loop: +30% on an H200 (docs/benchmarks.md), but a
+   * third copy of the unrolled loop triples lavapipe's compile time (about
+   * 12 s to 32 s per process on a cold cache), and a CPU device gains
+   * nothing from it.  VYRE_SCAN_FAST_PATH=0/1 overrides (tests). */
+  mk->scan_fast_path = env_uint ("VYRE_SCAN_FAST_PATH", cpu ? 0 : 1) != 0;
   if (mk->lanes != 64 && mk->lanes != 128 && mk->lanes != 256)
     mk->lanes = 64;
   if (mk->lanes > vyre_device_limits (dev)->maxComputeWorkGroupSize[0] ||
