@@ -297,13 +297,17 @@ wake_locked (GstVyreScan * self)
     g_cond_broadcast (&self->cond);
 }
 
-/* Wait until a job context is free; FALSE when flushing.  Lock held. */
-static gboolean
+/* Wait until a job context is free.  Returns FLUSHING when flushing, and
+ * the src task's result once it stopped (an error, not-linked...): it
+ * frees no context any more, so waiting on would never end.  Lock held. */
+static GstFlowReturn
 acquire_context_locked (GstVyreScan * self, guint * ctx)
 {
   while (self->ctx_free_count == 0) {
     if (g_atomic_int_get (&self->flushing))
-      return FALSE;
+      return GST_FLOW_FLUSHING;
+    if (self->src_result != GST_FLOW_OK)
+      return self->src_result;
     wait_locked (self, &self->ctx_waiters, 100 * G_TIME_SPAN_MILLISECOND);
   }
   for (guint i = 0; i < self->n_contexts; i++) {
@@ -311,10 +315,10 @@ acquire_context_locked (GstVyreScan * self, guint * ctx)
       self->ctx_free[i] = 0;
       self->ctx_free_count--;
       *ctx = i;
-      return TRUE;
+      return GST_FLOW_OK;
     }
   }
-  return FALSE;
+  return GST_FLOW_ERROR;            /* a free count without a free context */
 }
 
 static void
@@ -352,11 +356,14 @@ submit_job (GstVyreScan * self, vyre_job * job, vyre_ticket * ticket)
       g_error_free (err);
       return GST_FLOW_ERROR;
     }
-    /* Ring full: wait for the task to complete something. */
+    /* Ring full: wait for the task to complete something (unless it
+     * stopped: then nothing completes any more). */
     g_mutex_lock (&self->lock);
-    if (g_atomic_int_get (&self->flushing)) {
+    if (g_atomic_int_get (&self->flushing) || self->src_result != GST_FLOW_OK) {
+      GstFlowReturn ret = g_atomic_int_get (&self->flushing) ?
+          GST_FLOW_FLUSHING : self->src_result;
       g_mutex_unlock (&self->lock);
-      return GST_FLOW_FLUSHING;
+      return ret;
     }
     wait_locked (self, &self->waiters, 2 * G_TIME_SPAN_MILLISECOND);
     g_mutex_unlock (&self->lock);
@@ -465,15 +472,15 @@ publish_job (GstVyreScan * self, guint ctx, guint64 arena_offset, gsize len,
   return GST_FLOW_OK;
 }
 
-static gboolean
+static GstFlowReturn
 take_context (GstVyreScan * self, guint * ctx)
 {
   gint64 t0 = PHASE_START (self);
   g_mutex_lock (&self->lock);
-  gboolean got = acquire_context_locked (self, ctx);
+  GstFlowReturn ret = acquire_context_locked (self, ctx);
   g_mutex_unlock (&self->lock);
   PHASE_ADD (self, PH_CHAIN_CONTEXT, t0);
-  return got;
+  return ret;
 }
 
 /* A buffer in our own arena: no copy.  It is cut into jobs of the job size
@@ -490,10 +497,8 @@ publish_in_place (GstVyreScan * self, GstBuffer * buf, guint64 arena_offset,
     gsize n = MIN (size - done, (gsize) self->job);
     gboolean last = done + n == size;
     guint ctx;
-    if (!take_context (self, &ctx)) {
-      ret = GST_FLOW_FLUSHING;
+    if ((ret = take_context (self, &ctx)) != GST_FLOW_OK)
       break;
-    }
     guint carry;
     gboolean in_arena = done > 0 && self->max_carry > 0;
     if (in_arena)
@@ -541,10 +546,8 @@ publish_copied (GstVyreScan * self, GstBuffer * buf, gsize size,
   do {
     gsize n = MIN (size - done, (gsize) self->copy_job);
     guint ctx;
-    if (!take_context (self, &ctx)) {
-      ret = GST_FLOW_FLUSHING;
+    if ((ret = take_context (self, &ctx)) != GST_FLOW_OK)
       break;
-    }
     guint64 arena = self->staging_base + (guint64) ctx * self->copy_job;
     memcpy (vyre_megakernel_arena (self->mk) + arena, map.data + done, n);
     guint carry = window_carry (self, ctx);

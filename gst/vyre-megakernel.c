@@ -31,6 +31,7 @@ enum
  * same account and retires below it.  Should a job still come back cut
  * short (VYRE_FAULT_ITER_LIMIT) the budget is halved. */
 #define CPU_ITER_BUDGET 60000u
+#define WARM_UP_TIMEOUT_US (300 * G_USEC_PER_SEC)
 #define MIN_ITER_BUDGET 256u
 #define CPU_POLL_BUDGET 20000u
 /* GPUs: no loop limit, but retire after ~a second of idling so an idle
@@ -328,6 +329,31 @@ alloc_buffers (VyreMegakernel * mk, GError ** error)
   return TRUE;
 }
 
+/* One NOP job through the real path before any data.  lavapipe compiles
+ * the kernel at its first dispatch, not when the pipeline is created: on a
+ * 2-core machine with a cold shader cache that took 12 s and more, which
+ * the first buffer's progress timeout then took for a hung kernel.
+ * Compiling is start-up work: it happens here, under a generous bound. */
+static gboolean
+warm_up (VyreMegakernel * mk, GError ** error)
+{
+  guint64 timeout = mk->cfg.progress_timeout_us;
+  mk->cfg.progress_timeout_us = MAX (timeout, WARM_UP_TIMEOUT_US);
+  vyre_job job = { 0 };
+  job.opcode = VYRE_OP_NOP;
+  vyre_ticket ticket;
+  vyre_completion c;
+  gboolean ok = vyre_megakernel_submit (mk, &job, &ticket, error) ==
+      VYRE_MK_OK && vyre_megakernel_wait (mk, &ticket, &c, NULL, error) ==
+      VYRE_MK_OK;
+  if (ok)
+    vyre_megakernel_release (mk, &ticket);
+  mk->cfg.progress_timeout_us = timeout;
+  if (!ok)
+    g_prefix_error (error, "The kernel did not run its first job: ");
+  return ok;
+}
+
 VyreMegakernel *
 vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
     GError ** error)
@@ -410,6 +436,8 @@ vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
       config->contexts, config->arena_bytes, mk->workgroups, mk->lanes,
       config->persistent ? "persistent" : "per-buffer", rc.poll_budget,
       rc.iter_budget);
+  if (!warm_up (mk, error))
+    goto fail;
   return mk;
 
 fail:
