@@ -84,6 +84,14 @@ void wg_barrier()
                  gl_StorageSemanticsShared | gl_StorageSemanticsBuffer, gl_SemanticsAcquireRelease);
 }
 
+// The same barrier, whose release makes every lane's buffer writes
+// available at device scope (before a completion is published).
+void wg_barrier_publish()
+{
+  controlBarrier(gl_ScopeWorkgroup, gl_ScopeDevice,
+                 gl_StorageSemanticsShared | gl_StorageSemanticsBuffer, gl_SemanticsAcquireRelease);
+}
+
 // ---- workgroup state -----------------------------------------------------
 #define CMD_IDLE 0u
 #define CMD_RUN 1u
@@ -467,7 +475,12 @@ void run_data_job(uint slot, uint lid, uint wg)
     for (uint i = 0u; i < 256u / LOCAL; i++)
       res.w[result_base + VYRE_RESULT_HIST + lid + i * LOCAL] = s_hist[lid + i * LOCAL];
   }
-  wg_barrier();
+  // Every lane's result stores (events, lane counts, histogram) must be
+  // made available at device scope before lane 0 publishes the completion:
+  // a workgroup-scope barrier orders them only inside the SM, and on an
+  // H200 the host once read a completion whose last event had not landed
+  // in its memory yet (one stored match short in 6 test runs).
+  wg_barrier_publish();
   if (lid == 0u && s_cut != 0u) {
     complete(slot, VYRE_STATUS_FAULT, VYRE_FAULT_ITER_LIMIT, 0u, 0u, 0u, 0u,
              s_job[VYRE_ARG_EPOCH], wg);
