@@ -23,6 +23,8 @@
  *                    bytes-copied stays 0; plain memory is counted; again
  *                    with job-size=4096 (each block scanned as 16 jobs)
  *  errors            no patterns, missing file, bad escape, overflow
+ *  downstream_error  downstream fails while the chain waits for contexts:
+ *                    the chain returns the error instead of waiting
  *
  * Seeds: VYRE_TEST_SEED (default fixed); sizes: VYRE_TEST_SCALE (0.05
  * shrinks every stream and the 100,000 buffers 20 times; the valgrind setup
@@ -1524,6 +1526,48 @@ GST_START_TEST (test_errors)
 GST_END_TEST;
 
 /* ------------------------------------------------------------------ */
+/* 11. downstream error while the chain waits for job contexts          */
+
+static GstFlowReturn
+refuse_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  (void) pad;
+  (void) parent;
+  gst_buffer_unref (buf);
+  return GST_FLOW_ERROR;
+}
+
+/* Downstream fails the first buffer; the src task stops, and the jobs it
+ * had not collected keep their contexts.  A chain publishing a buffer cut
+ * into many jobs (2 contexts, job-size 256) must then return the error,
+ * not wait for contexts forever (it did, until a CI run with a cold
+ * shader cache made the task stop on a timeout). */
+GST_START_TEST (test_downstream_error)
+{
+  guint64 rng = test_seed () ^ 0xde;
+  GPtrArray *pats = dense_patterns ();
+  gsize len = 64 * KIB;
+  guint8 *data = make_data (&rng, len, "abcehirs", pats);
+  GstElement *el = make_scan (pats);
+  g_object_set (el, "ring-slots", 2, "job-size", 256, NULL);
+  GstHarness *h = harness_for (el, 0);
+  gst_pad_set_chain_function (h->sinkpad, refuse_chain);
+  Piece head = { 0, 100 }, tail = { 100, len - 100 };
+  fail_unless_equals_int (gst_harness_push (h, make_buffer (data, &head, 0,
+              TRUE)), GST_FLOW_OK);
+  /* ~250 jobs: the chain waits for contexts while the task fails */
+  GstFlowReturn ret = gst_harness_push (h, make_buffer (data, &tail, 0, TRUE));
+  fail_unless (ret == GST_FLOW_ERROR, "push returned %s, expected error",
+      gst_flow_get_name (ret));
+  gst_harness_teardown (h);
+  gst_object_unref (el);
+  g_free (data);
+  g_ptr_array_unref (pats);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
 
 static Suite *
 vyrescan_suite (void)
@@ -1532,6 +1576,7 @@ vyrescan_suite (void)
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_errors);
+  tcase_add_test (tc, test_downstream_error);
   tcase_add_test (tc, test_correctness);
   tcase_add_test (tc, test_ignore_case);
   tcase_add_test (tc, test_dispatch_modes);
