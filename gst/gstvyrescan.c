@@ -636,21 +636,20 @@ static void
 collect_chunk (GstVyreScan * self, Entry * e, const vyre_completion * c)
 {
   const guint32 *rec = vyre_megakernel_result (self->mk, e->ctx);
-  /* No events stored: the record's lane counts need not be read (each
-   * read of result memory the GPU just wrote is a cache miss). */
-  if ((self->ops & GST_VYRE_SCAN_OPS_SCAN) && c->events == 0) {
+  if (self->ops & GST_VYRE_SCAN_OPS_SCAN) {
+    /* No events stored: the record's lane counts need not be read (each
+     * read of result memory the GPU just wrote is a cache miss). */
+    if (c->events > 0) {
+      guint room = self->max_matches > self->matches->len ?
+          self->max_matches - self->matches->len : 0;
+      guint corrupt = 0;
+      self->dropped += vyre_match_events_expand (self->automaton->words, rec,
+          self->kernel_max_matches, room, self->matches, &corrupt);
+      if (corrupt)
+        GST_WARNING_OBJECT (self, "%u corrupt match events skipped", corrupt);
+    }
     self->dropped += c->matches - c->matches_stored;
     self->found += c->matches;
-  } else if (self->ops & GST_VYRE_SCAN_OPS_SCAN) {
-    guint room = self->max_matches > self->matches->len ?
-        self->max_matches - self->matches->len : 0;
-    guint corrupt = 0;
-    self->dropped += vyre_match_events_expand (self->automaton->words, rec,
-        self->kernel_max_matches, room, self->matches, &corrupt);
-    self->dropped += c->matches - c->matches_stored;
-    self->found += c->matches;
-    if (corrupt)
-      GST_WARNING_OBJECT (self, "%u corrupt match events skipped", corrupt);
   }
   if (self->ops & GST_VYRE_SCAN_OPS_CRC32) {
     self->crc = vyre_crc32_combine (self->crc, c->crc32, e->len);

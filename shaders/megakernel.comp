@@ -249,16 +249,42 @@ uint g_stored;    // matches covered by the events it stored
 
 // The job, as every lane sees it (set at the start of run_data_job).
 uint g_own_begin;   // first logical position whose matches this lane reports
-uint g_own_end;
 uint g_carry_len;
 uint64_t g_stream_off;
 uint g_ops;
 uint g_result_base;
 uint g_max_events;  // this lane's share of event records
 uint g_trans_off;
-uint g_class_off;
 uint g_out_index_off;
 uint g_nclasses;
+
+// A match event at logical position pos: patterns end in g_state there.
+// Counted always, stored while the lane has event records left.
+void record_event(uint pos)
+{
+  uint n_out = tab.w[g_out_index_off + g_state + 1u] - tab.w[g_out_index_off + g_state];
+  g_matches += n_out;
+  if (g_events < g_max_events) {
+    uint mb = g_result_base + VYRE_RESULT_HEADER_WORDS +
+              (g_events * VYRE_RESULT_LANES + gl_LocalInvocationID.x) * VYRE_MATCH_WORDS;
+    uint64_t end_off = g_stream_off + uint64_t(pos - g_carry_len);
+    res.w[mb + VYRE_MATCH_STATE] = g_state;
+    res.w[mb + VYRE_MATCH_END_LO] = uint(end_off);
+    res.w[mb + VYRE_MATCH_END_HI] = uint(end_off >> 32);
+    res.w[mb + VYRE_MATCH_COUNT] = n_out;
+    g_stored += n_out;
+  }
+  g_events++;
+}
+
+// The automaton step for byte b; returns the transition word (its
+// VYRE_TRANS_HAS_OUTPUT bit says whether patterns end here).
+uint step(uint b)
+{
+  uint t = tab.w[g_trans_off + g_state * g_nclasses + s_class[b]];
+  g_state = t & VYRE_TRANS_STATE_MASK;
+  return t;
+}
 
 // One byte at logical position pos (carry + data): automaton step, a match
 // event when patterns end here and the lane owns the position, CRC and
@@ -266,23 +292,8 @@ uint g_nclasses;
 void scan_one(uint b, uint pos)
 {
   if ((g_ops & VYRE_OPS_SCAN) != 0u) {
-    uint t = tab.w[g_trans_off + g_state * g_nclasses + s_class[b]];
-    g_state = t & VYRE_TRANS_STATE_MASK;
-    if ((t & VYRE_TRANS_HAS_OUTPUT) != 0u && pos >= g_own_begin) {
-      uint n_out = tab.w[g_out_index_off + g_state + 1u] - tab.w[g_out_index_off + g_state];
-      g_matches += n_out;
-      if (g_events < g_max_events) {
-        uint mb = g_result_base + VYRE_RESULT_HEADER_WORDS +
-                  (g_events * VYRE_RESULT_LANES + gl_LocalInvocationID.x) * VYRE_MATCH_WORDS;
-        uint64_t end_off = g_stream_off + uint64_t(pos - g_carry_len);
-        res.w[mb + VYRE_MATCH_STATE] = g_state;
-        res.w[mb + VYRE_MATCH_END_LO] = uint(end_off);
-        res.w[mb + VYRE_MATCH_END_HI] = uint(end_off >> 32);
-        res.w[mb + VYRE_MATCH_COUNT] = n_out;
-        g_stored += n_out;
-      }
-      g_events++;
-    }
+    if ((step(b) & VYRE_TRANS_HAS_OUTPUT) != 0u && pos >= g_own_begin)
+      record_event(pos);
   }
   if (pos >= g_own_begin) {
     if ((g_ops & VYRE_OPS_CRC32) != 0u)
@@ -298,23 +309,8 @@ void scan_one(uint b, uint pos)
 // measured on an H200, two more per byte cost 20%).
 void scan_owned(uint b, uint pos)
 {
-  uint t = tab.w[g_trans_off + g_state * g_nclasses + s_class[b]];
-  g_state = t & VYRE_TRANS_STATE_MASK;
-  if ((t & VYRE_TRANS_HAS_OUTPUT) != 0u) {
-    uint n_out = tab.w[g_out_index_off + g_state + 1u] - tab.w[g_out_index_off + g_state];
-    g_matches += n_out;
-    if (g_events < g_max_events) {
-      uint mb = g_result_base + VYRE_RESULT_HEADER_WORDS +
-                (g_events * VYRE_RESULT_LANES + gl_LocalInvocationID.x) * VYRE_MATCH_WORDS;
-      uint64_t end_off = g_stream_off + uint64_t(pos - g_carry_len);
-      res.w[mb + VYRE_MATCH_STATE] = g_state;
-      res.w[mb + VYRE_MATCH_END_LO] = uint(end_off);
-      res.w[mb + VYRE_MATCH_END_HI] = uint(end_off >> 32);
-      res.w[mb + VYRE_MATCH_COUNT] = n_out;
-      g_stored += n_out;
-    }
-    g_events++;
-  }
+  if ((step(b) & VYRE_TRANS_HAS_OUTPUT) != 0u)
+    record_event(pos);
 }
 
 // Byte j (0..15) of four words.
@@ -323,8 +319,7 @@ uint byte_of(uvec4 v, uint j)
   return (v[j >> 2] >> ((j & 3u) * 8u)) & 0xFFu;
 }
 
-// All lanes: scan / CRC / histogram of the job in s_job.  Returns the
-// uniform iteration cost actually charged.
+// All lanes: scan / CRC / histogram of the job in s_job.
 void run_data_job(uint slot, uint lid, uint wg)
 {
   wg_barrier();
@@ -348,7 +343,6 @@ void run_data_job(uint slot, uint lid, uint wg)
 
   uint nclasses = tab.w[VYRE_TABLE_NCLASSES];
   uint max_len = max(tab.w[VYRE_TABLE_MAX_PATTERN_LEN], 1u);
-  uint class_off = tab.w[VYRE_TABLE_CLASS_MAP_OFF];
   uint trans_off = tab.w[VYRE_TABLE_TRANS_OFF];
   uint out_index_off = tab.w[VYRE_TABLE_OUT_INDEX_OFF];
 
@@ -380,14 +374,12 @@ void run_data_job(uint slot, uint lid, uint wg)
   g_events = 0u;
   g_stored = 0u;
   g_own_begin = own_begin;
-  g_own_end = own_end;
   g_carry_len = carry_len;
   g_stream_off = stream_off;
   g_ops = ops;
   g_result_base = result_base;
   g_max_events = max_events;
   g_trans_off = trans_off;
-  g_class_off = class_off;
   g_out_index_off = out_index_off;
   g_nclasses = nclasses;
 
