@@ -90,6 +90,10 @@ typedef struct
   guint32 retired;              /* workgroup retirements */
   guint32 requeues;             /* fences handed back */
   guint32 workgroups;           /* per launch */
+  /* Reads that found a GPU's words not all landed yet, and read again
+   * (ring/result_check.h): completion entries, then result records. */
+  guint64 torn_completions;
+  guint64 torn_results;
 } VyreMegakernelStats;
 void vyre_megakernel_stats (VyreMegakernel * mk, VyreMegakernelStats * out);
 

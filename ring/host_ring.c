@@ -49,6 +49,7 @@ struct vyre_host_ring {
   _Atomic uint32_t outstanding;
   _Atomic uint32_t publish_hint;
   _Atomic bool shutdown;
+  _Atomic uint64_t torn_reads;    /* entries read before all words landed */
 };
 
 static bool
@@ -396,6 +397,14 @@ vyre_host_ring_poll (vyre_host_ring * ring, vyre_ticket ticket,
   if (words.w[VYRE_COMP_SEQ_HI] != (uint32_t) (ticket.seq >> 32))
     return fail_const (err, VYRE_ERR_NOT_READY,
         "job not complete yet. Fix: poll again later.");
+  /* SEQ_LO came first, but a GPU's other words may still be on their way
+   * (its release orders them for GPU threads only): the check word says
+   * whether all of them are this job's. */
+  if (vyre_completion_words_check (&words) != words.w[VYRE_COMP_CHECK]) {
+    atomic_fetch_add_explicit (&ring->torn_reads, 1, memory_order_relaxed);
+    return fail_const (err, VYRE_ERR_NOT_READY,
+        "completion entry not whole yet. Fix: poll again later.");
+  }
 
   /* The sequence matches: the consumer is finished with the slot whatever
    * the rest of the entry says, so it may be recycled.  Only ever move
@@ -516,6 +525,14 @@ uint32_t
 vyre_host_ring_outstanding (const vyre_host_ring * ring)
 {
   return ring == NULL ? 0 : atomic_load (&((vyre_host_ring *) ring)->outstanding);
+}
+
+uint64_t
+vyre_host_ring_torn_reads (const vyre_host_ring * ring)
+{
+  return ring == NULL ? 0
+      : atomic_load_explicit (&((vyre_host_ring *) ring)->torn_reads,
+      memory_order_relaxed);
 }
 
 uint32_t

@@ -125,7 +125,8 @@ vyre_status vyre_host_ring_init_control (vyre_host_ring * ring,
 vyre_status vyre_host_ring_publish (vyre_host_ring * ring,
     const vyre_job * job, vyre_ticket * out, vyre_error * err);
 
-/* Has the ticket's job completed?  VYRE_ERR_NOT_READY: not yet.
+/* Has the ticket's job completed?  VYRE_ERR_NOT_READY: not yet (also
+ * while the entry's words disagree with its VYRE_COMP_CHECK: torn).
  * VYRE_OK: DONE, *out filled.  VYRE_ERR_FAULT: FAULT, *out filled, the
  * message names the fault and its Fix.  VYRE_ERR_MALFORMED: the entry is
  * garbage (the slot may still be recycled).  VYRE_ERR_INVALID_ARGUMENT:
@@ -151,6 +152,10 @@ uint32_t vyre_host_ring_read_control (const vyre_host_ring * ring,
 
 /* Jobs published and not yet recycled. */
 uint32_t vyre_host_ring_outstanding (const vyre_host_ring * ring);
+
+/* Polls that found SEQ_LO set but the entry's check word not yet agreeing
+ * (some words still an earlier job's): answered NOT_READY. */
+uint64_t vyre_host_ring_torn_reads (const vyre_host_ring * ring);
 
 /* The last epoch the host saw closed (from a fence completion it polled). */
 uint32_t vyre_host_ring_closed_epoch (const vyre_host_ring * ring);

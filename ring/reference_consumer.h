@@ -60,7 +60,8 @@ extern "C" {
 
 /* Runs one data job (SCAN / CRC32 / HISTOGRAM).  The consumer has filled
  * *out with seq, status DONE, opcode, epoch, workgroup, launch and tag;
- * the callback sets matches, matches_stored, crc32 and events, and may set
+ * the callback sets matches, matches_stored, crc32, events and
+ * result_check (see result_check.h; 0 where nobody verifies it), and may set
  * fault_code to a VYRE_FAULT_* to fail the job (an unknown code becomes
  * VYRE_FAULT_IO_ERROR).  result_record is the job's record
  * (VYRE_RESULT_HEADER_WORDS + 4 * max_matches words), or NULL when the
@@ -74,7 +75,8 @@ typedef struct {
    * must equal mem.nslots. */
   vyre_slot_limits limits;
   uint32_t *results;       /* limits.result_count records, or NULL */
-  uint32_t max_matches;    /* record stride: 256 + 4 * max_matches words */
+  uint32_t max_matches;    /* record stride: VYRE_RESULT_HEADER_WORDS +
+                              4 * max_matches words */
   uint32_t workgroup;      /* echoed in COMP_WORKGROUP */
   uint32_t launch;         /* echoed in COMP_LAUNCH */
   vyre_execute_fn execute; /* NULL: data jobs complete with zero results */

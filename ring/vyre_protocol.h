@@ -3,7 +3,8 @@
  *
  * This header is included by the C host code AND by every GLSL shader
  * (glslc -I ring/).  It may therefore only contain what both languages
- * accept: object-like #defines of unsigned literals ("3u") and comments.
+ * accept: #defines of unsigned literals ("3u"), one arithmetic macro on
+ * uint operands (VYRE_CHECK_TERM) and comments.
  * C-only material (structs, encode/decode, static asserts) lives in
  * vyre_slot.h.
  *
@@ -25,7 +26,7 @@
 /* Bumped on any incompatible layout change; the host writes it into
  * control[VYRE_CTRL_PROTOCOL_VERSION] and the kernel refuses to run jobs
  * when it does not match the value it was compiled with. */
-#define VYRE_PROTOCOL_VERSION 2u
+#define VYRE_PROTOCOL_VERSION 3u
 
 /* ------------------------------------------------------------------ */
 /* Ring slot: 16 words = 64 bytes (one cache line).                    */
@@ -194,7 +195,16 @@
  * On NVIDIA it lives in HOST_CACHED system memory so the host polls its
  * own cache instead of the BAR.  The kernel writes every other word,
  * then STATUS=DONE/FAULT in the ring slot, then SEQ_LO here (release):
- * SEQ_LO matching the published sequence is the completion signal. */
+ * SEQ_LO matching the published sequence is the completion signal.
+ *
+ * The signal is necessary, not sufficient: Vulkan's largest scope is the
+ * device, and a device-scope release orders a kernel's writes for other
+ * GPU threads only.  Writes to system memory from different lanes reach
+ * the host in any order (measured on an H200: a completion whose result
+ * record still lacked hundreds of events, 2 runs in 16).  So the kernel
+ * also writes two check words, sums of VYRE_CHECK_TERM over what it wrote,
+ * and the host accepts an entry, then its result record, only once its own
+ * sum over the words it reads agrees (docs/protocol.md, "Torn results"). */
 #define VYRE_COMPLETION_WORDS 16u
 #define VYRE_COMP_SEQ_LO 0u      /* written last                            */
 #define VYRE_COMP_SEQ_HI 1u
@@ -209,6 +219,19 @@
 #define VYRE_COMP_LAUNCH 10u     /* which kernel launch ran it              */
 #define VYRE_COMP_TAG 11u
 #define VYRE_COMP_EVENTS 12u     /* match events stored in the result record */
+#define VYRE_COMP_CHECK 13u      /* sum of TERM(i, word i), i != 13, SEQ_LO too */
+#define VYRE_COMP_RESULT_CHECK 14u /* sum of TERM(i, word i) over the result
+                                      words the job wrote: lane counts, its
+                                      stored events, the histogram          */
+#define VYRE_COMP_OPS 15u        /* VYRE_OPS_* the job ran (says whether the
+                                    histogram words are covered)            */
+
+/* One word's share of a check sum: a bijection of the word for each index
+ * (a single changed word always changes the sum), 0 for a zero word (words
+ * nobody writes, such as the counts of lanes a CPU device lacks, cost
+ * nothing), wrapping uint arithmetic in C and GLSL alike. */
+#define VYRE_CHECK_TERM(i, w) \
+  (((w) * (((i) * 0x9E3779B1u) | 1u)) ^ (((w) * (((i) * 0x9E3779B1u) | 1u)) >> 16u))
 
 /* Fault codes (completion word VYRE_COMP_FAULT_CODE). */
 #define VYRE_FAULT_NONE 0u

@@ -191,6 +191,19 @@ vyre_completion_encode (const vyre_completion * c, vyre_completion_words * out)
   out->w[VYRE_COMP_LAUNCH] = c->launch;
   out->w[VYRE_COMP_TAG] = c->tag;
   out->w[VYRE_COMP_EVENTS] = c->events;
+  out->w[VYRE_COMP_RESULT_CHECK] = c->result_check;
+  out->w[VYRE_COMP_OPS] = c->ops;
+  out->w[VYRE_COMP_CHECK] = vyre_completion_words_check (out);
+}
+
+uint32_t
+vyre_completion_words_check (const vyre_completion_words * in)
+{
+  uint32_t sum = 0;
+  for (uint32_t i = 0; i < VYRE_COMPLETION_WORDS; i++)
+    if (i != VYRE_COMP_CHECK)
+      sum += vyre_check_term (i, in->w[i]);
+  return sum;
 }
 
 vyre_status
@@ -217,6 +230,8 @@ vyre_completion_decode (const vyre_completion_words * in,
   c.launch = w[VYRE_COMP_LAUNCH];
   c.tag = w[VYRE_COMP_TAG];
   c.events = w[VYRE_COMP_EVENTS];
+  c.result_check = w[VYRE_COMP_RESULT_CHECK];
+  c.ops = w[VYRE_COMP_OPS];
   *out = c;
 
   if (c.status != VYRE_STATUS_DONE && c.status != VYRE_STATUS_FAULT)

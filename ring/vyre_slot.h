@@ -74,6 +74,8 @@ typedef struct {
   uint32_t launch;
   uint32_t tag;
   uint32_t events;        /* match events stored in the result record */
+  uint32_t result_check;  /* the kernel's sum over the result words it wrote */
+  uint32_t ops;           /* VYRE_OPS_* the job ran */
 } vyre_completion;
 
 /* Payload words of a job; STATUS is set to EMPTY (publishing writes it). */
@@ -87,8 +89,22 @@ vyre_status vyre_slot_decode (const vyre_slot_words * in,
     const vyre_slot_limits * limits, vyre_job * out, uint32_t * fault_code,
     vyre_error * err);
 
+/* Words of a completion, VYRE_COMP_CHECK included (written last by a
+ * consumer that orders its stores; a GPU need not). */
 void vyre_completion_encode (const vyre_completion * c,
     vyre_completion_words * out);
+
+/* One word's share of a check sum (VYRE_CHECK_TERM, as the shader has it). */
+static inline uint32_t
+vyre_check_term (uint32_t index, uint32_t word)
+{
+  return VYRE_CHECK_TERM (index, word);
+}
+
+/* The sum VYRE_COMP_CHECK must hold: every word of the entry but itself.
+ * A reader that finds another value read the entry torn (some words from
+ * an earlier job) and must read it again. */
+uint32_t vyre_completion_words_check (const vyre_completion_words * in);
 
 /* Decode and validate a completion entry (status DONE or FAULT, known
  * fault code, FAULT iff fault_code != NONE). */

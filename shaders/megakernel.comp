@@ -110,6 +110,7 @@ shared uint s_matches;   // matches found (sum of pattern outputs)
 shared uint s_events;    // match events reserved (one per end position)
 shared uint s_stored;    // matches covered by stored events
 shared uint s_cut;       // a loop was cut short by the driver
+shared uint s_rcheck;    // check sum of the result words the lanes wrote
 
 // ---- CRC-32 (zlib) -------------------------------------------------------
 // Loop iterations are a budget here (lavapipe counts them, see ITER_BUDGET),
@@ -142,24 +143,37 @@ uint x8nmodp(uint n, uint shift_off)
   return p;
 }
 
-// Complete a slot: completion words, then ring STATUS, then SEQ_LO last
-// (the host's completion signal), then the counters.  Lane 0 only.
+// One completion word, its share added to the entry's check sum.
+void comp_put(uint cb, uint i, uint v, inout uint check)
+{
+  comp.w[cb + i] = v;
+  check += VYRE_CHECK_TERM(i, v);
+}
+
+// Complete a slot: completion words with their check word, then ring
+// STATUS, then SEQ_LO last (the host's completion signal), then the
+// counters.  Lane 0 only.  rcheck/ops: the result record's check sum and
+// the ops that wrote it (0 for jobs that write no record).
 void complete(uint slot, uint status, uint fault, uint matches, uint stored,
-              uint events, uint crc, uint epoch, uint wg)
+              uint events, uint crc, uint epoch, uint wg, uint rcheck, uint ops)
 {
   uint cb = slot * VYRE_COMPLETION_WORDS;
-  comp.w[cb + VYRE_COMP_EVENTS] = events;
-  comp.w[cb + VYRE_COMP_SEQ_HI] = s_job[VYRE_ARG_SEQ_HI];
-  comp.w[cb + VYRE_COMP_STATUS] = status;
-  comp.w[cb + VYRE_COMP_FAULT_CODE] = fault;
-  comp.w[cb + VYRE_COMP_OPCODE] = s_job[VYRE_SLOT_OPCODE];
-  comp.w[cb + VYRE_COMP_MATCHES] = matches;
-  comp.w[cb + VYRE_COMP_MATCHES_STORED] = stored;
-  comp.w[cb + VYRE_COMP_CRC32] = crc;
-  comp.w[cb + VYRE_COMP_EPOCH] = epoch;
-  comp.w[cb + VYRE_COMP_WORKGROUP] = wg;
-  comp.w[cb + VYRE_COMP_LAUNCH] = ctrl_load(VYRE_CTRL_LAUNCH_ID);
-  comp.w[cb + VYRE_COMP_TAG] = s_job[VYRE_ARG_TAG];
+  uint check = VYRE_CHECK_TERM(VYRE_COMP_SEQ_LO, s_job[VYRE_ARG_SEQ_LO]);
+  comp_put(cb, VYRE_COMP_EVENTS, events, check);
+  comp_put(cb, VYRE_COMP_SEQ_HI, s_job[VYRE_ARG_SEQ_HI], check);
+  comp_put(cb, VYRE_COMP_STATUS, status, check);
+  comp_put(cb, VYRE_COMP_FAULT_CODE, fault, check);
+  comp_put(cb, VYRE_COMP_OPCODE, s_job[VYRE_SLOT_OPCODE], check);
+  comp_put(cb, VYRE_COMP_MATCHES, matches, check);
+  comp_put(cb, VYRE_COMP_MATCHES_STORED, stored, check);
+  comp_put(cb, VYRE_COMP_CRC32, crc, check);
+  comp_put(cb, VYRE_COMP_EPOCH, epoch, check);
+  comp_put(cb, VYRE_COMP_WORKGROUP, wg, check);
+  comp_put(cb, VYRE_COMP_LAUNCH, ctrl_load(VYRE_CTRL_LAUNCH_ID), check);
+  comp_put(cb, VYRE_COMP_TAG, s_job[VYRE_ARG_TAG], check);
+  comp_put(cb, VYRE_COMP_RESULT_CHECK, rcheck, check);
+  comp_put(cb, VYRE_COMP_OPS, ops, check);
+  comp.w[cb + VYRE_COMP_CHECK] = check;
   ring_store_rel(slot * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS, status);
   comp_store_rel(cb + VYRE_COMP_SEQ_LO, s_job[VYRE_ARG_SEQ_LO]);
   if (status == VYRE_STATUS_FAULT) {
@@ -246,6 +260,7 @@ uint g_crc;
 uint g_matches;   // matches found by this lane
 uint g_events;    // events found by this lane
 uint g_stored;    // matches covered by the events it stored
+uint g_rcheck;    // its share of the result record's check sum
 
 // The job, as every lane sees it (set at the start of run_data_job).
 uint g_own_begin;   // first logical position whose matches this lane reports
@@ -272,6 +287,11 @@ void record_event(uint pos)
     res.w[mb + VYRE_MATCH_END_LO] = uint(end_off);
     res.w[mb + VYRE_MATCH_END_HI] = uint(end_off >> 32);
     res.w[mb + VYRE_MATCH_COUNT] = n_out;
+    uint ri = mb - g_result_base;   // word index inside the record
+    g_rcheck += VYRE_CHECK_TERM(ri + VYRE_MATCH_STATE, g_state) +
+                VYRE_CHECK_TERM(ri + VYRE_MATCH_END_LO, uint(end_off)) +
+                VYRE_CHECK_TERM(ri + VYRE_MATCH_END_HI, uint(end_off >> 32)) +
+                VYRE_CHECK_TERM(ri + VYRE_MATCH_COUNT, n_out);
     g_stored += n_out;
   }
   g_events++;
@@ -365,6 +385,7 @@ void run_data_job(uint slot, uint lid, uint wg)
     s_stored = 0u;
     s_cut = 0u;
     s_crc = 0u;
+    s_rcheck = 0u;
   }
   wg_barrier();
 
@@ -373,6 +394,7 @@ void run_data_job(uint slot, uint lid, uint wg)
   g_matches = 0u;
   g_events = 0u;
   g_stored = 0u;
+  g_rcheck = 0u;
   g_own_begin = own_begin;
   g_carry_len = carry_len;
   g_stream_off = stream_off;
@@ -444,7 +466,9 @@ void run_data_job(uint slot, uint lid, uint wg)
   atomicAdd(s_matches, g_matches);
   atomicAdd(s_stored, g_stored);
   atomicAdd(s_events, min(g_events, max_events));
-  res.w[result_base + VYRE_RESULT_LANE_EVENTS + lid] = min(g_events, max_events);
+  uint lane_events = min(g_events, max_events);
+  res.w[result_base + VYRE_RESULT_LANE_EVENTS + lid] = lane_events;
+  uint rcheck = g_rcheck + VYRE_CHECK_TERM(VYRE_RESULT_LANE_EVENTS + lid, lane_events);
   bool do_crc = (ops & VYRE_OPS_CRC32) != 0u;
   bool do_hist = (ops & VYRE_OPS_HISTOGRAM) != 0u;
   // CRC-32 of the job from the lanes' partial CRCs: crc(A1..An) is the XOR
@@ -464,22 +488,25 @@ void run_data_job(uint slot, uint lid, uint wg)
   wg_barrier();
 
   if (do_hist) {
-    for (uint i = 0u; i < 256u / LOCAL; i++)
-      res.w[result_base + VYRE_RESULT_HIST + lid + i * LOCAL] = s_hist[lid + i * LOCAL];
+    for (uint i = 0u; i < 256u / LOCAL; i++) {
+      uint b = lid + i * LOCAL;
+      res.w[result_base + VYRE_RESULT_HIST + b] = s_hist[b];
+      rcheck += VYRE_CHECK_TERM(VYRE_RESULT_HIST + b, s_hist[b]);
+    }
   }
-  // Every lane's result stores (events, lane counts, histogram) must be
-  // made available at device scope before lane 0 publishes the completion:
-  // a workgroup-scope barrier orders them only inside the SM, and on an
-  // H200 the host once read a completion whose last event had not landed
-  // in its memory yet (one stored match short in 6 test runs).
+  atomicAdd(s_rcheck, rcheck);
+  // Every lane's result stores must be available at device scope before
+  // lane 0 publishes the completion (GPU readers).  The host is not at
+  // device scope: its guarantee is the check sum, which it recomputes
+  // over the record (ring/result_check.h).
   wg_barrier_publish();
   if (lid == 0u && s_cut != 0u) {
     complete(slot, VYRE_STATUS_FAULT, VYRE_FAULT_ITER_LIMIT, 0u, 0u, 0u, 0u,
-             s_job[VYRE_ARG_EPOCH], wg);
+             s_job[VYRE_ARG_EPOCH], wg, 0u, 0u);
   } else if (lid == 0u) {
     uint stored = s_stored;
     complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, s_matches, stored,
-             s_events, do_crc ? s_crc : 0u, s_job[VYRE_ARG_EPOCH], wg);
+             s_events, do_crc ? s_crc : 0u, s_job[VYRE_ARG_EPOCH], wg, s_rcheck, ops);
     ctrl_add(VYRE_CTRL_EPOCH_JOBS + (s_job[VYRE_ARG_EPOCH] % VYRE_EPOCH_WINDOW), 1u);
   }
 }
@@ -497,7 +524,7 @@ void run_fence(uint slot, uint wg)
     ctrl_store_rel(counter, 0u);
     ctrl_store_rel(VYRE_CTRL_LAST_FENCE_TAG, s_job[VYRE_ARG_TAG]);
     ctrl_store_rel(VYRE_CTRL_EPOCH, e);
-    complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, 0u, e, wg);
+    complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, 0u, e, wg, 0u, 0u);
     s_requeue = 0u;
   } else {
     ring_store_rel(slot * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS, VYRE_STATUS_PUBLISHED);
@@ -535,7 +562,7 @@ bool run_slot(uint lid, uint wg, uint budget_left)
   uint op = s_job[VYRE_SLOT_OPCODE];
   if (s_fault != VYRE_FAULT_NONE) {
     if (lid == 0u) {
-      complete(slot, VYRE_STATUS_FAULT, s_fault, 0u, 0u, 0u, 0u, s_job[VYRE_ARG_EPOCH], wg);
+      complete(slot, VYRE_STATUS_FAULT, s_fault, 0u, 0u, 0u, 0u, s_job[VYRE_ARG_EPOCH], wg, 0u, 0u);
       // A rejected data job is finished too: its epoch must still close.
       uint e = s_job[VYRE_ARG_EPOCH];
       if (is_data_op(op) && e != 0u)
@@ -549,7 +576,7 @@ bool run_slot(uint lid, uint wg, uint budget_left)
     } else {
       if (op == VYRE_OP_SHUTDOWN)
         ctrl_store_rel(VYRE_CTRL_SHUTDOWN, 1u);
-      complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, 0u, s_job[VYRE_ARG_EPOCH], wg);
+      complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, 0u, s_job[VYRE_ARG_EPOCH], wg, 0u, 0u);
     }
   }
   wg_barrier();

@@ -331,8 +331,10 @@ main (int argc, char **argv)
     compare ("persistent", &r, ref, crc, hist);
     fprintf (stderr, "persistent: %" G_GUINT64_FORMAT " jobs, %u epochs, %"
         G_GUINT64_FORMAT " launches, %u retirements, %u fence requeues, %"
-        G_GUINT64_FORMAT " retried\n", r.jobs, r.epochs_closed, st.launches,
-        st.retired, st.requeues, st.retries);
+        G_GUINT64_FORMAT " retried, torn reads: %" G_GUINT64_FORMAT
+        " completions, %" G_GUINT64_FORMAT " results\n", r.jobs,
+        r.epochs_closed, st.launches, st.retired, st.requeues, st.retries,
+        st.torn_completions, st.torn_results);
   }
   g_array_unref (r.matches);
 
@@ -350,8 +352,12 @@ main (int argc, char **argv)
   g_setenv ("VYRE_SCAN_FAST_PATH", "1", TRUE);
   rng_run = rng;
   RunConfig scan_only = { TRUE, MAX_MATCHES, 0, TRUE, VYRE_OPS_SCAN };
-  if (run_stream (dev, a, max_len, &scan_only, data, len, &rng_run, &r, &st))
+  if (run_stream (dev, a, max_len, &scan_only, data, len, &rng_run, &r, &st)) {
     compare ("scan only, fast path", &r, ref, 0, NULL);
+    fprintf (stderr, "scan only: torn reads: %" G_GUINT64_FORMAT
+        " completions, %" G_GUINT64_FORMAT " results\n", st.torn_completions,
+        st.torn_results);
+  }
   g_array_unref (r.matches);
   g_unsetenv ("VYRE_SCAN_FAST_PATH");
 

@@ -2,6 +2,8 @@
 # run.sh - on the GPU machine (device tool, carry [".gpu"]):
 #   bash .gpu/run.sh tests|bench|pipeline|all
 # Writes logs into $OUT when set.  Every command is bounded by timeout.
+# SEEDS="1 2 3" (default) picks test_megakernel's seeds; REPEAT=N runs
+# test_vyrescan N times (memory-ordering bugs show up in a fraction of runs).
 set -uo pipefail
 source .gpu/env.sh
 export GST_PLUGIN_PATH_1_0=$PWD/.gpu/plugin
@@ -9,7 +11,7 @@ OUT=${OUT:-/tmp}
 what=${1:-all}
 nvidia-smi --query-gpu=name,driver_version,pcie.link.gen.current,pcie.link.width.current --format=csv,noheader
 if [ "$what" = tests ] || [ "$what" = all ]; then
-  for s in 1 2 3; do
+  for s in ${SEEDS:-1 2 3}; do
     echo "== test_megakernel seed $s"
     VYRE_TEST_SEED=$s timeout 120 .gpu/bin/test_megakernel 2>&1 | grep -E "passed|FAILED|CHECK|^persistent|^relaunching|^overflow"
   done
@@ -18,8 +20,10 @@ if [ "$what" = tests ] || [ "$what" = all ]; then
     timeout 200 .gpu/bin/test_vyresink 2>&1 | grep -vE "GStreamer-WARNING|^$" | tail -4
   fi
   if [ -x .gpu/bin/test_vyrescan ]; then
-    echo "== test_vyrescan"
-    CK_DEFAULT_TIMEOUT=300 timeout 400 .gpu/bin/test_vyrescan 2>&1 | grep -vE "GStreamer-WARNING|^$" | tail -15
+    for r in $(seq "${REPEAT:-1}"); do
+      echo "== test_vyrescan (run $r)"
+      CK_DEFAULT_TIMEOUT=300 timeout 400 .gpu/bin/test_vyrescan 2>&1 | grep -vE "GStreamer-WARNING|^$" | tail -15
+    done
   fi
 fi
 if [ "$what" = pipeline ] || [ "$what" = all ]; then

@@ -2,7 +2,9 @@
  * protocol_constants.h - every value vyre_protocol.h defines, as an X-macro
  * list.  Included by the probe shader (GLSL) and by test_protocol_agreement.c
  * (C): the test compares what glslc compiled with what the C compiler sees,
- * and checks that this list names every #define of vyre_protocol.h.
+ * and checks that this list names every #define of vyre_protocol.h.  The
+ * function-like VYRE_CHECK_TERM is listed as sample evaluations (edge
+ * indices and words: the two compilers must wrap alike).
  */
 #ifndef PROTOCOL_CONSTANTS_H
 #define PROTOCOL_CONSTANTS_H
@@ -106,6 +108,14 @@
   X(VYRE_COMP_LAUNCH) \
   X(VYRE_COMP_TAG) \
   X(VYRE_COMP_EVENTS) \
+  X(VYRE_COMP_CHECK) \
+  X(VYRE_COMP_RESULT_CHECK) \
+  X(VYRE_COMP_OPS) \
+  X(VYRE_CHECK_TERM(0u, 0u)) \
+  X(VYRE_CHECK_TERM(0u, 0x80000001u)) \
+  X(VYRE_CHECK_TERM(13u, 0xDEADBEEFu)) \
+  X(VYRE_CHECK_TERM(511u, 0xFFFFFFFFu)) \
+  X(VYRE_CHECK_TERM(0xFFFFFFFFu, 0x12345678u)) \
   X(VYRE_FAULT_NONE) \
   X(VYRE_FAULT_BAD_OPCODE) \
   X(VYRE_FAULT_BAD_TENANT) \

