@@ -37,6 +37,7 @@
 #include "vyre-crc32.h"
 #include "vyre-device.h"
 #include "vyre-match-events.h"
+#include "vyre-result-read.h"
 #include "vyre-megakernel.h"
 #include "vyre-patterns.h"
 
@@ -199,6 +200,7 @@ struct _GstVyreScan
   guint32 crc;
   guint64 crc_len;
   guint32 hist[256];
+  guint64 torn_results;         /* result records read again until whole */
 
   /* task-only totals, logged at EOS */
   guint64 total_buffers, total_bytes, total_matches, total_dropped;
@@ -631,23 +633,25 @@ reset_assembly (GstVyreScan * self)
   memset (self->hist, 0, sizeof self->hist);
 }
 
-/* Fold one completed chunk into the buffer being assembled. */
-static void
-collect_chunk (GstVyreScan * self, Entry * e, const vyre_completion * c)
+/* Fold one completed chunk into the buffer being assembled.  FALSE, with
+ * *error set, when its result record never reached memory whole. */
+static gboolean
+collect_chunk (GstVyreScan * self, Entry * e, const vyre_completion * c,
+    GError ** error)
 {
   const guint32 *rec = vyre_megakernel_result (self->mk, e->ctx);
   if (self->ops & GST_VYRE_SCAN_OPS_SCAN) {
-    /* No events stored: the record's lane counts need not be read (each
-     * read of result memory the GPU just wrote is a cache miss). */
-    if (c->events > 0) {
-      guint room = self->max_matches > self->matches->len ?
-          self->max_matches - self->matches->len : 0;
-      guint corrupt = 0;
-      self->dropped += vyre_match_events_expand (self->automaton->words, rec,
-          self->kernel_max_matches, room, self->matches, &corrupt);
-      if (corrupt)
-        GST_WARNING_OBJECT (self, "%u corrupt match events skipped", corrupt);
-    }
+    /* (A job that stored no events reads nothing: each read of result
+     * memory the GPU just wrote is a cache miss.) */
+    guint room = self->max_matches > self->matches->len ?
+        self->max_matches - self->matches->len : 0;
+    guint corrupt = 0;
+    if (!vyre_result_read_events (self->automaton->words, rec,
+            self->kernel_max_matches, c, room, self->matches, &self->dropped,
+            &corrupt, &self->torn_results, error))
+      return FALSE;
+    if (corrupt)
+      GST_WARNING_OBJECT (self, "%u corrupt match events skipped", corrupt);
     self->dropped += c->matches - c->matches_stored;
     self->found += c->matches;
   }
@@ -655,9 +659,15 @@ collect_chunk (GstVyreScan * self, Entry * e, const vyre_completion * c)
     self->crc = vyre_crc32_combine (self->crc, c->crc32, e->len);
     self->crc_len += e->len;
   }
-  if (self->ops & GST_VYRE_SCAN_OPS_HISTOGRAM)
+  if (self->ops & GST_VYRE_SCAN_OPS_HISTOGRAM) {
+    guint32 job_hist[256];
+    if (!vyre_result_read_histogram (rec, c, job_hist, &self->torn_results,
+            error))
+      return FALSE;
     for (guint b = 0; b < 256; b++)
-      self->hist[b] += rec[VYRE_RESULT_HIST + b];
+      self->hist[b] += job_hist[b];
+  }
+  return TRUE;
 }
 
 static GstBuffer *
@@ -723,12 +733,18 @@ gst_vyre_scan_loop (gpointer user_data)
     GstEvent *ev = e->event;
     e->event = NULL;
     gboolean is_eos = GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
-    if (is_eos)
+    if (is_eos) {
+      VyreMegakernelStats ks;
+      vyre_megakernel_stats (self->mk, &ks);
       GST_INFO_OBJECT (self, "EOS after %" G_GUINT64_FORMAT " buffers, %"
           G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " matches (%"
-          G_GUINT64_FORMAT " not stored), %u epochs on %s", self->total_buffers,
+          G_GUINT64_FORMAT " not stored), %u epochs on %s; torn reads "
+          "(read again until whole): %" G_GUINT64_FORMAT " completions, %"
+          G_GUINT64_FORMAT " results", self->total_buffers,
           self->total_bytes, self->total_matches, self->total_dropped,
-          self->total_epochs, vyre_device_name (self->device));
+          self->total_epochs, vyre_device_name (self->device),
+          ks.torn_completions, self->torn_results);
+    }
     if (is_eos && self->phase_on) {
       GString *p = g_string_new (NULL);
       for (guint i = 0; i < N_PHASES; i++)
@@ -766,7 +782,13 @@ gst_vyre_scan_loop (gpointer user_data)
   GstBuffer *out = NULL;
   if (e->kind == ENTRY_JOB) {
     t0 = PHASE_START (self);
-    collect_chunk (self, e, &c);
+    if (!collect_chunk (self, e, &c, &err)) {
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+          ("The GPU's scan results could not be read."), ("%s", err->message));
+      g_error_free (err);
+      pause_task (self, GST_FLOW_ERROR);
+      return;
+    }
     self->total_jobs++;
     PHASE_ADD (self, PH_TASK_COLLECT, t0);
     if (e->buffer) {
@@ -1174,6 +1196,7 @@ gst_vyre_scan_start (GstVyreScan * self)
   self->total_dropped = 0;
   self->total_epochs = 0;
   self->total_jobs = 0;
+  self->torn_results = 0;
   memset (self->phase_ns, 0, sizeof self->phase_ns);
   self->phase_on = gst_debug_category_get_threshold (vyre_scan_debug) >=
       GST_LEVEL_INFO;

@@ -8,7 +8,8 @@
 
 guint64
 vyre_match_events_expand (const guint32 * table, const guint32 * record,
-    guint32 max_matches, guint room, GArray * out, guint * corrupt)
+    guint32 max_matches, guint room, GArray * out, guint * corrupt,
+    guint32 * check)
 {
   const guint32 nstates = table[VYRE_TABLE_NSTATES];
   const guint32 npatterns = table[VYRE_TABLE_NPATTERNS];
@@ -18,6 +19,7 @@ vyre_match_events_expand (const guint32 * table, const guint32 * record,
   const guint32 share = max_matches / VYRE_RESULT_LANES;
   guint64 dropped = 0;
   guint added = 0;
+  guint32 sum = 0;              /* VYRE_COMP_RESULT_CHECK over what we read */
 
   /* Matches go straight into the array's storage, grown in steps (one
    * g_array_append_val per match was most of the host's time on
@@ -30,7 +32,8 @@ vyre_match_events_expand (const guint32 * table, const guint32 * record,
   for (guint32 lane = 0; lane < VYRE_RESULT_LANES; lane++) {
     guint32 n_events = record[VYRE_RESULT_LANE_EVENTS + lane];
     if (n_events == 0)
-      continue;
+      continue;                 /* its check term is 0 */
+    sum += VYRE_CHECK_TERM (VYRE_RESULT_LANE_EVENTS + lane, n_events);
     if (n_events > share) {
       if (corrupt)
         (*corrupt)++;
@@ -41,8 +44,10 @@ vyre_match_events_expand (const guint32 * table, const guint32 * record,
     for (guint32 i = 0; i < n_events; i++,
         ev += VYRE_RESULT_LANES * VYRE_MATCH_WORDS) {
       guint32 state = ev[VYRE_MATCH_STATE];
-      guint64 end = ((guint64) ev[VYRE_MATCH_END_HI] << 32) |
-          ev[VYRE_MATCH_END_LO];
+      guint32 end_lo = ev[VYRE_MATCH_END_LO], end_hi = ev[VYRE_MATCH_END_HI];
+      guint64 end = ((guint64) end_hi << 32) | end_lo;
+      sum += VYRE_CHECK_TERM ((guint32) (ev - record),
+          VYRE_CHECK_EVENT (state, end_lo, end_hi, ev[VYRE_MATCH_COUNT]));
       if (state >= nstates) {
         if (corrupt)
           (*corrupt)++;
@@ -72,6 +77,8 @@ vyre_match_events_expand (const guint32 * table, const guint32 * record,
     }
   }
   g_array_set_size (out, base + added);
+  if (check)
+    *check = sum;
   return dropped;
 }
 

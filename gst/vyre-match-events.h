@@ -22,10 +22,13 @@ G_BEGIN_DECLS
  * at most `room` of them.  Returns how many matches the events covered
  * that did not fit (added to the dropped count).  Events that name a state
  * outside the table, and lane counts over the share, are skipped and
- * counted in *corrupt. */
+ * counted in *corrupt.  *check (when not NULL) receives the check sum of
+ * the lane counts and events read (VYRE_COMP_RESULT_CHECK, computed in the
+ * same pass): read a record from a running kernel through
+ * vyre_result_read_events, which compares it. */
 guint64 vyre_match_events_expand (const guint32 * table,
     const guint32 * record, guint32 max_matches, guint room, GArray * out,
-    guint * corrupt);
+    guint * corrupt, guint32 * check);
 
 /* Sort by (offset, pattern_id): the order the meta promises. */
 void vyre_match_events_sort (GArray * matches);

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "footprint_planner.h"
-#include "result_check.h"
 #include "vyre_spirv.h"
 
 GST_DEBUG_CATEGORY_STATIC (vyre_mk_debug);
@@ -44,10 +43,6 @@ enum
 /* How long a waiter spins before it starts to sleep. */
 #define SPIN_US 500
 #define SHUTDOWN_TIMEOUT_NS (5 * G_GUINT64_CONSTANT (1000000000))
-/* How long a completed job's result record may take to land whole.  The
- * stragglers seen on an H200 arrive within microseconds; a record that
- * never agrees with its check sum is a kernel or driver bug, not load. */
-#define RESULT_WHOLE_TIMEOUT_US (2 * G_USEC_PER_SEC)
 
 typedef struct
 {
@@ -85,7 +80,6 @@ struct _VyreMegakernel
   gboolean lost;
   vyre_job *jobs;               /* per slot: what was published, for retries */
   guint64 retries;              /* jobs republished after ITER_LIMIT */
-  guint64 torn_results;         /* records read before they were whole (atomic) */
 };
 
 static void
@@ -605,51 +599,6 @@ retry_cut_job (VyreMegakernel * mk, vyre_ticket * ticket,
   }
 }
 
-static gboolean
-is_data_opcode (guint32 op)
-{
-  return op == VYRE_OP_SCAN || op == VYRE_OP_CRC32 || op == VYRE_OP_HISTOGRAM;
-}
-
-/* The completion is whole (host_ring checked its check word); wait until
- * the result record is too: the lanes' stores to host memory may land
- * after lane 0's completion (see result_check.h).  Bounded. */
-static VyreMkStatus
-await_whole_result (VyreMegakernel * mk, const vyre_ticket * ticket,
-    const vyre_completion * c, volatile gint * cancel, GError ** error)
-{
-  guint32 ctx = mk->jobs[ticket->slot].result_index;
-  const guint32 *rec = vyre_megakernel_result (mk, ctx);
-  guint32 sum = vyre_result_check (rec, mk->cfg.max_matches, c->ops);
-  if (G_LIKELY (sum == c->result_check))
-    return VYRE_MK_OK;
-  __atomic_fetch_add (&mk->torn_results, 1, __ATOMIC_RELAXED);
-  gint64 deadline = g_get_monotonic_time () + RESULT_WHOLE_TIMEOUT_US;
-  for (guint spins = 1;; spins++) {
-    sum = vyre_result_check (rec, mk->cfg.max_matches, c->ops);
-    if (sum == c->result_check) {
-      GST_DEBUG ("job %" G_GUINT64_FORMAT ": result record %u whole after %u "
-          "re-reads", ticket->seq, ctx, spins);
-      return VYRE_MK_OK;
-    }
-    if (cancel && g_atomic_int_get (cancel))
-      return VYRE_MK_CANCELLED;
-    if (spins % 64 == 0 && g_get_monotonic_time () > deadline) {
-      g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
-          "The result record of job %" G_GUINT64_FORMAT " (context %u) on %s "
-          "never became whole: the host sums its words to %08x, the kernel "
-          "wrote them summing to %08x (%u events, ops %#x), still after %d ms. "
-          "Fix: this is a kernel or driver bug: report it with the device, "
-          "the driver version and a GST_DEBUG=vyremegakernel:6 log.",
-          ticket->seq, ctx, vyre_device_name (mk->dev), sum, c->result_check,
-          c->events, c->ops, RESULT_WHOLE_TIMEOUT_US / 1000);
-      return VYRE_MK_ERROR;
-    }
-    if (spins > 1024)
-      g_usleep (10);
-  }
-}
-
 VyreMkStatus
 vyre_megakernel_wait (VyreMegakernel * mk, vyre_ticket * ticket,
     vyre_completion * out, volatile gint * cancel, GError ** error)
@@ -667,8 +616,6 @@ vyre_megakernel_wait (VyreMegakernel * mk, vyre_ticket * ticket,
         return r;
       continue;
     }
-    if (st == VYRE_OK && is_data_opcode (out->opcode))
-      return await_whole_result (mk, ticket, out, cancel, error);
     if (st != VYRE_ERR_NOT_READY)
       return completion_status (st, &rerr, out, error);
     if (cancel && g_atomic_int_get (cancel))
@@ -744,7 +691,6 @@ vyre_megakernel_stats (VyreMegakernel * mk, VyreMegakernelStats * out)
   memset (out, 0, sizeof *out);
   out->launches = mk->launches;
   out->retries = mk->retries;
-  out->torn_results = __atomic_load_n (&mk->torn_results, __ATOMIC_RELAXED);
   out->workgroups = mk->workgroups;
   if (mk->ring == NULL)
     return;

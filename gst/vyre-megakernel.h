@@ -60,6 +60,8 @@ void vyre_megakernel_stop (VyreMegakernel * mk);
 
 guint8 *vyre_megakernel_arena (VyreMegakernel * mk);
 guint8 *vyre_megakernel_carry_window (VyreMegakernel * mk, guint context);
+/* A context's result record.  Its words may land after the completion
+ * does: read them through vyre-result-read.h. */
 const guint32 *vyre_megakernel_result (VyreMegakernel * mk, guint context);
 
 /* Publish one job (job->seq is assigned).  VYRE_MK_FULL when the ring has
@@ -90,10 +92,9 @@ typedef struct
   guint32 retired;              /* workgroup retirements */
   guint32 requeues;             /* fences handed back */
   guint32 workgroups;           /* per launch */
-  /* Reads that found a GPU's words not all landed yet, and read again
-   * (ring/result_check.h): completion entries, then result records. */
+  /* Polls that found a completion entry's words not all landed yet, and
+   * read it again (its check word; result records: vyre-result-read.h). */
   guint64 torn_completions;
-  guint64 torn_results;
 } VyreMegakernelStats;
 void vyre_megakernel_stats (VyreMegakernel * mk, VyreMegakernelStats * out);
 

@@ -254,7 +254,6 @@ run_slot (vyre_reference_consumer * c, uint32_t slot)
   }
 
   if (fault == VYRE_FAULT_NONE && opcode_is_data (job.opcode)) {
-    comp.ops = job.ops;
     uint32_t *record = NULL;
     if (c->cfg.results != NULL) {
       size_t stride = VYRE_RESULT_HEADER_WORDS
@@ -270,6 +269,7 @@ run_slot (vyre_reference_consumer * c, uint32_t slot)
       comp.crc32 = result.crc32;
       comp.events = result.events;
       comp.result_check = result.result_check;
+      comp.hist_check = result.hist_check;
       if (result.fault_code != VYRE_FAULT_NONE)
         fault = result.fault_code < VYRE_FAULT_CODE_COUNT ?
             result.fault_code : VYRE_FAULT_IO_ERROR;

@@ -60,8 +60,8 @@ extern "C" {
 
 /* Runs one data job (SCAN / CRC32 / HISTOGRAM).  The consumer has filled
  * *out with seq, status DONE, opcode, epoch, workgroup, launch and tag;
- * the callback sets matches, matches_stored, crc32, events and
- * result_check (see result_check.h; 0 where nobody verifies it), and may set
+ * the callback sets matches, matches_stored, crc32, events, result_check
+ * and hist_check (see result_check.h; 0 where nobody verifies them), and may set
  * fault_code to a VYRE_FAULT_* to fail the job (an unknown code becomes
  * VYRE_FAULT_IO_ERROR).  result_record is the job's record
  * (VYRE_RESULT_HEADER_WORDS + 4 * max_matches words), or NULL when the

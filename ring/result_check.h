@@ -6,13 +6,14 @@
  * GPU threads only (device scope is its largest): the host may see the
  * completion before some of the record, which then still holds an earlier
  * job's words.  The kernel therefore sums VYRE_CHECK_TERM over the words
- * it wrote into the completion's RESULT_CHECK; the host recomputes that
- * sum over what it reads and uses the record only once they agree.
+ * it wrote into the completion (RESULT_CHECK: lane counts and stored
+ * events; HIST_CHECK: the histogram); the host recomputes a sum over what
+ * it read and uses those words only once the two agree, reading again
+ * until they do.
  *
- * Which words a data job writes: every lane's event count (lanes a device
- * lacks stay 0 and add 0), the first min(count, max_matches / LANES)
- * event records of each lane, and the 256 histogram words when the job
- * ran VYRE_OPS_HISTOGRAM.
+ * These are the reference sums, reading each covered word once.  The
+ * plugin's match-event reader folds the same sum into its one pass over
+ * the events (gst/vyre-result-read.c).
  */
 #ifndef VYRE_RESULT_CHECK_H
 #define VYRE_RESULT_CHECK_H
@@ -23,11 +24,15 @@
 extern "C" {
 #endif
 
-/* The sum over a record of control[MAX_MATCHES] = max_matches event
- * records, for a job that ran `ops`.  Reads every word it covers once,
- * with relaxed atomic loads: the words may still be changing. */
-uint32_t vyre_result_check (const uint32_t * record, uint32_t max_matches,
-    uint32_t ops);
+/* Sum over the 256 lane counts and, for each lane, its first
+ * min(count, max_matches / VYRE_RESULT_LANES) event records, of a record
+ * with control[MAX_MATCHES] = max_matches.  Relaxed atomic loads: the
+ * words may still be changing. */
+uint32_t vyre_result_events_check (const uint32_t * record,
+    uint32_t max_matches);
+
+/* Sum over the 256 histogram words. */
+uint32_t vyre_result_hist_check (const uint32_t * record);
 
 #ifdef __cplusplus
 }

@@ -3,8 +3,8 @@
  *
  * This header is included by the C host code AND by every GLSL shader
  * (glslc -I ring/).  It may therefore only contain what both languages
- * accept: #defines of unsigned literals ("3u"), one arithmetic macro on
- * uint operands (VYRE_CHECK_TERM) and comments.
+ * accept: #defines of unsigned literals ("3u"), arithmetic macros on uint
+ * operands (VYRE_CHECK_TERM, VYRE_CHECK_EVENT) and comments.
  * C-only material (structs, encode/decode, static asserts) lives in
  * vyre_slot.h.
  *
@@ -202,9 +202,10 @@
  * GPU threads only.  Writes to system memory from different lanes reach
  * the host in any order (measured on an H200: a completion whose result
  * record still lacked hundreds of events, 2 runs in 16).  So the kernel
- * also writes two check words, sums of VYRE_CHECK_TERM over what it wrote,
- * and the host accepts an entry, then its result record, only once its own
- * sum over the words it reads agrees (docs/protocol.md, "Torn results"). */
+ * also writes check words, sums of VYRE_CHECK_TERM over what it wrote, and
+ * the host accepts an entry, then the parts of its result record it uses,
+ * only once its own sum over the words it read agrees (docs/protocol.md,
+ * "Torn results"). */
 #define VYRE_COMPLETION_WORDS 16u
 #define VYRE_COMP_SEQ_LO 0u      /* written last                            */
 #define VYRE_COMP_SEQ_HI 1u
@@ -220,18 +221,26 @@
 #define VYRE_COMP_TAG 11u
 #define VYRE_COMP_EVENTS 12u     /* match events stored in the result record */
 #define VYRE_COMP_CHECK 13u      /* sum of TERM(i, word i), i != 13, SEQ_LO too */
-#define VYRE_COMP_RESULT_CHECK 14u /* sum of TERM(i, word i) over the result
-                                      words the job wrote: lane counts, its
-                                      stored events, the histogram          */
-#define VYRE_COMP_OPS 15u        /* VYRE_OPS_* the job ran (says whether the
-                                    histogram words are covered)            */
+#define VYRE_COMP_RESULT_CHECK 14u /* the record's events: sum of TERM over
+                                      the 256 lane counts and, per stored
+                                      event, TERM(its first word's index,
+                                      VYRE_CHECK_EVENT(its four words));
+                                      0 when the job stored no events   */
+#define VYRE_COMP_HIST_CHECK 15u /* the record's histogram: sum of TERM over
+                                    its 256 words; 0 without OPS_HISTOGRAM */
 
 /* One word's share of a check sum: a bijection of the word for each index
  * (a single changed word always changes the sum), 0 for a zero word (words
  * nobody writes, such as the counts of lanes a CPU device lacks, cost
- * nothing), wrapping uint arithmetic in C and GLSL alike. */
+ * nothing), wrapping uint arithmetic in C and GLSL alike.  An event's four
+ * words are folded into one first (each fold a bijection of its word:
+ * one changed word still changes the sum), so the host, which reads them
+ * anyway, spends a few operations per event on the check. */
 #define VYRE_CHECK_TERM(i, w) \
   (((w) * (((i) * 0x9E3779B1u) | 1u)) ^ (((w) * (((i) * 0x9E3779B1u) | 1u)) >> 16u))
+#define VYRE_CHECK_EVENT(state, end_lo, end_hi, count) \
+  ((state) ^ ((end_lo) * 0x85EBCA77u) ^ ((end_hi) * 0xC2B2AE3Du) ^ \
+   (((count) << 16u) | ((count) >> 16u)))
 
 /* Fault codes (completion word VYRE_COMP_FAULT_CODE). */
 #define VYRE_FAULT_NONE 0u

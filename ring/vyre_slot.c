@@ -192,7 +192,7 @@ vyre_completion_encode (const vyre_completion * c, vyre_completion_words * out)
   out->w[VYRE_COMP_TAG] = c->tag;
   out->w[VYRE_COMP_EVENTS] = c->events;
   out->w[VYRE_COMP_RESULT_CHECK] = c->result_check;
-  out->w[VYRE_COMP_OPS] = c->ops;
+  out->w[VYRE_COMP_HIST_CHECK] = c->hist_check;
   out->w[VYRE_COMP_CHECK] = vyre_completion_words_check (out);
 }
 
@@ -231,7 +231,7 @@ vyre_completion_decode (const vyre_completion_words * in,
   c.tag = w[VYRE_COMP_TAG];
   c.events = w[VYRE_COMP_EVENTS];
   c.result_check = w[VYRE_COMP_RESULT_CHECK];
-  c.ops = w[VYRE_COMP_OPS];
+  c.hist_check = w[VYRE_COMP_HIST_CHECK];
   *out = c;
 
   if (c.status != VYRE_STATUS_DONE && c.status != VYRE_STATUS_FAULT)

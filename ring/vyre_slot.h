@@ -74,8 +74,8 @@ typedef struct {
   uint32_t launch;
   uint32_t tag;
   uint32_t events;        /* match events stored in the result record */
-  uint32_t result_check;  /* the kernel's sum over the result words it wrote */
-  uint32_t ops;           /* VYRE_OPS_* the job ran */
+  uint32_t result_check;  /* the kernel's sum over the events it stored */
+  uint32_t hist_check;    /* ... and over the histogram it wrote */
 } vyre_completion;
 
 /* Payload words of a job; STATUS is set to EMPTY (publishing writes it). */

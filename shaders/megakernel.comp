@@ -110,7 +110,8 @@ shared uint s_matches;   // matches found (sum of pattern outputs)
 shared uint s_events;    // match events reserved (one per end position)
 shared uint s_stored;    // matches covered by stored events
 shared uint s_cut;       // a loop was cut short by the driver
-shared uint s_rcheck;    // check sum of the result words the lanes wrote
+shared uint s_rcheck;    // check sum of the lane counts and events written
+shared uint s_hcheck;    // check sum of the histogram written
 
 // ---- CRC-32 (zlib) -------------------------------------------------------
 // Loop iterations are a budget here (lavapipe counts them, see ITER_BUDGET),
@@ -152,10 +153,10 @@ void comp_put(uint cb, uint i, uint v, inout uint check)
 
 // Complete a slot: completion words with their check word, then ring
 // STATUS, then SEQ_LO last (the host's completion signal), then the
-// counters.  Lane 0 only.  rcheck/ops: the result record's check sum and
-// the ops that wrote it (0 for jobs that write no record).
+// counters.  Lane 0 only.  rcheck/hcheck: the check sums of the events
+// and of the histogram the lanes wrote (0 for jobs that wrote none).
 void complete(uint slot, uint status, uint fault, uint matches, uint stored,
-              uint events, uint crc, uint epoch, uint wg, uint rcheck, uint ops)
+              uint events, uint crc, uint epoch, uint wg, uint rcheck, uint hcheck)
 {
   uint cb = slot * VYRE_COMPLETION_WORDS;
   uint check = VYRE_CHECK_TERM(VYRE_COMP_SEQ_LO, s_job[VYRE_ARG_SEQ_LO]);
@@ -172,7 +173,7 @@ void complete(uint slot, uint status, uint fault, uint matches, uint stored,
   comp_put(cb, VYRE_COMP_LAUNCH, ctrl_load(VYRE_CTRL_LAUNCH_ID), check);
   comp_put(cb, VYRE_COMP_TAG, s_job[VYRE_ARG_TAG], check);
   comp_put(cb, VYRE_COMP_RESULT_CHECK, rcheck, check);
-  comp_put(cb, VYRE_COMP_OPS, ops, check);
+  comp_put(cb, VYRE_COMP_HIST_CHECK, hcheck, check);
   comp.w[cb + VYRE_COMP_CHECK] = check;
   ring_store_rel(slot * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS, status);
   comp_store_rel(cb + VYRE_COMP_SEQ_LO, s_job[VYRE_ARG_SEQ_LO]);
@@ -260,7 +261,7 @@ uint g_crc;
 uint g_matches;   // matches found by this lane
 uint g_events;    // events found by this lane
 uint g_stored;    // matches covered by the events it stored
-uint g_rcheck;    // its share of the result record's check sum
+uint g_rcheck;    // its share of the events' check sum
 
 // The job, as every lane sees it (set at the start of run_data_job).
 uint g_own_begin;   // first logical position whose matches this lane reports
@@ -287,11 +288,9 @@ void record_event(uint pos)
     res.w[mb + VYRE_MATCH_END_LO] = uint(end_off);
     res.w[mb + VYRE_MATCH_END_HI] = uint(end_off >> 32);
     res.w[mb + VYRE_MATCH_COUNT] = n_out;
-    uint ri = mb - g_result_base;   // word index inside the record
-    g_rcheck += VYRE_CHECK_TERM(ri + VYRE_MATCH_STATE, g_state) +
-                VYRE_CHECK_TERM(ri + VYRE_MATCH_END_LO, uint(end_off)) +
-                VYRE_CHECK_TERM(ri + VYRE_MATCH_END_HI, uint(end_off >> 32)) +
-                VYRE_CHECK_TERM(ri + VYRE_MATCH_COUNT, n_out);
+    g_rcheck += VYRE_CHECK_TERM(mb - g_result_base,    // index inside the record
+                                VYRE_CHECK_EVENT(g_state, uint(end_off),
+                                                 uint(end_off >> 32), n_out));
     g_stored += n_out;
   }
   g_events++;
@@ -386,6 +385,7 @@ void run_data_job(uint slot, uint lid, uint wg)
     s_cut = 0u;
     s_crc = 0u;
     s_rcheck = 0u;
+    s_hcheck = 0u;
   }
   wg_barrier();
 
@@ -487,14 +487,16 @@ void run_data_job(uint slot, uint lid, uint wg)
   }
   wg_barrier();
 
+  atomicAdd(s_rcheck, rcheck);
   if (do_hist) {
+    uint hcheck = 0u;
     for (uint i = 0u; i < 256u / LOCAL; i++) {
       uint b = lid + i * LOCAL;
       res.w[result_base + VYRE_RESULT_HIST + b] = s_hist[b];
-      rcheck += VYRE_CHECK_TERM(VYRE_RESULT_HIST + b, s_hist[b]);
+      hcheck += VYRE_CHECK_TERM(VYRE_RESULT_HIST + b, s_hist[b]);
     }
+    atomicAdd(s_hcheck, hcheck);
   }
-  atomicAdd(s_rcheck, rcheck);
   // Every lane's result stores must be available at device scope before
   // lane 0 publishes the completion (GPU readers).  The host is not at
   // device scope: its guarantee is the check sum, which it recomputes
@@ -506,7 +508,7 @@ void run_data_job(uint slot, uint lid, uint wg)
   } else if (lid == 0u) {
     uint stored = s_stored;
     complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, s_matches, stored,
-             s_events, do_crc ? s_crc : 0u, s_job[VYRE_ARG_EPOCH], wg, s_rcheck, ops);
+             s_events, do_crc ? s_crc : 0u, s_job[VYRE_ARG_EPOCH], wg, s_rcheck, s_hcheck);
     ctrl_add(VYRE_CTRL_EPOCH_JOBS + (s_job[VYRE_ARG_EPOCH] % VYRE_EPOCH_WINDOW), 1u);
   }
 }

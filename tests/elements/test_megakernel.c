@@ -23,6 +23,7 @@
 #include "vyre-device.h"
 #include "vyre-match-events.h"
 #include "vyre-megakernel.h"
+#include "vyre-result-read.h"
 #include "vyre-scan-reference.h"
 
 #define NSLOTS 8
@@ -44,6 +45,8 @@ typedef struct
   guint64 jobs;
   guint64 found;                /* completions' match counts */
   guint64 stored;               /* matches covered by stored events */
+  guint32 ops;                  /* what every job ran */
+  guint64 torn_results;         /* records read again until whole */
 } StreamResult;
 
 typedef struct
@@ -118,8 +121,12 @@ reap (VyreMegakernel * mk, const guint32 * table, guint max_matches,
     const guint32 *rec = vyre_megakernel_result (mk, f->ctx);
     guint corrupt = 0;
     guint before = r->matches->len;
-    r->dropped += vyre_match_events_expand (table, rec, max_matches,
-        G_MAXUINT, r->matches, &corrupt);
+    if (!vyre_result_read_events (table, rec, max_matches, &c, G_MAXUINT,
+            r->matches, &r->dropped, &corrupt, &r->torn_results, &err)) {
+      fprintf (stderr, "read failed: %s\n", err->message);
+      g_clear_error (&err);
+      ring_test_failures++;
+    }
     CHECK_EQ_U64 (corrupt, 0);
     CHECK_EQ_U64 (r->matches->len - before, c.matches_stored);
     CHECK (c.matches_stored <= c.matches);
@@ -127,8 +134,18 @@ reap (VyreMegakernel * mk, const guint32 * table, guint max_matches,
     r->stored += c.matches_stored;
     CHECK_EQ_U64 (c.epoch, f->epoch);
     r->crc = vyre_crc32_combine (r->crc, c.crc32, f->len);
-    for (guint b = 0; b < 256; b++)
-      r->hist[b] += rec[VYRE_RESULT_HIST + b];
+    guint32 job_hist[256];
+    if (r->ops & VYRE_OPS_HISTOGRAM) {
+      if (vyre_result_read_histogram (rec, &c, job_hist, &r->torn_results,
+              &err)) {
+        for (guint b = 0; b < 256; b++)
+          r->hist[b] += job_hist[b];
+      } else {
+        fprintf (stderr, "read failed: %s\n", err->message);
+        g_clear_error (&err);
+        ring_test_failures++;
+      }
+    }
     r->jobs++;
   }
   vyre_megakernel_release (mk, &f->ticket);
@@ -162,6 +179,7 @@ run_stream (VyreDevice * dev, const VyreAutomaton * a, guint max_len,
   }
   memset (r, 0, sizeof *r);
   r->matches = g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
+  r->ops = rc->ops ? rc->ops : VYRE_OPS_ALL;
   InFlight fl[NSLOTS];
   guint head = 0, count = 0, ctx_next = 0;
   const gsize sizes[] = { 1, 7, 4097, BLOCK, 2, 0 /* random */ , 300 };
@@ -334,7 +352,7 @@ main (int argc, char **argv)
         G_GUINT64_FORMAT " retried, torn reads: %" G_GUINT64_FORMAT
         " completions, %" G_GUINT64_FORMAT " results\n", r.jobs,
         r.epochs_closed, st.launches, st.retired, st.requeues, st.retries,
-        st.torn_completions, st.torn_results);
+        st.torn_completions, r.torn_results);
   }
   g_array_unref (r.matches);
 
@@ -356,7 +374,7 @@ main (int argc, char **argv)
     compare ("scan only, fast path", &r, ref, 0, NULL);
     fprintf (stderr, "scan only: torn reads: %" G_GUINT64_FORMAT
         " completions, %" G_GUINT64_FORMAT " results\n", st.torn_completions,
-        st.torn_results);
+        r.torn_results);
   }
   g_array_unref (r.matches);
   g_unsetenv ("VYRE_SCAN_FAST_PATH");
@@ -370,7 +388,9 @@ main (int argc, char **argv)
   if (run_stream (dev, a, max_len, &relaunching, data, len, &rng_run, &r, &st)) {
     compare ("relaunching", &r, ref, crc, hist);
     fprintf (stderr, "relaunching: %" G_GUINT64_FORMAT " launches, %u "
-        "retirements\n", st.launches, st.retired);
+        "retirements, torn reads: %" G_GUINT64_FORMAT " completions, %"
+        G_GUINT64_FORMAT " results\n", st.launches, st.retired,
+        st.torn_completions, r.torn_results);
     CHECK (st.launches > 1);
     CHECK (st.retired > 0);
   }
@@ -397,8 +417,9 @@ main (int argc, char **argv)
     CHECK_EQ_U64 (missing, 0);
     CHECK_EQ_U64 (r.crc, crc);
     fprintf (stderr, "overflow: %" G_GUINT64_FORMAT " found, %" G_GUINT64_FORMAT
-        " stored, %" G_GUINT64_FORMAT " dropped\n", r.found, r.stored,
-        r.found - r.stored);
+        " stored, %" G_GUINT64_FORMAT " dropped, torn reads: %" G_GUINT64_FORMAT
+        " completions, %" G_GUINT64_FORMAT " results\n", r.found, r.stored,
+        r.found - r.stored, st.torn_completions, r.torn_results);
   }
   g_array_unref (r.matches);
 

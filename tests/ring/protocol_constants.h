@@ -3,7 +3,7 @@
  * list.  Included by the probe shader (GLSL) and by test_protocol_agreement.c
  * (C): the test compares what glslc compiled with what the C compiler sees,
  * and checks that this list names every #define of vyre_protocol.h.  The
- * function-like VYRE_CHECK_TERM is listed as sample evaluations (edge
+ * function-like VYRE_CHECK_* macros are listed as sample evaluations (edge
  * indices and words: the two compilers must wrap alike).
  */
 #ifndef PROTOCOL_CONSTANTS_H
@@ -110,12 +110,15 @@
   X(VYRE_COMP_EVENTS) \
   X(VYRE_COMP_CHECK) \
   X(VYRE_COMP_RESULT_CHECK) \
-  X(VYRE_COMP_OPS) \
+  X(VYRE_COMP_HIST_CHECK) \
   X(VYRE_CHECK_TERM(0u, 0u)) \
   X(VYRE_CHECK_TERM(0u, 0x80000001u)) \
   X(VYRE_CHECK_TERM(13u, 0xDEADBEEFu)) \
   X(VYRE_CHECK_TERM(511u, 0xFFFFFFFFu)) \
   X(VYRE_CHECK_TERM(0xFFFFFFFFu, 0x12345678u)) \
+  X(VYRE_CHECK_EVENT(0u, 0u, 0u, 0u)) \
+  X(VYRE_CHECK_EVENT(77u, 0xFFFFFFFFu, 3u, 0x10001u)) \
+  X(VYRE_CHECK_EVENT(0xFFFFFFFFu, 0x80000000u, 0xFFFFFFFFu, 0xFFFFFFFFu)) \
   X(VYRE_FAULT_NONE) \
   X(VYRE_FAULT_BAD_OPCODE) \
   X(VYRE_FAULT_BAD_TENANT) \

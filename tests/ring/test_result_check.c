@@ -7,7 +7,8 @@
  *
  * The writer below sums VYRE_CHECK_TERM as it stores, lane by lane, like
  * the shader (shaders/megakernel.comp, record_event); the reader under
- * test walks the record lane counts first.  The GLSL side of the term is
+ * test walks the record lane counts first.  (The plugin's one-pass reader
+ * is checked against these sums in tests/elements/test_match_events.c.)  The GLSL side of the term is
  * covered by test_protocol_agreement (sample values) and by
  * test_megakernel (every job goes through the check).
  */
@@ -28,37 +29,53 @@ typedef struct
   uint32_t w[RECORD_WORDS];
 } record;
 
-/* Store like the kernel: returns the sum of what was stored. */
-static uint32_t
-put (record * r, uint32_t index, uint32_t value)
+/* What the kernel sums while it stores. */
+typedef struct
 {
-  r->w[index] = value;
-  return VYRE_CHECK_TERM (index, value);
-}
+  uint32_t events, hist;
+} sums;
 
-/* A job written by `lanes` lanes with random events; returns the sum the
- * kernel would put in COMP_RESULT_CHECK. */
-static uint32_t
+/* A job written by `lanes` lanes with random events, like the kernel
+ * (shaders/megakernel.comp, record_event): returns the sums it would put
+ * in COMP_RESULT_CHECK and COMP_HIST_CHECK. */
+static sums
 write_job (record * r, uint64_t * rng, uint32_t lanes, uint32_t ops)
 {
-  uint32_t sum = 0;
+  sums s = { 0, 0 };
   for (uint32_t l = 0; l < lanes; l++) {
     uint32_t found = (uint32_t) (ring_test_rand (rng) % (PER_LANE + 4));
     uint32_t stored = found < PER_LANE ? found : PER_LANE;
     for (uint32_t e = 0; e < stored; e++) {
       uint32_t mb = VYRE_RESULT_HEADER_WORDS
           + (e * VYRE_RESULT_LANES + l) * VYRE_MATCH_WORDS;
-      sum += put (r, mb + VYRE_MATCH_STATE, (uint32_t) ring_test_rand (rng) % 5000);
-      sum += put (r, mb + VYRE_MATCH_END_LO, (uint32_t) ring_test_rand (rng));
-      sum += put (r, mb + VYRE_MATCH_END_HI, (uint32_t) ring_test_rand (rng) & 3);
-      sum += put (r, mb + VYRE_MATCH_COUNT, 1 + (uint32_t) ring_test_rand (rng) % 3);
+      uint32_t *ev = &r->w[mb];
+      ev[VYRE_MATCH_STATE] = (uint32_t) ring_test_rand (rng) % 5000;
+      ev[VYRE_MATCH_END_LO] = (uint32_t) ring_test_rand (rng);
+      ev[VYRE_MATCH_END_HI] = (uint32_t) ring_test_rand (rng) & 3;
+      ev[VYRE_MATCH_COUNT] = 1 + (uint32_t) ring_test_rand (rng) % 3;
+      s.events += VYRE_CHECK_TERM (mb, VYRE_CHECK_EVENT (ev[VYRE_MATCH_STATE],
+              ev[VYRE_MATCH_END_LO], ev[VYRE_MATCH_END_HI],
+              ev[VYRE_MATCH_COUNT]));
     }
-    sum += put (r, VYRE_RESULT_LANE_EVENTS + l, stored);
+    r->w[VYRE_RESULT_LANE_EVENTS + l] = stored;
+    s.events += VYRE_CHECK_TERM (VYRE_RESULT_LANE_EVENTS + l, stored);
   }
   if (ops & VYRE_OPS_HISTOGRAM)
-    for (uint32_t b = 0; b < 256; b++)
-      sum += put (r, VYRE_RESULT_HIST + b, (uint32_t) ring_test_rand (rng) % 4096);
-  return sum;
+    for (uint32_t b = 0; b < 256; b++) {
+      r->w[VYRE_RESULT_HIST + b] = (uint32_t) ring_test_rand (rng) % 4096;
+      s.hist += VYRE_CHECK_TERM (VYRE_RESULT_HIST + b, r->w[VYRE_RESULT_HIST + b]);
+    }
+  return s;
+}
+
+/* Does what a reader sees agree with what the kernel wrote, for the parts
+ * the job wrote? */
+static bool
+agrees (const record * seen, sums want, uint32_t ops)
+{
+  return vyre_result_events_check (seen->w, MAX_MATCHES) == want.events
+      && (!(ops & VYRE_OPS_HISTOGRAM)
+      || vyre_result_hist_check (seen->w) == want.hist);
 }
 
 /* Whole records agree, for 64 and 256 lanes, with and without histogram,
@@ -73,8 +90,8 @@ test_whole_records_agree (void)
     uint32_t ops = (round & 2) ? VYRE_OPS_ALL : VYRE_OPS_SCAN;
     if (lanes == 64)            /* a CPU kernel: the higher lanes stay 0 */
       memset (&r->w[VYRE_RESULT_LANE_EVENTS + 64], 0, 192 * 4);
-    uint32_t want = write_job (r, &rng, lanes, ops);
-    CHECK_EQ_U64 (vyre_result_check (r->w, MAX_MATCHES, ops), want);
+    sums want = write_job (r, &rng, lanes, ops);
+    CHECK (agrees (r, want, ops));
   }
   free (r);
 }
@@ -92,7 +109,7 @@ test_half_landed_records_disagree (void)
     uint32_t ops = (round & 1) ? VYRE_OPS_ALL : VYRE_OPS_SCAN;
     write_job (a, &rng, 256, VYRE_OPS_ALL);
     *b = *a;
-    uint32_t want = write_job (b, &rng, 256, ops);
+    sums want = write_job (b, &rng, 256, ops);
     /* Words B changed (one in four, at random), each on its own not
      * landed yet. */
     for (uint32_t i = 0; i < RECORD_WORDS; i++) {
@@ -110,7 +127,7 @@ test_half_landed_records_disagree (void)
       if (!covered)
         continue;
       tried++;
-      if (vyre_result_check (seen->w, MAX_MATCHES, ops) == want)
+      if (agrees (seen, want, ops))
         undetected++;
     }
     /* Half of B's words landed, chosen at random. */
@@ -125,7 +142,7 @@ test_half_landed_records_disagree (void)
       if (!differs_in_covered)
         continue;               /* lane counts all landed: covered below */
       tried++;
-      if (vyre_result_check (seen->w, MAX_MATCHES, ops) == want)
+      if (agrees (seen, want, ops))
         undetected++;
     }
   }
@@ -137,7 +154,8 @@ test_half_landed_records_disagree (void)
 }
 
 /* A single changed word always changes the sum (the term is a bijection
- * of the word for each index), and a zero word adds nothing. */
+ * of the word for each index, the event fold a bijection of each of its
+ * words), and a zero word adds nothing. */
 static void
 test_term (void)
 {
@@ -151,6 +169,17 @@ test_term (void)
       collisions++;
     if (vyre_check_term (i, 0) != 0)
       collisions++;
+    uint32_t o[3] = { (uint32_t) ring_test_rand (&rng),
+      (uint32_t) ring_test_rand (&rng), (uint32_t) ring_test_rand (&rng) };
+    if (w != v && (VYRE_CHECK_EVENT (w, o[0], o[1], o[2])
+            == VYRE_CHECK_EVENT (v, o[0], o[1], o[2])
+            || VYRE_CHECK_EVENT (o[0], w, o[1], o[2])
+            == VYRE_CHECK_EVENT (o[0], v, o[1], o[2])
+            || VYRE_CHECK_EVENT (o[0], o[1], w, o[2])
+            == VYRE_CHECK_EVENT (o[0], o[1], v, o[2])
+            || VYRE_CHECK_EVENT (o[0], o[1], o[2], w)
+            == VYRE_CHECK_EVENT (o[0], o[1], o[2], v)))
+      collisions++;
   }
   CHECK_EQ_U64 (collisions, 0);
 }
@@ -162,9 +191,9 @@ test_garbage_count (void)
 {
   uint64_t rng = ring_test_seed () ^ 0xC0;
   record *r = calloc (1, sizeof *r);
-  uint32_t want = write_job (r, &rng, 256, VYRE_OPS_SCAN);
+  sums want = write_job (r, &rng, 256, VYRE_OPS_SCAN);
   r->w[VYRE_RESULT_LANE_EVENTS + 255] = 0xFFFFFFFFu;
-  CHECK (vyre_result_check (r->w, MAX_MATCHES, VYRE_OPS_SCAN) != want);
+  CHECK (!agrees (r, want, VYRE_OPS_SCAN));
   free (r);
 }
 
