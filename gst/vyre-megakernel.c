@@ -649,10 +649,13 @@ vyre_megakernel_wait (VyreMegakernel * mk, vyre_ticket * ticket,
       g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_TIMEOUT,
           "The scan kernel on %s completed nothing for %" G_GUINT64_FORMAT
           " ms while job %" G_GUINT64_FORMAT " waited (slot %u, %"
-          G_GUINT64_FORMAT " launches). Fix: check the GPU (nvidia-smi, "
-          "dmesg); on a CPU device make sure other processes leave it a core.",
-          vyre_device_name (mk->dev), mk->cfg.progress_timeout_us / 1000,
-          ticket->seq, ticket->slot, mk->launches);
+          G_GUINT64_FORMAT " launches%s). Fix: check the GPU (nvidia-smi, "
+          "dmesg); on a CPU device make sure other processes leave it a "
+          "core.", vyre_device_name (mk->dev),
+          mk->cfg.progress_timeout_us / 1000, ticket->seq, ticket->slot,
+          mk->launches, strstr (rerr.message, "not whole") ? "; its "
+          "completion entry was there but never whole: its check word "
+          "disagreed with its other words" : "");
       return VYRE_MK_ERROR;
     }
   }
