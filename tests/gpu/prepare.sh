@@ -16,7 +16,7 @@ if [ ! -d .gpu/debs ]; then
 fi
 cp ../shared/gpu/env.sh .gpu/env.sh
 cp "$BUILD"/gst/libgstvyre.so .gpu/plugin/
-for t in tests/elements/test_megakernel tests/elements/test_vyrescan tests/elements/test_vyresink tests/bench/bench_dispatch tests/bench/bench_resident tests/bench/bench_hyperscan; do
+for t in tests/elements/test_megakernel tests/elements/test_vyrescan tests/elements/test_vyresink tests/bench/bench_dispatch tests/bench/bench_resident tests/bench/bench_hyperscan tests/bench/bench_read_results; do
   [ -x "$BUILD/$t" ] && cp "$BUILD/$t" .gpu/bin/
 done
 cp tests/gpu/run.sh .gpu/run.sh
