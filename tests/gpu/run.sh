@@ -13,7 +13,7 @@ nvidia-smi --query-gpu=name,driver_version,pcie.link.gen.current,pcie.link.width
 if [ "$what" = tests ] || [ "$what" = all ]; then
   for s in ${SEEDS:-1 2 3}; do
     echo "== test_megakernel seed $s"
-    VYRE_TEST_SEED=$s timeout 120 .gpu/bin/test_megakernel 2>&1 | grep -E "passed|FAILED|CHECK|^persistent|^relaunching|^overflow"
+    VYRE_TEST_SEED=$s timeout 120 .gpu/bin/test_megakernel 2>&1 | grep -E "passed|FAILED|CHECK|^persistent|^scan only|^relaunching|^overflow|failed:"
   done
   if [ -x .gpu/bin/test_vyresink ]; then
     echo "== test_vyresink"
