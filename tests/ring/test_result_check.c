@@ -96,6 +96,20 @@ test_whole_records_agree (void)
   free (r);
 }
 
+/* Is word i one that job b (which ran ops) wrote: a lane count, an event
+ * within its lane's count, the histogram when it ran it? */
+static bool
+is_covered (const record * b, uint32_t i, uint32_t ops)
+{
+  if (i < VYRE_RESULT_LANE_EVENTS)
+    return (ops & VYRE_OPS_HISTOGRAM) != 0;
+  if (i < VYRE_RESULT_HEADER_WORDS)
+    return true;
+  uint32_t r = (i - VYRE_RESULT_HEADER_WORDS) / VYRE_MATCH_WORDS;
+  return r / VYRE_RESULT_LANES
+      < b->w[VYRE_RESULT_LANE_EVENTS + r % VYRE_RESULT_LANES];
+}
+
 /* Job B written over job A in the same record: any word of B missing
  * (still A's) makes the sum disagree. */
 static void
@@ -117,14 +131,7 @@ test_half_landed_records_disagree (void)
         continue;
       *seen = *b;
       seen->w[i] = a->w[i];
-      bool covered = i >= VYRE_RESULT_LANE_EVENTS || (ops & VYRE_OPS_HISTOGRAM);
-      if (i >= VYRE_RESULT_HEADER_WORDS) {
-        /* a record past its lane's count in B is not B's word */
-        uint32_t l = ((i - VYRE_RESULT_HEADER_WORDS) / VYRE_MATCH_WORDS) % VYRE_RESULT_LANES;
-        uint32_t e = ((i - VYRE_RESULT_HEADER_WORDS) / VYRE_MATCH_WORDS) / VYRE_RESULT_LANES;
-        covered = e < b->w[VYRE_RESULT_LANE_EVENTS + l];
-      }
-      if (!covered)
+      if (!is_covered (b, i, ops))
         continue;
       tried++;
       if (agrees (seen, want, ops))
@@ -137,11 +144,10 @@ test_half_landed_records_disagree (void)
       if (memcmp (seen, b, sizeof *b) == 0)
         continue;
       bool differs_in_covered = false;
-      for (uint32_t i = VYRE_RESULT_LANE_EVENTS; i < VYRE_RESULT_HEADER_WORDS; i++)
-        differs_in_covered |= seen->w[i] != b->w[i];
+      for (uint32_t i = 0; i < RECORD_WORDS; i++)
+        differs_in_covered |= seen->w[i] != b->w[i] && is_covered (b, i, ops);
       if (!differs_in_covered)
-        continue;               /* only events or histogram stale: the
-                                   single-word cases above cover those */
+        continue;               /* only words B did not write differ */
       tried++;
       if (agrees (seen, want, ops))
         undetected++;
