@@ -605,6 +605,10 @@ vyre_megakernel_wait (VyreMegakernel * mk, vyre_ticket * ticket,
 {
   vyre_error rerr;
   gint64 last_progress = g_get_monotonic_time ();
+  /* Torn entries read over a whole progress timeout in which nothing
+   * completed point at entries that never became whole (a bug): the
+   * timeout's message says so. */
+  guint64 torn_at_progress = vyre_host_ring_torn_reads (mk->ring);
   guint32 last_done = G_MAXUINT32;
   guint spins = 0, checks = 0;
   gint64 spin_until = 0;
@@ -645,6 +649,7 @@ vyre_megakernel_wait (VyreMegakernel * mk, vyre_ticket * ticket,
     if (done != last_done) {
       last_done = done;
       last_progress = now;
+      torn_at_progress = vyre_host_ring_torn_reads (mk->ring);
     } else if ((guint64) (now - last_progress) > mk->cfg.progress_timeout_us) {
       g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_TIMEOUT,
           "The scan kernel on %s completed nothing for %" G_GUINT64_FORMAT
@@ -653,9 +658,9 @@ vyre_megakernel_wait (VyreMegakernel * mk, vyre_ticket * ticket,
           "dmesg); on a CPU device make sure other processes leave it a "
           "core.", vyre_device_name (mk->dev),
           mk->cfg.progress_timeout_us / 1000, ticket->seq, ticket->slot,
-          mk->launches, strstr (rerr.message, "not whole") ? "; its "
-          "completion entry was there but never whole: its check word "
-          "disagreed with its other words" : "");
+          mk->launches, vyre_host_ring_torn_reads (mk->ring) != torn_at_progress ?
+          "; completion entries were there but never whole: their check "
+          "words disagreed with their other words" : "");
       return VYRE_MK_ERROR;
     }
   }

@@ -8,6 +8,9 @@
 
 #include "vyre-result-read.h"
 
+#include <string.h>
+
+#include "result_check.h"
 #include "vyre-device.h"
 #include "vyre-match-events.h"
 
@@ -76,13 +79,12 @@ vyre_result_read_histogram (const guint32 * record, const vyre_completion * c,
 {
   gint64 deadline = 0;
   for (guint tries = 1;; tries++) {
-    guint32 sum = 0;
-    for (guint b = 0; b < 256; b++) {
-      job_hist[b] = record[VYRE_RESULT_HIST + b];
-      sum += VYRE_CHECK_TERM (VYRE_RESULT_HIST + b, job_hist[b]);
-    }
-    if (G_LIKELY (sum == c->hist_check))
+    guint32 sum = vyre_result_hist_check (record);
+    if (G_LIKELY (sum == c->hist_check)) {
+      /* whole: every word is the kernel's last, reading again gives it */
+      memcpy (job_hist, record + VYRE_RESULT_HIST, 256 * sizeof (guint32));
       return TRUE;
+    }
     if (tries == 1 && torn)
       (*torn)++;
     if (!again (tries, &deadline)) {
