@@ -66,15 +66,15 @@
 #include <linux/fs.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "gstvyrememory.h"
+#include "vyre-read-arena.h"
+#include "vyre-uri-src-diagnostics.h"
 #include "vyre-uring-reader.h"
 
-GST_DEBUG_CATEGORY_STATIC (vyre_uri_src_debug);
+GST_DEBUG_CATEGORY (vyre_uri_src_debug);
 #define GST_CAT_DEFAULT vyre_uri_src_debug
 GST_DEBUG_CATEGORY_EXTERN (GST_CAT_PERFORMANCE);
 
@@ -87,8 +87,6 @@ GST_DEBUG_CATEGORY_EXTERN (GST_CAT_PERFORMANCE);
 #define DEFAULT_IO_MODE GST_VYRE_URI_SRC_IO_AUTO
 /* The longest a wait goes without looking at the unlock flag. */
 #define WAIT_SLICE_MS 20
-/* Arena blocks beyond queue-depth: buffers downstream still holds. */
-#define ARENA_SLACK 4
 
 enum
 {
@@ -133,15 +131,6 @@ typedef struct
   gboolean stall;
   gsize chunk;
 } Faults;
-
-/* The element's own memory: one anonymous mapping, unmapped when the
- * allocator and the last memory of it are gone. */
-typedef struct
-{
-  gint ref;
-  guint8 *base;
-  gsize bytes;
-} Arena;
 
 /* One read, in file order in self->pending. */
 typedef struct
@@ -199,11 +188,7 @@ struct _GstVyreUriSrc
   ActiveMode mode;
   gboolean direct_active;
   VyreUringReader *reader;
-  GstAllocator *own_alloc;
-  guint8 *arena_base;
-  gsize block_bytes;
-  guint n_blocks;
-  guint n_registered;
+  VyreReadArena *arena;         /* our own memory */
   GstAllocator *down_alloc;     /* offered downstream, or NULL */
   gboolean down_refused;        /* its memory failed a read (EFAULT) */
   GQueue pending;
@@ -317,36 +302,6 @@ parse_faults (GstVyreUriSrc * self, Faults * f)
   GST_INFO_OBJECT (self, "VYRE_URISRC_FORCE=%s", env);
 }
 
-/* "8 MiB", "1.5 GiB": plain ASCII (g_format_size puts a no-break space
- * between number and unit, which terminals in the C locale mangle). */
-static gchar *
-size_text (guint64 bytes)
-{
-  static const char *units[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
-  double v = (double) bytes;
-  guint u = 0;
-  while (v >= 1024.0 && u + 1 < G_N_ELEMENTS (units)) {
-    v /= 1024.0;
-    u++;
-  }
-  if (u == 0)
-    return g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", bytes);
-  if (v == (double) (guint64) v)
-    return g_strdup_printf ("%" G_GUINT64_FORMAT " %s", (guint64) v, units[u]);
-  return g_strdup_printf ("%.1f %s", v, units[u]);
-}
-
-static gchar *
-memlock_text (void)
-{
-  struct rlimit rl;
-  if (getrlimit (RLIMIT_MEMLOCK, &rl) != 0)
-    return g_strdup ("unknown");
-  if (rl.rlim_cur == RLIM_INFINITY)
-    return g_strdup ("unlimited");
-  return size_text ((guint64) rl.rlim_cur);
-}
-
 static gboolean
 announce_once (GstVyreUriSrc * self, guint what)
 {
@@ -375,121 +330,9 @@ get_known_size (GstVyreUriSrc * self)
 }
 
 /* ------------------------------------------------------------------ */
-/* The arena                                                           */
-
-static gpointer
-arena_ref (gpointer p)
-{
-  Arena *a = p;
-  g_atomic_int_inc (&a->ref);
-  return a;
-}
-
-static void
-arena_unref (gpointer p)
-{
-  Arena *a = p;
-  if (g_atomic_int_dec_and_test (&a->ref)) {
-    munmap (a->base, a->bytes);
-    g_free (a);
-  }
-}
-
-/* Maps n_blocks of block_bytes and wraps them in an allocator (a
- * GstVyreAllocator: blocks of an arena, system memory when none is free). */
-static gboolean
-arena_create (GstVyreUriSrc * self, gsize block_bytes, guint n_blocks)
-{
-  gsize bytes = block_bytes * n_blocks;
-  void *base = mmap (NULL, bytes, PROT_READ | PROT_WRITE,
-      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (base == MAP_FAILED) {
-    int e = errno;
-    gchar *sz = size_text (bytes);
-    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
-        ("Could not map %s for read buffers: %s.", sz, g_strerror (e)),
-        ("mmap(%" G_GSIZE_FORMAT " bytes) failed: %s. Fix: lower blocksize "
-            "or queue-depth.", bytes, g_strerror (e)));
-    g_free (sz);
-    return FALSE;
-  }
-#ifdef MADV_HUGEPAGE
-  madvise (base, bytes, MADV_HUGEPAGE);
-#endif
-  Arena *a = g_new0 (Arena, 1);
-  a->ref = 1;
-  a->base = base;
-  a->bytes = bytes;
-  self->own_alloc = gst_vyre_allocator_new (base, block_bytes, 0, n_blocks,
-      a, arena_ref, arena_unref);
-  arena_unref (a);              /* the allocator and its memories hold it */
-  self->arena_base = base;
-  self->block_bytes = block_bytes;
-  self->n_blocks = n_blocks;
-  self->n_registered = 0;
-  return TRUE;
-}
-
-/* Registers as many arena blocks as the kernel takes (all, or fewer under
- * RLIMIT_MEMLOCK).  Returns 0 or the errno of the first refusal. */
-static int
-arena_register (GstVyreUriSrc * self)
-{
-  if (self->faults.register_errno)
-    return self->faults.register_errno;
-  struct iovec *iov = g_new (struct iovec, self->n_blocks);
-  for (guint i = 0; i < self->n_blocks; i++) {
-    iov[i].iov_base = self->arena_base + (gsize) i * self->block_bytes;
-    iov[i].iov_len = self->block_bytes;
-  }
-  int first_err = 0;
-  for (guint n = self->n_blocks; n > 0; n /= 2) {
-    int ret = vyre_uring_reader_register_buffers (self->reader, iov, n);
-    if (ret == 0) {
-      self->n_registered = n;
-      break;
-    }
-    if (first_err == 0)
-      first_err = -ret;
-    if (ret != -ENOMEM)
-      break;                    /* only a memlock limit gets better with less */
-  }
-  g_free (iov);
-  return first_err;
-}
-
-/* ------------------------------------------------------------------ */
 /* Opening, and the fallback chain                                     */
 
-static void
-post_open_error (GstVyreUriSrc * self, const gchar * path, int e)
-{
-  switch (e) {
-    case ENOENT:
-    case ENOTDIR:
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-          ("Could not open \"%s\" for reading: %s.", path, g_strerror (e)),
-          ("open(\"%s\", O_RDONLY) failed: %s (errno %d). Fix: check that the "
-              "location property (or file:// URI) names an existing file.",
-              path, g_strerror (e), e));
-      break;
-    case EACCES:
-    case EPERM:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          ("Could not open \"%s\" for reading: %s.", path, g_strerror (e)),
-          ("open(\"%s\", O_RDONLY) failed: %s (errno %d). Fix: make the file "
-              "readable by this user (chmod/chown or an ACL) and its "
-              "directories searchable, or run the pipeline as a user that "
-              "may read it.", path, g_strerror (e), e));
-      break;
-    default:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          ("Could not open \"%s\" for reading: %s.", path, g_strerror (e)),
-          ("open(\"%s\", O_RDONLY) failed: %s (errno %d). Fix: check the "
-              "file and the file system it is on.", path, g_strerror (e), e));
-      break;
-  }
-}
+static gboolean gst_vyre_uri_src_stop (GstBaseSrc * bsrc);
 
 static gsize
 direct_alignment (GstVyreUriSrc * self, const gchar * path)
@@ -518,104 +361,167 @@ static void
 announce_direct_refused (GstVyreUriSrc * self, const gchar * path, int e,
     const gchar * when)
 {
-  if (!announce_once (self, ANNOUNCE_DIRECT))
-    return;
-  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-      ("O_DIRECT refused for \"%s\" (%s): reading through the page cache "
-          "instead.", path, g_strerror (e)),
-      ("%s failed with %s. Some file systems have no direct I/O (tmpfs "
-          "before Linux 6.6, several FUSE and network file systems). Fix: put "
-          "the file on a file system with direct I/O (ext4, xfs, btrfs, a "
-          "block device), or set direct=false.", when, g_strerror (e)));
+  if (announce_once (self, ANNOUNCE_DIRECT))
+    vyre_uri_src_warn_direct_refused (GST_ELEMENT (self), path, e, when);
 }
 
 static void
-announce_uring_unavailable (GstVyreUriSrc * self, int e)
+announce_fixed_unavailable (GstVyreUriSrc * self, int e, guint registered)
 {
-  if (!announce_once (self, ANNOUNCE_URING))
-    return;
-  const gchar *why, *fix;
-  switch (e) {
-    case EPERM:
-    case EACCES:
-      why = "io_uring is blocked for this process: a seccomp filter (the "
-          "default Docker/podman profiles, systemd SystemCallFilter=), or "
-          "sysctl kernel.io_uring_disabled";
-      fix = "allow io_uring_setup, io_uring_enter and io_uring_register in "
-          "the seccomp profile (docker run --security-opt seccomp=...), or "
-          "set kernel.io_uring_disabled=0 (or add the user to "
-          "kernel.io_uring_group)";
-      break;
-    case ENOSYS:
-      why = "the kernel has no io_uring (older than 5.6, or built without "
-          "CONFIG_IO_URING)";
-      fix = "run on Linux 5.6 or newer with io_uring enabled";
-      break;
-    case ENOMEM:
-      why = "the kernel could not allocate the ring (memory cgroup limit, or "
-          "RLIMIT_MEMLOCK on kernels before 5.12)";
-      fix = "raise the memory limit (ulimit -l unlimited, LimitMEMLOCK= in a "
-          "systemd unit) or lower queue-depth";
-      break;
-    default:
-      why = "io_uring_setup failed";
-      fix = "check the kernel's io_uring support";
-      break;
-  }
-  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-      ("io_uring is not available (%s): reading with pread(2), one block "
-          "at a time.", g_strerror (e)),
-      ("%s. Fix: %s; or set io-mode=pread to choose this mode and silence "
-          "this warning.", why, fix));
+  if (announce_once (self, ANNOUNCE_FIXED))
+    vyre_uri_src_warn_fixed_unavailable (GST_ELEMENT (self), e, registered,
+        vyre_read_arena_n_blocks (self->arena),
+        vyre_read_arena_block_bytes (self->arena));
 }
 
-static void
-announce_fixed_unavailable (GstVyreUriSrc * self, int e, guint registered,
-    guint wanted)
+/* Opens path for reading and learns its size.  FALSE after posting an
+ * error (the descriptor is left for stop to close). */
+static gboolean
+open_file (GstVyreUriSrc * self, const gchar * path)
 {
-  if (!announce_once (self, ANNOUNCE_FIXED))
-    return;
-  gchar *need = size_text ((guint64) wanted * self->block_bytes);
-  gchar *limit = memlock_text ();
-  gchar *outcome = registered ?
-      g_strdup_printf ("registered %u of %u read buffers, the others use "
-      "plain io_uring reads", registered, wanted) :
-      g_strdup ("using plain io_uring reads (no registered buffers)");
-  switch (e) {
-    case ENOMEM:
-      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-          ("Could not register %s of read buffers with io_uring (%s): %s.",
-              need, g_strerror (e), outcome),
-          ("Registered buffers are pinned and count against RLIMIT_MEMLOCK, "
-              "now %s. Fix: raise it where the pipeline starts: `ulimit -l "
-              "unlimited` (or a value above %s) in the shell, "
-              "LimitMEMLOCK=infinity in a systemd unit, a 'memlock' line in "
-              "/etc/security/limits.conf; or lower blocksize or queue-depth; "
-              "or set io-mode=read.", limit, need));
-      break;
-    case EFAULT:
-    case EOPNOTSUPP:
-      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-          ("The read buffers cannot be registered with io_uring (%s): %s.",
-              g_strerror (e), outcome),
-          ("The kernel cannot pin this memory. That is expected for device "
-              "memory such as a GPU BAR mapping, and for kernels without "
-              "IORING_OP_READ_FIXED. Fix: nothing is wrong; set io-mode=read "
-              "to choose plain reads and silence this warning."));
-      break;
-    default:
-      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-          ("Could not register read buffers with io_uring (%s): %s.",
-              g_strerror (e), outcome),
-          ("io_uring_register(IORING_REGISTER_BUFFERS) failed for %u buffers "
-              "of %" G_GSIZE_FORMAT " bytes. Fix: lower blocksize (one "
-              "registered buffer is at most 1 GiB), or set io-mode=read.",
-              wanted, self->block_bytes));
-      break;
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused
+   * below); cleared again for the reads. */
+  self->fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (self->fd < 0) {
+    vyre_uri_src_error_open (GST_ELEMENT (self), path, errno);
+    return FALSE;
   }
-  g_free (need);
-  g_free (limit);
-  g_free (outcome);
+  fcntl (self->fd, F_SETFL, fcntl (self->fd, F_GETFL) & ~O_NONBLOCK);
+  struct stat st;
+  if (fstat (self->fd, &st) != 0) {
+    int e = errno;
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not get information on \"%s\": %s.", path, g_strerror (e)),
+        ("fstat failed: %s. Fix: check the file system.", g_strerror (e)));
+    return FALSE;
+  }
+  if (S_ISDIR (st.st_mode)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("\"%s\" is a directory: %s.", path, g_strerror (EISDIR)),
+        ("vyreurisrc reads one file. Fix: set location to a file inside "
+            "the directory."));
+    return FALSE;
+  }
+  self->is_blockdev = S_ISBLK (st.st_mode);
+  if (!S_ISREG (st.st_mode) && !self->is_blockdev) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("\"%s\" is not a regular file or block device.", path),
+        ("It is a FIFO, socket or character device: vyreurisrc needs a "
+            "seekable file of known size. Fix: use filesrc or fdsrc for "
+            "streams."));
+    return FALSE;
+  }
+  guint64 size = (guint64) st.st_size;
+  if (self->is_blockdev && ioctl (self->fd, BLKGETSIZE64, &size) != 0) {
+    int e = errno;
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not get the size of block device \"%s\": %s.", path,
+            g_strerror (e)), ("ioctl(BLKGETSIZE64) failed. Fix: check the "
+            "device."));
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  self->size = size;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+/* O_DIRECT, if the file system takes it; announced when it does not. */
+static void
+open_direct (GstVyreUriSrc * self, const gchar * path)
+{
+  int e = self->faults.direct_errno;
+  if (e == 0) {
+    self->dfd = open (path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+    e = self->dfd < 0 ? errno : 0;
+  }
+  if (e != 0) {
+    announce_direct_refused (self, path, e, "open(O_DIRECT)");
+    return;
+  }
+  GST_OBJECT_LOCK (self);
+  self->direct_active = TRUE;
+  GST_OBJECT_UNLOCK (self);
+  self->align = direct_alignment (self, path);
+}
+
+/* The io_uring reader, unless pread was asked for.  Returns the mode
+ * reads start in (READ or PREAD), or NONE after posting an error. */
+static ActiveMode
+setup_reader (GstVyreUriSrc * self, guint depth, gboolean io_workers,
+    GstVyreUriSrcIoMode io_mode)
+{
+  if (io_mode == GST_VYRE_URI_SRC_IO_PREAD)
+    return MODE_PREAD;
+  int e = self->faults.setup_errno;
+  if (e == 0)
+    self->reader = vyre_uring_reader_new (depth, &e);
+  if (self->reader) {
+    vyre_uring_reader_set_workers (self->reader, io_workers);
+    if (self->faults.chunk)
+      vyre_uring_reader_set_max_sqe_bytes (self->reader, self->faults.chunk);
+    return MODE_READ;
+  }
+  if (io_mode != GST_VYRE_URI_SRC_IO_AUTO) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("io_uring is not available (%s) and io-mode=%s requires it.",
+            g_strerror (e), io_mode == GST_VYRE_URI_SRC_IO_FIXED ?
+            "fixed" : "read"),
+        ("io_uring_setup failed: %s. Fix: set io-mode=auto to fall back "
+            "to pread, or allow io_uring (seccomp profile, "
+            "kernel.io_uring_disabled).", g_strerror (e)));
+    return MODE_NONE;
+  }
+  if (announce_once (self, ANNOUNCE_URING))
+    vyre_uri_src_warn_uring_unavailable (GST_ELEMENT (self), e);
+  return MODE_PREAD;
+}
+
+/* Our own memory for reads of up to blocksize bytes, registered as fixed
+ * buffers where the mode allows.  Returns the mode reads use (FIXED once
+ * any block is registered), or NONE after posting an error. */
+static ActiveMode
+setup_arena (GstVyreUriSrc * self, ActiveMode mode, guint blocksize,
+    guint depth, GstVyreUriSrcIoMode io_mode)
+{
+  gsize block_bytes;
+  guint n_blocks;
+  vyre_read_arena_plan (blocksize, 0, depth,
+      self->direct_active ? self->align : 1, &block_bytes, &n_blocks);
+  int e = 0;
+  self->arena = vyre_read_arena_new (block_bytes, n_blocks, &e);
+  if (self->arena == NULL) {
+    gchar *sz = vyre_size_text ((guint64) block_bytes * n_blocks);
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        ("Could not map %s for read buffers: %s.", sz, g_strerror (e)),
+        ("mmap(%u blocks of %" G_GSIZE_FORMAT " bytes) failed: %s. Fix: "
+            "lower blocksize or queue-depth.", n_blocks, block_bytes,
+            g_strerror (e)));
+    g_free (sz);
+    return MODE_NONE;
+  }
+  if (mode != MODE_READ || io_mode == GST_VYRE_URI_SRC_IO_READ)
+    return mode;
+
+  e = self->faults.register_errno;
+  if (e == 0)
+    e = vyre_read_arena_register (self->arena, self->reader);
+  guint registered = vyre_read_arena_n_registered (self->arena);
+  if (e != 0 && io_mode == GST_VYRE_URI_SRC_IO_FIXED && registered == 0) {
+    gchar *limit = vyre_memlock_text ();
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Could not register read buffers with io_uring (%s) and "
+            "io-mode=fixed requires them.", g_strerror (e)),
+        ("RLIMIT_MEMLOCK is %s. Fix: %s; or set io-mode=auto.", limit,
+            e == ENOMEM ? "raise it (ulimit -l unlimited, "
+            "LimitMEMLOCK=infinity) or lower blocksize/queue-depth" :
+            "use memory the kernel can pin"));
+    g_free (limit);
+    return MODE_NONE;
+  }
+  if (e != 0)
+    announce_fixed_unavailable (self, e, registered);
+  return registered > 0 ? MODE_FIXED : MODE_READ;
 }
 
 static gboolean
@@ -629,6 +535,8 @@ gst_vyre_uri_src_start (GstBaseSrc * bsrc)
   gboolean io_workers = self->io_workers;
   gboolean direct = self->direct;
   GstVyreUriSrcIoMode io_mode = self->io_mode;
+  self->direct_active = FALSE;
+  self->down_refused = FALSE;
   GST_OBJECT_UNLOCK (self);
   guint blocksize = gst_base_src_get_blocksize (bsrc);
 
@@ -642,133 +550,25 @@ gst_vyre_uri_src_start (GstBaseSrc * bsrc)
   }
   parse_faults (self, &self->faults);
   self->fd = self->dfd = -1;
-
-  /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused
-   * below); cleared again for the reads. */
-  self->fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (self->fd < 0) {
-    post_open_error (self, path, errno);
-    goto fail;
-  }
-  fcntl (self->fd, F_SETFL, fcntl (self->fd, F_GETFL) & ~O_NONBLOCK);
-  struct stat st;
-  if (fstat (self->fd, &st) != 0) {
-    int e = errno;
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Could not get information on \"%s\": %s.", path, g_strerror (e)),
-        ("fstat failed: %s. Fix: check the file system.", g_strerror (e)));
-    goto fail;
-  }
-  if (S_ISDIR (st.st_mode)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("\"%s\" is a directory: %s.", path, g_strerror (EISDIR)),
-        ("vyreurisrc reads one file. Fix: set location to a file inside "
-            "the directory."));
-    goto fail;
-  }
-  self->is_blockdev = S_ISBLK (st.st_mode);
-  if (!S_ISREG (st.st_mode) && !self->is_blockdev) {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("\"%s\" is not a regular file or block device.", path),
-        ("It is a FIFO, socket or character device: vyreurisrc needs a "
-            "seekable file of known size. Fix: use filesrc or fdsrc for "
-            "streams."));
-    goto fail;
-  }
-  guint64 size = (guint64) st.st_size;
-  if (self->is_blockdev && ioctl (self->fd, BLKGETSIZE64, &size) != 0) {
-    int e = errno;
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Could not get the size of block device \"%s\": %s.", path,
-            g_strerror (e)), ("ioctl(BLKGETSIZE64) failed. Fix: check the "
-            "device."));
-    goto fail;
-  }
-  GST_OBJECT_LOCK (self);
-  self->size = size;
-  GST_OBJECT_UNLOCK (self);
-
-  /* O_DIRECT, if asked for and the file system takes it. */
-  self->direct_active = FALSE;
   self->align = 1;
-  if (direct) {
-    int e = self->faults.direct_errno;
-    if (e == 0) {
-      self->dfd = open (path, O_RDONLY | O_DIRECT | O_CLOEXEC);
-      e = self->dfd < 0 ? errno : 0;
-    }
-    if (e != 0) {
-      announce_direct_refused (self, path, e, "open(O_DIRECT)");
-    } else {
-      self->direct_active = TRUE;
-      self->align = direct_alignment (self, path);
-    }
+
+  ActiveMode mode = MODE_NONE;
+  if (open_file (self, path)) {
+    if (direct)
+      open_direct (self, path);
+    mode = setup_reader (self, depth, io_workers, io_mode);
+    if (mode != MODE_NONE)
+      mode = setup_arena (self, mode, blocksize, depth, io_mode);
   }
-
-  /* io_uring, unless pread was asked for. */
-  ActiveMode mode = MODE_PREAD;
-  if (io_mode != GST_VYRE_URI_SRC_IO_PREAD) {
-    int e = self->faults.setup_errno;
-    if (e == 0)
-      self->reader = vyre_uring_reader_new (depth, &e);
-    if (self->reader)
-      vyre_uring_reader_set_workers (self->reader, io_workers);
-    if (self->reader == NULL) {
-      if (io_mode != GST_VYRE_URI_SRC_IO_AUTO) {
-        GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-            ("io_uring is not available (%s) and io-mode=%s requires it.",
-                g_strerror (e), io_mode == GST_VYRE_URI_SRC_IO_FIXED ?
-                "fixed" : "read"),
-            ("io_uring_setup failed: %s. Fix: set io-mode=auto to fall back "
-                "to pread, or allow io_uring (seccomp profile, "
-                "kernel.io_uring_disabled).", g_strerror (e)));
-        goto fail;
-      }
-      announce_uring_unavailable (self, e);
-    } else {
-      mode = MODE_READ;
-      if (self->faults.chunk)
-        vyre_uring_reader_set_max_sqe_bytes (self->reader, self->faults.chunk);
-    }
-  }
-
-  /* Our own memory: blocks large enough for a read of blocksize bytes,
-   * aligned for direct I/O even when it starts mid-block. */
-  gsize page = (gsize) sysconf (_SC_PAGESIZE);
-  gsize block = blocksize;
-  if (self->direct_active)
-    block = ((block + self->align - 1) / self->align) * self->align +
-        self->align;
-  block = (block + page - 1) / page * page;
-  if (!arena_create (self, block, depth + ARENA_SLACK))
-    goto fail;
-
-  if (mode == MODE_READ && (io_mode == GST_VYRE_URI_SRC_IO_AUTO ||
-          io_mode == GST_VYRE_URI_SRC_IO_FIXED)) {
-    int e = arena_register (self);
-    if (self->n_registered > 0)
-      mode = MODE_FIXED;
-    if (e != 0) {
-      if (io_mode == GST_VYRE_URI_SRC_IO_FIXED && self->n_registered == 0) {
-        gchar *limit = memlock_text ();
-        GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-            ("Could not register read buffers with io_uring (%s) and "
-                "io-mode=fixed requires them.", g_strerror (e)),
-            ("RLIMIT_MEMLOCK is %s. Fix: %s; or set io-mode=auto.", limit,
-                e == ENOMEM ? "raise it (ulimit -l unlimited, "
-                "LimitMEMLOCK=infinity) or lower blocksize/queue-depth" :
-                "use memory the kernel can pin"));
-        g_free (limit);
-        goto fail;
-      }
-      announce_fixed_unavailable (self, e, self->n_registered, self->n_blocks);
-    }
+  if (mode == MODE_NONE) {
+    g_free (path);
+    gst_vyre_uri_src_stop (bsrc);
+    return FALSE;
   }
   GST_OBJECT_LOCK (self);
   self->mode = mode;
   GST_OBJECT_UNLOCK (self);
   self->depth = depth;
-  self->down_refused = FALSE;
   g_queue_init (&self->pending);
   self->next_offset = 0;
   self->chunk = blocksize;
@@ -776,21 +576,13 @@ gst_vyre_uri_src_start (GstBaseSrc * bsrc)
 
   GST_INFO_OBJECT (self, "%s: %" G_GUINT64_FORMAT " bytes, mode %s, "
       "%u blocks of %" G_GSIZE_FORMAT " (%u registered), queue-depth %u%s",
-      path, size, mode_names[mode], self->n_blocks, self->block_bytes,
-      self->n_registered, depth, self->direct_active ? ", O_DIRECT" : "");
+      path, get_known_size (self), mode_names[mode],
+      vyre_read_arena_n_blocks (self->arena),
+      vyre_read_arena_block_bytes (self->arena),
+      vyre_read_arena_n_registered (self->arena), depth,
+      self->direct_active ? ", O_DIRECT" : "");
   g_free (path);
   return TRUE;
-
-fail:
-  g_clear_pointer (&self->reader, vyre_uring_reader_free);
-  gst_clear_object (&self->own_alloc);
-  if (self->dfd >= 0)
-    close (self->dfd);
-  if (self->fd >= 0)
-    close (self->fd);
-  self->fd = self->dfd = -1;
-  g_free (path);
-  return FALSE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -916,7 +708,8 @@ issue_read (GstVyreUriSrc * self, guint64 offset, gsize len,
   p->need = (gsize) (offset + len - p->read_offset);
 
   gboolean use_down = self->down_alloc && !self->down_refused;
-  GstAllocator *alloc = use_down ? self->down_alloc : self->own_alloc;
+  GstAllocator *alloc = use_down ? self->down_alloc :
+      vyre_read_arena_get_allocator (self->arena);
   GstMemory *mem;
   *flow = GST_FLOW_ERROR;
   if (use_down) {
@@ -953,13 +746,12 @@ issue_read (GstVyreUriSrc * self, guint64 offset, gsize len,
 
   /* Fixed buffer: a registered block of our own arena. */
   int buf_index = -1;
-  guint64 arena_off;
   if (!use_down) {
-    if (gst_vyre_memory_arena_offset (mem, GST_VYRE_ALLOCATOR (alloc),
-            &arena_off)) {
-      guint b = (guint) (arena_off / self->block_bytes);
-      if (self->mode == MODE_FIXED && b < self->n_registered)
-        buf_index = (int) b;
+    gboolean in_arena;
+    int index = vyre_read_arena_fixed_index (self->arena, mem, &in_arena);
+    if (in_arena) {
+      if (self->mode == MODE_FIXED)
+        buf_index = index;
     } else {
       GST_OBJECT_LOCK (self);
       self->stats.arena_misses++;
@@ -1096,7 +888,9 @@ complete_head (GstVyreUriSrc * self, Pending * p)
     ReadResult res = READ_ERROR;
     if (err == EINVAL && p->direct) {
       announce_direct_refused (self, path, err, "a read with O_DIRECT");
+      GST_OBJECT_LOCK (self);
       self->direct_active = FALSE;
+      GST_OBJECT_UNLOCK (self);
       res = READ_RETRY;
     } else if (err == EFAULT && p->downstream) {
       if (announce_once (self, ANNOUNCE_DOWNSTREAM))
@@ -1106,10 +900,12 @@ complete_head (GstVyreUriSrc * self, Pending * p)
             ("The kernel could not write %" GST_PTR_FORMAT "'s memory. Fix: "
                 "nothing to do here; the copy costs throughput.",
                 self->down_alloc));
+      GST_OBJECT_LOCK (self);
       self->down_refused = TRUE;
+      GST_OBJECT_UNLOCK (self);
       res = READ_RETRY;
     } else if ((err == EFAULT || err == EOPNOTSUPP) && p->fixed) {
-      announce_fixed_unavailable (self, err, 0, self->n_blocks);
+      announce_fixed_unavailable (self, err, 0);
       GST_OBJECT_LOCK (self);
       self->mode = MODE_READ;
       GST_OBJECT_UNLOCK (self);
@@ -1276,12 +1072,11 @@ gst_vyre_uri_src_stop (GstBaseSrc * bsrc)
     g_clear_pointer (&self->reader, vyre_uring_reader_free);
   }
   /* Buffers downstream still holds keep the arena mapped. */
-  gst_clear_object (&self->own_alloc);
+  g_clear_pointer (&self->arena, vyre_read_arena_free);
   GST_OBJECT_LOCK (self);
   gst_clear_object (&self->down_alloc);
   self->mode = MODE_NONE;
   GST_OBJECT_UNLOCK (self);
-  self->arena_base = NULL;
   if (self->dfd >= 0)
     close (self->dfd);
   if (self->fd >= 0)
@@ -1367,7 +1162,8 @@ gst_vyre_uri_src_decide_allocation (GstBaseSrc * bsrc, GstQuery * query)
   gst_object_replace ((GstObject **) & self->down_alloc, GST_OBJECT (chosen));
   GST_OBJECT_UNLOCK (self);
   gst_allocation_params_init (&params);
-  GstAllocator *used = chosen ? chosen : self->own_alloc;
+  GstAllocator *used = chosen ? chosen :
+      vyre_read_arena_get_allocator (self->arena);
   if (gst_query_get_n_allocation_params (query) > 0)
     gst_query_set_nth_allocation_param (query, 0, used, &params);
   else
