@@ -66,7 +66,10 @@
 #include <linux/fs.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "gstvyrememory.h"
@@ -183,6 +186,10 @@ struct _GstVyreUriSrc
   int dfd;                      /* O_DIRECT descriptor, or -1 */
   gsize align;                  /* direct-I/O alignment */
   guint64 size;                 /* bytes at start (only ever grows); object lock */
+  gboolean size_known;          /* FALSE: read to end of file; object lock */
+  guint64 eof_at;               /* size unknown: where end of file came */
+  gsize unknown_chunk;          /* size unknown: the most one read asks for */
+  const gchar *pseudo_fs;       /* "procfs", "sysfs"..., or NULL */
   gboolean is_blockdev;
   guint depth;                  /* queue-depth at start: the reader's slots */
   ActiveMode mode;
@@ -329,6 +336,17 @@ get_known_size (GstVyreUriSrc * self)
   return s;
 }
 
+/* Where the stream ends as far as the streaming thread knows: the size, or
+ * for a file of unknown size the end of file once a read met it. */
+static guint64
+stream_end (GstVyreUriSrc * self)
+{
+  GST_OBJECT_LOCK (self);
+  guint64 end = self->size_known ? self->size : self->eof_at;
+  GST_OBJECT_UNLOCK (self);
+  return end;
+}
+
 /* ------------------------------------------------------------------ */
 /* Opening, and the fallback chain                                     */
 
@@ -372,6 +390,37 @@ announce_fixed_unavailable (GstVyreUriSrc * self, int e, guint registered)
     vyre_uri_src_warn_fixed_unavailable (GST_ELEMENT (self), e, registered,
         vyre_read_arena_n_blocks (self->arena),
         vyre_read_arena_block_bytes (self->arena));
+}
+
+/* The name of the file system fd is on when the kernel makes its files up
+ * as they are read (their stat size is no size), else NULL. */
+static const gchar *
+pseudo_fs_name (int fd)
+{
+  struct statfs sfs;
+  if (fstatfs (fd, &sfs) != 0)
+    return NULL;
+  switch ((unsigned long) sfs.f_type) {
+    case PROC_SUPER_MAGIC:
+      return "procfs";
+    case SYSFS_MAGIC:
+      return "sysfs";
+    case DEBUGFS_MAGIC:
+      return "debugfs";
+    case TRACEFS_MAGIC:
+      return "tracefs";
+    case SECURITYFS_MAGIC:
+      return "securityfs";
+    case CGROUP_SUPER_MAGIC:
+    case CGROUP2_SUPER_MAGIC:
+      return "cgroupfs";
+    case BPF_FS_MAGIC:
+      return "bpffs";
+    case EFIVARFS_MAGIC:
+      return "efivarfs";
+    default:
+      return NULL;
+  }
 }
 
 /* Opens path for reading and learns its size.  FALSE after posting an
@@ -420,9 +469,20 @@ open_file (GstVyreUriSrc * self, const gchar * path)
             "device."));
     return FALSE;
   }
+  /* The kernel makes procfs, sysfs and their kind up as they are read:
+   * their stat size is 0 (/proc) or a page (/sys), never the bytes a read
+   * returns.  Those, and regular files of size 0, are read to end of file,
+   * as filesrc does. */
+  self->pseudo_fs = pseudo_fs_name (self->fd);
   GST_OBJECT_LOCK (self);
   self->size = size;
+  self->size_known = self->is_blockdev || (size > 0 && !self->pseudo_fs);
+  self->eof_at = G_MAXUINT64;
   GST_OBJECT_UNLOCK (self);
+  if (!self->size_known)
+    GST_INFO_OBJECT (self, "%s: size unknown (stat size %" G_GUINT64_FORMAT
+        "%s%s): reading to end of file", path, size, self->pseudo_fs ?
+        ", on " : "", self->pseudo_fs ? self->pseudo_fs : "");
   return TRUE;
 }
 
@@ -486,7 +546,14 @@ setup_arena (GstVyreUriSrc * self, ActiveMode mode, guint blocksize,
 {
   gsize block_bytes;
   guint n_blocks;
-  vyre_read_arena_plan (blocksize, 0, depth,
+  GST_OBJECT_LOCK (self);
+  gboolean size_known = self->size_known;
+  GST_OBJECT_UNLOCK (self);
+  /* A file of unknown size is read in pieces of at most the default
+   * blocksize: what is there is typically small (procfs, sysfs). */
+  gsize read_len = size_known ? blocksize : MIN (blocksize, DEFAULT_BLOCKSIZE);
+  self->unknown_chunk = read_len;
+  vyre_read_arena_plan (read_len, 0, depth,
       self->direct_active ? self->align : 1, &block_bytes, &n_blocks);
   int e = 0;
   self->arena = vyre_read_arena_new (block_bytes, n_blocks, &e);
@@ -571,7 +638,7 @@ gst_vyre_uri_src_start (GstBaseSrc * bsrc)
   self->depth = depth;
   g_queue_init (&self->pending);
   self->next_offset = 0;
-  self->chunk = blocksize;
+  self->chunk = self->unknown_chunk;
   g_atomic_int_set (&self->unlocked, 0);
 
   GST_INFO_OBJECT (self, "%s: %" G_GUINT64_FORMAT " bytes, mode %s, "
@@ -800,7 +867,7 @@ issue_read (GstVyreUriSrc * self, guint64 offset, gsize len,
 static GstFlowReturn
 top_up (GstVyreUriSrc * self, gboolean need_head)
 {
-  guint64 size = get_known_size (self);
+  guint64 size = stream_end (self);
   /* No read-ahead without io_uring: pread reads when asked. */
   guint depth = self->reader ? self->depth : 1;
   while (g_queue_get_length (&self->pending) < depth &&
@@ -840,6 +907,7 @@ typedef enum
   READ_ERROR,
   READ_RETRY,                   /* the configuration changed: read it again */
   READ_FLUSHING,
+  READ_END,                     /* size unknown: end of file came; eof_at says where */
 } ReadResult;
 
 /* Waits for the head read and checks it. */
@@ -911,32 +979,25 @@ complete_head (GstVyreUriSrc * self, Pending * p)
       GST_OBJECT_UNLOCK (self);
       res = READ_RETRY;
     } else {
-      GST_ELEMENT_ERROR (self, RESOURCE, READ,
-          ("Could not read \"%s\" at offset %" G_GUINT64_FORMAT ": %s.",
-              path, p->offset, g_strerror (err)),
-          ("%s of %" G_GSIZE_FORMAT " bytes at %" G_GUINT64_FORMAT " failed "
-              "with errno %d (%s). Fix: %s", self->mode == MODE_PREAD ?
-              "pread" : "io_uring read", p->read_len, p->read_offset, err,
-              g_strerror (err), err == EIO ? "the device reported an error: "
-              "check `dmesg` and the disk's health (smartctl), or the network "
-              "share the file is on." : "check the file and its file system."));
+      vyre_uri_src_error_read (GST_ELEMENT (self), path, p->offset,
+          p->read_offset, p->read_len, err, self->mode == MODE_PREAD ?
+          "pread" : "io_uring read", self->pseudo_fs);
     }
     g_free (path);
     return res;
   }
   if (done < p->need) {
-    gchar *path = get_location (self);
-    guint64 known = get_known_size (self);
     guint64 end = p->read_offset + done;
-    GST_ELEMENT_ERROR (self, RESOURCE, READ,
-        ("\"%s\" shrank while being read: it had %" G_GUINT64_FORMAT
-            " bytes, end of file came at byte %" G_GUINT64_FORMAT ".", path,
-            known, end),
-        ("A read at %" G_GUINT64_FORMAT " wanted %" G_GSIZE_FORMAT " bytes "
-            "and got %" G_GSIZE_FORMAT " before end of file%s. Fix: do not "
-            "truncate or rewrite a file while it is streamed; stream a copy "
-            "or a snapshot.", p->read_offset, p->need, done,
-            eof ? "" : " (no error reported)"));
+    GST_OBJECT_LOCK (self);
+    gboolean size_known = self->size_known;
+    if (!size_known)
+      self->eof_at = end;
+    GST_OBJECT_UNLOCK (self);
+    if (!size_known)
+      return READ_END;
+    gchar *path = get_location (self);
+    vyre_uri_src_error_shrank (GST_ELEMENT (self), path,
+        get_known_size (self), end, p->read_offset, p->need, done, eof);
     g_free (path);
     return READ_ERROR;
   }
@@ -978,10 +1039,12 @@ do_create (GstVyreUriSrc * self, guint64 offset,
 
   if (g_atomic_int_get (&self->unlocked))
     return GST_FLOW_FLUSHING;
-  guint64 size = get_known_size (self);
-  if (offset >= size || length == 0)
+  guint64 end = stream_end (self);
+  if (offset >= end || length == 0)
     return GST_FLOW_EOS;
-  gsize len = (gsize) MIN ((guint64) length, size - offset);
+  gsize len = (gsize) MIN ((guint64) length, end - offset);
+  if (end == G_MAXUINT64)       /* size unknown: pieces our blocks hold */
+    len = MIN (len, self->unknown_chunk);
 
   for (;;) {
     Pending *head = g_queue_peek_head (&self->pending);
@@ -997,7 +1060,7 @@ do_create (GstVyreUriSrc * self, guint64 offset,
       }
       drop_pending (self);
       self->next_offset = offset;
-      self->chunk = length;
+      self->chunk = len;
     }
     GstFlowReturn fr = top_up (self, TRUE);
     if (fr != GST_FLOW_OK)
@@ -1015,6 +1078,18 @@ do_create (GstVyreUriSrc * self, guint64 offset,
     if (r == READ_RETRY) {
       drop_pending (self);
       continue;
+    }
+    if (r == READ_END) {
+      /* The reads behind this one lie past the end. */
+      end = stream_end (self);
+      g_queue_pop_head (&self->pending);
+      drop_pending (self);
+      if (end <= offset) {
+        pending_free (self, head);
+        return GST_FLOW_EOS;
+      }
+      g_queue_push_head (&self->pending, head);
+      len = (gsize) (end - offset);
     }
 
     g_queue_pop_head (&self->pending);
@@ -1112,12 +1187,17 @@ gst_vyre_uri_src_is_seekable (GstBaseSrc * bsrc)
 }
 
 /* The size known at start, or more if the file grew: never less, so a file
- * that shrinks ends in an error rather than a clipped stream. */
+ * that shrinks ends in an error rather than a clipped stream.  No size for
+ * a file read to end of file (procfs, sysfs, stat size 0): the stream ends
+ * where the reads do. */
 static gboolean
 gst_vyre_uri_src_get_size (GstBaseSrc * bsrc, guint64 * size)
 {
   GstVyreUriSrc *self = GST_VYRE_URI_SRC (bsrc);
-  if (self->fd < 0)
+  GST_OBJECT_LOCK (self);
+  gboolean size_known = self->size_known;
+  GST_OBJECT_UNLOCK (self);
+  if (self->fd < 0 || !size_known)
     return FALSE;
   guint64 now = 0;
   struct stat st;
