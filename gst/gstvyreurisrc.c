@@ -196,6 +196,8 @@ struct _GstVyreUriSrc
   gboolean direct_active;
   VyreUringReader *reader;
   VyreReadArena *arena;         /* our own memory */
+  guint64 arena_bytes;          /* its size and what of it is registered */
+  guint64 pinned_bytes;         /* (object lock; kept after stop for io-stats) */
   GstAllocator *down_alloc;     /* offered downstream, or NULL */
   gboolean down_refused;        /* its memory failed a read (EFAULT) */
   GQueue pending;
@@ -549,11 +551,15 @@ setup_arena (GstVyreUriSrc * self, ActiveMode mode, guint blocksize,
   GST_OBJECT_LOCK (self);
   gboolean size_known = self->size_known;
   GST_OBJECT_UNLOCK (self);
-  /* A file of unknown size is read in pieces of at most the default
+  /* Blocks as large as a read will be: blocksize, or the whole file when
+   * that is smaller (blocksize=1GiB on a 3 MB file maps 3 MB, not queue-depth
+   * GiB).  A file of unknown size is read in pieces of at most the default
    * blocksize: what is there is typically small (procfs, sysfs). */
-  gsize read_len = size_known ? blocksize : MIN (blocksize, DEFAULT_BLOCKSIZE);
-  self->unknown_chunk = read_len;
-  vyre_read_arena_plan (read_len, 0, depth,
+  guint64 file_size = size_known ? get_known_size (self) : 0;
+  gsize read_len = size_known ? (gsize) MIN ((guint64) blocksize,
+      MAX (file_size, 1)) : MIN (blocksize, DEFAULT_BLOCKSIZE);
+  self->unknown_chunk = size_known ? blocksize : read_len;
+  vyre_read_arena_plan (read_len, file_size, depth,
       self->direct_active ? self->align : 1, &block_bytes, &n_blocks);
   int e = 0;
   self->arena = vyre_read_arena_new (block_bytes, n_blocks, &e);
@@ -634,6 +640,10 @@ gst_vyre_uri_src_start (GstBaseSrc * bsrc)
   }
   GST_OBJECT_LOCK (self);
   self->mode = mode;
+  self->arena_bytes = (guint64) vyre_read_arena_n_blocks (self->arena) *
+      vyre_read_arena_block_bytes (self->arena);
+  self->pinned_bytes = (guint64) vyre_read_arena_n_registered (self->arena) *
+      vyre_read_arena_block_bytes (self->arena);
   GST_OBJECT_UNLOCK (self);
   self->depth = depth;
   g_queue_init (&self->pending);
@@ -1253,10 +1263,15 @@ gst_vyre_uri_src_decide_allocation (GstBaseSrc * bsrc, GstQuery * query)
     GST_INFO_OBJECT (self, "reads land in downstream's memory: %"
         GST_PTR_FORMAT, chosen);
     guint blocksize = gst_base_src_get_blocksize (bsrc);
-    /* A read is blocksize bytes; with O_DIRECT rounded up to the alignment
-     * (more only after a seek to an unaligned offset). */
-    gsize read_bytes = self->direct_active ? (blocksize + self->align - 1) /
-        self->align * self->align : blocksize;
+    /* A read is blocksize bytes, or the whole file when that is smaller;
+     * with O_DIRECT rounded up to the alignment (more only after a seek to
+     * an unaligned offset). */
+    GST_OBJECT_LOCK (self);
+    gsize read_bytes = self->size_known ? (gsize) MIN ((guint64) blocksize,
+        self->size) : blocksize;
+    GST_OBJECT_UNLOCK (self);
+    if (self->direct_active)
+      read_bytes = (read_bytes + self->align - 1) / self->align * self->align;
     if (GST_IS_VYRE_ALLOCATOR (chosen) &&
         gst_vyre_allocator_block_size (GST_VYRE_ALLOCATOR (chosen)) <
         read_bytes && announce_once (self, ANNOUNCE_BLOCK_FIT))
@@ -1391,6 +1406,7 @@ build_stats (GstVyreUriSrc * self)
   gboolean direct = self->direct_active && mode != MODE_NONE;
   gboolean down = self->down_alloc && !self->down_refused;
   guint in_flight = g_queue_get_length (&self->pending);
+  guint64 arena_bytes = self->arena_bytes, pinned_bytes = self->pinned_bytes;
   GST_OBJECT_UNLOCK (self);
   /* The running reader's counters are as of the last create(). */
   return gst_structure_new ("vyreurisrc-stats",
@@ -1410,6 +1426,8 @@ build_stats (GstVyreUriSrc * self)
       "read-ahead-restarts", G_TYPE_UINT64, s.read_ahead_restarts,
       "arena-misses", G_TYPE_UINT64, s.arena_misses,
       "max-in-flight", G_TYPE_UINT64, s.max_in_flight,
+      "arena-bytes", G_TYPE_UINT64, arena_bytes,
+      "pinned-bytes", G_TYPE_UINT64, pinned_bytes,
       "in-flight", G_TYPE_UINT, in_flight, NULL);
 }
 

@@ -114,14 +114,17 @@ vyre_read_arena_get_allocator (VyreReadArena * a)
 int
 vyre_read_arena_register (VyreReadArena * a, VyreUringReader * reader)
 {
-  guint n_max = a->n_blocks;
+  guint n_max = (guint) MIN ((gsize) a->n_blocks,
+      VYRE_READ_ARENA_PIN_LIMIT / a->block_bytes);
+  a->n_registered = 0;
+  if (n_max == 0)
+    return 0;                   /* blocks too large to pin: plain reads */
   struct iovec *iov = g_new (struct iovec, n_max);
   for (guint i = 0; i < n_max; i++) {
     iov[i].iov_base = a->map->base + (gsize) i * a->block_bytes;
     iov[i].iov_len = a->block_bytes;
   }
   int first_err = 0;
-  a->n_registered = 0;
   for (guint n = n_max; n > 0; n /= 2) {
     int ret = vyre_uring_reader_register_buffers (reader, iov, n);
     if (ret == 0) {

@@ -59,8 +59,9 @@ void vyre_read_arena_free (VyreReadArena * arena);
 GstAllocator *vyre_read_arena_get_allocator (VyreReadArena * arena);
 
 /* Registers the first blocks with reader as fixed buffers, at most
- * VYRE_READ_ARENA_PIN_LIMIT bytes (at least one block), fewer when the
- * kernel refuses with ENOMEM (RLIMIT_MEMLOCK).  Returns 0, or the errno of
+ * VYRE_READ_ARENA_PIN_LIMIT bytes (none when one block is larger: reads
+ * are plain then, not an error), fewer when the kernel refuses with ENOMEM
+ * (RLIMIT_MEMLOCK).  Returns 0, or the errno of
  * the first refusal; vyre_read_arena_n_registered() says how many took. */
 int vyre_read_arena_register (VyreReadArena * arena,
     VyreUringReader * reader);

@@ -14,6 +14,9 @@
  *                   announced once with its remedy; forced modes fail instead
  *  short_reads      reads issued in pieces (continuations) stay exact
  *  queue_depths     queue-depth 1 and 32: exact, that many reads in flight
+ *  block_sizing     blocksize=1GiB on a 3 MB file maps and pins about 3 MB,
+ *                   not queue-depth GiB; blocks over the pin limit are not
+ *                   pinned (plain reads)
  *  seek_pull        random get_range offsets and sizes (every one a seek
  *                   for the read-ahead), cached and O_DIRECT
  *  seek_push        flushing seeks while streaming: exact from the new
@@ -474,6 +477,60 @@ GST_START_TEST (test_queue_depths)
     gst_structure_free (s);
   }
   test_file_free (f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_block_sizing)
+{
+  /* The arena follows the file: one block of the file's size (rounded to
+   * pages) when blocksize is larger, and nothing pinned beyond the limit
+   * (64 MiB). */
+  TestFile *f = test_file_new ("sizing.bin", 3 * MIB + 123);
+  const guint gib = 1024u * MIB;
+  GstStructure *s = read_whole_file (f, gib, NULL);
+  gst_print ("block_sizing 3 MB, blocksize 1 GiB: %" GST_PTR_FORMAT "\n", s);
+  guint64 arena = stat_u64 (s, "arena-bytes");
+  fail_unless (arena >= f->len && arena <= f->len + 64 * KIB,
+      "%" G_GUINT64_FORMAT " bytes of arena for a %" G_GSIZE_FORMAT
+      "-byte file", arena, f->len);
+  fail_unless_equals_uint64 (stat_u64 (s, "pinned-bytes"), arena);
+  fail_unless_equals_string (gst_structure_get_string (s, "mode"), "fixed");
+  gst_structure_free (s);
+
+  /* A file of 4 reads needs 4 blocks, not queue-depth + 4. */
+  s = read_whole_file (f, MIB, "queue-depth", 16, NULL);
+  fail_unless_equals_uint64 (stat_u64 (s, "arena-bytes"), 4 * MIB);
+  gst_structure_free (s);
+  test_file_free (f);
+
+  /* 80 MiB blocks are over the pin limit: mapped (lazily), never pinned,
+   * read with plain reads.  A sparse file: no 80 MiB written here. */
+  if (RUNNING_ON_VALGRIND)
+    return;
+  gchar *path = g_build_filename (tmp_dir, "sparse.bin", NULL);
+  fail_unless (g_file_set_contents (path, "x", 1, NULL));
+  fail_unless (truncate (path, 81 * MIB) == 0);
+  GstHarness *h = harness_new (path, NULL);
+  g_object_set (h->element, "blocksize", 80 * MIB, NULL);
+  gst_harness_play (h);
+  guint64 pos = 0;
+  GstBuffer *b;
+  while (gst_harness_pull_until_eos (h, &b) && b) {
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), pos);
+    pos += gst_buffer_get_size (b);
+    gst_buffer_unref (b);
+  }
+  fail_unless_equals_uint64 (pos, 81 * MIB);
+  s = io_stats (h->element);
+  gst_print ("block_sizing 80 MiB blocks: %" GST_PTR_FORMAT "\n", s);
+  fail_unless_equals_uint64 (stat_u64 (s, "pinned-bytes"), 0);
+  fail_unless_equals_string (gst_structure_get_string (s, "mode"), "read");
+  fail_unless (stat_u64 (s, "arena-bytes") <= 2 * 80 * MIB);
+  gst_structure_free (s);
+  gst_harness_teardown (h);
+  g_unlink (path);
+  g_free (path);
 }
 
 GST_END_TEST;
@@ -1217,6 +1274,7 @@ vyreurisrc_suite (void)
   tcase_add_test (tc, test_fallbacks);
   tcase_add_test (tc, test_short_reads);
   tcase_add_test (tc, test_queue_depths);
+  tcase_add_test (tc, test_block_sizing);
   tcase_add_test (tc, test_seek_pull);
   tcase_add_test (tc, test_seek_push);
   tcase_add_test (tc, test_state_stress);
