@@ -27,6 +27,7 @@ struct _GstVyreAllocator
   guint first_block;
   guint n_blocks;
   GMutex lock;
+  GCond block_freed;            /* a block returned, or a wake-up */
   GArray *free_blocks;          /* guint block indices */
   gpointer owner;
   void (*owner_unref) (gpointer);
@@ -89,6 +90,7 @@ vyre_free (GstAllocator * allocator, GstMemory * mem)
   } else {
     g_mutex_lock (&self->lock);
     g_array_append_val (self->free_blocks, m->block);
+    g_cond_broadcast (&self->block_freed);
     g_mutex_unlock (&self->lock);
   }
   g_free (m);
@@ -136,6 +138,7 @@ gst_vyre_allocator_finalize (GObject * object)
   GstVyreAllocator *self = GST_VYRE_ALLOCATOR (object);
   g_array_unref (self->free_blocks);
   g_mutex_clear (&self->lock);
+  g_cond_clear (&self->block_freed);
   if (self->owner_unref)
     self->owner_unref (self->owner);
   G_OBJECT_CLASS (gst_vyre_allocator_parent_class)->finalize (object);
@@ -160,6 +163,7 @@ gst_vyre_allocator_init (GstVyreAllocator * self)
   alloc->mem_unmap = vyre_mem_unmap;
   alloc->mem_share = vyre_mem_share;
   g_mutex_init (&self->lock);
+  g_cond_init (&self->block_freed);
   self->free_blocks = g_array_new (FALSE, FALSE, sizeof (guint));
   GST_OBJECT_FLAG_SET (self, GST_ALLOCATOR_FLAG_CUSTOM_ALLOC);
 }
@@ -188,6 +192,29 @@ gsize
 gst_vyre_allocator_block_size (GstVyreAllocator * alloc)
 {
   return alloc->block_size;
+}
+
+gboolean
+gst_vyre_allocator_wait_block (GstVyreAllocator * alloc, gint64 end_time,
+    const gint * stop)
+{
+  g_mutex_lock (&alloc->lock);
+  /* The flag is read under the lock that wake() takes: a wake-up between
+   * the check and the wait is not lost. */
+  while (alloc->free_blocks->len == 0 && !(stop && g_atomic_int_get (stop)))
+    if (!g_cond_wait_until (&alloc->block_freed, &alloc->lock, end_time))
+      break;
+  gboolean free = alloc->free_blocks->len > 0;
+  g_mutex_unlock (&alloc->lock);
+  return free;
+}
+
+void
+gst_vyre_allocator_wake (GstVyreAllocator * alloc)
+{
+  g_mutex_lock (&alloc->lock);
+  g_cond_broadcast (&alloc->block_freed);
+  g_mutex_unlock (&alloc->lock);
 }
 
 gboolean

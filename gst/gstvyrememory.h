@@ -31,6 +31,19 @@ GstAllocator *gst_vyre_allocator_new (guint8 * arena, gsize block_size,
 
 gsize gst_vyre_allocator_block_size (GstVyreAllocator * alloc);
 
+/* Waits until a block of the arena is free, until end_time (the
+ * g_get_monotonic_time() clock) or until *stop (read atomically; may be
+ * NULL) is non-zero, woken when a memory returns its block.  TRUE when a
+ * block was free on return; another thread may take it first, so callers
+ * allocate, check, and wait again.  For upstream elements that would
+ * rather wait a little for a block than have their memory copied. */
+gboolean gst_vyre_allocator_wait_block (GstVyreAllocator * alloc,
+    gint64 end_time, const gint * stop);
+
+/* Wakes every gst_vyre_allocator_wait_block() to look at its stop flag:
+ * set the flag first, then call this (an element's unlock). */
+void gst_vyre_allocator_wake (GstVyreAllocator * alloc);
+
 /* TRUE if mem is a block of `alloc`'s arena; *arena_offset is the byte
  * offset of the memory's first valid byte (offset included). */
 gboolean gst_vyre_memory_arena_offset (GstMemory * mem,

@@ -90,6 +90,9 @@ GST_DEBUG_CATEGORY_EXTERN (GST_CAT_PERFORMANCE);
 #define DEFAULT_IO_MODE GST_VYRE_URI_SRC_IO_AUTO
 /* The longest a wait goes without looking at the unlock flag. */
 #define WAIT_SLICE_MS 20
+/* How long the read create() needs waits for downstream to return one of
+ * its GPU-readable blocks before reading into system memory (copied). */
+#define DOWNSTREAM_WAIT_MS 200
 
 enum
 {
@@ -165,6 +168,7 @@ typedef struct
   guint64 read_ahead_restarts;
   guint64 cancelled;
   guint64 arena_misses;
+  guint64 downstream_waits;     /* create waited for downstream's memory */
   guint64 max_in_flight;
   VyreUringReaderStats ring;    /* of readers already freed, summed */
   VyreUringReaderStats ring_live;       /* of the running reader */
@@ -200,7 +204,8 @@ struct _GstVyreUriSrc
   guint64 pinned_bytes;         /* (object lock; kept after stop for io-stats) */
   GstAllocator *down_alloc;     /* offered downstream, or NULL */
   gboolean down_refused;        /* its memory failed a read (EFAULT) */
-  GQueue pending;
+  GQueue pending;               /* the streaming thread's */
+  guint in_flight;              /* its length, for io-stats; object lock */
   guint64 next_offset;
   gsize chunk;
   Faults faults;
@@ -693,6 +698,7 @@ drop_pending (GstVyreUriSrc * self)
       cancelled);
   GST_OBJECT_LOCK (self);
   self->stats.cancelled += cancelled;
+  self->in_flight = 0;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -731,21 +737,24 @@ in_downstream_arena (GstAllocator * alloc, GstMemory * mem)
 /* Memory for a read from downstream's allocator.  Its GPU-readable blocks
  * are few (one per vyrescan ring slot): a read-ahead never takes system
  * memory instead (it is deferred: NULL, *flow OK), and the read create()
- * needs now waits a little for a block downstream releases before it
- * settles for system memory, which downstream then copies. */
+ * needs now waits up to DOWNSTREAM_WAIT_MS for downstream to return a
+ * block (woken when one returns, or by unlock) before it settles for
+ * system memory, which downstream then copies. */
 static GstMemory *
 alloc_downstream (GstVyreUriSrc * self, gsize size, gboolean is_head,
     GstFlowReturn * flow)
 {
+  GstAllocator *alloc = self->down_alloc;
   GstAllocationParams params;
   gst_allocation_params_init (&params);
-  gint64 deadline = g_get_monotonic_time () + 200 * G_TIME_SPAN_MILLISECOND;
+  gint64 deadline = g_get_monotonic_time () +
+      DOWNSTREAM_WAIT_MS * G_TIME_SPAN_MILLISECOND;
+  gboolean counted = FALSE;
   for (;;) {
-    GstMemory *mem = gst_allocator_alloc (self->down_alloc, size, &params);
-    if (mem == NULL || in_downstream_arena (self->down_alloc, mem))
+    GstMemory *mem = gst_allocator_alloc (alloc, size, &params);
+    if (mem == NULL || in_downstream_arena (alloc, mem))
       return mem;
-    if (size > gst_vyre_allocator_block_size (GST_VYRE_ALLOCATOR
-            (self->down_alloc)))
+    if (size > gst_vyre_allocator_block_size (GST_VYRE_ALLOCATOR (alloc)))
       return mem;               /* will never fit: blocksize warning given */
     if (!is_head) {
       gst_memory_unref (mem);
@@ -755,11 +764,18 @@ alloc_downstream (GstVyreUriSrc * self, gsize size, gboolean is_head,
     if (g_get_monotonic_time () >= deadline)
       return mem;
     gst_memory_unref (mem);
+    if (!counted) {
+      GST_OBJECT_LOCK (self);
+      self->stats.downstream_waits++;
+      GST_OBJECT_UNLOCK (self);
+      counted = TRUE;
+    }
+    gst_vyre_allocator_wait_block (GST_VYRE_ALLOCATOR (alloc), deadline,
+        &self->unlocked);
     if (g_atomic_int_get (&self->unlocked)) {
       *flow = GST_FLOW_FLUSHING;
       return NULL;
     }
-    g_usleep (500);
   }
 }
 
@@ -897,6 +913,7 @@ top_up (GstVyreUriSrc * self, gboolean need_head)
   guint n = g_queue_get_length (&self->pending);
   GST_OBJECT_LOCK (self);
   self->stats.max_in_flight = MAX (self->stats.max_in_flight, n);
+  self->in_flight = n;
   GST_OBJECT_UNLOCK (self);
   if (self->reader) {
     int ret = vyre_uring_reader_flush (self->reader);
@@ -1113,6 +1130,7 @@ do_create (GstVyreUriSrc * self, guint64 offset,
     GST_BUFFER_OFFSET (buf) = offset;
     GST_BUFFER_OFFSET_END (buf) = offset + len;
     GST_OBJECT_LOCK (self);
+    self->in_flight = g_queue_get_length (&self->pending);
     self->stats.buffers++;
     self->stats.bytes += len;
     if (head->id < 0)
@@ -1175,6 +1193,14 @@ gst_vyre_uri_src_unlock (GstBaseSrc * bsrc)
 {
   GstVyreUriSrc *self = GST_VYRE_URI_SRC (bsrc);
   g_atomic_int_set (&self->unlocked, 1);
+  /* create() may wait for downstream's memory: wake it. */
+  GST_OBJECT_LOCK (self);
+  GstAllocator *down = self->down_alloc ?
+      gst_object_ref (self->down_alloc) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (down && GST_IS_VYRE_ALLOCATOR (down))
+    gst_vyre_allocator_wake (GST_VYRE_ALLOCATOR (down));
+  gst_clear_object (&down);
   return TRUE;
 }
 
@@ -1405,7 +1431,7 @@ build_stats (GstVyreUriSrc * self)
   ActiveMode mode = self->mode;
   gboolean direct = self->direct_active && mode != MODE_NONE;
   gboolean down = self->down_alloc && !self->down_refused;
-  guint in_flight = g_queue_get_length (&self->pending);
+  guint in_flight = self->in_flight;
   guint64 arena_bytes = self->arena_bytes, pinned_bytes = self->pinned_bytes;
   GST_OBJECT_UNLOCK (self);
   /* The running reader's counters are as of the last create(). */
@@ -1425,6 +1451,7 @@ build_stats (GstVyreUriSrc * self)
       "cancelled", G_TYPE_UINT64, s.cancelled,
       "read-ahead-restarts", G_TYPE_UINT64, s.read_ahead_restarts,
       "arena-misses", G_TYPE_UINT64, s.arena_misses,
+      "downstream-waits", G_TYPE_UINT64, s.downstream_waits,
       "max-in-flight", G_TYPE_UINT64, s.max_in_flight,
       "arena-bytes", G_TYPE_UINT64, arena_bytes,
       "pinned-bytes", G_TYPE_UINT64, pinned_bytes,

@@ -33,6 +33,9 @@
  *  pseudo_read_error  /proc/self/mem (reads fail with EIO): an error naming
  *                   the path, the errno text and a Fix
  *  uri              file:// handler, rank NONE
+ *  backpressure     downstream's GPU-readable blocks all held: create waits
+ *                   for one to be returned without polling the allocator,
+ *                   and unlock wakes it
  *  zero_copy        vyreurisrc ! vyrescan: reads land in vyrescan's
  *                   memory, bytes-copied stays 0, CRC-32 per buffer equals
  *                   the file region's (needs a Vulkan device; its own meson
@@ -57,6 +60,7 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
+#include "gstvyrememory.h"
 #include "gstvyrescanmeta.h"
 #include "ring_test_util.h"
 #include "vyre-crc32.h"
@@ -1136,6 +1140,125 @@ GST_START_TEST (test_uri)
 GST_END_TEST;
 
 /* ------------------------------------------------------------------ */
+/* Back-pressure from downstream's memory                              */
+
+/* Counts the allocator's "all blocks in use" fallbacks: each is one
+ * allocation attempt made while every block was held. */
+static void
+count_block_misses (GstDebugCategory * cat, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  (void) level;
+  (void) file;
+  (void) function;
+  (void) line;
+  (void) object;
+  if (g_str_equal (gst_debug_category_get_name (cat), "GST_PERFORMANCE") &&
+      strstr (gst_debug_message_get (message), "all blocks in use"))
+    g_atomic_int_inc ((gint *) user_data);
+}
+
+static guint64
+stat_or_zero (GstElement * src, const gchar * field)
+{
+  GstStructure *s = io_stats (src);
+  guint64 v = 0;
+  gst_structure_get_uint64 (s, field, &v);
+  gst_structure_free (s);
+  return v;
+}
+
+/* Waits until create() waits for a block (downstream-waits) or has tried
+ * the allocator `many` times; returns the attempts seen. */
+static gint
+wait_for_blocked_create (GstElement * src, gint * misses, gint many)
+{
+  gint64 end = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+  while (stat_or_zero (src, "downstream-waits") == 0 &&
+      g_atomic_int_get (misses) < many) {
+    fail_unless (g_get_monotonic_time () < end, "create never waited");
+    g_usleep (1000);
+  }
+  return g_atomic_int_get (misses);
+}
+
+GST_START_TEST (test_backpressure)
+{
+  /* Downstream offers an arena of two blocks and holds both buffers it
+   * got: the third read has no block.  create() must wait to be woken by
+   * a returned block, not try the allocator again and again (each try
+   * allocates and frees a block's worth of system memory).  Before it
+   * waits it has tried twice: the deferred read-ahead and the read itself;
+   * a polling loop tries every half millisecond. */
+  const guint bs = 64 * KIB;
+  const gint many = 10;
+  TestFile *f = test_file_new ("backpressure.bin", 8 * bs);
+  guint8 *arena = g_malloc0 (2 * bs);
+  GstAllocator *alloc = gst_vyre_allocator_new (arena, bs, 0, 2, arena,
+      NULL, g_free);
+  gint misses = 0;
+  gst_debug_set_threshold_for_name ("GST_PERFORMANCE", GST_LEVEL_DEBUG);
+  gst_debug_remove_log_function (gst_debug_log_default);
+  gst_debug_add_log_function (count_block_misses, &misses, NULL);
+
+  for (int round = 0; round < 2; round++) {
+    g_atomic_int_set (&misses, 0);
+    GstHarness *h = harness_new (f->path, NULL);
+    g_object_set (h->element, "blocksize", bs, "queue-depth", 1, NULL);
+    gst_harness_set_propose_allocator (h, gst_object_ref (alloc), NULL);
+    gst_harness_play (h);
+    GstBuffer *held[2];
+    for (int i = 0; i < 2; i++) {
+      held[i] = gst_harness_pull (h);
+      fail_unless (held[i] != NULL);
+      guint64 off;
+      fail_unless (gst_vyre_memory_arena_offset (gst_buffer_peek_memory
+              (held[i], 0), GST_VYRE_ALLOCATOR (alloc), &off));
+    }
+    gint seen = wait_for_blocked_create (h->element, &misses, many);
+    guint64 waits = stat_or_zero (h->element, "downstream-waits");
+    gst_print ("backpressure round %d: %d allocation attempts, %"
+        G_GUINT64_FORMAT " waits\n", round, seen, waits);
+    /* At most 3 attempts per wait: read-ahead, the read, and the one that
+     * settles for system memory once the wait runs out. */
+    fail_unless (seen <= 3 * (gint) waits + 2, "create polled the allocator "
+        "(%d attempts for %" G_GUINT64_FORMAT " waits)", seen, waits);
+
+    if (round == 0) {
+      /* A returned block wakes it: the rest of the file arrives intact. */
+      gst_buffer_unref (held[0]);
+      gst_buffer_unref (held[1]);
+      guint64 pos = 2 * bs;
+      GstBuffer *b;
+      while (pos < f->len && (b = gst_harness_pull (h))) {
+        fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), pos);
+        GstMapInfo map;
+        gst_buffer_map (b, &map, GST_MAP_READ);
+        fail_unless (memcmp (map.data, f->data + pos, map.size) == 0);
+        pos += map.size;
+        gst_buffer_unmap (b, &map);
+        gst_buffer_unref (b);
+      }
+      fail_unless_equals_uint64 (pos, f->len);
+    } else {
+      /* Unlock wakes it while both blocks are still held. */
+      gst_element_set_state (h->element, GST_STATE_NULL);
+      gst_buffer_unref (held[0]);
+      gst_buffer_unref (held[1]);
+    }
+    gst_harness_teardown (h);
+  }
+  gst_debug_remove_log_function (count_block_misses);
+  gst_debug_add_log_function (gst_debug_log_default, NULL, NULL);
+  gst_debug_set_threshold_for_name ("GST_PERFORMANCE", GST_LEVEL_NONE);
+  gst_object_unref (alloc);
+  test_file_free (f);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
 /* Zero copy into vyrescan                                             */
 
 static GstVyreScanMeta *
@@ -1283,6 +1406,7 @@ vyreurisrc_suite (void)
   tcase_add_test (tc, test_unknown_size);
   tcase_add_test (tc, test_pseudo_read_error);
   tcase_add_test (tc, test_uri);
+  tcase_add_test (tc, test_backpressure);
   tcase_add_test (tc, test_zero_copy);
   return s;
 }
