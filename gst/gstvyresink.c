@@ -1,6 +1,7 @@
 /* gst-vyre
  *
- * gstvyresink.c - vyresink: completions and epochs reported.
+ * gstvyresink.c - vyresink: what vyrescan found, reported to programs
+ * (properties, bus messages) and people (files, a printed summary).
  */
 /**
  * SECTION:element-vyresink
@@ -15,6 +16,67 @@
  * (#GstVyreSink:report-location), every match as JSON Lines
  * (#GstVyreSink:matches-location), and a short summary on stdout.
  *
+ * Files are written atomically: each output goes to a temporary file in
+ * the same directory, renamed over the path at EOS only when complete; an
+ * error or a stop before EOS removes it, so an earlier report stays as it
+ * was.  /dev/stdout, FIFOs and devices are written directly.  Any failed
+ * write is an element error naming the path (gst-launch-1.0 exits
+ * non-zero); a path that cannot be written fails READY->PAUSED.
+ *
+ * ## Times
+ * Start-up (start() at READY->PAUSED until the first buffer arrives:
+ * device and kernel set-up, shader compilation, the first read and scan)
+ * is reported apart from the scan (the first buffer until EOS), so the
+ * rate is the scan's: the bytes of the buffers after the first over the
+ * scan time.  With a single buffer there is no scan interval and the rate
+ * is over the whole run.  Before the pipeline ran, all are 0.
+ *
+ * ## vyre-summary message and #GstVyreSink:summary
+ * An element message named `vyre-summary`, posted at EOS before EOS
+ * reaches the bus (the #GstVyreSink:summary property holds the same,
+ * so far, at any time).  The JSON report has the same fields, in this
+ * order, except that `patterns` and `pattern_counts` become one object.
+ *
+ * - `bytes` (#guint64): bytes scanned.
+ * - `buffers` (#guint64): buffers received.
+ * - `epochs` (#guint): batch fences completed (vyrescan epoch-buffers).
+ * - `matches` (#guint64): matches found, stored or not.
+ * - `dropped_matches` (#guint64): matches counted but not stored
+ *   (vyrescan max-matches-per-buffer).
+ * - `crc32` (#gchararray): the stream's zlib CRC-32, 8 hex digits.
+ * - `entropy_bits_per_byte` (#gdouble): Shannon entropy of `histogram`.
+ * - `startup_s` (#gdouble): seconds from start to the first buffer (so
+ *   far, while none arrived).
+ * - `elapsed_s` (#gdouble): seconds of the scan, first buffer to EOS (or
+ *   to now / to the stop).
+ * - `gbps` (#gdouble): the scan's rate in 10^9 bytes per second (see
+ *   Times).
+ * - `throughput` (#gchararray): the same rate for people, in a unit that
+ *   keeps it at least 1: "1.79 MB/s", "33.5 GB/s".
+ * - `device` (#gchararray): the Vulkan device vyrescan ran on.
+ * - `dispatch` (#gchararray): "persistent" or "per-buffer".
+ * - `histogram` (#GstValueArray of 256 #guint64): count of each byte value.
+ * - `patterns` (#GstValueArray of #gchararray): each pattern id's text,
+ *   escaped as in a patterns file.
+ * - `pattern_counts` (#GstValueArray of #guint64): stored matches per
+ *   pattern id, parallel to `patterns`.  In the JSON report and the
+ *   printed summary, ids with the same text are one entry whose count is
+ *   their sum (keys are never duplicated); the matches file keeps ids.
+ *
+ * ## vyre-progress message
+ * At most every #GstVyreSink:message-interval and once at EOS:
+ * - `bytes` (#guint64): bytes so far.
+ * - `total` (#guint64): the stream's size from a duration query, 0 when
+ *   unknown.
+ * - `percent` (#gdouble): bytes / total * 100, -1 when unknown.
+ * - `eta_s` (#gdouble): seconds left at the current rate, -1 when unknown.
+ * - `gbps` (#gdouble): the scan's rate so far, as in `vyre-summary`.
+ *
+ * ## vyre-epoch message
+ * For each completed batch fence (vyrescan's `vyre-epoch` event):
+ * - `epoch` (#guint): the fence's number, 1, 2, ...
+ * - `buffers` (#guint64): buffers received when it arrived.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 vyreurisrc location=big.log ! vyrescan patterns-file=p.txt ! vyresink
@@ -27,9 +89,7 @@
 
 #include "gstvyresink.h"
 
-#include <errno.h>
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,12 +97,15 @@
 #include "vyre-crc32.h"
 #include "vyre-match-events.h"
 #include "vyre-patterns.h"
+#include "vyre-report.h"
 
 GST_DEBUG_CATEGORY_STATIC (vyre_sink_debug);
 #define GST_CAT_DEFAULT vyre_sink_debug
 
 #define DEFAULT_PRINT_SUMMARY TRUE
 #define DEFAULT_MESSAGE_INTERVAL GST_SECOND
+/* Pattern lines in the printed summary; the rest is summed in one line. */
+#define SUMMARY_PATTERN_LINES 20
 
 enum
 {
@@ -80,16 +143,20 @@ struct _GstVyreSink
   guint32 crc;
   guint64 histogram[256];
   GArray *pattern_counts;       /* guint64 per pattern id */
+  /* monotonic us (object lock); 0 = not yet: start() (READY->PAUSED),
+   * first buffer rendered, EOS or stop, whichever ended the run */
+  gint64 start_time, first_time, end_time;
+  guint64 timed_bytes;          /* bytes of the buffers after the first */
 
-  /* streaming thread only */
-  FILE *report_file;
-  FILE *matches_file;
+  /* streaming thread only (and start/stop) */
+  VyreReportWriter *report;
+  VyreReportWriter *matches_out;
   GPtrArray *patterns;          /* escaped text per id (vyre-info) */
   guint max_pattern_len;
   gchar *device;
   gchar *dispatch;
   GArray *pending;              /* GstVyreMatch held back for stream order */
-  gint64 start_time, last_message;
+  gint64 last_message;
   guint64 total_size;           /* from a duration query, 0 = unknown */
   gboolean progress_shown;
 };
@@ -104,18 +171,21 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 
 /* ------------------------------------------------------------------ */
+/* outputs                                                             */
 
-static FILE *
-open_output (GstVyreSink * self, const gchar * path, const gchar * what)
+/* A report output failed: post the error with its path, reason and Fix,
+ * and drop the outputs so no partial file replaces an earlier one. */
+static void
+output_failed (GstVyreSink * self, GError * err, gboolean at_open)
 {
-  FILE *f = fopen (path, "w");
-  if (f == NULL)
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-        ("Could not open the %s \"%s\" for writing: %s.", what, path,
-            g_strerror (errno)),
-        ("Fix: choose a writable path (check the directory exists and "
-            "its permissions) for %s.", what));
-  return f;
+  if (at_open)
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("%s.", err->message),
+        ("%s", vyre_report_error_fix (err)));
+  else
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("%s.", err->message),
+        ("%s", vyre_report_error_fix (err)));
+  g_clear_pointer (&self->report, vyre_report_writer_free);
+  g_clear_pointer (&self->matches_out, vyre_report_writer_free);
 }
 
 static gboolean
@@ -131,18 +201,27 @@ gst_vyre_sink_start (GstBaseSink * sink)
   self->crc = 0;
   memset (self->histogram, 0, sizeof self->histogram);
   g_array_set_size (self->pattern_counts, 0);
+  self->start_time = g_get_monotonic_time ();
+  self->first_time = self->end_time = 0;
+  self->timed_bytes = 0;
   GST_OBJECT_UNLOCK (self);
 
-  /* Fail now, with the path, not at EOS after all the work. */
+  /* Open (create the temporary files) now: a path that cannot be written
+   * fails before any work, not at EOS after all of it. */
+  GError *err = NULL;
   gboolean ok = TRUE;
   if (report && *report)
-    ok = (self->report_file = open_output (self, report, "report")) != NULL;
+    ok = (self->report = vyre_report_writer_open (report, "report",
+            VYRE_REPORT_FORMAT_JSON, &err)) != NULL;
   if (ok && matches && *matches)
-    ok = (self->matches_file =
-        open_output (self, matches, "matches file")) != NULL;
+    ok = (self->matches_out = vyre_report_writer_open (matches,
+            "matches file", VYRE_REPORT_FORMAT_JSON_LINES, &err)) != NULL;
+  if (!ok) {
+    output_failed (self, err, TRUE);
+    g_error_free (err);
+  }
   g_free (report);
   g_free (matches);
-  self->start_time = g_get_monotonic_time ();
   self->last_message = 0;
   self->total_size = 0;
   self->progress_shown = FALSE;
@@ -154,11 +233,14 @@ static gboolean
 gst_vyre_sink_stop (GstBaseSink * sink)
 {
   GstVyreSink *self = GST_VYRE_SINK (sink);
-  if (self->report_file)
-    fclose (self->report_file);
-  if (self->matches_file)
-    fclose (self->matches_file);
-  self->report_file = self->matches_file = NULL;
+  /* Not finished means stopped before EOS (an error, Ctrl-C): freeing
+   * removes the temporary files, earlier outputs stay as they were. */
+  g_clear_pointer (&self->report, vyre_report_writer_free);
+  g_clear_pointer (&self->matches_out, vyre_report_writer_free);
+  GST_OBJECT_LOCK (self);
+  if (self->start_time && !self->end_time)
+    self->end_time = g_get_monotonic_time ();
+  GST_OBJECT_UNLOCK (self);
   g_clear_pointer (&self->patterns, g_ptr_array_unref);
   g_clear_pointer (&self->device, g_free);
   g_clear_pointer (&self->dispatch, g_free);
@@ -167,21 +249,6 @@ gst_vyre_sink_stop (GstBaseSink * sink)
 
 /* ------------------------------------------------------------------ */
 /* matches in stream order                                             */
-
-static void
-json_string (GString * s, const gchar * text)
-{
-  g_string_append_c (s, '"');
-  for (const guchar * p = (const guchar *) text; p && *p; p++) {
-    if (*p == '"' || *p == '\\')
-      g_string_append_printf (s, "\\%c", *p);
-    else if (*p < 0x20)
-      g_string_append_printf (s, "\\u%04x", *p);
-    else
-      g_string_append_c (s, *p);
-  }
-  g_string_append_c (s, '"');
-}
 
 static const gchar *
 pattern_text (GstVyreSink * self, guint32 id)
@@ -194,27 +261,27 @@ pattern_text (GstVyreSink * self, guint32 id)
 /* Write out held-back matches that start before `limit`: no later buffer
  * can report a match starting there (a match is reported by the buffer
  * it ends in, so at most max_pattern_len - 1 bytes before it). */
-static void
-flush_matches (GstVyreSink * self, guint64 limit)
+static gboolean
+flush_matches (GstVyreSink * self, guint64 limit, GError ** error)
 {
   if (self->pending->len == 0)
-    return;
+    return TRUE;
   vyre_match_events_sort (self->pending);
   guint n = 0;
-  GString *line = g_string_new (NULL);
-  while (n < self->pending->len) {
+  gboolean ok = TRUE;
+  while (ok && n < self->pending->len) {
     GstVyreMatch *m = &g_array_index (self->pending, GstVyreMatch, n);
     if (m->offset >= limit)
       break;
-    g_string_printf (line, "{\"offset\": %" G_GUINT64_FORMAT
-        ", \"pattern_id\": %u, \"pattern\": ", m->offset, m->pattern_id);
-    json_string (line, pattern_text (self, m->pattern_id));
-    g_string_append (line, "}\n");
-    fwrite (line->str, 1, line->len, self->matches_file);
+    VyreReportMatch r = VYRE_REPORT_MATCH_INIT;
+    r.offset = m->offset;
+    r.pattern_id = m->pattern_id;
+    r.pattern = pattern_text (self, m->pattern_id);
+    ok = vyre_report_writer_add_match (self->matches_out, &r, error);
     n++;
   }
-  g_string_free (line, TRUE);
   g_array_remove_range (self->pending, 0, n);
+  return ok;
 }
 
 /* ------------------------------------------------------------------ */
@@ -235,14 +302,42 @@ entropy_bits (const guint64 * hist, guint64 total)
   return h;
 }
 
-/* The summary as a structure: the same fields as the JSON report. */
+/* Start-up, scan time and the scan's rate (object lock held).  Start-up
+ * is start() to the first buffer (device, kernel and shader compilation,
+ * the first read and scan); the scan is the first buffer to the end, and
+ * its rate counts the bytes that arrived in it.  With one buffer there is
+ * no scan interval: the rate is then over the whole run. */
+static void
+times_locked (GstVyreSink * self, double *startup_s, double *scan_s,
+    double *bytes_per_s)
+{
+  gint64 now = self->end_time ? self->end_time : g_get_monotonic_time ();
+  *startup_s = *scan_s = *bytes_per_s = 0;
+  if (self->start_time == 0)
+    return;
+  if (self->first_time == 0) {
+    *startup_s = (now - self->start_time) / 1e6;
+    return;
+  }
+  *startup_s = (self->first_time - self->start_time) / 1e6;
+  *scan_s = (now - self->first_time) / 1e6;
+  if (self->timed_bytes > 0 && *scan_s > 0)
+    *bytes_per_s = self->timed_bytes / *scan_s;
+  else if (*startup_s + *scan_s > 0)
+    *bytes_per_s = self->bytes / (*startup_s + *scan_s);
+}
+
+/* The summary as a structure: the fields of the JSON report (the element
+ * documentation lists them). */
 static GstStructure *
 build_summary (GstVyreSink * self, const gchar * name)
 {
-  double elapsed = (g_get_monotonic_time () - self->start_time) / 1e6;
   GST_OBJECT_LOCK (self);
+  double startup, elapsed, rate;
+  times_locked (self, &startup, &elapsed, &rate);
   gchar crc[9];
   g_snprintf (crc, sizeof crc, "%08x", self->crc);
+  gchar *throughput = vyre_report_format_rate (rate);
   GstStructure *s = gst_structure_new (name,
       "bytes", G_TYPE_UINT64, self->bytes,
       "buffers", G_TYPE_UINT64, self->completed,
@@ -252,10 +347,13 @@ build_summary (GstVyreSink * self, const gchar * name)
       "crc32", G_TYPE_STRING, crc,
       "entropy_bits_per_byte", G_TYPE_DOUBLE,
       entropy_bits (self->histogram, self->bytes),
+      "startup_s", G_TYPE_DOUBLE, startup,
       "elapsed_s", G_TYPE_DOUBLE, elapsed,
-      "gbps", G_TYPE_DOUBLE, elapsed > 0 ? self->bytes / elapsed / 1e9 : 0.0,
+      "gbps", G_TYPE_DOUBLE, rate / 1e9,
+      "throughput", G_TYPE_STRING, throughput,
       "device", G_TYPE_STRING, self->device ? self->device : "",
       "dispatch", G_TYPE_STRING, self->dispatch ? self->dispatch : "", NULL);
+  g_free (throughput);
   GValue hist = G_VALUE_INIT, counts = G_VALUE_INIT, names = G_VALUE_INIT;
   gst_value_array_init (&hist, 256);
   for (guint b = 0; b < 256; b++) {
@@ -285,64 +383,16 @@ build_summary (GstVyreSink * self, const gchar * name)
   return s;
 }
 
-static gchar *
-summary_to_json (const GstStructure * s)
-{
-  GString *j = g_string_new ("{\n");
-  guint64 u;
-  guint e;
-  gdouble d;
-  gst_structure_get_uint64 (s, "bytes", &u);
-  g_string_append_printf (j, "  \"bytes\": %" G_GUINT64_FORMAT ",\n", u);
-  gst_structure_get_uint64 (s, "buffers", &u);
-  g_string_append_printf (j, "  \"buffers\": %" G_GUINT64_FORMAT ",\n", u);
-  gst_structure_get_uint (s, "epochs", &e);
-  g_string_append_printf (j, "  \"epochs\": %u,\n", e);
-  gst_structure_get_uint64 (s, "matches", &u);
-  g_string_append_printf (j, "  \"matches\": %" G_GUINT64_FORMAT ",\n", u);
-  gst_structure_get_uint64 (s, "dropped_matches", &u);
-  g_string_append_printf (j, "  \"dropped_matches\": %" G_GUINT64_FORMAT
-      ",\n", u);
-  g_string_append (j, "  \"pattern_counts\": {");
-  const GValue *names = gst_structure_get_value (s, "patterns");
-  const GValue *counts = gst_structure_get_value (s, "pattern_counts");
-  for (guint i = 0; i < gst_value_array_get_size (names); i++) {
-    g_string_append (j, i ? ",\n    " : "\n    ");
-    json_string (j, g_value_get_string (gst_value_array_get_value (names, i)));
-    g_string_append_printf (j, ": %" G_GUINT64_FORMAT,
-        g_value_get_uint64 (gst_value_array_get_value (counts, i)));
-  }
-  g_string_append (j, gst_value_array_get_size (names) ? "\n  },\n" : "},\n");
-  g_string_append_printf (j, "  \"crc32\": \"%s\",\n",
-      gst_structure_get_string (s, "crc32"));
-  g_string_append (j, "  \"histogram\": [");
-  const GValue *hist = gst_structure_get_value (s, "histogram");
-  for (guint b = 0; b < 256; b++)
-    g_string_append_printf (j, "%s%" G_GUINT64_FORMAT, b ? ", " : "",
-        g_value_get_uint64 (gst_value_array_get_value (hist, b)));
-  g_string_append (j, "],\n");
-  gst_structure_get_double (s, "entropy_bits_per_byte", &d);
-  g_string_append_printf (j, "  \"entropy_bits_per_byte\": %.6f,\n", d);
-  gst_structure_get_double (s, "elapsed_s", &d);
-  g_string_append_printf (j, "  \"elapsed_s\": %.6f,\n", d);
-  gst_structure_get_double (s, "gbps", &d);
-  g_string_append_printf (j, "  \"gbps\": %.6f,\n", d);
-  g_string_append (j, "  \"device\": ");
-  json_string (j, gst_structure_get_string (s, "device"));
-  g_string_append (j, ",\n  \"dispatch\": ");
-  json_string (j, gst_structure_get_string (s, "dispatch"));
-  g_string_append (j, "\n}\n");
-  return g_string_free (j, FALSE);
-}
-
 static void
 post_progress (GstVyreSink * self, gboolean final)
 {
   gint64 now = g_get_monotonic_time ();
+  double startup, elapsed, rate;
   GST_OBJECT_LOCK (self);
   GstClockTime interval = self->message_interval;
   gboolean show = self->progress;
   guint64 bytes = self->bytes;
+  times_locked (self, &startup, &elapsed, &rate);
   GST_OBJECT_UNLOCK (self);
   if (!final && self->last_message &&
       (GstClockTime) (now - self->last_message) * 1000 < interval)
@@ -354,11 +404,9 @@ post_progress (GstVyreSink * self, gboolean final)
             GST_FORMAT_BYTES, &dur) && dur > 0)
       self->total_size = dur;
   }
-  double elapsed = (now - self->start_time) / 1e6;
-  double gbps = elapsed > 0 ? bytes / elapsed / 1e9 : 0;
   double pct = self->total_size ? 100.0 * bytes / self->total_size : -1;
-  double eta = (self->total_size && gbps > 0) ?
-      (self->total_size - MIN (bytes, self->total_size)) / (gbps * 1e9) : -1;
+  double eta = (self->total_size && rate > 0) ?
+      (self->total_size - MIN (bytes, self->total_size)) / rate : -1;
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),
           gst_structure_new ("vyre-progress",
@@ -366,65 +414,63 @@ post_progress (GstVyreSink * self, gboolean final)
               "total", G_TYPE_UINT64, self->total_size,
               "percent", G_TYPE_DOUBLE, pct,
               "eta_s", G_TYPE_DOUBLE, eta,
-              "gbps", G_TYPE_DOUBLE, gbps, NULL)));
+              "gbps", G_TYPE_DOUBLE, rate / 1e9, NULL)));
   if (show) {
-    if (pct >= 0)
-      g_printerr ("\rvyre: %.2f / %.2f GB (%.1f%%) %.2f GB/s ETA %.1f s   ",
-          bytes / 1e9, self->total_size / 1e9, pct, gbps, eta);
-    else
-      g_printerr ("\rvyre: %.2f GB %.2f GB/s   ", bytes / 1e9, gbps);
+    gchar *done = g_format_size (bytes);
+    gchar *speed = vyre_report_format_rate (rate);
+    if (pct >= 0) {
+      gchar *total = g_format_size (self->total_size);
+      g_printerr ("\rvyre: %s / %s (%.1f%%) %s ETA %.1f s   ", done, total,
+          pct, speed, MAX (eta, 0));
+      g_free (total);
+    } else {
+      g_printerr ("\rvyre: %s %s   ", done, speed);
+    }
+    g_free (done);
+    g_free (speed);
     self->progress_shown = TRUE;
   }
 }
 
-static void
+/* At EOS: the last matches and the report written and put in place, the
+ * summary printed and posted.  FALSE (an error posted) when an output
+ * could not be written. */
+static gboolean
 finish (GstVyreSink * self)
 {
+  GST_OBJECT_LOCK (self);
+  self->end_time = g_get_monotonic_time ();
+  GST_OBJECT_UNLOCK (self);
   post_progress (self, TRUE);
   if (self->progress_shown)
     g_printerr ("\n");
-  if (self->matches_file) {
-    flush_matches (self, G_MAXUINT64);
-    fflush (self->matches_file);
-  }
   GstStructure *s = build_summary (self, "vyre-summary");
-  gchar *json = summary_to_json (s);
-  if (self->report_file) {
-    if (fputs (json, self->report_file) < 0 || fflush (self->report_file))
-      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-          ("Could not write the report."), ("%s", g_strerror (errno)));
-  }
+  GError *err = NULL;
+  gboolean ok = TRUE;
+  /* The matches first: when they cannot be completed the run failed, and
+   * the report is not replaced either. */
+  if (self->matches_out)
+    ok = flush_matches (self, G_MAXUINT64, &err) &&
+        vyre_report_writer_finish (self->matches_out, NULL, &err);
+  if (ok && self->report)
+    ok = vyre_report_writer_finish (self->report, s, &err);
   gboolean print;
   GST_OBJECT_LOCK (self);
   print = self->print_summary;
   GST_OBJECT_UNLOCK (self);
   if (print) {
-    guint64 bytes, buffers, matches, dropped;
-    guint epochs;
-    gdouble gbps, elapsed, entropy;
-    gst_structure_get (s, "bytes", G_TYPE_UINT64, &bytes, "buffers",
-        G_TYPE_UINT64, &buffers, "matches", G_TYPE_UINT64, &matches,
-        "dropped_matches", G_TYPE_UINT64, &dropped, "epochs", G_TYPE_UINT,
-        &epochs, "gbps", G_TYPE_DOUBLE, &gbps, "elapsed_s", G_TYPE_DOUBLE,
-        &elapsed, "entropy_bits_per_byte", G_TYPE_DOUBLE, &entropy, NULL);
-    g_print ("vyre summary: %" G_GUINT64_FORMAT " bytes in %" G_GUINT64_FORMAT
-        " buffers, %" G_GUINT64_FORMAT " matches (%" G_GUINT64_FORMAT
-        " not stored), %u epochs, crc32 %s, entropy %.3f bits/byte, %.3f s, "
-        "%.2f GB/s on %s (%s)\n", bytes, buffers, matches, dropped, epochs,
-        gst_structure_get_string (s, "crc32"), entropy, elapsed, gbps,
-        gst_structure_get_string (s, "device"),
-        gst_structure_get_string (s, "dispatch"));
-    const GValue *names = gst_structure_get_value (s, "patterns");
-    const GValue *counts = gst_structure_get_value (s, "pattern_counts");
-    for (guint i = 0; i < gst_value_array_get_size (names); i++)
-      g_print ("  %10" G_GUINT64_FORMAT "  %s\n",
-          g_value_get_uint64 (gst_value_array_get_value (counts, i)),
-          g_value_get_string (gst_value_array_get_value (names, i)));
+    gchar *text = vyre_report_format_summary (s, SUMMARY_PATTERN_LINES);
+    g_print ("%s", text);
+    g_free (text);
   }
-  g_free (json);
   /* Before EOS reaches the bus: applications see the summary first. */
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
+  if (!ok) {
+    output_failed (self, err, FALSE);
+    g_error_free (err);
+  }
+  return ok;
 }
 
 /* ------------------------------------------------------------------ */
@@ -443,6 +489,10 @@ gst_vyre_sink_render (GstBaseSink * sink, GstBuffer * buf)
     return GST_FLOW_ERROR;
   }
   GST_OBJECT_LOCK (self);
+  if (self->first_time == 0)
+    self->first_time = g_get_monotonic_time ();
+  else
+    self->timed_bytes += size;
   self->completed++;
   self->bytes += size;
   self->matches += m->n_matches + m->n_dropped;
@@ -460,12 +510,17 @@ gst_vyre_sink_render (GstBaseSink * sink, GstBuffer * buf)
   }
   GST_OBJECT_UNLOCK (self);
 
-  if (self->matches_file) {
+  if (self->matches_out) {
     g_array_append_vals (self->pending, m->matches, m->n_matches);
     guint64 keep = self->max_pattern_len ? self->max_pattern_len - 1 : 0;
     guint64 limit = m->stream_offset + size > keep ?
         m->stream_offset + size - keep : 0;
-    flush_matches (self, limit);
+    GError *err = NULL;
+    if (!flush_matches (self, limit, &err)) {
+      output_failed (self, err, FALSE);
+      g_error_free (err);
+      return GST_FLOW_ERROR;
+    }
   }
   post_progress (self, FALSE);
   return GST_FLOW_OK;
@@ -510,11 +565,12 @@ gst_vyre_sink_event (GstBaseSink * sink, GstEvent * event)
         gst_structure_get_uint (s, "epoch", &e);
         GST_OBJECT_LOCK (self);
         self->epoch = e;
+        guint64 buffers = self->completed;
         GST_OBJECT_UNLOCK (self);
         gst_element_post_message (GST_ELEMENT (self),
             gst_message_new_element (GST_OBJECT (self),
                 gst_structure_new ("vyre-epoch", "epoch", G_TYPE_UINT, e,
-                    "buffers", G_TYPE_UINT64, self->completed, NULL)));
+                    "buffers", G_TYPE_UINT64, buffers, NULL)));
       }
       break;
     case GST_EVENT_CUSTOM_DOWNSTREAM_STICKY:
@@ -522,7 +578,12 @@ gst_vyre_sink_event (GstBaseSink * sink, GstEvent * event)
         take_info (self, s);
       break;
     case GST_EVENT_EOS:
-      finish (self);
+      /* An output that failed is an error, not EOS: gst-launch-1.0 then
+       * exits non-zero instead of reporting success. */
+      if (!finish (self)) {
+        gst_event_unref (event);
+        return FALSE;
+      }
       break;
     default:
       break;
@@ -620,6 +681,8 @@ gst_vyre_sink_finalize (GObject * object)
   g_free (self->matches_location);
   g_array_unref (self->pattern_counts);
   g_array_unref (self->pending);
+  vyre_report_writer_free (self->report);
+  vyre_report_writer_free (self->matches_out);
   G_OBJECT_CLASS (gst_vyre_sink_parent_class)->finalize (object);
 }
 
@@ -666,11 +729,13 @@ gst_vyre_sink_class_init (GstVyreSinkClass * klass)
           GST_TYPE_STRUCTURE, ro));
   g_object_class_install_property (gobject_class, PROP_REPORT_LOCATION,
       g_param_spec_string ("report-location", "Report location",
-          "Write a JSON report here at EOS (opened when the pipeline starts)",
+          "Write a JSON report here at EOS (checked when the pipeline starts; "
+          "a regular file is replaced only by a complete report)",
           NULL, rw_ready));
   g_object_class_install_property (gobject_class, PROP_MATCHES_LOCATION,
       g_param_spec_string ("matches-location", "Matches location",
-          "Write every stored match here as JSON Lines, in stream order",
+          "Write every stored match here as JSON Lines, in stream order (a "
+          "regular file is replaced at EOS, only when complete)",
           NULL, rw_ready));
   g_object_class_install_property (gobject_class, PROP_PRINT_SUMMARY,
       g_param_spec_boolean ("print-summary", "Print summary",

@@ -1,0 +1,684 @@
+/* gst-vyre
+ *
+ * vyre-report.c - vyresink's outputs: files written atomically or
+ * directly with every write checked, JSON built with json-glib, and the
+ * printed summary.  Contracts in vyre-report.h.
+ */
+#include "vyre-report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+/* Matches are buffered and written in pieces of this size: few syscalls,
+ * and a full disk is noticed while the run goes on, not only at EOS. */
+#define WRITE_CHUNK (64 * 1024)
+
+typedef struct
+{
+  gboolean wants_matches;
+  gboolean (*add_match) (VyreReportWriter * w, const VyreReportMatch * m);
+  gboolean (*finish) (VyreReportWriter * w, const GstStructure * summary);
+} FormatOps;
+
+struct _VyreReportWriter
+{
+  gchar *path;
+  gchar *what;
+  const FormatOps *ops;
+  gint fd;                      /* -1 once closed */
+  gchar *tmp_path;              /* NULL: written directly */
+  gboolean finished;            /* renamed into place (or closed, direct) */
+  GString *pending;             /* bytes not written yet */
+  GError *error;                /* first failure, returned from then on */
+
+  /* JSON Lines: one object and generator reused for every match */
+  JsonGenerator *generator;
+  JsonNode *line;
+};
+
+/* ------------------------------------------------------------------ */
+/* errors                                                              */
+
+static gboolean
+fail_errno (VyreReportWriter * w, gint err, const gchar * action,
+    const gchar * path)
+{
+  if (w->error == NULL)
+    w->error = g_error_new (G_FILE_ERROR, g_file_error_from_errno (err),
+        "Could not %s the %s \"%s\": %s", action, w->what, path,
+        g_strerror (err));
+  return FALSE;
+}
+
+static gboolean
+return_error (VyreReportWriter * w, GError ** error)
+{
+  if (w->error == NULL)
+    return TRUE;
+  if (error)
+    *error = g_error_copy (w->error);
+  return FALSE;
+}
+
+const gchar *
+vyre_report_error_fix (const GError * error)
+{
+  if (error == NULL || error->domain != G_FILE_ERROR)
+    return "Fix: choose another path for the output.";
+  switch (error->code) {
+    case G_FILE_ERROR_NOSPC:
+      return "Fix: free space on that file system, or write the output to "
+          "another one (a regular file, not /dev/full).";
+    case G_FILE_ERROR_ACCES:
+    case G_FILE_ERROR_PERM:
+    case G_FILE_ERROR_ROFS:
+      return "Fix: choose a path you may write to (the directory must be "
+          "writable; an existing file too).";
+    case G_FILE_ERROR_NOENT:
+    case G_FILE_ERROR_NOTDIR:
+      return "Fix: create the directory first, or choose a path in an "
+          "existing one.";
+    case G_FILE_ERROR_NXIO:
+      return "Fix: start the program that reads the FIFO before the "
+          "pipeline (e.g. \"cat FIFO &\"), or write to a regular file.";
+    case G_FILE_ERROR_ISDIR:
+      return "Fix: name a file, not a directory.";
+    default:
+      return "Fix: choose another path for the output (a regular file on a "
+          "healthy, writable file system).";
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* writing bytes                                                       */
+
+static gboolean
+write_all (VyreReportWriter * w, const gchar * data, gsize len)
+{
+  while (len > 0) {
+    gssize n = write (w->fd, data, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && errno == EAGAIN) {
+      /* a non-blocking descriptor we were handed (a dup of stdout) */
+      struct pollfd p = {.fd = w->fd,.events = POLLOUT };
+      if (poll (&p, 1, -1) >= 0 || errno == EINTR)
+        continue;
+    }
+    if (n <= 0)
+      return fail_errno (w, n < 0 ? errno : ENOSPC, "write",
+          w->path);
+    data += n;
+    len -= n;
+  }
+  return TRUE;
+}
+
+static gboolean
+flush_pending (VyreReportWriter * w)
+{
+  if (w->error)
+    return FALSE;
+  gboolean ok = write_all (w, w->pending->str, w->pending->len);
+  g_string_truncate (w->pending, 0);
+  return ok;
+}
+
+static gboolean
+append (VyreReportWriter * w, const gchar * text, gssize len)
+{
+  if (w->error)
+    return FALSE;
+  g_string_append_len (w->pending, text, len);
+  return w->pending->len < WRITE_CHUNK || flush_pending (w);
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON                                                                */
+
+static JsonNode *
+string_node (const gchar * text)
+{
+  JsonNode *n = json_node_new (JSON_NODE_VALUE);
+  if (text == NULL)
+    text = "";
+  if (g_utf8_validate (text, -1, NULL)) {
+    json_node_set_string (n, text);
+  } else {
+    gchar *valid = g_utf8_make_valid (text, -1);
+    json_node_set_string (n, valid);
+    g_free (valid);
+  }
+  return n;
+}
+
+static gchar *
+node_to_string (JsonNode * node, gboolean pretty)
+{
+  JsonGenerator *gen = json_generator_new ();
+  json_generator_set_pretty (gen, pretty);
+  json_generator_set_indent (gen, 2);
+  json_generator_set_root (gen, node);
+  gchar *text = json_generator_to_data (gen, NULL);
+  g_object_unref (gen);
+  return text;
+}
+
+static JsonNode *
+value_to_node (const GValue * v)
+{
+  JsonNode *n = json_node_new (JSON_NODE_VALUE);
+  GType t = G_VALUE_TYPE (v);
+  if (t == G_TYPE_UINT64) {
+    json_node_set_int (n, MIN (g_value_get_uint64 (v), (guint64) G_MAXINT64));
+  } else if (t == G_TYPE_INT64) {
+    json_node_set_int (n, g_value_get_int64 (v));
+  } else if (t == G_TYPE_UINT) {
+    json_node_set_int (n, g_value_get_uint (v));
+  } else if (t == G_TYPE_INT) {
+    json_node_set_int (n, g_value_get_int (v));
+  } else if (t == G_TYPE_BOOLEAN) {
+    json_node_set_boolean (n, g_value_get_boolean (v));
+  } else if (t == G_TYPE_DOUBLE || t == G_TYPE_FLOAT) {
+    gdouble d = t == G_TYPE_DOUBLE ? g_value_get_double (v) :
+        g_value_get_float (v);
+    /* json-glib would print nan/inf, which no JSON parser accepts */
+    if (isfinite (d))
+      json_node_set_double (n, d);
+    else
+      json_node_init_null (n);
+  } else if (t == G_TYPE_STRING) {
+    json_node_free (n);
+    return string_node (g_value_get_string (v));
+  } else if (t == GST_TYPE_ARRAY || t == GST_TYPE_LIST) {
+    JsonArray *a = json_array_new ();
+    guint size = t == GST_TYPE_ARRAY ? gst_value_array_get_size (v) :
+        gst_value_list_get_size (v);
+    for (guint i = 0; i < size; i++)
+      json_array_add_element (a, value_to_node (t == GST_TYPE_ARRAY ?
+              gst_value_array_get_value (v, i) :
+              gst_value_list_get_value (v, i)));
+    json_node_init_array (n, a);
+    json_array_unref (a);
+  } else {
+    /* anything else as GStreamer serializes it, so nothing is lost */
+    gchar *s = gst_value_serialize (v);
+    json_node_free (n);
+    n = string_node (s ? s : "");
+    g_free (s);
+  }
+  return n;
+}
+
+GArray *
+vyre_report_pattern_totals (const GstStructure * summary)
+{
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (VyrePatternTotal));
+  const GValue *names = gst_structure_get_value (summary, "patterns");
+  const GValue *counts = gst_structure_get_value (summary, "pattern_counts");
+  if (names == NULL || counts == NULL || !GST_VALUE_HOLDS_ARRAY (names) ||
+      !GST_VALUE_HOLDS_ARRAY (counts))
+    return out;
+  guint n = MIN (gst_value_array_get_size (names),
+      gst_value_array_get_size (counts));
+  /* text -> index in out */
+  GHashTable *seen = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < n; i++) {
+    const gchar *text =
+        g_value_get_string (gst_value_array_get_value (names, i));
+    guint64 count =
+        g_value_get_uint64 (gst_value_array_get_value (counts, i));
+    if (text == NULL)
+      text = "";
+    gpointer at;
+    if (g_hash_table_lookup_extended (seen, text, NULL, &at)) {
+      g_array_index (out, VyrePatternTotal, GPOINTER_TO_UINT (at)).count +=
+          count;
+    } else {
+      VyrePatternTotal t = { text, count, i };
+      g_hash_table_insert (seen, (gpointer) text, GUINT_TO_POINTER (out->len));
+      g_array_append_val (out, t);
+    }
+  }
+  g_hash_table_unref (seen);
+  return out;
+}
+
+typedef struct
+{
+  JsonObject *object;
+  const GstStructure *summary;
+} FieldsToObject;
+
+static gboolean
+add_field (GQuark field, const GValue * value, gpointer user_data)
+{
+  FieldsToObject *ctx = user_data;
+  const gchar *name = g_quark_to_string (field);
+  if (g_str_equal (name, "patterns"))
+    return TRUE;                /* folded into pattern_counts */
+  if (g_str_equal (name, "pattern_counts")) {
+    JsonObject *counts = json_object_new ();
+    GArray *totals = vyre_report_pattern_totals (ctx->summary);
+    for (guint i = 0; i < totals->len; i++) {
+      VyrePatternTotal *t = &g_array_index (totals, VyrePatternTotal, i);
+      json_object_set_int_member (counts, t->pattern,
+          MIN (t->count, (guint64) G_MAXINT64));
+    }
+    g_array_unref (totals);
+    json_object_set_object_member (ctx->object, name, counts);
+    return TRUE;
+  }
+  json_object_set_member (ctx->object, name, value_to_node (value));
+  return TRUE;
+}
+
+gchar *
+vyre_report_summary_to_json (const GstStructure * summary)
+{
+  FieldsToObject ctx = { json_object_new (), summary };
+  gst_structure_foreach (summary, add_field, &ctx);
+  JsonNode *root = json_node_init_object (json_node_alloc (), ctx.object);
+  json_object_unref (ctx.object);
+  gchar *text = node_to_string (root, TRUE);
+  json_node_unref (root);
+  gchar *with_newline = g_strconcat (text, "\n", NULL);
+  g_free (text);
+  return with_newline;
+}
+
+/* The only place a match becomes JSON: the JSON Lines object (and, for
+ * whoever adds SARIF, the fields its result is made from). */
+static void
+match_to_object (JsonObject * o, const VyreReportMatch * m)
+{
+  json_object_set_int_member (o, "offset", MIN (m->offset,
+          (guint64) G_MAXINT64));
+  json_object_set_int_member (o, "pattern_id", m->pattern_id);
+  json_object_set_member (o, "pattern", string_node (m->pattern));
+}
+
+/* ------------------------------------------------------------------ */
+/* formats                                                             */
+
+static gboolean
+json_finish (VyreReportWriter * w, const GstStructure * summary)
+{
+  if (summary == NULL)
+    return TRUE;
+  gchar *text = vyre_report_summary_to_json (summary);
+  gboolean ok = append (w, text, -1);
+  g_free (text);
+  return ok;
+}
+
+static gboolean
+json_lines_add_match (VyreReportWriter * w, const VyreReportMatch * m)
+{
+  if (w->line == NULL) {
+    w->generator = json_generator_new ();
+    w->line = json_node_init_object (json_node_alloc (), NULL);
+  }
+  /* a fresh object per match: members set only when known stay absent */
+  JsonObject *o = json_object_new ();
+  match_to_object (o, m);
+  json_node_take_object (w->line, o);
+  json_generator_set_root (w->generator, w->line);
+  json_generator_to_gstring (w->generator, w->pending);
+  g_string_append_c (w->pending, '\n');
+  return w->pending->len < WRITE_CHUNK || flush_pending (w);
+}
+
+static gboolean
+json_lines_finish (VyreReportWriter * w, const GstStructure * summary)
+{
+  (void) w;
+  (void) summary;
+  return TRUE;
+}
+
+static const FormatOps formats[] = {
+  [VYRE_REPORT_FORMAT_JSON] = {FALSE, NULL, json_finish},
+  [VYRE_REPORT_FORMAT_JSON_LINES] = {TRUE, json_lines_add_match,
+      json_lines_finish},
+};
+
+/* ------------------------------------------------------------------ */
+/* opening and closing                                                 */
+
+/* "/dev/stdout", "/dev/stderr", "/dev/fd/N": the descriptor, else -1. */
+static gint
+standard_descriptor (const gchar * path)
+{
+  if (g_str_equal (path, "/dev/stdout"))
+    return STDOUT_FILENO;
+  if (g_str_equal (path, "/dev/stderr"))
+    return STDERR_FILENO;
+  if (g_str_has_prefix (path, "/dev/fd/") && g_ascii_isdigit (path[8])) {
+    gchar *end = NULL;
+    guint64 fd = g_ascii_strtoull (path + 8, &end, 10);
+    if (*end == '\0' && fd <= G_MAXINT)
+      return (gint) fd;
+  }
+  return -1;
+}
+
+static gboolean
+open_direct (VyreReportWriter * w)
+{
+  gint fd = standard_descriptor (w->path);
+  if (fd >= 0) {
+    w->fd = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+    return w->fd >= 0 || fail_errno (w, errno, "open", w->path);
+  }
+  /* O_NONBLOCK: a FIFO without a reader fails (ENXIO) instead of
+   * blocking the state change forever; writes then block as usual. */
+  w->fd = open (w->path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK |
+      O_NOCTTY | O_CLOEXEC, 0666);
+  if (w->fd < 0)
+    return fail_errno (w, errno, "open", w->path);
+  gint flags = fcntl (w->fd, F_GETFL);
+  if (flags < 0 || fcntl (w->fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+    return fail_errno (w, errno, "open", w->path);
+  return TRUE;
+}
+
+static gboolean
+open_atomic (VyreReportWriter * w, const struct stat *existing)
+{
+  if (existing && access (w->path, W_OK) != 0)
+    return fail_errno (w, errno, "open", w->path);
+  gchar *dir = g_path_get_dirname (w->path);
+  gchar *base = g_path_get_basename (w->path);
+  gchar *name = g_strdup_printf (".%s.XXXXXX", base);
+  w->tmp_path = g_build_filename (dir, name, NULL);
+  g_free (dir);
+  g_free (base);
+  g_free (name);
+  w->fd = g_mkstemp_full (w->tmp_path, O_WRONLY | O_CLOEXEC, 0666);
+  if (w->fd < 0) {
+    gint err = errno;
+    g_clear_pointer (&w->tmp_path, g_free);
+    return fail_errno (w, err, "create", w->path);
+  }
+  if (existing && fchmod (w->fd, existing->st_mode & 07777) != 0)
+    return fail_errno (w, errno, "create", w->path);
+  return TRUE;
+}
+
+VyreReportWriter *
+vyre_report_writer_open (const gchar * path, const gchar * what,
+    VyreReportFormat format, GError ** error)
+{
+  g_return_val_if_fail (path != NULL && *path, NULL);
+  g_return_val_if_fail (format < G_N_ELEMENTS (formats), NULL);
+
+  VyreReportWriter *w = g_new0 (VyreReportWriter, 1);
+  w->path = g_strdup (path);
+  w->what = g_strdup (what ? what : "output");
+  w->ops = &formats[format];
+  w->fd = -1;
+  w->pending = g_string_sized_new (WRITE_CHUNK + 4096);
+
+  struct stat st;
+  gboolean ok;
+  if (standard_descriptor (path) >= 0)
+    ok = open_direct (w);
+  else if (g_lstat (path, &st) != 0)
+    ok = errno == ENOENT ? open_atomic (w, NULL) :
+        fail_errno (w, errno, "open", path);
+  else if (S_ISREG (st.st_mode))
+    ok = open_atomic (w, &st);
+  else if (S_ISDIR (st.st_mode))
+    ok = fail_errno (w, EISDIR, "open", path);
+  else
+    ok = open_direct (w);
+  if (!ok) {
+    return_error (w, error);
+    vyre_report_writer_free (w);
+    return NULL;
+  }
+  return w;
+}
+
+const gchar *
+vyre_report_writer_get_path (VyreReportWriter * writer)
+{
+  return writer->path;
+}
+
+const gchar *
+vyre_report_writer_get_what (VyreReportWriter * writer)
+{
+  return writer->what;
+}
+
+gboolean
+vyre_report_writer_wants_matches (VyreReportWriter * writer)
+{
+  return writer->ops->wants_matches;
+}
+
+gboolean
+vyre_report_writer_add_match (VyreReportWriter * writer,
+    const VyreReportMatch * match, GError ** error)
+{
+  g_return_val_if_fail (!writer->finished, FALSE);
+  if (writer->error == NULL && writer->ops->add_match)
+    writer->ops->add_match (writer, match);
+  return return_error (writer, error);
+}
+
+static void
+discard (VyreReportWriter * w)
+{
+  if (w->fd >= 0)
+    close (w->fd);
+  w->fd = -1;
+  if (w->tmp_path)
+    g_unlink (w->tmp_path);
+  g_clear_pointer (&w->tmp_path, g_free);
+}
+
+gboolean
+vyre_report_writer_finish (VyreReportWriter * writer,
+    const GstStructure * summary, GError ** error)
+{
+  VyreReportWriter *w = writer;
+  g_return_val_if_fail (!w->finished, FALSE);
+  gboolean ok = w->error == NULL && w->ops->finish (w, summary) &&
+      flush_pending (w);
+  /* fsync: a crash right after the rename must not leave an empty file
+   * at the path (file systems may commit the rename before the data). */
+  if (ok && w->tmp_path && fsync (w->fd) != 0)
+    ok = fail_errno (w, errno, "write", w->path);
+  if (ok) {
+    gint fd = w->fd;
+    w->fd = -1;
+    if (close (fd) != 0)
+      ok = fail_errno (w, errno, "write", w->path);
+  }
+  if (ok && w->tmp_path && g_rename (w->tmp_path, w->path) != 0)
+    ok = fail_errno (w, errno, "replace", w->path);
+  if (!ok) {
+    discard (w);
+    return return_error (w, error);
+  }
+  g_clear_pointer (&w->tmp_path, g_free);
+  w->finished = TRUE;
+  return TRUE;
+}
+
+void
+vyre_report_writer_free (VyreReportWriter * writer)
+{
+  if (writer == NULL)
+    return;
+  discard (writer);
+  g_clear_object (&writer->generator);
+  g_clear_pointer (&writer->line, json_node_unref);
+  g_string_free (writer->pending, TRUE);
+  g_clear_error (&writer->error);
+  g_free (writer->path);
+  g_free (writer->what);
+  g_free (writer);
+}
+
+/* ------------------------------------------------------------------ */
+/* texts people read                                                   */
+
+gchar *
+vyre_report_format_rate (gdouble bytes_per_second)
+{
+  static const gchar *units[] = { "B/s", "kB/s", "MB/s", "GB/s", "TB/s" };
+  gdouble v = isfinite (bytes_per_second) && bytes_per_second > 0 ?
+      bytes_per_second : 0;
+  guint u = 0;
+  while (u + 1 < G_N_ELEMENTS (units) && v >= 999.5) {
+    v /= 1000;
+    u++;
+  }
+  /* three significant digits; the thresholds are where rounding would
+   * add a fourth (9.996 -> "10.0", not "10.00") */
+  const gchar *fmt = v < 9.995 ? "%.2f %s" : v < 99.95 ? "%.1f %s" :
+      "%.0f %s";
+  if (u == 0)
+    fmt = "%.0f %s";            /* whole bytes */
+  return g_strdup_printf (fmt, v, units[u]);
+}
+
+gchar *
+vyre_report_format_count (guint64 n)
+{
+  gchar *digits = g_strdup_printf ("%" G_GUINT64_FORMAT, n);
+  gsize len = strlen (digits);
+  GString *s = g_string_sized_new (len + len / 3);
+  for (gsize i = 0; i < len; i++) {
+    if (i > 0 && (len - i) % 3 == 0)
+      g_string_append_c (s, ',');
+    g_string_append_c (s, digits[i]);
+  }
+  g_free (digits);
+  return g_string_free (s, FALSE);
+}
+
+static guint64
+get_u64 (const GstStructure * s, const gchar * name)
+{
+  guint64 v = 0;
+  guint u = 0;
+  if (gst_structure_get_uint64 (s, name, &v))
+    return v;
+  if (gst_structure_get_uint (s, name, &u))
+    return u;
+  return 0;
+}
+
+static gdouble
+get_double (const GstStructure * s, const gchar * name)
+{
+  gdouble d = 0;
+  return gst_structure_get_double (s, name, &d) ? d : 0;
+}
+
+static const gchar *
+get_string (const GstStructure * s, const gchar * name)
+{
+  const gchar *v = gst_structure_get_string (s, name);
+  return v ? v : "";
+}
+
+static gint
+by_count_then_id (gconstpointer a, gconstpointer b)
+{
+  const VyrePatternTotal *x = a, *y = b;
+  if (x->count != y->count)
+    return x->count > y->count ? -1 : 1;
+  return x->first_id < y->first_id ? -1 : x->first_id > y->first_id;
+}
+
+/* "1 pattern" / "2 patterns" */
+static gchar *
+counted (guint64 n, const gchar * one, const gchar * many)
+{
+  gchar *num = vyre_report_format_count (n);
+  gchar *s = g_strdup_printf ("%s %s", num, n == 1 ? one : many);
+  g_free (num);
+  return s;
+}
+
+gchar *
+vyre_report_format_summary (const GstStructure * summary, guint max_patterns)
+{
+  GString *out = g_string_new (NULL);
+  guint64 bytes = get_u64 (summary, "bytes");
+  gchar *nbytes = counted (bytes, "byte", "bytes");
+  gchar *size = g_format_size (bytes);
+  gchar *nbuffers = counted (get_u64 (summary, "buffers"), "buffer",
+      "buffers");
+  gchar *nmatches = counted (get_u64 (summary, "matches"), "match",
+      "matches");
+  gchar *ndropped = vyre_report_format_count (get_u64 (summary,
+          "dropped_matches"));
+  gchar *rate = vyre_report_format_rate (get_double (summary, "gbps") * 1e9);
+  g_string_append_printf (out, "vyre summary: %s (%s) in %s, %s "
+      "(%s not stored), %u epochs, crc32 %s, entropy %.3f bits/byte, "
+      "start-up %.3f s, scan %.3f s at %s on %s (%s)\n", nbytes, size,
+      nbuffers, nmatches, ndropped, (guint) get_u64 (summary, "epochs"),
+      get_string (summary, "crc32"),
+      get_double (summary, "entropy_bits_per_byte"),
+      get_double (summary, "startup_s"), get_double (summary, "elapsed_s"),
+      rate, get_string (summary, "device"), get_string (summary, "dispatch"));
+  g_free (nbytes);
+  g_free (size);
+  g_free (nbuffers);
+  g_free (nmatches);
+  g_free (ndropped);
+  g_free (rate);
+
+  GArray *totals = vyre_report_pattern_totals (summary);
+  g_array_sort (totals, by_count_then_id);
+  guint matched = 0;
+  while (matched < totals->len &&
+      g_array_index (totals, VyrePatternTotal, matched).count > 0)
+    matched++;
+  guint shown = MIN (matched, max_patterns);
+  for (guint i = 0; i < shown; i++) {
+    VyrePatternTotal *t = &g_array_index (totals, VyrePatternTotal, i);
+    gchar *n = vyre_report_format_count (t->count);
+    g_string_append_printf (out, "  %12s  %s\n", n, t->pattern);
+    g_free (n);
+  }
+  guint64 rest_matches = 0;
+  for (guint i = shown; i < matched; i++)
+    rest_matches += g_array_index (totals, VyrePatternTotal, i).count;
+  guint unmatched = totals->len - matched;
+  gchar *rest = NULL, *none = NULL;
+  if (matched > shown) {
+    gchar *np = counted (matched - shown, "more pattern", "more patterns");
+    gchar *nm = counted (rest_matches, "match", "matches");
+    rest = g_strdup_printf ("... and %s with %s", np, nm);
+    g_free (np);
+    g_free (nm);
+  }
+  if (unmatched > 0) {
+    gchar *np = counted (unmatched, "pattern", "patterns");
+    none = g_strdup_printf ("%s did not match", np);
+    g_free (np);
+  }
+  if (rest || none)
+    g_string_append_printf (out, "  %s%s%s\n", rest ? rest : "",
+        rest && none ? "; " : "", none ? none : "");
+  g_free (rest);
+  g_free (none);
+  g_array_unref (totals);
+  return g_string_free (out, FALSE);
+}

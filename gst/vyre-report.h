@@ -1,0 +1,168 @@
+/* gst-vyre
+ *
+ * vyre-report.h - the one place vyresink's outputs are written: the JSON
+ * report, the matches as JSON Lines, and the texts people read (the
+ * printed summary, throughput).  JSON is built with json-glib.
+ *
+ * Files
+ * -----
+ * A VyreReportWriter owns one output path for one run:
+ *  - A path that does not exist yet, or is a regular file (not a symbolic
+ *    link), is written ATOMICALLY: a temporary file ".NAME.XXXXXX" in the
+ *    same directory receives everything, is fsync'd and closed, and is
+ *    renamed over the path only by a successful
+ *    vyre_report_writer_finish().  Any failure, and
+ *    vyre_report_writer_free() before finish (a failed pipeline, a stop
+ *    before EOS), removes the temporary file: a failed or interrupted run
+ *    leaves an earlier file at the path as it was and never leaves a
+ *    partial or empty one.  A file that existed keeps its permission bits.
+ *  - "/dev/stdout", "/dev/stderr" and "/dev/fd/N" write to that open file
+ *    descriptor (a duplicate of it), so the output lands where the shell
+ *    sent it, at its offset.
+ *  - Anything else (a FIFO, a character device, a symbolic link) is opened
+ *    and written DIRECTLY.  A FIFO must already have a reader: opening one
+ *    without a reader fails at once (ENXIO) instead of blocking.
+ * Every write(), fsync(), close() and rename() is checked.  The first
+ * failure is kept: later calls on the writer fail with the same error, so
+ * a caller may check only at the points where it can act on it.  Error
+ * messages name what failed, the path and the system's reason
+ * ("Could not write the matches file \"/dev/full\": No space left on
+ * device"); vyre_report_error_fix() gives the matching "Fix: ..." text.
+ *
+ * Formats
+ * -------
+ * VYRE_REPORT_FORMAT_JSON: one pretty-printed object written by
+ *   vyre_report_writer_finish() from the summary structure: every field of
+ *   the structure in order, converted by type (integers, doubles, strings,
+ *   booleans, GstValueArray -> array), except that the parallel arrays
+ *   "patterns" and "pattern_counts" become one object "pattern_counts"
+ *   (pattern text -> count; see vyre_report_pattern_totals() for
+ *   duplicates).  A field added to the summary therefore appears in the
+ *   report without changes here.  Non-finite doubles are written as null.
+ * VYRE_REPORT_FORMAT_JSON_LINES: one compact object per match, streamed
+ *   (buffered, written in 64 KiB pieces) as vyre_report_writer_add_match()
+ *   is called: {"offset":29583,"pattern_id":2,"pattern":"BEGIN RSA"}.
+ *
+ * Extending (for those who add them)
+ * ----------------------------------
+ * - Per-match fields (file, line, column, offset in the file): add members
+ *   to VyreReportMatch whose zero value means "not known"; callers build
+ *   matches with VYRE_REPORT_MATCH_INIT (or = { 0 }), so a new member is
+ *   absent unless set, and match_to_node() in vyre-report.c (the only
+ *   place a match becomes JSON) writes it only when set.  The JSON Lines
+ *   keys then become `file`, `line`, `column` next to `offset`.
+ * - A new format (SARIF 2.1.0): add a VyreReportFormat value and its row
+ *   in the format table of vyre-report.c (its add_match and finish);
+ *   opening, atomic replacement, buffering and error handling are shared.
+ *   A streamed format writes its opening text at its first add_match or
+ *   at finish and its closing text at finish.
+ *
+ * Not thread-safe: one thread uses a writer at a time.
+ */
+#ifndef __VYRE_REPORT_H__
+#define __VYRE_REPORT_H__
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  VYRE_REPORT_FORMAT_JSON,
+  VYRE_REPORT_FORMAT_JSON_LINES,
+} VyreReportFormat;
+
+/* One match as the outputs describe it.  Strings are borrowed for the
+ * call; `pattern` is the pattern's text escaped as in a patterns file
+ * (UTF-8; invalid UTF-8 is replaced, U+FFFD, rather than written as
+ * invalid JSON). */
+typedef struct
+{
+  guint64 offset;               /* of the first byte, in the stream */
+  guint32 pattern_id;           /* index in the patterns list */
+  const gchar *pattern;
+} VyreReportMatch;
+
+#define VYRE_REPORT_MATCH_INIT { 0, 0, NULL }
+
+typedef struct _VyreReportWriter VyreReportWriter;
+
+/* Open `path` for one run, as described above.  `what` names the output
+ * in messages ("report", "matches file").  Fails (NULL, *error set, a
+ * G_FILE_ERROR) when the path cannot be written: a missing directory, no
+ * permission, a read-only existing file, a FIFO without a reader. */
+VyreReportWriter *vyre_report_writer_open (const gchar * path,
+    const gchar * what, VyreReportFormat format, GError ** error);
+
+/* The path given to open, and what it names. */
+const gchar *vyre_report_writer_get_path (VyreReportWriter * writer);
+const gchar *vyre_report_writer_get_what (VyreReportWriter * writer);
+
+/* Whether this format writes matches (add_match is then worth calling). */
+gboolean vyre_report_writer_wants_matches (VyreReportWriter * writer);
+
+/* Add one match (formats without matches ignore it).  FALSE and *error
+ * when a write failed, now or earlier. */
+gboolean vyre_report_writer_add_match (VyreReportWriter * writer,
+    const VyreReportMatch * match, GError ** error);
+
+/* Write what the format writes at the end (the JSON report: `summary`;
+ * formats that do not use it accept NULL), flush, sync and close, and
+ * rename the temporary file into place.  After TRUE the output is
+ * complete at its path; after FALSE the temporary file is gone and an
+ * earlier file at the path is untouched.  Call at most once. */
+gboolean vyre_report_writer_finish (VyreReportWriter * writer,
+    const GstStructure * summary, GError ** error);
+
+/* Free the writer.  When finish did not succeed, the temporary file is
+ * removed (nothing is renamed into place). */
+void vyre_report_writer_free (VyreReportWriter * writer);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VyreReportWriter, vyre_report_writer_free);
+
+/* "Fix: ..." for an error from a writer (by its G_FILE_ERROR code), for
+ * the debug text of the element error. */
+const gchar *vyre_report_error_fix (const GError * error);
+
+/* The JSON report's text for `summary` (what VYRE_REPORT_FORMAT_JSON
+ * writes), newline-terminated.  Free with g_free. */
+gchar *vyre_report_summary_to_json (const GstStructure * summary);
+
+/* One pattern text and its matches, from a summary's parallel arrays
+ * "patterns" and "pattern_counts". */
+typedef struct
+{
+  const gchar *pattern;         /* borrowed from the summary */
+  guint64 count;
+  guint first_id;               /* lowest pattern id with this text */
+} VyrePatternTotal;
+
+/* The summary's pattern counts merged by text: two pattern ids with the
+ * same text (a patterns file that lists a literal twice) become one entry
+ * whose count is the sum of both, at the position of the lower id.  So
+ * every output keyed by text (the JSON report's pattern_counts, the
+ * printed table) has each text once, and their counts still add up to the
+ * matches counted; the matches file keeps each id.  Returns a GArray of
+ * VyrePatternTotal in pattern id order (empty when the summary has no
+ * patterns); valid while `summary` is. */
+GArray *vyre_report_pattern_totals (const GstStructure * summary);
+
+/* The summary people read (print-summary): one line with the totals,
+ * start-up, scan time and throughput, then the patterns that matched,
+ * most frequent first (ties by pattern id), at most `max_patterns` lines,
+ * and one line for the rest:
+ *   "  ... and 980 more patterns with 12,345 matches; 17 patterns did not match"
+ * Newline-terminated.  Free with g_free. */
+gchar *vyre_report_format_summary (const GstStructure * summary,
+    guint max_patterns);
+
+/* Bytes per second as people read it, three significant digits, decimal
+ * units (1 MB = 10^6 bytes) chosen so the number is at least 1:
+ * "512 B/s", "1.79 MB/s", "33.5 GB/s".  Free with g_free. */
+gchar *vyre_report_format_rate (gdouble bytes_per_second);
+
+/* An integer with thousands separators: "12,345".  Free with g_free. */
+gchar *vyre_report_format_count (guint64 n);
+
+G_END_DECLS
+#endif /* __VYRE_REPORT_H__ */
