@@ -22,7 +22,7 @@ set -Eeuo pipefail
 PACKAGES=(
   meson ninja-build pkg-config gcc libc6-dev
   glslc
-  libglib2.0-dev
+  libglib2.0-dev libjson-glib-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base
   liburing-dev
