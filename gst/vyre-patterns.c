@@ -101,10 +101,16 @@ decode_literal (const guint8 * s, gsize n, const char *origin, guint line,
         g_autofree char *where = location (origin, line, i + 1);
         char shown[8];
         describe_byte (shown, s[i + 1]);
-        g_set_error (error, VYRE_PATTERNS_ERROR, VYRE_PATTERNS_ERROR_SYNTAX,
-            "%s: unknown escape \"\\%s\". " ESCAPE_FIX "; a literal "
-            "backslash followed by '%s' is written \\\\%s.",
-            where, shown, shown, shown);
+        if (s[i + 1] == ',')
+          g_set_error (error, VYRE_PATTERNS_ERROR, VYRE_PATTERNS_ERROR_SYNTAX,
+              "%s: unknown escape \"\\,\". Fix: a comma inside a literal "
+              "is written \\x2C (commas separate the literals of the "
+              "patterns property).", where);
+        else
+          g_set_error (error, VYRE_PATTERNS_ERROR, VYRE_PATTERNS_ERROR_SYNTAX,
+              "%s: unknown escape \"\\%s\". " ESCAPE_FIX "; a literal "
+              "backslash followed by '%s' is written \\\\%s.",
+              where, shown, shown, shown);
         goto fail;
       }
     }
@@ -128,9 +134,11 @@ fail:
   return NULL;
 }
 
-gboolean
-vyre_patterns_parse_lines (const char *text, gsize len, const char *origin,
-    GPtrArray ** out, GError ** error)
+/* vyre_patterns_parse_lines, also recording each pattern's line number
+ * in lines (when not NULL) for the duplicate notes of vyre_patterns_load. */
+static gboolean
+parse_lines_numbered (const char *text, gsize len, const char *origin,
+    GPtrArray ** out, GArray * lines, GError ** error)
 {
   const guint8 *s = (const guint8 *) text;
   g_autoptr (GPtrArray) result = g_ptr_array_new_with_free_func (
@@ -160,6 +168,8 @@ vyre_patterns_parse_lines (const char *text, gsize len, const char *origin,
       if (b == NULL)
         return FALSE;
       g_ptr_array_add (result, b);
+      if (lines)
+        g_array_append_val (lines, line);
     }
     pos = end + 1;
   }
@@ -175,6 +185,13 @@ vyre_patterns_parse_lines (const char *text, gsize len, const char *origin,
   }
   *out = g_steal_pointer (&result);
   return TRUE;
+}
+
+gboolean
+vyre_patterns_parse_lines (const char *text, gsize len, const char *origin,
+    GPtrArray ** out, GError ** error)
+{
+  return parse_lines_numbered (text, len, origin, out, NULL, error);
 }
 
 /* Read the whole file with open/read so a failure reports the exact
@@ -258,19 +275,26 @@ too_large:
   return FALSE;
 }
 
-gboolean
-vyre_patterns_parse_file (const char *path, GPtrArray ** out, GError ** error)
+static gboolean
+parse_file_numbered (const char *path, GPtrArray ** out, GArray * lines,
+    GError ** error)
 {
   g_autofree char *contents = NULL;
   gsize length = 0;
 
+  if (!read_file (path, &contents, &length, error))
+    return FALSE;
+  return parse_lines_numbered (contents, length, path, out, lines, error);
+}
+
+gboolean
+vyre_patterns_parse_file (const char *path, GPtrArray ** out, GError ** error)
+{
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (out != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!read_file (path, &contents, &length, error))
-    return FALSE;
-  return vyre_patterns_parse_lines (contents, length, path, out, error);
+  return parse_file_numbered (path, out, NULL, error);
 }
 
 gboolean
@@ -298,6 +322,378 @@ vyre_patterns_from_strv (const char *const *strv, GPtrArray ** out,
     return FALSE;
   }
   *out = g_steal_pointer (&result);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* The `patterns` property                                             */
+
+#define PROPERTY_FIX "Fix: write the literals separated by commas, e.g. " \
+  "patterns=GNU or patterns=\"password,BEGIN RSA\" (the list form " \
+  "patterns=\"<password,BEGIN RSA>\" works too); escapes \\\\ \\n \\r \\t " \
+  "\\xHH, a comma inside a literal is \\x2C; gst-launch-1.0 removes one " \
+  "level of backslashes, so in a shell write patterns='PK\\\\x03\\\\x04' " \
+  "(single quotes, two backslashes)."
+
+/* Longest stretch of a user's value quoted back in messages. */
+#define SHOWN_MAX 60
+
+/* text[0..n) for a message: control bytes as \xHH, cut after SHOWN_MAX
+ * bytes (a patterns property can be thousands of literals long). */
+static char *
+shown_text (const guint8 * text, gsize n)
+{
+  GString *s = g_string_sized_new (MIN (n, SHOWN_MAX) + 8);
+  for (gsize i = 0; i < n && i < SHOWN_MAX; i++) {
+    if (text[i] < 0x20 || text[i] == 0x7f)
+      g_string_append_printf (s, "\\x%02X", text[i]);
+    else
+      g_string_append_c (s, text[i]);
+  }
+  if (n > SHOWN_MAX)
+    g_string_append (s, "...");
+  return g_string_free (s, FALSE);
+}
+
+/* A pattern in the patterns-file syntax, cut like shown_text. */
+static char *
+shown_literal (GBytes * literal)
+{
+  gsize n = g_bytes_get_size (literal);
+  g_autoptr (GBytes) head = g_bytes_new_from_bytes (literal, 0,
+      MIN (n, SHOWN_MAX));
+  char *esc = vyre_pattern_escape (head);
+  if (n <= SHOWN_MAX)
+    return esc;
+  char *cut = g_strconcat (esc, "...", NULL);
+  g_free (esc);
+  return cut;
+}
+
+static gboolean
+is_blank (guint8 c)
+{
+  return c == ' ' || c == '\t';
+}
+
+/* A quoted item: GStreamer's string rules (what its array syntax and
+ * g_strescape write): \ooo is an octal byte, \ followed by any other
+ * byte is that byte.  *pos is at the opening quote; on return it is past
+ * the closing one.  The result still holds the pattern escapes. */
+static GByteArray *
+unquote_item (const guint8 * s, gsize end, gsize * pos, guint item,
+    const char *value, GError ** error)
+{
+  GByteArray *raw = g_byte_array_new ();
+  gsize open = *pos, p = *pos + 1;
+
+  while (p < end && s[p] != '"') {
+    guint8 c = s[p];
+    if (c == '\\' && p + 1 < end) {
+      if (p + 3 < end && s[p + 1] >= '0' && s[p + 1] <= '3'
+          && s[p + 2] >= '0' && s[p + 2] <= '7'
+          && s[p + 3] >= '0' && s[p + 3] <= '7') {
+        c = (guint8) ((s[p + 1] - '0') << 6 | (s[p + 2] - '0') << 3 |
+            (s[p + 3] - '0'));
+        p += 4;
+      } else {
+        c = s[p + 1];
+        p += 2;
+      }
+    } else {
+      p++;
+    }
+    g_byte_array_append (raw, &c, 1);
+  }
+  if (p >= end) {
+    g_autofree char *shown = shown_text ((const guint8 *) value,
+        strlen (value));
+    g_set_error (error, VYRE_PATTERNS_ERROR, VYRE_PATTERNS_ERROR_SYNTAX,
+        "patterns item %u: the quote at column %" G_GSIZE_FORMAT " of "
+        "patterns=\"%s\" is never closed. " PROPERTY_FIX, item, open + 1,
+        shown);
+    g_byte_array_unref (raw);
+    return NULL;
+  }
+  *pos = p + 1;
+  return raw;
+}
+
+/* vyre_patterns_parse_property, also recording each literal's item
+ * number (1-based) in items (when not NULL). */
+static gboolean
+parse_property_numbered (const char *value, GPtrArray ** out, GArray * items,
+    GError ** error)
+{
+  const guint8 *s = (const guint8 *) value;
+  g_autoptr (GPtrArray) result = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) g_bytes_unref);
+  gsize begin = 0, end = strlen (value), pos;
+  guint item = 0;
+
+  while (begin < end && is_blank (s[begin]))
+    begin++;
+  while (end > begin && is_blank (s[end - 1]))
+    end--;
+  if (begin == end) {
+    g_set_error (error, VYRE_PATTERNS_ERROR, VYRE_PATTERNS_ERROR_EMPTY,
+        "The patterns property holds no literal (patterns=\"%s\"). "
+        PROPERTY_FIX, value);
+    return FALSE;
+  }
+  /* GStreamer's array form, which this property had before it took a
+   * plain string: pipelines written for it keep working. */
+  if (s[begin] == '<') {
+    if (end - begin < 2 || s[end - 1] != '>') {
+      g_autofree char *shown = shown_text (s, strlen (value));
+      g_set_error (error, VYRE_PATTERNS_ERROR, VYRE_PATTERNS_ERROR_SYNTAX,
+          "patterns=\"%s\" starts with '<' but does not end with '>': "
+          "<a,b> is a list of literals; a literal that starts with '<' is "
+          "written \\x3C. " PROPERTY_FIX, shown);
+      return FALSE;
+    }
+    begin++;
+    end--;
+  }
+
+  pos = begin;
+  for (;;) {
+    GByteArray *raw;
+    item++;
+    while (pos < end && is_blank (s[pos]))
+      pos++;
+    if (pos < end && s[pos] == '"') {
+      raw = unquote_item (s, end, &pos, item, value, error);
+      if (raw == NULL)
+        return FALSE;
+      while (pos < end && is_blank (s[pos]))
+        pos++;
+      if (pos < end && s[pos] != ',') {
+        g_autofree char *shown = shown_text (s, strlen (value));
+        g_set_error (error, VYRE_PATTERNS_ERROR, VYRE_PATTERNS_ERROR_SYNTAX,
+            "patterns item %u: text follows its closing quote at column %"
+            G_GSIZE_FORMAT " of patterns=\"%s\". " PROPERTY_FIX, item,
+            pos + 1, shown);
+        g_byte_array_unref (raw);
+        return FALSE;
+      }
+    } else {
+      gsize start = pos, stop;
+      while (pos < end && s[pos] != ',') {
+        /* "\," stays one escape, for decode_literal to explain */
+        if (s[pos] == '\\' && pos + 1 < end)
+          pos++;
+        pos++;
+      }
+      stop = pos;
+      while (stop > start && is_blank (s[stop - 1]))
+        stop--;
+      raw = g_byte_array_sized_new (stop - start);
+      g_byte_array_append (raw, s + start, stop - start);
+    }
+    if (raw->len == 0) {
+      g_autofree char *shown = shown_text (s, strlen (value));
+      g_set_error (error, VYRE_PATTERNS_ERROR, VYRE_PATTERNS_ERROR_EMPTY,
+          "patterns item %u is empty in patterns=\"%s\". Fix: remove the "
+          "extra comma; every literal needs at least one byte (a space is "
+          "\\x20).", item, shown);
+      g_byte_array_unref (raw);
+      return FALSE;
+    }
+    g_autofree char *origin = g_strdup_printf ("patterns item %u", item);
+    GBytes *b = decode_literal (raw->data, raw->len, origin, 0, error);
+    g_byte_array_unref (raw);
+    if (b == NULL)
+      return FALSE;
+    g_ptr_array_add (result, b);
+    if (items)
+      g_array_append_val (items, item);
+    if (pos >= end)
+      break;
+    pos++;                      /* the comma */
+  }
+  *out = g_steal_pointer (&result);
+  return TRUE;
+}
+
+gboolean
+vyre_patterns_parse_property (const char *value, GPtrArray ** out,
+    GError ** error)
+{
+  g_return_val_if_fail (value != NULL, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return parse_property_numbered (value, out, NULL, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading a pattern set                                               */
+
+typedef struct
+{
+  gboolean ignore_case;
+  GPtrArray *patterns;          /* GBytes, the set so far */
+  GPtrArray *origins;           /* char *, where each came from */
+  GHashTable *seen;             /* folded GBytes -> index + 1 */
+  GPtrArray *notes;             /* char * */
+} Loader;
+
+static gboolean
+is_hex_escape_text (const guint8 * p, gsize left)
+{
+  return left >= 3 && p[0] == 'x' && g_ascii_isxdigit (p[1])
+      && g_ascii_isxdigit (p[2]);
+}
+
+/* A property literal holding "xHHxHH" is most likely "\xHH\xHH" whose
+ * backslashes gst-launch-1.0 (or a shell) removed: say so, and how to
+ * type it, rather than scan for it in silence. */
+static void
+note_lost_backslashes (Loader * l, GBytes * literal, guint item)
+{
+  gsize n;
+  const guint8 *p = g_bytes_get_data (literal, &n);
+  gboolean suspect = FALSE;
+
+  for (gsize i = 0; i + 6 <= n && !suspect; i++)
+    suspect = is_hex_escape_text (p + i, n - i)
+        && is_hex_escape_text (p + i + 3, n - i - 3);
+  if (!suspect)
+    return;
+
+  GString *typed = g_string_new (NULL);
+  g_autofree char *esc = vyre_pattern_escape (literal);
+  for (const char *c = esc; *c; c++) {
+    if (is_hex_escape_text ((const guint8 *) c, strlen (c)))
+      g_string_append (typed, "\\\\");
+    g_string_append_c (typed, *c);
+  }
+  g_ptr_array_add (l->notes, g_strdup_printf ("patterns item %u \"%s\" "
+          "looks like \\x escapes whose backslashes were removed: "
+          "gst-launch-1.0 removes one level of backslashes, a shell may "
+          "remove another. Fix: in a shell write patterns='%s' (single "
+          "quotes, two backslashes); if you meant the text \"%s\", ignore "
+          "this.", item, esc, typed->str, esc));
+  g_string_free (typed, TRUE);
+}
+
+/* Add literal unless the set has it already (after case folding with
+ * ignore-case): then only a note.  A literal over the length limit is an
+ * error naming where it came from. */
+static gboolean
+loader_add (Loader * l, GBytes * literal, char *origin, GError ** error)
+{
+  gsize n = g_bytes_get_size (literal);
+  GBytes *key;
+  gpointer found;
+
+  if (n > VYRE_PATTERNS_MAX_LITERAL_BYTES) {
+    g_autofree char *shown = shown_literal (literal);
+    g_set_error (error, VYRE_PATTERNS_ERROR, VYRE_PATTERNS_ERROR_TOO_LONG,
+        "%s: the literal \"%s\" is %" G_GSIZE_FORMAT " bytes long; vyrescan "
+        "scans literals of at most %u bytes. Every lane of the GPU scan "
+        "kernel first re-reads the longest literal's length of bytes before "
+        "its own share of each job (so that matches reaching into that "
+        "share are found), and a Vulkan CPU device (lavapipe) ends any loop "
+        "after 65,535 iterations: with a 56 KiB literal every job failed "
+        "there. Fix: shorten the literal to at most %u bytes (a distinctive "
+        "part of it is enough to find it).", origin, shown, n,
+        VYRE_PATTERNS_MAX_LITERAL_BYTES, VYRE_PATTERNS_MAX_LITERAL_BYTES);
+    g_free (origin);
+    return FALSE;
+  }
+
+  if (l->ignore_case) {
+    guint8 *folded = g_memdup2 (g_bytes_get_data (literal, NULL), n);
+    for (gsize i = 0; i < n; i++)
+      folded[i] = (guint8) g_ascii_tolower (folded[i]);
+    key = g_bytes_new_take (folded, n);
+  } else {
+    key = g_bytes_ref (literal);
+  }
+
+  found = g_hash_table_lookup (l->seen, key);
+  if (found != NULL) {
+    guint first = GPOINTER_TO_UINT (found) - 1;
+    GBytes *kept = l->patterns->pdata[first];
+    g_autofree char *shown = shown_literal (literal);
+    if (g_bytes_equal (kept, literal))
+      g_ptr_array_add (l->notes, g_strdup_printf ("Duplicate pattern \"%s\" "
+              "at %s repeats %s: merged, it is scanned and reported once. "
+              "Fix: remove one of them.", shown, origin,
+              (char *) l->origins->pdata[first]));
+    else {
+      g_autofree char *first_shown = shown_literal (kept);
+      g_ptr_array_add (l->notes, g_strdup_printf ("Duplicate pattern \"%s\" "
+              "at %s is \"%s\" at %s with ignore-case=true: merged, it is "
+              "scanned once and reported as \"%s\". Fix: remove one of "
+              "them.", shown, origin, first_shown,
+              (char *) l->origins->pdata[first], first_shown));
+    }
+    g_bytes_unref (key);
+    g_free (origin);
+    return TRUE;
+  }
+  g_ptr_array_add (l->patterns, g_bytes_ref (literal));
+  g_ptr_array_add (l->origins, origin);
+  g_hash_table_insert (l->seen, key, GUINT_TO_POINTER (l->patterns->len));
+  return TRUE;
+}
+
+gboolean
+vyre_patterns_load (const char *property, const char *path,
+    gboolean ignore_case, GPtrArray ** out, GPtrArray ** notes,
+    GError ** error)
+{
+  Loader l = {
+    .ignore_case = ignore_case,
+    .patterns = g_ptr_array_new_with_free_func ((GDestroyNotify)
+        g_bytes_unref),
+    .origins = g_ptr_array_new_with_free_func (g_free),
+    .seen = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
+        (GDestroyNotify) g_bytes_unref, NULL),
+    .notes = g_ptr_array_new_with_free_func (g_free),
+  };
+  GPtrArray *got = NULL;
+  GArray *where = g_array_new (FALSE, FALSE, sizeof (guint));
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (out != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (property != NULL && *property != '\0') {
+    ok = parse_property_numbered (property, &got, where, error);
+    for (guint i = 0; ok && i < got->len; i++) {
+      guint item = g_array_index (where, guint, i);
+      note_lost_backslashes (&l, got->pdata[i], item);
+      ok = loader_add (&l, got->pdata[i],
+          g_strdup_printf ("patterns item %u", item), error);
+    }
+    g_clear_pointer (&got, g_ptr_array_unref);
+    g_array_set_size (where, 0);
+  }
+  if (ok && path != NULL && *path != '\0') {
+    ok = parse_file_numbered (path, &got, where, error);
+    for (guint i = 0; ok && i < got->len; i++)
+      ok = loader_add (&l, got->pdata[i], g_strdup_printf ("%s:%u", path,
+              g_array_index (where, guint, i)), error);
+    g_clear_pointer (&got, g_ptr_array_unref);
+  }
+
+  g_array_unref (where);
+  g_ptr_array_unref (l.origins);
+  g_hash_table_unref (l.seen);
+  if (!ok) {
+    g_ptr_array_unref (l.patterns);
+    g_ptr_array_unref (l.notes);
+    return FALSE;
+  }
+  *out = l.patterns;
+  if (notes)
+    *notes = l.notes;
+  else
+    g_ptr_array_unref (l.notes);
   return TRUE;
 }
 
