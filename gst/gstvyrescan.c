@@ -142,7 +142,7 @@ struct _GstVyreScan
   GstPad *sinkpad, *srcpad;
 
   /* properties (object lock) */
-  gchar **patterns;
+  gchar *patterns;
   gchar *patterns_file;
   gboolean ignore_case;
   guint ops;
@@ -1029,34 +1029,19 @@ gst_vyre_scan_sink_activate_mode (GstPad * pad, GstObject * parent,
 static gboolean
 load_patterns (GstVyreScan * self, GError ** error)
 {
-  gchar **strv = NULL;
-  gchar *file = NULL;
   GST_OBJECT_LOCK (self);
-  strv = g_strdupv (self->patterns);
-  file = g_strdup (self->patterns_file);
+  gchar *text = g_strdup (self->patterns);
+  gchar *file = g_strdup (self->patterns_file);
+  gboolean ignore_case = self->ignore_case;
   GST_OBJECT_UNLOCK (self);
-  GPtrArray *all = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      g_bytes_unref);
-  gboolean ok = TRUE;
-  if (strv && strv[0]) {
-    GPtrArray *p = NULL;
-    ok = vyre_patterns_from_strv ((const char *const *) strv, &p, error);
-    if (ok) {
-      for (guint i = 0; i < p->len; i++)
-        g_ptr_array_add (all, g_bytes_ref (p->pdata[i]));
-      g_ptr_array_unref (p);
-    }
-  }
-  if (ok && file && *file) {
-    GPtrArray *p = NULL;
-    ok = vyre_patterns_parse_file (file, &p, error);
-    if (ok) {
-      for (guint i = 0; i < p->len; i++)
-        g_ptr_array_add (all, g_bytes_ref (p->pdata[i]));
-      g_ptr_array_unref (p);
-    }
-  }
-  g_strfreev (strv);
+  GPtrArray *all = NULL, *notes = NULL;
+  gboolean ok = vyre_patterns_load (text, file, ignore_case, &all, &notes,
+      error);
+  for (guint i = 0; ok && i < notes->len; i++)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("%s",
+            (gchar *) notes->pdata[i]), (NULL));
+  g_clear_pointer (&notes, g_ptr_array_unref);
+  g_free (text);
   g_free (file);
   if (ok && all->len == 0 && (self->ops & GST_VYRE_SCAN_OPS_SCAN)) {
     g_set_error (error, VYRE_PATTERNS_ERROR, VYRE_PATTERNS_ERROR_EMPTY,
@@ -1065,7 +1050,7 @@ load_patterns (GstVyreScan * self, GError ** error)
     ok = FALSE;
   }
   if (!ok) {
-    g_ptr_array_unref (all);
+    g_clear_pointer (&all, g_ptr_array_unref);
     return FALSE;
   }
   if (all->len == 0)            /* crc32/histogram only: tables still needed */
@@ -1276,15 +1261,10 @@ gst_vyre_scan_set_property (GObject * object, guint prop_id,
   GstVyreScan *self = GST_VYRE_SCAN (object);
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_PATTERNS:{
-      g_strfreev (self->patterns);
-      guint n = gst_value_array_get_size (value);
-      self->patterns = g_new0 (gchar *, n + 1);
-      for (guint i = 0; i < n; i++)
-        self->patterns[i] =
-            g_value_dup_string (gst_value_array_get_value (value, i));
+    case PROP_PATTERNS:
+      g_free (self->patterns);
+      self->patterns = g_value_dup_string (value);
       break;
-    }
     case PROP_PATTERNS_FILE:
       g_free (self->patterns_file);
       self->patterns_file = g_value_dup_string (value);
@@ -1334,12 +1314,7 @@ gst_vyre_scan_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_PATTERNS:
-      for (guint i = 0; self->patterns && self->patterns[i]; i++) {
-        GValue v = G_VALUE_INIT;
-        g_value_init (&v, G_TYPE_STRING);
-        g_value_set_string (&v, self->patterns[i]);
-        gst_value_array_append_and_take_value (value, &v);
-      }
+      g_value_set_string (value, self->patterns);
       break;
     case PROP_PATTERNS_FILE:
       g_value_set_string (value, self->patterns_file);
@@ -1395,7 +1370,7 @@ static void
 gst_vyre_scan_finalize (GObject * object)
 {
   GstVyreScan *self = GST_VYRE_SCAN (object);
-  g_strfreev (self->patterns);
+  g_free (self->patterns);
   g_free (self->patterns_file);
   g_array_unref (self->matches);
   g_queue_clear (&self->entries);
@@ -1419,11 +1394,14 @@ gst_vyre_scan_class_init (GstVyreScanClass * klass)
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_vyre_scan_change_state);
 
   g_object_class_install_property (gobject_class, PROP_PATTERNS,
-      gst_param_spec_array ("patterns", "Patterns",
-          "Literals to find, e.g. patterns=\"<password,\\x00\\xffEOF>\" "
-          "(escapes \\\\ \\n \\r \\t \\xHH)",
-          g_param_spec_string ("pattern", "Pattern", "One literal", NULL,
-              G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS), rw));
+      g_param_spec_string ("patterns", "Patterns",
+          "Literals to find, separated by commas: patterns=GNU, "
+          "patterns=\"password,BEGIN RSA\" or "
+          "patterns=\"<password,BEGIN RSA>\"; escapes \\\\ \\n \\r \\t "
+          "\\xHH, a comma is \\x2C; gst-launch-1.0 removes one level of "
+          "backslashes, so in a shell type two inside single quotes: "
+          "patterns='PK\\\\x03\\\\x04,\\\\x00\\\\xffEOF'; repeated "
+          "literals are scanned once", NULL, rw));
   g_object_class_install_property (gobject_class, PROP_PATTERNS_FILE,
       g_param_spec_string ("patterns-file", "Patterns file",
           "File with one literal per line; empty lines and lines starting "
