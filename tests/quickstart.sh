@@ -2,9 +2,14 @@
 # quickstart.sh - set up, build and check gst-vyre on Debian 12.
 #
 #   bash tests/quickstart.sh test   install the build/test packages (when
-#                                   root), build into ./build, run every
-#                                   suite, then the ring suite under
-#                                   ThreadSanitizer and AddressSanitizer
+#                                   root), build into ./build, then run:
+#                                   the default setup (suites ring and
+#                                   elements) with TMPDIR on the build
+#                                   directory's file system, the default
+#                                   setup again with TMPDIR on a fresh
+#                                   tmpfs, the ring suite under
+#                                   ThreadSanitizer, the asan setup and the
+#                                   valgrind setup
 #   bash tests/quickstart.sh demo   same set-up and build, then run the
 #                                   main job (demo_main_job below)
 #
@@ -12,7 +17,13 @@
 # Debian 12 with no GPU: lavapipe from mesa-vulkan-drivers is the Vulkan
 # device).  Not root: it only checks the packages and names the missing
 # ones.  The build directory is reused when it exists (VYRE_BUILD_DIR
-# overrides ./build).  Stops at the first failing step.
+# overrides ./build).  Stops at the first failing step and names it.
+#
+# The default setup runs twice because tests must not depend on the file
+# system their temporary files are on: tmpfs (a common /tmp) and disk file
+# systems order reads, truncates and page-cache fills differently.  As
+# root the second pass gets a tmpfs mounted for it (unmounted on exit);
+# otherwise a directory under /dev/shm when that is a tmpfs.
 set -Eeuo pipefail
 
 # Debian 12 packages the build and the tests need (from the meson.build
@@ -48,11 +59,39 @@ on_error() {
 }
 trap on_error ERR
 
+# The tmpfs made for the second test pass: a mount point this script
+# mounted (TMPFS_MOUNTED=1) or a directory under /dev/shm; removed on exit.
+TMPFS_DIR=""
+TMPFS_MOUNTED=0
+TMPFS_HOW=""
+cleanup_tmpfs() {
+  [ -n "$TMPFS_DIR" ] || return 0
+  if [ "$TMPFS_MOUNTED" -eq 1 ]; then
+    umount "$TMPFS_DIR" 2>/dev/null || umount -l "$TMPFS_DIR" \
+      || printf 'quickstart: could not unmount %s\n' "$TMPFS_DIR" >&2
+    rmdir "$TMPFS_DIR" 2>/dev/null || true
+  else
+    rm -rf --one-file-system "$TMPFS_DIR"
+  fi
+  TMPFS_DIR=""
+  TMPFS_MOUNTED=0
+}
+trap cleanup_tmpfs EXIT
+# A signal ends the script through exit, so the EXIT trap unmounts.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Wall time of each step, printed at the end.
+STEP_TIMES=()
+record_step_time() {
+  STEP_TIMES+=("$(printf '%5d s  %s' "$(( SECONDS - $1 ))" "$2")")
+}
+
 usage() {
   cat >&2 <<EOF
 usage: bash tests/quickstart.sh test|demo
-  test  set up, build, run all test suites plus the ring suite under
-        tsan and asan
+  test  set up, build, run the default setup with TMPDIR on disk and
+        again on a tmpfs, then the tsan, asan and valgrind setups
   demo  set up, build, run the main job
 EOF
   exit 2
@@ -111,27 +150,73 @@ configure_and_build() {
   ninja -C "$BUILD_PATH" || die "the build failed (see the compiler output above)."
 }
 
+# fs_type DIR: the file system DIR is on, as stat names it (tmpfs,
+# ext2/ext3, xfs, overlayfs, ...).
+fs_type() {
+  stat -f -c %T "$1"
+}
+
+# make_tmpfs_dir: sets TMPFS_DIR to an empty directory on a tmpfs.
+make_tmpfs_dir() {
+  if [ "$(id -u)" -eq 0 ]; then
+    TMPFS_DIR="$(mktemp -d "${TMPDIR:-/tmp}/vyre-test-tmpfs.XXXXXX")"
+    if mount -t tmpfs -o size=2g,mode=1777 vyre-test-tmpfs "$TMPFS_DIR"; then
+      TMPFS_MOUNTED=1
+      TMPFS_HOW="a tmpfs mounted for this pass on $TMPFS_DIR"
+      return
+    fi
+    rmdir "$TMPFS_DIR"
+    TMPFS_DIR=""
+    say "mount -t tmpfs failed (no mount permission here?): trying /dev/shm"
+  fi
+  if [ -d /dev/shm ] && [ "$(fs_type /dev/shm)" = tmpfs ]; then
+    TMPFS_DIR="$(mktemp -d /dev/shm/vyre-test-tmpfs.XXXXXX)"
+    TMPFS_HOW="$TMPFS_DIR (/dev/shm is a tmpfs)"
+    return
+  fi
+  die "no tmpfs for the second test pass: mount -t tmpfs is not allowed" \
+      "and /dev/shm is not a tmpfs. Fix: run as root, or mount a tmpfs" \
+      "on /dev/shm (mount -t tmpfs tmpfs /dev/shm)."
+}
+
+# run_setup NAME LOG TMPDIR_FOR_TESTS MESON_TEST_ARGS...: one meson test
+# run, named NAME in the log and the step times.
+run_setup() {
+  local name="$1" log="$2" tmp="$3" t=$SECONDS
+  shift 3
+  CURRENT_STEP="tests: $name"
+  say "Tests: $name"
+  TMPDIR="$tmp" meson test -C "$BUILD_PATH" --print-errorlogs "$@" \
+    || die "tests failed: $name. Logs: $BUILD_DIR/meson-logs/$log"
+  record_step_time "$t" "tests: $name"
+}
+
 run_tests() {
   cd "$REPO_ROOT"
-  CURRENT_STEP="meson test (all suites)"
-  say "Tests: all suites, default setup"
-  meson test -C "$BUILD_PATH" --print-errorlogs \
-    || die "tests failed (default setup). Logs: $BUILD_DIR/meson-logs/testlog.txt"
+  local disk_tmp="$BUILD_PATH/test-tmp"
+  mkdir -p "$disk_tmp"
+  run_setup "default setup (suites ring, elements), TMPDIR=$disk_tmp on $(fs_type "$disk_tmp")" \
+    testlog.txt "$disk_tmp"
+
+  CURRENT_STEP="making a tmpfs for the second pass"
+  make_tmpfs_dir
+  run_setup "default setup again, TMPDIR on $(fs_type "$TMPFS_DIR"): $TMPFS_HOW" \
+    testlog.txt "$TMPFS_DIR"
+  cleanup_tmpfs
 
   # meson test --suite X overrides a setup's exclude_suites and would run
   # the other sanitizer builds too; the --no-suite options keep each run
   # to the ring tests built for that sanitizer.
-  CURRENT_STEP="meson test --setup tsan --suite ring"
-  say "Tests: ring suite under ThreadSanitizer"
-  meson test -C "$BUILD_PATH" --setup tsan --suite ring \
-      --no-suite plain --no-suite asan --print-errorlogs \
-    || die "ring tests failed under ThreadSanitizer. Logs: $BUILD_DIR/meson-logs/testlog-tsan.txt"
+  run_setup "ring suite under ThreadSanitizer (setup tsan)" testlog-tsan.txt \
+    "$disk_tmp" --setup tsan --suite ring --no-suite plain --no-suite asan
 
-  CURRENT_STEP="meson test --setup asan"
-  say "Tests: ring suite and the kernel's host side under AddressSanitizer + UBSan"
-  meson test -C "$BUILD_PATH" --setup asan \
-      --no-suite plain --no-suite tsan --print-errorlogs \
-    || die "tests failed under AddressSanitizer. Logs: $BUILD_DIR/meson-logs/testlog-asan.txt"
+  run_setup "ring suite and the kernel's host side under AddressSanitizer + UBSan (setup asan)" \
+    testlog-asan.txt "$disk_tmp" --setup asan --no-suite plain --no-suite tsan
+
+  # The valgrind setup leaves out the tests that run shaders (suite
+  # vulkan; see meson.build) and runs the rest at a reduced scale.
+  run_setup "default setup under valgrind, without suite vulkan (setup valgrind)" \
+    testlog-valgrind.txt "$disk_tmp" --setup valgrind
 }
 
 # The demo's main job: scan a generated sample and print the summary.
@@ -186,15 +271,22 @@ main() {
     test|demo) ;;
     *) usage ;;
   esac
-  local t0=$SECONDS
+  local t0=$SECONDS t
+  t=$SECONDS
   install_packages
+  record_step_time "$t" "Debian packages"
+  t=$SECONDS
   configure_and_build
+  record_step_time "$t" "meson setup + ninja"
   if [ "$mode" = test ]; then
     run_tests
   else
+    t=$SECONDS
     demo_main_job
+    record_step_time "$t" "demo main job"
   fi
-  say "quickstart $mode: OK ($((SECONDS - t0)) s)"
+  say "quickstart $mode: OK ($((SECONDS - t0)) s); wall time per step:"
+  printf '%s\n' "${STEP_TIMES[@]}"
 }
 
 main "$@"
