@@ -393,6 +393,10 @@ post_progress (GstVyreSink * self, gboolean final)
   gboolean show = self->progress;
   guint64 bytes = self->bytes;
   times_locked (self, &startup, &elapsed, &rate);
+  /* until a second buffer came the rate is start-up's, not the scan's:
+   * no rate and no ETA rather than a wrong one */
+  if (!final && self->timed_bytes == 0)
+    rate = 0;
   GST_OBJECT_UNLOCK (self);
   if (!final && self->last_message &&
       (GstClockTime) (now - self->last_message) * 1000 < interval)
@@ -417,11 +421,14 @@ post_progress (GstVyreSink * self, gboolean final)
               "gbps", G_TYPE_DOUBLE, rate / 1e9, NULL)));
   if (show) {
     gchar *done = g_format_size (bytes);
-    gchar *speed = vyre_report_format_rate (rate);
+    gchar *speed = rate > 0 ? vyre_report_format_rate (rate) : g_strdup ("");
     if (pct >= 0) {
       gchar *total = g_format_size (self->total_size);
-      g_printerr ("\rvyre: %s / %s (%.1f%%) %s ETA %.1f s   ", done, total,
-          pct, speed, MAX (eta, 0));
+      if (eta >= 0)
+        g_printerr ("\rvyre: %s / %s (%.1f%%) %s ETA %.1f s   ", done, total,
+            pct, speed, eta);
+      else
+        g_printerr ("\rvyre: %s / %s (%.1f%%)   ", done, total, pct);
       g_free (total);
     } else {
       g_printerr ("\rvyre: %s %s   ", done, speed);
