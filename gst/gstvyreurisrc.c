@@ -18,10 +18,17 @@
  * ALLOCATION query (vyrescan offers its GPU-readable arena) every read goes
  * straight into memory from it, exactly as many bytes as the read asks, so
  * the bytes io_uring reads are the bytes the GPU scans (vyrescan's
- * bytes-copied stays 0).  Otherwise reads land in the element's own arena,
- * one anonymous mapping registered with io_uring as fixed buffers
- * (IORING_OP_READ_FIXED: the kernel does not look up and pin the pages on
- * every read).
+ * bytes-copied stays 0); when all of downstream's blocks are held, the read
+ * waits (woken when one returns, at most 200 ms) before it reads into
+ * system memory.  Otherwise reads land in the element's own arena
+ * (vyre-read-arena.c), blocks of min(blocksize, file size), no more than
+ * the file takes reads, at most 64 MiB of them registered with io_uring as
+ * fixed buffers (IORING_OP_READ_FIXED: the kernel does not look up and pin
+ * the pages on every read).
+ *
+ * Files whose stat size is no size (procfs, sysfs and their kind, regular
+ * files of size 0) are read to end of file, as filesrc does, in pieces of
+ * at most 1 MiB; no size is claimed for them.
  *
  * Fallbacks, each announced once with a warning message that says why and
  * what to do: registered buffers -> plain io_uring reads (RLIMIT_MEMLOCK too
@@ -69,7 +76,6 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "gstvyrememory.h"
@@ -462,9 +468,9 @@ open_file (GstVyreUriSrc * self, const gchar * path)
   if (!S_ISREG (st.st_mode) && !self->is_blockdev) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("\"%s\" is not a regular file or block device.", path),
-        ("It is a FIFO, socket or character device: vyreurisrc needs a "
-            "seekable file of known size. Fix: use filesrc or fdsrc for "
-            "streams."));
+        ("It is a FIFO, socket or character device: vyreurisrc reads "
+            "regular files and block devices at offsets. Fix: use filesrc or "
+            "fdsrc for streams."));
     return FALSE;
   }
   guint64 size = (guint64) st.st_size;
