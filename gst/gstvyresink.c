@@ -148,13 +148,17 @@ struct _GstVyreSink
   gint64 start_time, first_time, end_time;
   guint64 timed_bytes;          /* bytes of the buffers after the first */
 
+  /* from vyre-info: written by the streaming thread under the object
+   * lock (the summary reads them from any thread); kept after stop so
+   * the summary stays whole, replaced at the next start */
+  GPtrArray *patterns;          /* escaped text per id */
+  gchar *device;
+  gchar *dispatch;
+
   /* streaming thread only (and start/stop) */
   VyreReportWriter *report;
   VyreReportWriter *matches_out;
-  GPtrArray *patterns;          /* escaped text per id (vyre-info) */
   guint max_pattern_len;
-  gchar *device;
-  gchar *dispatch;
   GArray *pending;              /* GstVyreMatch held back for stream order */
   gint64 last_message;
   guint64 total_size;           /* from a duration query, 0 = unknown */
@@ -204,7 +208,11 @@ gst_vyre_sink_start (GstBaseSink * sink)
   self->start_time = g_get_monotonic_time ();
   self->first_time = self->end_time = 0;
   self->timed_bytes = 0;
+  g_clear_pointer (&self->patterns, g_ptr_array_unref);
+  g_clear_pointer (&self->device, g_free);
+  g_clear_pointer (&self->dispatch, g_free);
   GST_OBJECT_UNLOCK (self);
+  self->max_pattern_len = 0;
 
   /* Open (create the temporary files) now: a path that cannot be written
    * fails before any work, not at EOS after all of it. */
@@ -241,9 +249,6 @@ gst_vyre_sink_stop (GstBaseSink * sink)
   if (self->start_time && !self->end_time)
     self->end_time = g_get_monotonic_time ();
   GST_OBJECT_UNLOCK (self);
-  g_clear_pointer (&self->patterns, g_ptr_array_unref);
-  g_clear_pointer (&self->device, g_free);
-  g_clear_pointer (&self->dispatch, g_free);
   return TRUE;
 }
 
@@ -536,28 +541,32 @@ gst_vyre_sink_render (GstBaseSink * sink, GstBuffer * buf)
 static void
 take_info (GstVyreSink * self, const GstStructure * s)
 {
-  g_free (self->device);
-  g_free (self->dispatch);
-  self->device = g_strdup (gst_structure_get_string (s, "device"));
-  self->dispatch = g_strdup (gst_structure_get_string (s, "dispatch"));
-  g_clear_pointer (&self->patterns, g_ptr_array_unref);
-  self->patterns = g_ptr_array_new_with_free_func (g_free);
-  self->max_pattern_len = 0;
+  GPtrArray *patterns = g_ptr_array_new_with_free_func (g_free);
+  guint max_len = 0;
   const GValue *list = gst_structure_get_value (s, "patterns");
   guint n = list ? gst_value_array_get_size (list) : 0;
   for (guint i = 0; i < n; i++) {
     const gchar *text = g_value_get_string (gst_value_array_get_value (list,
             i));
-    g_ptr_array_add (self->patterns, g_strdup (text));
+    g_ptr_array_add (patterns, g_strdup (text));
     /* the escaped text's byte length, for the stream-order hold-back */
     const gchar *one[] = { text, NULL };
     GPtrArray *raw = NULL;
     if (vyre_patterns_from_strv (one, &raw, NULL)) {
-      self->max_pattern_len = MAX (self->max_pattern_len,
-          g_bytes_get_size (raw->pdata[0]));
+      max_len = MAX (max_len, g_bytes_get_size (raw->pdata[0]));
       g_ptr_array_unref (raw);
     }
   }
+  GST_OBJECT_LOCK (self);
+  g_free (self->device);
+  g_free (self->dispatch);
+  self->device = g_strdup (gst_structure_get_string (s, "device"));
+  self->dispatch = g_strdup (gst_structure_get_string (s, "dispatch"));
+  if (self->patterns)
+    g_ptr_array_unref (self->patterns);
+  self->patterns = patterns;
+  self->max_pattern_len = max_len;
+  GST_OBJECT_UNLOCK (self);
 }
 
 static gboolean
@@ -690,6 +699,10 @@ gst_vyre_sink_finalize (GObject * object)
   g_array_unref (self->pending);
   vyre_report_writer_free (self->report);
   vyre_report_writer_free (self->matches_out);
+  if (self->patterns)
+    g_ptr_array_unref (self->patterns);
+  g_free (self->device);
+  g_free (self->dispatch);
   G_OBJECT_CLASS (gst_vyre_sink_parent_class)->finalize (object);
 }
 

@@ -39,9 +39,10 @@ struct _VyreReportWriter
   GString *pending;             /* bytes not written yet */
   GError *error;                /* first failure, returned from then on */
 
-  /* JSON Lines: one object and generator reused for every match */
+  /* JSON Lines: one generator and one object reused for every match */
   JsonGenerator *generator;
   JsonNode *line;
+  JsonObject *line_object;
 };
 
 /* ------------------------------------------------------------------ */
@@ -296,14 +297,28 @@ vyre_report_summary_to_json (const GstStructure * summary)
 }
 
 /* The only place a match becomes JSON: the JSON Lines object (and, for
- * whoever adds SARIF, the fields its result is made from). */
+ * whoever adds SARIF, the fields its result is made from).  `o` may hold
+ * the previous match's members: each is set again, in place where it
+ * exists (a match costs no allocation then), and a member that is not
+ * known for this match must be removed here. */
 static void
 match_to_object (JsonObject * o, const VyreReportMatch * m)
 {
-  json_object_set_int_member (o, "offset", MIN (m->offset,
-          (guint64) G_MAXINT64));
-  json_object_set_int_member (o, "pattern_id", m->pattern_id);
-  json_object_set_member (o, "pattern", string_node (m->pattern));
+  gint64 offset = MIN (m->offset, (guint64) G_MAXINT64);
+  JsonNode *n = json_object_get_member (o, "offset");
+  if (n)
+    json_node_set_int (n, offset);
+  else
+    json_object_set_int_member (o, "offset", offset);
+  n = json_object_get_member (o, "pattern_id");
+  if (n)
+    json_node_set_int (n, m->pattern_id);
+  else
+    json_object_set_int_member (o, "pattern_id", m->pattern_id);
+  /* consecutive matches often share their pattern: keep its node then */
+  n = json_object_get_member (o, "pattern");
+  if (n == NULL || g_strcmp0 (json_node_get_string (n), m->pattern) != 0)
+    json_object_set_member (o, "pattern", string_node (m->pattern));
 }
 
 /* ------------------------------------------------------------------ */
@@ -325,13 +340,11 @@ json_lines_add_match (VyreReportWriter * w, const VyreReportMatch * m)
 {
   if (w->line == NULL) {
     w->generator = json_generator_new ();
-    w->line = json_node_init_object (json_node_alloc (), NULL);
+    w->line_object = json_object_new ();
+    w->line = json_node_init_object (json_node_alloc (), w->line_object);
+    json_generator_set_root (w->generator, w->line);
   }
-  /* a fresh object per match: members set only when known stay absent */
-  JsonObject *o = json_object_new ();
-  match_to_object (o, m);
-  json_node_take_object (w->line, o);
-  json_generator_set_root (w->generator, w->line);
+  match_to_object (w->line_object, m);
   json_generator_to_gstring (w->generator, w->pending);
   g_string_append_c (w->pending, '\n');
   return w->pending->len < WRITE_CHUNK || flush_pending (w);
@@ -525,6 +538,7 @@ vyre_report_writer_free (VyreReportWriter * writer)
   discard (writer);
   g_clear_object (&writer->generator);
   g_clear_pointer (&writer->line, json_node_unref);
+  g_clear_pointer (&writer->line_object, json_object_unref);
   g_string_free (writer->pending, TRUE);
   g_clear_error (&writer->error);
   g_free (writer->path);

@@ -642,7 +642,8 @@ GST_START_TEST (test_summary_before_running)
 
 GST_END_TEST;
 
-/* Start-up and scan time are apart, and after EOS neither grows. */
+/* Start-up and scan time are apart, and after the run (here read after
+ * NULL) neither grows and the summary is still whole. */
 GST_START_TEST (test_startup_apart_from_scan)
 {
   GstElement *p = make_pipeline ("");
@@ -660,6 +661,9 @@ GST_START_TEST (test_startup_apart_from_scan)
   fail_unless (startup > 0 && elapsed >= 0 && gbps > 0);
   fail_unless (elapsed == elapsed_b, "elapsed_s grows after the run");
   fail_unless (gst_structure_get_string (a, "throughput") != NULL);
+  fail_unless_equals_int (gst_value_array_get_size (gst_structure_get_value
+          (a, "patterns")), 2);
+  fail_unless (*gst_structure_get_string (a, "device") != '\0');
   gst_structure_free (a);
   gst_structure_free (b);
   gst_object_unref (sink);
