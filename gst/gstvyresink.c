@@ -466,6 +466,11 @@ finish (GstVyreSink * self)
         vyre_report_writer_finish (self->matches_out, NULL, &err);
   if (ok && self->report)
     ok = vyre_report_writer_finish (self->report, s, &err);
+  /* done with them: a later EOS (after a flushing seek) writes nothing */
+  if (ok) {
+    g_clear_pointer (&self->report, vyre_report_writer_free);
+    g_clear_pointer (&self->matches_out, vyre_report_writer_free);
+  }
   gboolean print;
   GST_OBJECT_LOCK (self);
   print = self->print_summary;

@@ -327,8 +327,13 @@ match_to_object (JsonObject * o, const VyreReportMatch * m)
 static gboolean
 json_finish (VyreReportWriter * w, const GstStructure * summary)
 {
-  if (summary == NULL)
-    return TRUE;
+  if (summary == NULL) {
+    /* a caller's mistake, but never an empty report put in place */
+    g_set_error (&w->error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+        "Could not write the %s \"%s\": no summary to write", w->what,
+        w->path);
+    return FALSE;
+  }
   gchar *text = vyre_report_summary_to_json (summary);
   gboolean ok = append (w, text, -1);
   g_free (text);

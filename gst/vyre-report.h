@@ -28,6 +28,8 @@
  * messages name what failed, the path and the system's reason
  * ("Could not write the matches file \"/dev/full\": No space left on
  * device"); vyre_report_error_fix() gives the matching "Fix: ..." text.
+ * Regular files are fsync'd before the rename, so a crash right after it
+ * cannot leave an empty file at the path.
  *
  * Formats
  * -------
@@ -107,7 +109,8 @@ gboolean vyre_report_writer_add_match (VyreReportWriter * writer,
     const VyreReportMatch * match, GError ** error);
 
 /* Write what the format writes at the end (the JSON report: `summary`;
- * formats that do not use it accept NULL), flush, sync and close, and
+ * NULL is an error there; formats that do not use it accept NULL), flush,
+ * sync (regular files) and close, and
  * rename the temporary file into place.  After TRUE the output is
  * complete at its path; after FALSE the temporary file is gone and an
  * earlier file at the path is untouched.  Call at most once. */
