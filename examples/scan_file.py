@@ -1,18 +1,27 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """scan_file.py - embedding gst-vyre in a Python (PyGObject) application.
 
     scan_file.py FILE PATTERNS-FILE
 
 Builds "vyreurisrc ! vyrescan ! vyresink", prints vyre-progress, vyre-epoch
-and the final vyre-summary from the bus.  Exit status 1 on a pipeline error.
+and the final vyre-summary from the bus.  Exit status 1 on a pipeline error
+or when the GStreamer bindings are missing.
 Needs python3-gi and gir1.2-gstreamer-1.0 (Debian).
 """
 import sys
 
-import gi
+# A python3 without PyGObject (a virtualenv, another interpreter first on
+# PATH) gets one line naming the packages, not a traceback.
+try:
+    import gi
 
-gi.require_version("Gst", "1.0")
-from gi.repository import GLib, Gst  # noqa: E402
+    gi.require_version("Gst", "1.0")
+    from gi.repository import GLib, Gst
+except (ImportError, ValueError) as e:
+    sys.exit(f"{sys.argv[0]}: cannot load GStreamer's Python bindings with "
+             f"{sys.executable} ({e}). Fix: install them (Debian: apt-get "
+             f"install python3-gi gir1.2-gstreamer-1.0), or run this script "
+             f"with the python3 they are installed for, e.g. /usr/bin/python3.")
 
 
 def main(argv):

@@ -1,7 +1,9 @@
 /*
  * test_patterns.c - the patterns syntax (vyre-patterns.h): every escape,
- * comments, empty lines, CRLF, error positions, file errors, and the
- * escape -> parse round trip.
+ * comments, empty lines, CRLF, error positions, file errors, the escape ->
+ * parse round trip, the `patterns` property's syntax, and the set
+ * vyre_patterns_load builds (duplicates merged with notes, the literal
+ * length limit).
  */
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -290,6 +292,268 @@ test_files (void)
   g_rmdir (dir);
 }
 
+#define PROPERTY_OK(value, ...)                                            \
+  do {                                                                     \
+    static const Expect want_[] = { __VA_ARGS__ };                         \
+    GPtrArray *got_ = NULL;                                                \
+    GError *err_ = NULL;                                                   \
+    gboolean ok_ = vyre_patterns_parse_property (value, &got_, &err_);     \
+    CHECK (ok_);                                                           \
+    if (err_) {                                                            \
+      fprintf (stderr, "  unexpected error: %s\n", err_->message);         \
+      g_error_free (err_);                                                 \
+    }                                                                      \
+    check_patterns (got_, want_, G_N_ELEMENTS (want_), __LINE__);          \
+    if (got_)                                                              \
+      g_ptr_array_unref (got_);                                            \
+  } while (0)
+
+#define PROPERTY_ERR(value, code, ...)                                     \
+  do {                                                                     \
+    GPtrArray *got_ = NULL;                                                \
+    GError *err_ = NULL;                                                   \
+    gboolean ok_ = vyre_patterns_parse_property (value, &got_, &err_);     \
+    expect_error (ok_, got_, err_, VYRE_PATTERNS_ERROR, code, __LINE__,    \
+        __VA_ARGS__, NULL);                                                \
+  } while (0)
+
+/* What people type after patterns= in gst-launch-1.0 (as the element
+ * receives it: gst-launch has removed one level of backslashes). */
+static void
+test_property (void)
+{
+  /* a single literal; the README's example, with and without < > */
+  PROPERTY_OK ("GNU", E ("GNU"));
+  PROPERTY_OK ("password,BEGIN RSA", E ("password"), E ("BEGIN RSA"));
+  PROPERTY_OK ("<password,BEGIN RSA>", E ("password"), E ("BEGIN RSA"));
+  PROPERTY_OK ("<GNU>", E ("GNU"));
+  /* blanks around literals are dropped, inside kept */
+  PROPERTY_OK ("  a , b c\t,d  ", E ("a"), E ("b c"), E ("d"));
+  PROPERTY_OK (" < a,b > ", E ("a"), E ("b"));
+  /* escapes, a comma as \x2C, '#' and '<' '>' inside a literal */
+  PROPERTY_OK ("PK\\x03\\x04,\\x00\\xffEOF", E ("PK\x03\x04"),
+      E ("\x00\xff" "EOF"));
+  PROPERTY_OK ("a\\x2Cb,#c,x<y>z", E ("a,b"), E ("#c"), E ("x<y>z"));
+  PROPERTY_OK ("\\x3Chtml>", E ("<html>"));
+  /* quoted items: GStreamer string rules first, then the escapes */
+  PROPERTY_OK ("<\"a, b\",c>", E ("a, b"), E ("c"));
+  PROPERTY_OK ("\"q\\\"t\",\"\\\\x41\",\"\\101\"", E ("q\"t"), E ("A"),
+      E ("A"));
+  /* what GLib makes of a GstValueArray set on a string property */
+  PROPERTY_OK ("< \"\\\\x41\\\\x2c\\\"q\", \"b c\\377\" >", E ("A,\"q"),
+      E ("b c\xff"));
+  /* duplicates are the loader's business: the parser keeps them */
+  PROPERTY_OK ("a,a", E ("a"), E ("a"));
+
+  /* what it cannot mean: the item or value, and the syntax */
+  PROPERTY_ERR ("", VYRE_PATTERNS_ERROR_EMPTY, "no literal",
+      "patterns=GNU");
+  PROPERTY_ERR ("  ", VYRE_PATTERNS_ERROR_EMPTY, "no literal");
+  PROPERTY_ERR ("<>", VYRE_PATTERNS_ERROR_EMPTY, "item 1 is empty");
+  PROPERTY_ERR ("a,,b", VYRE_PATTERNS_ERROR_EMPTY, "item 2 is empty",
+      "patterns=\"a,,b\"");
+  PROPERTY_ERR ("a,b,", VYRE_PATTERNS_ERROR_EMPTY, "item 3 is empty");
+  PROPERTY_ERR ("<a,b", VYRE_PATTERNS_ERROR_SYNTAX, "patterns=\"<a,b\"",
+      "\\x3C", "patterns=\"password,BEGIN RSA\"", "single quotes");
+  PROPERTY_ERR ("a,\"bc", VYRE_PATTERNS_ERROR_SYNTAX, "item 2",
+      "never closed", "column 3");
+  PROPERTY_ERR ("\"a\"b,c", VYRE_PATTERNS_ERROR_SYNTAX, "item 1",
+      "closing quote");
+  PROPERTY_ERR ("a,b\\,c", VYRE_PATTERNS_ERROR_SYNTAX, "patterns item 2",
+      "\\x2C");
+  PROPERTY_ERR ("ok,x\\q", VYRE_PATTERNS_ERROR_SYNTAX,
+      "patterns item 2, column 2", "\\q");
+}
+
+/* Write text to dir/name; returns the path. */
+static char *
+write_file (const char *dir, const char *name, const char *text, gssize len)
+{
+  char *path = g_build_filename (dir, name, NULL);
+  CHECK (g_file_set_contents (path, text, len, NULL));
+  return path;
+}
+
+/* notes must hold exactly n notes, note i containing every needle of
+ * row i (NULL-terminated rows of at most 4). */
+static void
+check_notes (GPtrArray * notes, guint n, const char *const needles[][5],
+    int line)
+{
+  if (notes == NULL || notes->len != n) {
+    ring_test_failures++;
+    fprintf (stderr, "line %d: %u notes, expected %u\n", line,
+        notes ? notes->len : 0, n);
+    for (guint i = 0; notes && i < notes->len; i++)
+      fprintf (stderr, "  note: %s\n", (char *) notes->pdata[i]);
+    return;
+  }
+  for (guint i = 0; i < n; i++)
+    for (guint k = 0; needles[i][k]; k++)
+      if (strstr (notes->pdata[i], needles[i][k]) == NULL) {
+        ring_test_failures++;
+        fprintf (stderr, "line %d: note %u lacks \"%s\": %s\n", line, i,
+            needles[i][k], (char *) notes->pdata[i]);
+      }
+}
+
+static void
+test_load_duplicates (void)
+{
+  g_autoptr (GError) tmp_err = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("vyre-load-XXXXXX", &tmp_err);
+  g_autofree char *file = NULL;
+  GPtrArray *got = NULL, *notes = NULL;
+  GError *err = NULL;
+
+  CHECK (dir != NULL);
+  if (dir == NULL)
+    return;
+  file = write_file (dir, "secrets.txt",
+      "password\n# c\nkey\nPassword\npassword\nGNU\n", -1);
+
+  /* no duplicates: no notes */
+  CHECK (vyre_patterns_load ("a,b", NULL, FALSE, &got, &notes, &err));
+  {
+    static const Expect want[] = { E ("a"), E ("b") };
+    check_patterns (got, want, G_N_ELEMENTS (want), __LINE__);
+    check_notes (notes, 0, NULL, __LINE__);
+  }
+  g_clear_pointer (&got, g_ptr_array_unref);
+  g_clear_pointer (&notes, g_ptr_array_unref);
+
+  /* exact duplicates, in the property and in the file, and across them:
+   * the first place keeps the literal; each repeat is a note naming the
+   * literal and both places */
+  CHECK (vyre_patterns_load ("GNU,x,GNU", file, FALSE, &got, &notes, &err));
+  {
+    static const Expect want[] = { E ("GNU"), E ("x"), E ("password"),
+      E ("key"), E ("Password")
+    };
+    static const char *const needles[][5] = {
+      {"\"GNU\"", "patterns item 3", "patterns item 1", "Fix:", NULL},
+      {"\"password\"", "secrets.txt:5", "secrets.txt:1", NULL},
+      {"\"GNU\"", "secrets.txt:6", "patterns item 1", NULL},
+    };
+    check_patterns (got, want, G_N_ELEMENTS (want), __LINE__);
+    check_notes (notes, G_N_ELEMENTS (needles), needles, __LINE__);
+  }
+  g_clear_pointer (&got, g_ptr_array_unref);
+  g_clear_pointer (&notes, g_ptr_array_unref);
+
+  /* with ignore-case the same after folding is a duplicate too, reported
+   * under its first spelling */
+  CHECK (vyre_patterns_load (NULL, file, TRUE, &got, &notes, &err));
+  {
+    static const Expect want[] = { E ("password"), E ("key"), E ("GNU") };
+    static const char *const needles[][5] = {
+      {"\"Password\"", "secrets.txt:4", "\"password\"", "secrets.txt:1",
+          NULL},
+      {"\"password\"", "secrets.txt:5", "secrets.txt:1", NULL},
+    };
+    check_patterns (got, want, G_N_ELEMENTS (want), __LINE__);
+    check_notes (notes, G_N_ELEMENTS (needles), needles, __LINE__);
+  }
+  g_clear_pointer (&got, g_ptr_array_unref);
+  g_clear_pointer (&notes, g_ptr_array_unref);
+
+  /* nothing set: an empty set, for the caller to judge */
+  CHECK (vyre_patterns_load (NULL, "", FALSE, &got, &notes, &err));
+  CHECK (got != NULL && got->len == 0);
+  g_clear_pointer (&got, g_ptr_array_unref);
+  g_clear_pointer (&notes, g_ptr_array_unref);
+
+  /* parse errors come through unchanged */
+  CHECK (!vyre_patterns_load ("a,,b", NULL, FALSE, &got, &notes, &err));
+  CHECK (got == NULL && err != NULL && strstr (err->message, "item 2"));
+  g_clear_error (&err);
+
+  g_unlink (file);
+  g_rmdir (dir);
+}
+
+/* \xHH escapes whose backslashes gst-launch-1.0 removed: a note with the
+ * form to type; text that merely contains "x00" is left alone. */
+static void
+test_load_lost_backslashes (void)
+{
+  GPtrArray *got = NULL, *notes = NULL;
+  GError *err = NULL;
+
+  CHECK (vyre_patterns_load ("password,x00xffEOF", NULL, FALSE, &got,
+          &notes, &err));
+  {
+    static const char *const needles[][5] = {
+      {"item 2", "\"x00xffEOF\"", "patterns='\\\\x00\\\\xffEOF'", NULL},
+    };
+    check_notes (notes, 1, needles, __LINE__);
+  }
+  g_clear_pointer (&got, g_ptr_array_unref);
+  g_clear_pointer (&notes, g_ptr_array_unref);
+
+  CHECK (vyre_patterns_load ("0x00ff,x86,\\x00\\xffEOF", NULL, FALSE, &got,
+          &notes, &err));
+  check_notes (notes, 0, NULL, __LINE__);
+  g_clear_pointer (&got, g_ptr_array_unref);
+  g_clear_pointer (&notes, g_ptr_array_unref);
+}
+
+/* A literal longer than the kernel scans is refused where it is, with
+ * the limit and the reason; one of exactly the limit is accepted. */
+static void
+test_load_limit (void)
+{
+  g_autoptr (GError) tmp_err = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("vyre-limit-XXXXXX", &tmp_err);
+  const gsize max = VYRE_PATTERNS_MAX_LITERAL_BYTES;
+  GString *text = g_string_new ("short\n");
+  GPtrArray *got = NULL;
+  GError *err = NULL;
+  g_autofree char *ok_file = NULL, *long_file = NULL;
+
+  CHECK (dir != NULL);
+  if (dir == NULL)
+    return;
+  for (gsize i = 0; i < max; i++)
+    g_string_append_c (text, 'A' + i % 26);
+  ok_file = write_file (dir, "max.txt", text->str, text->len);
+  g_string_append (text, "Z\n");
+  long_file = write_file (dir, "long.txt", text->str, text->len);
+
+  CHECK (vyre_patterns_load (NULL, ok_file, FALSE, &got, NULL, &err));
+  CHECK (got != NULL && got->len == 2
+      && g_bytes_get_size (got->pdata[1]) == max);
+  g_clear_pointer (&got, g_ptr_array_unref);
+
+  {
+    g_autofree char *where = g_strdup_printf ("%s:2:", long_file);
+    g_autofree char *size = g_strdup_printf ("%" G_GSIZE_FORMAT " bytes",
+        max + 1);
+    g_autofree char *limit = g_strdup_printf ("at most %" G_GSIZE_FORMAT
+        " bytes", max);
+    gboolean ok = vyre_patterns_load (NULL, long_file, FALSE, &got, NULL,
+        &err);
+    expect_error (ok, got, err, VYRE_PATTERNS_ERROR,
+        VYRE_PATTERNS_ERROR_TOO_LONG, __LINE__, where, size, limit,
+        "lavapipe", "\"ABCDEF", "...\"", NULL);
+    got = NULL;
+    err = NULL;
+  }
+  /* the same in the property */
+  {
+    g_autofree char *value = g_strnfill (max + 1, 'q');
+    gboolean ok = vyre_patterns_load (value, NULL, FALSE, &got, NULL, &err);
+    expect_error (ok, got, err, VYRE_PATTERNS_ERROR,
+        VYRE_PATTERNS_ERROR_TOO_LONG, __LINE__, "patterns item 1:", NULL);
+    got = NULL;
+    err = NULL;
+  }
+  g_string_free (text, TRUE);
+  g_unlink (ok_file);
+  g_unlink (long_file);
+  g_rmdir (dir);
+}
+
 static void
 check_escape (const char *bytes, gsize len, const char *want)
 {
@@ -380,5 +644,9 @@ main (void)
   test_strv ();
   test_files ();
   test_escape_round_trip (&rng);
+  test_property ();
+  test_load_duplicates ();
+  test_load_lost_backslashes ();
+  test_load_limit ();
   return ring_test_finish ("test_patterns");
 }
