@@ -199,6 +199,8 @@ vyre_device_open (gint index, GError ** error)
       return NULL;
     }
     index = (gint) v;
+  } else {
+    env = NULL;
   }
 
   VkApplicationInfo ai = {
@@ -255,10 +257,33 @@ vyre_device_open (gint index, GError ** error)
     }
   }
   if (pick < 0) {
-    if (index >= 0 && (guint) index >= n)
+    /* The environment variable wins over the property, so a Fix that
+     * names only the property would change nothing. */
+    if (index >= 0 && (guint) index >= n && env)
+      g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_NO_DEVICE,
+          "Vulkan device %d does not exist (devices: %s): it was chosen by "
+          "the environment variable VYRE_DEVICE=%s, which overrides the "
+          "device property. Fix: unset VYRE_DEVICE (then device=-1 picks "
+          "one), or set it to -1 or an index below %u.", index, tried->str,
+          env, n);
+    else if (index >= 0 && (guint) index >= n)
       g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_NO_DEVICE,
           "Vulkan device %d does not exist (devices: %s). Fix: set device=-1 "
           "(auto) or an index below %u.", index, tried->str, n);
+    else if (index >= 0 && env)
+      g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_UNSUPPORTED,
+          "Vulkan device %d cannot run the scan kernel (devices: %s): it was "
+          "chosen by the environment variable VYRE_DEVICE=%s, which "
+          "overrides the device property. The kernel needs Vulkan 1.2 with "
+          "vulkanMemoryModel, vulkanMemoryModelDeviceScope and shaderInt64. "
+          "Fix: unset VYRE_DEVICE, or set it to -1 or a usable index.",
+          index, tried->str, env);
+    else if (index >= 0)
+      g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_UNSUPPORTED,
+          "Vulkan device %d cannot run the scan kernel (devices: %s). The "
+          "kernel needs Vulkan 1.2 with vulkanMemoryModel, "
+          "vulkanMemoryModelDeviceScope and shaderInt64. Fix: set device=-1 "
+          "(auto) or a usable index.", index, tried->str);
     else
       g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_UNSUPPORTED,
           "No usable Vulkan device (tried: %s). The scan kernel needs Vulkan "

@@ -42,7 +42,8 @@ typedef struct
 
 /* Open device `index` (-1 = auto; VYRE_DEVICE overrides).  The error
  * says what was tried and how to get a device (mesa-vulkan-drivers
- * provides a CPU one). */
+ * provides a CPU one); when VYRE_DEVICE chose a missing or unusable
+ * index, it names the variable and its value and says to unset it. */
 VyreDevice *vyre_device_open (gint index, GError ** error);
 VyreDevice *vyre_device_ref (VyreDevice * dev);
 void vyre_device_unref (VyreDevice * dev);
