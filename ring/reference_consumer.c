@@ -211,6 +211,10 @@ run_slot (vyre_reference_consumer * c, uint32_t slot)
       && epoch_in_window (job.epoch, now);
   if (fault == VYRE_FAULT_NONE && opcode_is_data (job.opcode) && !counts)
     fault = VYRE_FAULT_BAD_EPOCH;
+  /* A re-scan of part of a counted job (VYRE_OPS_NO_EPOCH) was not in
+   * FENCE_JOBS. */
+  if (job.ops & VYRE_OPS_NO_EPOCH)
+    counts = false;
 
   bool close_fence = false;
   if (fault == VYRE_FAULT_NONE && job.opcode == VYRE_OP_BATCH_FENCE) {

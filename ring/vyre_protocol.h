@@ -26,7 +26,7 @@
 /* Bumped on any incompatible layout change; the host writes it into
  * control[VYRE_CTRL_PROTOCOL_VERSION] and the kernel refuses to run jobs
  * when it does not match the value it was compiled with. */
-#define VYRE_PROTOCOL_VERSION 3u
+#define VYRE_PROTOCOL_VERSION 4u
 
 /* ------------------------------------------------------------------ */
 /* Ring slot: 16 words = 64 bytes (one cache line).                    */
@@ -96,6 +96,12 @@
 #define VYRE_OPS_CRC32 2u
 #define VYRE_OPS_HISTOGRAM 4u
 #define VYRE_OPS_ALL 7u
+/* Flag bit of VYRE_ARG_OPS: the job re-scans part of a job already
+ * counted in its epoch (the host splits a job whose match events did not
+ * fit its result record and scans the pieces again): it does not count
+ * towards the epoch, so the fence closing it is not fooled. */
+#define VYRE_OPS_NO_EPOCH 8u
+#define VYRE_OPS_VALID 15u        /* every bit a slot may carry in ARG_OPS */
 
 /* Tenants: ids are bounds-checked on both sides (vyre does not). */
 #define VYRE_MAX_TENANTS 16u
@@ -165,8 +171,11 @@
  * written only by the kernel, in host-readable memory.  Stride:
  * VYRE_RESULT_HEADER_WORDS + VYRE_MATCH_WORDS * control[MAX_MATCHES] words;
  * MAX_MATCHES bounds the stored match events.  COMP_MATCHES counts every
- * match found, COMP_MATCHES_STORED those covered by stored events: the
- * difference is reported as dropped, never silently lost. */
+ * match found, COMP_MATCHES_STORED those covered by stored events.  When
+ * they differ some lane ran out of records: the host scans that job again
+ * in pieces small enough that every event fits (VYRE_OPS_NO_EPOCH), so no
+ * match is lost whatever the density; see docs/protocol.md, "Every
+ * match". */
 #define VYRE_RESULT_HIST 0u           /* 256 byte counts                   */
 #define VYRE_RESULT_LANES 256u        /* most lanes a workgroup may have    */
 #define VYRE_RESULT_LANE_EVENTS 256u  /* per lane: match events it stored  */

@@ -153,11 +153,11 @@ vyre_slot_decode (const vyre_slot_words * in, const vyre_slot_limits * limits,
           "(limit: below %" PRIu32 "). Fix: use a result record index below "
           "the ring's result_count.",
           job.seq, job.result_index, limits->result_count);
-    if ((job.ops & ~VYRE_OPS_ALL) != 0)
+    if ((job.ops & ~VYRE_OPS_VALID) != 0)
       SLOT_FAIL (VYRE_FAULT_BAD_OPCODE,
           "slot seq %" PRIu64 ": ops mask 0x%" PRIx32 " has unknown bits "
           "(allowed: 0x%x). Fix: combine only VYRE_OPS_* bits.",
-          job.seq, job.ops, VYRE_OPS_ALL);
+          job.seq, job.ops, VYRE_OPS_VALID);
   }
 
   if ((opcode_is_data (job.opcode) || job.opcode == VYRE_OP_BATCH_FENCE)

@@ -234,7 +234,7 @@ uint validate(uint slot)
     return VYRE_FAULT_BAD_RESULT;
   if (s_job[VYRE_ARG_EPOCH] == 0u)
     return VYRE_FAULT_BAD_EPOCH;
-  if ((s_job[VYRE_ARG_OPS] & ~VYRE_OPS_ALL) != 0u)
+  if ((s_job[VYRE_ARG_OPS] & ~VYRE_OPS_VALID) != 0u)
     return VYRE_FAULT_BAD_OPCODE;
   return VYRE_FAULT_NONE;
 }
@@ -343,7 +343,7 @@ void run_data_job(uint slot, uint lid, uint wg)
 {
   wg_barrier();
   uint op = s_job[VYRE_SLOT_OPCODE];
-  uint ops = s_job[VYRE_ARG_OPS] | (op == VYRE_OP_SCAN ? VYRE_OPS_SCAN : 0u) |
+  uint ops = (s_job[VYRE_ARG_OPS] & VYRE_OPS_ALL) | (op == VYRE_OP_SCAN ? VYRE_OPS_SCAN : 0u) |
              (op == VYRE_OP_CRC32 ? VYRE_OPS_CRC32 : 0u) |
              (op == VYRE_OP_HISTOGRAM ? VYRE_OPS_HISTOGRAM : 0u);
   uint len = s_job[VYRE_ARG_DATA_LEN];
@@ -509,7 +509,8 @@ void run_data_job(uint slot, uint lid, uint wg)
     uint stored = s_stored;
     complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, s_matches, stored,
              s_events, do_crc ? s_crc : 0u, s_job[VYRE_ARG_EPOCH], wg, s_rcheck, s_hcheck);
-    ctrl_add(VYRE_CTRL_EPOCH_JOBS + (s_job[VYRE_ARG_EPOCH] % VYRE_EPOCH_WINDOW), 1u);
+    if ((s_job[VYRE_ARG_OPS] & VYRE_OPS_NO_EPOCH) == 0u)
+      ctrl_add(VYRE_CTRL_EPOCH_JOBS + (s_job[VYRE_ARG_EPOCH] % VYRE_EPOCH_WINDOW), 1u);
   }
 }
 
@@ -567,7 +568,7 @@ bool run_slot(uint lid, uint wg, uint budget_left)
       complete(slot, VYRE_STATUS_FAULT, s_fault, 0u, 0u, 0u, 0u, s_job[VYRE_ARG_EPOCH], wg, 0u, 0u);
       // A rejected data job is finished too: its epoch must still close.
       uint e = s_job[VYRE_ARG_EPOCH];
-      if (is_data_op(op) && e != 0u)
+      if (is_data_op(op) && e != 0u && (s_job[VYRE_ARG_OPS] & VYRE_OPS_NO_EPOCH) == 0u)
         ctrl_add(VYRE_CTRL_EPOCH_JOBS + (e % VYRE_EPOCH_WINDOW), 1u);
     }
   } else if (is_data_op(op)) {

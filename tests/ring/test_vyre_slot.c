@@ -232,8 +232,22 @@ test_validation_errors (void)
   REJECT (j, VYRE_FAULT_BAD_RESULT, "result_index 32");
 
   j = valid_job (VYRE_OP_SCAN);
-  j.ops = VYRE_OPS_ALL | 8u;
-  REJECT (j, VYRE_FAULT_BAD_OPCODE, "0xf");
+  j.ops = VYRE_OPS_VALID | 16u;
+  REJECT (j, VYRE_FAULT_BAD_OPCODE, "0x1f");
+
+  /* A re-scan piece (NO_EPOCH) is a valid data job. */
+  j = valid_job (VYRE_OP_SCAN);
+  j.ops = VYRE_OPS_SCAN | VYRE_OPS_NO_EPOCH;
+  {
+    vyre_slot_words w;
+    vyre_slot_encode (&j, &w);
+    vyre_job out;
+    uint32_t fault = 0;
+    vyre_error err;
+    vyre_error_clear (&err);
+    CHECK (vyre_slot_decode (&w, &base_limits, &out, &fault, &err) ==
+        VYRE_OK && out.ops == (VYRE_OPS_SCAN | VYRE_OPS_NO_EPOCH));
+  }
 
   j = valid_job (VYRE_OP_SCAN);
   j.epoch = 0;
@@ -363,7 +377,7 @@ oracle_fault (const uint32_t * w, const vyre_slot_limits * lim)
       return VYRE_FAULT_BAD_RANGE;
     if (w[VYRE_ARG_RESULT_INDEX] >= lim->result_count)
       return VYRE_FAULT_BAD_RESULT;
-    if (w[VYRE_ARG_OPS] > VYRE_OPS_ALL)
+    if (w[VYRE_ARG_OPS] & ~VYRE_OPS_VALID)
       return VYRE_FAULT_BAD_OPCODE;
   }
   if ((is_data (op) || op == VYRE_OP_BATCH_FENCE) && w[VYRE_ARG_EPOCH] == 0)
