@@ -145,10 +145,11 @@ append (VyreReportWriter * w, const gchar * text, gssize len)
 /* ------------------------------------------------------------------ */
 /* JSON                                                                */
 
-static JsonNode *
-string_node (const gchar * text)
+/* JSON strings are UTF-8: anything else is replaced (U+FFFD) rather
+ * than written as invalid JSON. */
+static void
+set_string (JsonNode * n, const gchar * text)
 {
-  JsonNode *n = json_node_new (JSON_NODE_VALUE);
   if (text == NULL)
     text = "";
   if (g_utf8_validate (text, -1, NULL)) {
@@ -158,6 +159,13 @@ string_node (const gchar * text)
     json_node_set_string (n, valid);
     g_free (valid);
   }
+}
+
+static JsonNode *
+string_node (const gchar * text)
+{
+  JsonNode *n = json_node_new (JSON_NODE_VALUE);
+  set_string (n, text);
   return n;
 }
 
@@ -315,10 +323,12 @@ match_to_object (JsonObject * o, const VyreReportMatch * m)
     json_node_set_int (n, m->pattern_id);
   else
     json_object_set_int_member (o, "pattern_id", m->pattern_id);
-  /* consecutive matches often share their pattern: keep its node then */
+  /* consecutive matches often share their pattern: no copy then */
   n = json_object_get_member (o, "pattern");
-  if (n == NULL || g_strcmp0 (json_node_get_string (n), m->pattern) != 0)
+  if (n == NULL)
     json_object_set_member (o, "pattern", string_node (m->pattern));
+  else if (g_strcmp0 (json_node_get_string (n), m->pattern) != 0)
+    set_string (n, m->pattern);
 }
 
 /* ------------------------------------------------------------------ */
