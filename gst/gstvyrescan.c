@@ -55,7 +55,20 @@ GST_DEBUG_CATEGORY_EXTERN (GST_CAT_PERFORMANCE);
 #define CPU_RING_SLOTS 32
 #define GPU_JOB_SIZE (256 * 1024)
 #define GPU_COPY_JOB_SIZE (64 * 1024)
-#define DEFAULT_MAX_MATCHES 16384
+#define DEFAULT_MAX_MATCHES 0   /* no limit */
+#define DEFAULT_STORE_MATCHES TRUE
+/* Match event records per lane in a job's result record (the kernel's
+ * storage, apart from any limit on what is reported).  A job with more
+ * events in a lane is scanned again in pieces (rescan_in_pieces), so this
+ * sets memory and how often that happens, never what is found: 32 x 256
+ * lanes x 16 bytes = 128 KiB per job context.  English text at 1,000
+ * literals has about 5 events per lane of a 256 KiB job.  The environment
+ * variable VYRE_EVENTS_PER_LANE overrides it (tests force pieces with it). */
+#define EVENTS_PER_LANE 32
+/* Job contexts the src task keeps for those pieces (the chain never takes
+ * them, so the task never waits on the chain): pieces in flight at once. */
+#define RESCAN_CONTEXTS_GPU 16
+#define RESCAN_CONTEXTS_CPU 2
 #define DEFAULT_EPOCH_BUFFERS 64
 #define DEFAULT_DISPATCH GST_VYRE_SCAN_DISPATCH_PERSISTENT
 #define DEFAULT_DEVICE -1
@@ -71,6 +84,7 @@ enum
   PROP_OPS,
   PROP_RING_SLOTS,
   PROP_MAX_MATCHES,
+  PROP_STORE_MATCHES,
   PROP_EPOCH_BUFFERS,
   PROP_DISPATCH,
   PROP_DEVICE,
@@ -130,6 +144,11 @@ typedef struct
   vyre_ticket ticket;
   guint ctx;                    /* job context (ENTRY_JOB) */
   guint64 len;                  /* bytes of the chunk */
+  /* where the job's bytes and carry are, to scan it again in pieces */
+  guint64 arena_offset;
+  guint64 stream_offset;
+  guint carry_len;
+  gboolean carry_in_arena;
   guint32 epoch;
   GstBuffer *buffer;            /* on the buffer's last chunk */
   guint64 buffer_offset;        /* stream offset of the buffer */
@@ -148,6 +167,7 @@ struct _GstVyreScan
   guint ops;
   guint ring_slots;
   guint max_matches;
+  gboolean store_matches;
   guint epoch_buffers;
   GstVyreScanDispatch dispatch;
   gint device_index;
@@ -162,7 +182,10 @@ struct _GstVyreScan
   GPtrArray *pattern_list;      /* GBytes */
   guint max_pattern_len;
   guint max_carry;
-  guint kernel_max_matches;     /* multiple of the kernel's lanes */
+  guint kernel_max_matches;     /* event records per job context */
+  guint n_rescan_contexts;      /* after the chain's n_contexts */
+  guint *rescan_free;           /* task only: free rescan contexts, a stack */
+  guint rescan_free_count;
   guint slots;                  /* ring slots in use (ring-slots or auto) */
   guint job;                    /* bytes per GPU job (job-size or auto) */
   guint copy_job;               /* same for copied buffers: the size of each
@@ -197,10 +220,15 @@ struct _GstVyreScan
   /* task-only state: the buffer being assembled from its chunks */
   GArray *matches;              /* GstVyreMatch */
   guint64 found, dropped;
+  GArray *not_stored;           /* guint32 pattern ids of matches not stored */
+  guint64 *not_stored_counts;   /* per pattern, folded from not_stored */
+  GArray *not_stored_touched;   /* guint32 ids whose count is not 0 */
   guint32 crc;
   guint64 crc_len;
   guint32 hist[256];
   guint64 torn_results;         /* result records read again until whole */
+  guint64 rescanned_jobs;       /* jobs whose events outgrew their record */
+  guint64 rescan_pieces;        /* pieces those were scanned again in */
 
   /* task-only totals, logged at EOS */
   guint64 total_buffers, total_bytes, total_matches, total_dropped;
@@ -455,6 +483,10 @@ publish_job (GstVyreScan * self, guint ctx, guint64 arena_offset, gsize len,
   e->kind = ENTRY_JOB;
   e->ctx = ctx;
   e->len = len;
+  e->arena_offset = arena_offset;
+  e->stream_offset = stream_offset;
+  e->carry_len = carry_len;
+  e->carry_in_arena = carry_in_arena;
   e->epoch = self->epoch;
   e->buffer = last_of;
   e->buffer_offset = buffer_offset;
@@ -627,32 +659,256 @@ static void
 reset_assembly (GstVyreScan * self)
 {
   g_array_set_size (self->matches, 0);
+  g_array_set_size (self->not_stored, 0);
+  for (guint i = 0; i < self->not_stored_touched->len; i++)
+    self->not_stored_counts[g_array_index (self->not_stored_touched, guint32,
+            i)] = 0;
+  g_array_set_size (self->not_stored_touched, 0);
   self->found = self->dropped = 0;
   self->crc = 0;
   self->crc_len = 0;
   memset (self->hist, 0, sizeof self->hist);
 }
 
-/* Fold one completed chunk into the buffer being assembled.  FALSE, with
- * *error set, when its result record never reached memory whole. */
+/* How many more matches of the buffer being assembled are stored. */
+static guint
+match_room (GstVyreScan * self)
+{
+  if (!self->store_matches)
+    return 0;
+  if (self->max_matches == 0)
+    return G_MAXUINT - self->matches->len;
+  return self->max_matches > self->matches->len ?
+      self->max_matches - self->matches->len : 0;
+}
+
+/* The matches of a completed job's events, appended to the buffer being
+ * assembled (at most its room; the rest counted per pattern). */
 static gboolean
+read_events (GstVyreScan * self, guint ctx, const vyre_completion * c,
+    GError ** error)
+{
+  /* (A job that stored no events reads nothing: each read of result
+   * memory the GPU just wrote is a cache miss.) */
+  guint corrupt = 0;
+  if (!vyre_result_read_events (self->automaton->words,
+          vyre_megakernel_result (self->mk, ctx), self->kernel_max_matches, c,
+          match_room (self), self->matches, self->not_stored, &self->dropped,
+          &corrupt, &self->torn_results, error))
+    return FALSE;
+  if (corrupt)
+    GST_WARNING_OBJECT (self, "%u corrupt match events skipped", corrupt);
+  /* Counted per pattern job by job: the ids never pile up. */
+  for (guint i = 0; i < self->not_stored->len; i++) {
+    guint32 id = g_array_index (self->not_stored, guint32, i);
+    if (self->not_stored_counts[id]++ == 0)
+      g_array_append_val (self->not_stored_touched, id);
+  }
+  g_array_set_size (self->not_stored, 0);
+  return TRUE;
+}
+
+/* A piece of a job scanned again: [off, off + len) of the job's bytes. */
+typedef struct
+{
+  guint64 off;
+  guint64 len;
+  gboolean published;
+  guint ctx;
+  vyre_ticket ticket;
+} Piece;
+
+/* Cut [off, off + len) into pieces for a job whose events did not fit:
+ * about twice as many as the matches found would fill, never smaller than
+ * `safe` (a piece that small always fits), in order at the queue's head. */
+static void
+split_pieces (GQueue * q, guint64 off, guint64 len, guint64 matches,
+    guint64 record_events, guint64 safe)
+{
+  guint64 want = MAX (2, (2 * matches + record_events - 1) / record_events);
+  guint64 piece = MAX (safe, (len + want - 1) / want);
+  piece = (piece + 63) & ~(guint64) 63;
+  guint64 pos = off + len;
+  while (pos > off) {
+    guint64 n = (pos - off) % piece ? (pos - off) % piece : piece;
+    Piece *p = g_new0 (Piece, 1);
+    p->off = pos - n;
+    p->len = n;
+    g_queue_push_head (q, p);
+    pos -= n;
+  }
+}
+
+/* Publish piece p of job e into a free rescan context.  Its carry is what
+ * the kernel would have had at that point of the job: the job's own carry
+ * for the first piece, else the bytes before it in the arena, or (for a job
+ * whose carry sat in its window, when the piece starts within the longest
+ * pattern of the job's start) the tail of that window followed by the
+ * job's first bytes, written into the piece's window. */
+static GstFlowReturn
+publish_piece (GstVyreScan * self, Entry * e, Piece * p)
+{
+  guint ctx = self->rescan_free[--self->rescan_free_count];
+  guint carry;
+  gboolean in_arena;
+  if (p->off == 0) {
+    carry = e->carry_len;
+    in_arena = e->carry_in_arena;
+    if (!in_arena && carry)
+      memcpy (vyre_megakernel_carry_window (self->mk, ctx),
+          vyre_megakernel_carry_window (self->mk, e->ctx), carry);
+  } else if (e->carry_in_arena || p->off >= self->max_carry) {
+    in_arena = TRUE;
+    carry = (guint) MIN ((guint64) self->max_carry,
+        p->off + (e->carry_in_arena ? e->carry_len : 0));
+  } else {
+    in_arena = FALSE;
+    carry = (guint) MIN ((guint64) self->max_carry, e->carry_len + p->off);
+    guint from_window = carry - (guint) p->off;
+    guint8 *w = vyre_megakernel_carry_window (self->mk, ctx);
+    memcpy (w, vyre_megakernel_carry_window (self->mk, e->ctx) +
+        e->carry_len - from_window, from_window);
+    memcpy (w + from_window, vyre_megakernel_arena (self->mk) +
+        e->arena_offset, p->off);
+  }
+  vyre_job job = { 0 };
+  job.opcode = VYRE_OP_SCAN;
+  job.ops = VYRE_OPS_SCAN | VYRE_OPS_NO_EPOCH;
+  job.data_offset = e->arena_offset + p->off;
+  job.data_len = (guint32) p->len;
+  job.stream_offset = e->stream_offset + p->off;
+  job.carry_len = carry;
+  job.carry_in_arena = in_arena;
+  job.epoch = e->epoch;
+  job.result_index = ctx;
+  job.tag = ctx;
+  GstFlowReturn ret = submit_job (self, &job, &p->ticket);
+  if (ret != GST_FLOW_OK) {
+    self->rescan_free[self->rescan_free_count++] = ctx;
+    return ret;
+  }
+  p->ctx = ctx;
+  p->published = TRUE;
+  self->rescan_pieces++;
+  return GST_FLOW_OK;
+}
+
+/* Wait for a published piece (cancel: NULL waits regardless of a flush)
+ * and give its slot and context back. */
+static VyreMkStatus
+finish_piece (GstVyreScan * self, Piece * p, vyre_completion * out,
+    volatile gint * cancel, GError ** error)
+{
+  VyreMkStatus st = vyre_megakernel_wait (self->mk, &p->ticket, out, cancel,
+      error);
+  if (st == VYRE_MK_CANCELLED)
+    return st;
+  if (st == VYRE_MK_OK)
+    vyre_megakernel_release (self->mk, &p->ticket);
+  self->rescan_free[self->rescan_free_count++] = p->ctx;
+  p->published = FALSE;
+  return st;
+}
+
+/* Job e found more match events in some lane than its record holds
+ * (c->matches_stored < c->matches): its events are scanned again, in
+ * pieces small enough that they fit, a few pieces in flight at a time in
+ * the task's own contexts, in order, splitting again any piece that still
+ * overflows.  Every match is read; their number must equal the job's
+ * count.  The job's CRC and histogram were whole and are kept.  Returns
+ * GST_FLOW_FLUSHING when a flush came, GST_FLOW_ERROR with *error set. */
+static GstFlowReturn
+rescan_in_pieces (GstVyreScan * self, Entry * e, const vyre_completion * c,
+    GError ** error)
+{
+  const guint64 record_events = (guint64) vyre_megakernel_lanes (self->mk) *
+      (self->kernel_max_matches / VYRE_RESULT_LANES);
+  GQueue q = G_QUEUE_INIT;
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint64 found = 0;
+  self->rescanned_jobs++;
+  split_pieces (&q, 0, e->len, c->matches, record_events, record_events);
+  while (ret == GST_FLOW_OK && !g_queue_is_empty (&q)) {
+    /* Fill the free contexts, in order: the head is always published. */
+    for (GList * l = q.head; l && self->rescan_free_count > 0; l = l->next) {
+      Piece *p = l->data;
+      if (!p->published && (ret = publish_piece (self, e, p)) != GST_FLOW_OK)
+        break;
+    }
+    if (ret != GST_FLOW_OK)
+      break;
+    Piece *p = g_queue_peek_head (&q);
+    vyre_completion pc;
+    VyreMkStatus st = finish_piece (self, p, &pc, &self->flushing, error);
+    if (st == VYRE_MK_CANCELLED) {
+      ret = GST_FLOW_FLUSHING;
+      break;
+    }
+    if (st != VYRE_MK_OK) {
+      ret = GST_FLOW_ERROR;
+      break;
+    }
+    g_queue_pop_head (&q);
+    if (pc.matches_stored < pc.matches) {
+      if (p->len <= record_events) {
+        g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
+            "A %" G_GUINT64_FORMAT "-byte piece of job %" G_GUINT64_FORMAT
+            " stored %u of its %u matches, though no lane can find more "
+            "events than its record holds. Fix: this is a kernel bug: report "
+            "it with the device and a GST_DEBUG=vyrescan:6 log.", p->len,
+            c->seq, pc.matches_stored, pc.matches);
+        ret = GST_FLOW_ERROR;
+      } else
+        split_pieces (&q, p->off, p->len, pc.matches, record_events,
+            record_events);
+    } else if (!read_events (self, p->ctx, &pc, error)) {
+      ret = GST_FLOW_ERROR;
+    } else {
+      found += pc.matches;
+    }
+    g_free (p);
+  }
+  /* Pieces still on the GPU own their slots and contexts until done. */
+  for (GList * l = q.head; l; l = l->next) {
+    Piece *p = l->data;
+    if (p->published) {
+      vyre_completion pc;
+      GError *err = NULL;
+      if (finish_piece (self, p, &pc, NULL, &err) != VYRE_MK_OK) {
+        GST_WARNING_OBJECT (self, "a piece did not complete: %s",
+            err ? err->message : "?");
+        g_clear_error (&err);
+      }
+    }
+    g_free (p);
+  }
+  g_queue_clear (&q);
+  if (ret == GST_FLOW_OK && found != c->matches) {
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
+        "Job %" G_GUINT64_FORMAT " found %u matches, its %" G_GUINT64_FORMAT
+        "-byte pieces scanned again found %" G_GUINT64_FORMAT ". Fix: this "
+        "is a bug: report it with the device, the patterns and a "
+        "GST_DEBUG=vyrescan:6 log.", c->seq, c->matches, e->len, found);
+    ret = GST_FLOW_ERROR;
+  }
+  return ret;
+}
+
+/* Fold one completed chunk into the buffer being assembled.  FLUSHING
+ * when a flush interrupted it; ERROR, with *error set, when its results
+ * could not be read whole. */
+static GstFlowReturn
 collect_chunk (GstVyreScan * self, Entry * e, const vyre_completion * c,
     GError ** error)
 {
   const guint32 *rec = vyre_megakernel_result (self->mk, e->ctx);
   if (self->ops & GST_VYRE_SCAN_OPS_SCAN) {
-    /* (A job that stored no events reads nothing: each read of result
-     * memory the GPU just wrote is a cache miss.) */
-    guint room = self->max_matches > self->matches->len ?
-        self->max_matches - self->matches->len : 0;
-    guint corrupt = 0;
-    if (!vyre_result_read_events (self->automaton->words, rec,
-            self->kernel_max_matches, c, room, self->matches, &self->dropped,
-            &corrupt, &self->torn_results, error))
-      return FALSE;
-    if (corrupt)
-      GST_WARNING_OBJECT (self, "%u corrupt match events skipped", corrupt);
-    self->dropped += c->matches - c->matches_stored;
+    if (c->matches_stored < c->matches) {
+      GstFlowReturn ret = rescan_in_pieces (self, e, c, error);
+      if (ret != GST_FLOW_OK)
+        return ret;
+    } else if (!read_events (self, e->ctx, c, error))
+      return GST_FLOW_ERROR;
     self->found += c->matches;
   }
   if (self->ops & GST_VYRE_SCAN_OPS_CRC32) {
@@ -663,11 +919,18 @@ collect_chunk (GstVyreScan * self, Entry * e, const vyre_completion * c,
     guint32 job_hist[256];
     if (!vyre_result_read_histogram (rec, c, job_hist, &self->torn_results,
             error))
-      return FALSE;
+      return GST_FLOW_ERROR;
     for (guint b = 0; b < 256; b++)
       self->hist[b] += job_hist[b];
   }
-  return TRUE;
+  return GST_FLOW_OK;
+}
+
+static gint
+compare_u32 (gconstpointer a, gconstpointer b)
+{
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+  return x < y ? -1 : x > y;
 }
 
 static GstBuffer *
@@ -688,6 +951,16 @@ finish_buffer (GstVyreScan * self, Entry * e)
   gst_vyre_scan_meta_take_matches (m, (GstVyreMatch *)
       g_array_steal (self->matches, NULL), n);
   m->n_dropped = self->dropped;
+  if (self->not_stored_touched->len) {
+    g_array_sort (self->not_stored_touched, compare_u32);
+    guint k = self->not_stored_touched->len;
+    GstVyrePatternCount *pc = g_new (GstVyrePatternCount, k);
+    for (guint i = 0; i < k; i++) {
+      pc[i].pattern_id = g_array_index (self->not_stored_touched, guint32, i);
+      pc[i].count = self->not_stored_counts[pc[i].pattern_id];
+    }
+    gst_vyre_scan_meta_take_not_stored (m, pc, k);
+  }
   self->total_buffers++;
   self->total_bytes += m->size;
   self->total_matches += self->found;
@@ -740,10 +1013,13 @@ gst_vyre_scan_loop (gpointer user_data)
           G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " matches (%"
           G_GUINT64_FORMAT " not stored), %u epochs on %s; torn reads "
           "(read again until whole): %" G_GUINT64_FORMAT " completions, %"
-          G_GUINT64_FORMAT " results", self->total_buffers,
+          G_GUINT64_FORMAT " results; %" G_GUINT64_FORMAT " jobs whose "
+          "events outgrew their record scanned again in %" G_GUINT64_FORMAT
+          " pieces", self->total_buffers,
           self->total_bytes, self->total_matches, self->total_dropped,
           self->total_epochs, vyre_device_name (self->device),
-          ks.torn_completions, self->torn_results);
+          ks.torn_completions, self->torn_results, self->rescanned_jobs,
+          self->rescan_pieces);
     }
     if (is_eos && self->phase_on) {
       GString *p = g_string_new (NULL);
@@ -782,7 +1058,12 @@ gst_vyre_scan_loop (gpointer user_data)
   GstBuffer *out = NULL;
   if (e->kind == ENTRY_JOB) {
     t0 = PHASE_START (self);
-    if (!collect_chunk (self, e, &c, &err)) {
+    GstFlowReturn cret = collect_chunk (self, e, &c, &err);
+    if (cret == GST_FLOW_FLUSHING) {
+      gst_pad_pause_task (self->srcpad);
+      return;
+    }
+    if (cret != GST_FLOW_OK) {
       GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
           ("The GPU's scan results could not be read."), ("%s", err->message));
       g_error_free (err);
@@ -1133,10 +1414,13 @@ gst_vyre_scan_start (GstVyreScan * self)
   self->max_carry = MAX (self->max_pattern_len, 1) - 1;
   choose_geometry (self);
   self->n_contexts = self->slots;
+  self->n_rescan_contexts = vyre_device_is_cpu (self->device) ?
+      RESCAN_CONTEXTS_CPU : RESCAN_CONTEXTS_GPU;
   /* Each lane of the kernel gets an equal share of event records. */
-  self->kernel_max_matches = MAX (VYRE_RESULT_LANES,
-      (self->max_matches + VYRE_RESULT_LANES - 1) / VYRE_RESULT_LANES *
-      VYRE_RESULT_LANES);
+  const gchar *env = g_getenv ("VYRE_EVENTS_PER_LANE");
+  guint64 per_lane = env ? g_ascii_strtoull (env, NULL, 10) : 0;
+  self->kernel_max_matches = (guint) CLAMP (per_lane ? per_lane :
+      EVENTS_PER_LANE, 1, 4096) * VYRE_RESULT_LANES;
   /* Arena: first the blocks the allocator hands upstream: enough for
    * every job in flight plus room for a source's read-ahead (vyreurisrc
    * keeps queue-depth reads in flight), so a zero-copy source does not run
@@ -1147,8 +1431,12 @@ gst_vyre_scan_start (GstVyreScan * self)
   self->staging_base = (guint64) pool_blocks * self->block_size;
   guint64 arena = self->staging_base +
       (guint64) self->n_contexts * self->copy_job;
+  /* Ring slots: the chain's jobs (one per context), its fences (at most
+   * VYRE_EPOCH_WINDOW - 1 epochs open), and the src task's pieces, so the
+   * task always finds a free slot and never waits on the chain. */
   VyreMegakernelConfig cfg = {
-    .nslots = self->slots,.contexts = self->n_contexts,
+    .nslots = self->slots + self->n_rescan_contexts + VYRE_EPOCH_WINDOW,
+    .contexts = self->n_contexts + self->n_rescan_contexts,
     .arena_bytes = arena,.max_matches = self->kernel_max_matches,
     /* Whole words per carry window: the kernel reads the windows as
      * uints out of a buffer of contexts * max_carry bytes: with a stride
@@ -1173,6 +1461,13 @@ gst_vyre_scan_start (GstVyreScan * self)
   memset (self->ctx_free, 1, self->n_contexts);
   self->ctx_free_count = self->n_contexts;
   self->ctx_wake_at = MAX (1u, self->n_contexts / 8);
+  self->rescan_free = g_new (guint, self->n_rescan_contexts);
+  for (guint i = 0; i < self->n_rescan_contexts; i++)
+    self->rescan_free[i] = self->n_contexts + i;
+  self->rescan_free_count = self->n_rescan_contexts;
+  self->not_stored_counts = g_new0 (guint64, MAX (1,
+          self->pattern_list->len));
+  self->rescanned_jobs = self->rescan_pieces = 0;
   self->tail = g_malloc (MAX (self->max_carry, 1));
   self->epoch = 1;
   self->epoch_jobs = 0;
@@ -1230,6 +1525,8 @@ gst_vyre_scan_stop (GstVyreScan * self)
   g_clear_pointer (&self->automaton, vyre_automaton_free);
   g_clear_pointer (&self->pattern_list, g_ptr_array_unref);
   g_clear_pointer (&self->ctx_free, g_free);
+  g_clear_pointer (&self->rescan_free, g_free);
+  g_clear_pointer (&self->not_stored_counts, g_free);
   g_clear_pointer (&self->tail, g_free);
   self->ctx_free_count = 0;
 }
@@ -1281,6 +1578,9 @@ gst_vyre_scan_set_property (GObject * object, guint prop_id,
     case PROP_MAX_MATCHES:
       self->max_matches = g_value_get_uint (value);
       break;
+    case PROP_STORE_MATCHES:
+      self->store_matches = g_value_get_boolean (value);
+      break;
     case PROP_EPOCH_BUFFERS:
       self->epoch_buffers = g_value_get_uint (value);
       break;
@@ -1331,6 +1631,9 @@ gst_vyre_scan_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_MAX_MATCHES:
       g_value_set_uint (value, self->max_matches);
       break;
+    case PROP_STORE_MATCHES:
+      g_value_set_boolean (value, self->store_matches);
+      break;
     case PROP_EPOCH_BUFFERS:
       g_value_set_uint (value, self->epoch_buffers);
       break;
@@ -1373,6 +1676,8 @@ gst_vyre_scan_finalize (GObject * object)
   g_free (self->patterns);
   g_free (self->patterns_file);
   g_array_unref (self->matches);
+  g_array_unref (self->not_stored);
+  g_array_unref (self->not_stored_touched);
   g_queue_clear (&self->entries);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
@@ -1422,8 +1727,14 @@ gst_vyre_scan_class_init (GstVyreScanClass * klass)
           DEFAULT_RING_SLOTS, rw));
   g_object_class_install_property (gobject_class, PROP_MAX_MATCHES,
       g_param_spec_uint ("max-matches-per-buffer", "Max matches per buffer",
-          "Matches stored per buffer; more are counted as dropped, never "
-          "silently lost", 0, G_MAXINT32 / 64, DEFAULT_MAX_MATCHES, rw));
+          "At most this many matches stored per buffer (0: no limit).  Every "
+          "match is found and counted whatever the limit: the rest are "
+          "counted per pattern as not stored", 0, G_MAXUINT,
+          DEFAULT_MAX_MATCHES, rw));
+  g_object_class_install_property (gobject_class, PROP_STORE_MATCHES,
+      g_param_spec_boolean ("store-matches", "Store matches",
+          "FALSE: only count matches (per pattern, exactly), store none",
+          DEFAULT_STORE_MATCHES, rw));
   g_object_class_install_property (gobject_class, PROP_EPOCH_BUFFERS,
       g_param_spec_uint ("epoch-buffers", "Epoch buffers",
           "A batch fence every N buffers and at EOS (0: only at EOS)", 0,
@@ -1501,6 +1812,7 @@ gst_vyre_scan_init (GstVyreScan * self)
   self->ops = DEFAULT_OPS;
   self->ring_slots = DEFAULT_RING_SLOTS;
   self->max_matches = DEFAULT_MAX_MATCHES;
+  self->store_matches = DEFAULT_STORE_MATCHES;
   self->epoch_buffers = DEFAULT_EPOCH_BUFFERS;
   self->dispatch = DEFAULT_DISPATCH;
   self->device_index = DEFAULT_DEVICE;
@@ -1511,5 +1823,7 @@ gst_vyre_scan_init (GstVyreScan * self)
   g_cond_init (&self->cond);
   g_queue_init (&self->entries);
   self->matches = g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
+  self->not_stored = g_array_new (FALSE, FALSE, sizeof (guint32));
+  self->not_stored_touched = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->src_result = GST_FLOW_OK;
 }

@@ -21,6 +21,14 @@ typedef struct
   guint64 offset;               /* stream offset of the match's first byte */
 } GstVyreMatch;
 
+/* Matches of one pattern that were counted but not stored (a limit on
+ * stored matches was set, or only counting was asked for). */
+typedef struct
+{
+  guint32 pattern_id;
+  guint64 count;
+} GstVyrePatternCount;
+
 typedef struct
 {
   GstMeta meta;
@@ -35,11 +43,17 @@ typedef struct
   gboolean has_histogram;
   guint32 histogram[256];       /* byte counts */
 
-  /* Matches sorted by (offset, pattern_id); at most max-matches-per-buffer
-   * are stored, the rest are counted in n_dropped, never silently lost. */
+  /* Every match is found and counted.  Matches sorted by (offset,
+   * pattern_id); all of them unless vyrescan's max-matches-per-buffer
+   * limits the list or store-matches=false keeps none: those not stored are
+   * counted in n_dropped and, per pattern, in not_stored (sorted by
+   * pattern_id), so the stored matches per pattern plus not_stored are the
+   * exact counts. */
   GstVyreMatch *matches;
   guint n_matches;
   guint64 n_dropped;
+  GstVyrePatternCount *not_stored;
+  guint n_not_stored;
 } GstVyreScanMeta;
 
 GType gst_vyre_scan_meta_api_get_type (void);
@@ -55,6 +69,8 @@ GstVyreScanMeta *gst_buffer_add_vyre_scan_meta (GstBuffer * buffer);
 /* Takes ownership of a g_malloc'ed array. */
 void gst_vyre_scan_meta_take_matches (GstVyreScanMeta * meta,
     GstVyreMatch * matches, guint n_matches);
+void gst_vyre_scan_meta_take_not_stored (GstVyreScanMeta * meta,
+    GstVyrePatternCount * counts, guint n_counts);
 
 G_END_DECLS
 #endif /* __GST_VYRE_SCAN_META_H__ */

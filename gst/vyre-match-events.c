@@ -8,8 +8,8 @@
 
 guint64
 vyre_match_events_expand (const guint32 * table, const guint32 * record,
-    guint32 max_matches, guint room, GArray * out, guint * corrupt,
-    guint32 * check)
+    guint32 max_matches, guint room, GArray * out, GArray * not_stored,
+    guint * corrupt, guint32 * check)
 {
   const guint32 nstates = table[VYRE_TABLE_NSTATES];
   const guint32 npatterns = table[VYRE_TABLE_NPATTERNS];
@@ -64,6 +64,8 @@ vyre_match_events_expand (const guint32 * table, const guint32 * record,
         if (G_UNLIKELY (added == cap)) {
           if (cap == room) {
             dropped++;
+            if (not_stored)
+              g_array_append_val (not_stored, pid);
             continue;
           }
           cap = (guint) MIN ((guint64) room, 2 * (guint64) cap);

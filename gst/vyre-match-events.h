@@ -20,7 +20,9 @@ G_BEGIN_DECLS
  * ring/vyre_protocol.h; max_matches is the ring's MAX_MATCHES, which sets
  * each lane's share of event records) to `out` (GArray of GstVyreMatch),
  * at most `room` of them.  Returns how many matches the events covered
- * that did not fit (added to the dropped count).  Events that name a state
+ * that did not fit (added to the dropped count); their pattern ids are
+ * appended to `not_stored` (GArray of guint32, may be NULL), so counts per
+ * pattern stay exact whatever is stored.  Events that name a state
  * outside the table, and lane counts over the share, are skipped and
  * counted in *corrupt.  *check (when not NULL) receives the check sum of
  * the lane counts and events read (VYRE_COMP_RESULT_CHECK, computed in the
@@ -28,7 +30,7 @@ G_BEGIN_DECLS
  * vyre_result_read_events, which compares it. */
 guint64 vyre_match_events_expand (const guint32 * table,
     const guint32 * record, guint32 max_matches, guint room, GArray * out,
-    guint * corrupt, guint32 * check);
+    GArray * not_stored, guint * corrupt, guint32 * check);
 
 /* Sort by (offset, pattern_id): the order the meta promises. */
 void vyre_match_events_sort (GArray * matches);

@@ -674,6 +674,12 @@ vyre_megakernel_release (VyreMegakernel * mk, const vyre_ticket * ticket)
     GST_WARNING ("recycle of slot %u failed: %s", ticket->slot, rerr.message);
 }
 
+guint
+vyre_megakernel_lanes (VyreMegakernel * mk)
+{
+  return mk->lanes;
+}
+
 guint8 *
 vyre_megakernel_arena (VyreMegakernel * mk)
 {

@@ -59,6 +59,10 @@ void vyre_megakernel_unref (VyreMegakernel * mk);
 void vyre_megakernel_stop (VyreMegakernel * mk);
 
 guint8 *vyre_megakernel_arena (VyreMegakernel * mk);
+/* Lanes per workgroup: each lane owns max_matches / VYRE_RESULT_LANES event
+ * records of a job's result record and scans about 1/lanes of its bytes,
+ * so a job of at most lanes x that share bytes can never run out. */
+guint vyre_megakernel_lanes (VyreMegakernel * mk);
 guint8 *vyre_megakernel_carry_window (VyreMegakernel * mk, guint context);
 /* A context's result record.  Its words may land after the completion
  * does: read them through vyre-result-read.h. */

@@ -45,25 +45,29 @@ never_whole (GError ** error, const vyre_completion * c, const char *part,
 gboolean
 vyre_result_read_events (const guint32 * table, const guint32 * record,
     guint32 max_matches, const vyre_completion * c, guint room, GArray * out,
-    guint64 * dropped, guint * corrupt, guint64 * torn, GError ** error)
+    GArray * not_stored, guint64 * dropped, guint * corrupt, guint64 * torn,
+    GError ** error)
 {
   /* No events: every lane count is 0 and nothing is read (the words may
    * still be an earlier job's, but nobody uses them). */
   if (c->events == 0 && c->result_check == 0)
     return TRUE;
   const guint before = out->len;
+  const guint before_not_stored = not_stored ? not_stored->len : 0;
   gint64 deadline = 0;
   for (guint tries = 1;; tries++) {
     guint bad = 0;
     guint32 sum = 0;
     guint64 lost = vyre_match_events_expand (table, record, max_matches, room,
-        out, &bad, &sum);
+        out, not_stored, &bad, &sum);
     if (G_LIKELY (sum == c->result_check)) {
       *dropped += lost;
       *corrupt += bad;
       return TRUE;
     }
     g_array_set_size (out, before);
+    if (not_stored)
+      g_array_set_size (not_stored, before_not_stored);
     if (tries == 1 && torn)
       (*torn)++;
     if (!again (tries, &deadline)) {

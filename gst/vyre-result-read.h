@@ -25,7 +25,8 @@ G_BEGIN_DECLS
 
 /* Append the matches of completion c's events (record, max_matches: see
  * vyre_match_events_expand) to out, at most room, adding what did not fit
- * to *dropped and corrupt events to *corrupt.  While the events read do
+ * to *dropped (and their pattern ids to not_stored, which may be NULL) and
+ * corrupt events to *corrupt.  While the events read do
  * not agree with c->result_check the matches are taken back out and the
  * record read again; *torn (may be NULL) counts the jobs that needed
  * that.  FALSE, with *error set and out as it was, when they never agree
@@ -33,8 +34,8 @@ G_BEGIN_DECLS
  * stored no events. */
 gboolean vyre_result_read_events (const guint32 * table,
     const guint32 * record, guint32 max_matches, const vyre_completion * c,
-    guint room, GArray * out, guint64 * dropped, guint * corrupt,
-    guint64 * torn, GError ** error);
+    guint room, GArray * out, GArray * not_stored, guint64 * dropped,
+    guint * corrupt, guint64 * torn, GError ** error);
 
 /* Copy the histogram of completion c's job (one that ran the histogram)
  * into job_hist, once it agrees with c->hist_check; as above otherwise. */

@@ -86,7 +86,7 @@ main (int argc, char **argv)
   for (guint j = 0; j < jobs; j++) {
     g_array_set_size (m, 0);
     if (!vyre_result_read_events (a->words, recs + (j % RECORDS) * words,
-            MAX_MATCHES, &comp[j % RECORDS], G_MAXUINT, m, &dropped, &corrupt,
+            MAX_MATCHES, &comp[j % RECORDS], G_MAXUINT, m, NULL, &dropped, &corrupt,
             &torn, &err)) {
       fprintf (stderr, "FAIL: %s\n", err->message);
       return 1;

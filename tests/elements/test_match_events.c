@@ -143,7 +143,7 @@ test_read_while_landing (guint64 * rng)
     guint corrupt = 0;
     guint32 sum = 0;
     vyre_match_events_expand (a->words, rec, MAX_MATCHES, G_MAXUINT, m,
-        &corrupt, &sum);
+        NULL, &corrupt, &sum);
     CHECK_EQ_U64 (sum, c.result_check);
     CHECK_EQ_U64 (vyre_result_events_check (rec, MAX_MATCHES), c.result_check);
     CHECK_EQ_U64 (vyre_result_hist_check (rec), c.hist_check);
@@ -159,7 +159,7 @@ test_read_while_landing (guint64 * rng)
   guint corrupt = 0;
   guint64 dropped = 0, torn = 0;
   CHECK (vyre_result_read_events (a->words, rec, MAX_MATCHES, &c, G_MAXUINT,
-          want, &dropped, &corrupt, &torn, &err));
+          want, NULL, &dropped, &corrupt, &torn, &err));
   CHECK_EQ_U64 (torn, 0);
   guint32 lane = 0;
   while (rec[VYRE_RESULT_LANE_EVENTS + lane] == 0)
@@ -173,7 +173,7 @@ test_read_while_landing (guint64 * rng)
   g_array_append_val (got, keep);       /* matches already there stay */
   GThread *t = g_thread_new ("land", land_later, &l);
   CHECK (vyre_result_read_events (a->words, rec, MAX_MATCHES, &c, G_MAXUINT,
-          got, &dropped, &corrupt, &torn, &err));
+          got, NULL, &dropped, &corrupt, &torn, &err));
   g_thread_join (t);
   CHECK_EQ_U64 (torn, 1);
   CHECK_EQ_U64 (got->len, want->len + 1);
@@ -199,7 +199,7 @@ test_read_while_landing (guint64 * rng)
   *l.word = l.value + 7;
   guint before = got->len;
   CHECK (!vyre_result_read_events (a->words, rec, MAX_MATCHES, &c, G_MAXUINT,
-          got, &dropped, &corrupt, &torn, &err));
+          got, NULL, &dropped, &corrupt, &torn, &err));
   CHECK (err != NULL && strstr (err->message, "Fix:") != NULL);
   CHECK_EQ_U64 (got->len, before);
   g_clear_error (&err);
@@ -209,7 +209,7 @@ test_read_while_landing (guint64 * rng)
   none.events = 0;
   none.result_check = 0;
   CHECK (vyre_result_read_events (a->words, rec, MAX_MATCHES, &none,
-          G_MAXUINT, got, &dropped, &corrupt, &torn, &err));
+          G_MAXUINT, got, NULL, &dropped, &corrupt, &torn, &err));
   CHECK_EQ_U64 (got->len, before);
 
   g_array_unref (want);

@@ -122,7 +122,7 @@ reap (VyreMegakernel * mk, const guint32 * table, guint max_matches,
     guint corrupt = 0;
     guint before = r->matches->len;
     if (!vyre_result_read_events (table, rec, max_matches, &c, G_MAXUINT,
-            r->matches, &r->dropped, &corrupt, &r->torn_results, &err)) {
+            r->matches, NULL, &r->dropped, &corrupt, &r->torn_results, &err)) {
       fprintf (stderr, "read failed: %s\n", err->message);
       g_clear_error (&err);
       ring_test_failures++;
