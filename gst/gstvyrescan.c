@@ -827,6 +827,9 @@ rescan_in_pieces (GstVyreScan * self, Entry * e, const vyre_completion * c,
   GstFlowReturn ret = GST_FLOW_OK;
   guint64 found = 0;
   self->rescanned_jobs++;
+  GST_DEBUG_OBJECT (self, "job %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+      " bytes): %u of %u matches fit its record: scanning it again in pieces",
+      c->seq, e->len, c->matches_stored, c->matches);
   split_pieces (&q, 0, e->len, c->matches, record_events, record_events);
   while (ret == GST_FLOW_OK && !g_queue_is_empty (&q)) {
     /* Fill the free contexts, in order: the head is always published. */

@@ -58,8 +58,9 @@
  * - `histogram` (#GstValueArray of 256 #guint64): count of each byte value.
  * - `patterns` (#GstValueArray of #gchararray): each pattern id's text,
  *   escaped as in a patterns file.
- * - `pattern_counts` (#GstValueArray of #guint64): stored matches per
- *   pattern id, parallel to `patterns`.  In the JSON report and the
+ * - `pattern_counts` (#GstValueArray of #guint64): matches per pattern id,
+ *   parallel to `patterns`: every match found, stored or not (their sum is
+ *   `matches`).  In the JSON report and the
  *   printed summary, ids with the same text are one entry whose count is
  *   their sum (keys are never duplicated); the matches file keeps ids.
  *
@@ -524,6 +525,13 @@ gst_vyre_sink_render (GstBaseSink * sink, GstBuffer * buf)
     if (id >= self->pattern_counts->len)
       g_array_set_size (self->pattern_counts, id + 1);
     g_array_index (self->pattern_counts, guint64, id)++;
+  }
+  /* Matches vyrescan counted without storing them (a limit was set). */
+  for (guint i = 0; i < m->n_not_stored; i++) {
+    guint32 id = m->not_stored[i].pattern_id;
+    if (id >= self->pattern_counts->len)
+      g_array_set_size (self->pattern_counts, id + 1);
+    g_array_index (self->pattern_counts, guint64, id) += m->not_stored[i].count;
   }
   GST_OBJECT_UNLOCK (self);
 

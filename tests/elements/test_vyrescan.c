@@ -1498,6 +1498,32 @@ GST_START_TEST (test_errors)
     }
     fail_unless (m->n_matches <= 1, "buffer %u stored %u matches", i,
         m->n_matches);
+    /* Per pattern: stored + not stored = the reference, exactly. */
+    guint64 *want = g_new0 (guint64, pats->len);
+    guint64 *have = g_new0 (guint64, pats->len);
+    for (guint k = 0; k < ref->len; k++) {
+      VyreRefMatch *e = &g_array_index (ref, VyreRefMatch, k);
+      guint64 end = e->start + g_bytes_get_size (pats->pdata[e->pattern_id]);
+      if (end > p->off && end <= p->off + p->len)
+        want[e->pattern_id]++;
+    }
+    for (guint k = 0; k < m->n_matches; k++)
+      have[m->matches[k].pattern_id]++;
+    guint64 not_stored = 0;
+    for (guint k = 0; k < m->n_not_stored; k++) {
+      fail_unless (m->not_stored[k].pattern_id < pats->len);
+      fail_unless (k == 0 || m->not_stored[k - 1].pattern_id <
+          m->not_stored[k].pattern_id, "buffer %u: not_stored unsorted", i);
+      have[m->not_stored[k].pattern_id] += m->not_stored[k].count;
+      not_stored += m->not_stored[k].count;
+    }
+    fail_unless_equals_uint64 (not_stored, m->n_dropped);
+    for (guint k = 0; k < pats->len; k++)
+      fail_unless (have[k] == want[k], "buffer %u pattern %u: %"
+          G_GUINT64_FORMAT " counted, the reference has %" G_GUINT64_FORMAT,
+          i, k, have[k], want[k]);
+    g_free (want);
+    g_free (have);
     fail_unless (m->n_matches + m->n_dropped == expect, "buffer %u: %u stored "
         "+ %" G_GUINT64_FORMAT " dropped != %" G_GUINT64_FORMAT
         " in the reference", i, m->n_matches, m->n_dropped, expect);
@@ -1568,6 +1594,131 @@ GST_END_TEST;
 
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* 12. every match at defaults, however dense                          */
+
+/* English-like words, so `e`, `ee` and `the` match everywhere, and runs
+ * of zero bytes (5 to 300 long) where `\x00\x00\x00\x00` matches at every
+ * position but the first three of a run. */
+static guint8 *
+make_words (guint64 * rng, gsize len)
+{
+  static const char *words[] = { "the", "tree", "between", "see", "eeee",
+    "they", "there", "keep", "teeth", "a", "of", "scan", "three", "e"
+  };
+  guint8 *d = g_malloc (len);
+  gsize pos = 0;
+  while (pos < len) {
+    guint64 r = ring_test_rand (rng);
+    if (r % 50 == 0) {
+      gsize run = 5 + (r >> 8) % 296;
+      for (gsize k = 0; k < run && pos < len; k++)
+        d[pos++] = 0;
+      continue;
+    }
+    const char *w = words[(r >> 8) % G_N_ELEMENTS (words)];
+    for (gsize k = 0; w[k] && pos < len; k++)
+      d[pos++] = (guint8) w[k];
+    if (pos < len)
+      d[pos++] = (r >> 20) % 7 ? ' ' : '\n';
+  }
+  return d;
+}
+
+/* Scan data with vyrescan at its defaults (no max-matches-per-buffer, its
+ * own ring geometry), buffers cut by `cycle`, and compare every buffer and
+ * every match with the reference (verify_stream: nothing dropped). */
+static void
+scan_dense_at_defaults (const char *what, const guint8 * data, gsize len,
+    GPtrArray * pats, const gsize * cycle, guint ncycle, guint64 * rng)
+{
+  GArray *ref = vyre_scan_reference_find (pats, FALSE, data, len, 0);
+  fail_unless (ref->len > len / 8, "%s: the data is not dense: %u matches",
+      what, ref->len);
+  GArray *pieces = cut_stream (rng, len, cycle, ncycle, 300000);
+  GstElement *el = gst_element_factory_make ("vyrescan", NULL);
+  set_patterns (el, pats);
+  GPtrArray *out = scan_stream (what, el, data, pieces, 0, TRUE, pats, ref);
+  GST_INFO ("%s: %u matches in %" G_GSIZE_FORMAT " bytes", what, ref->len,
+      len);
+  g_ptr_array_unref (out);
+  gst_object_unref (el);
+  g_array_unref (pieces);
+  g_array_unref (ref);
+}
+
+GST_START_TEST (test_every_match)
+{
+  guint64 rng = test_seed () ^ 0xe7e7;
+  GPtrArray *pats = patterns_new ();
+  patterns_add (pats, "e", 0);
+  patterns_add (pats, "ee", 0);
+  patterns_add (pats, "the", 0);
+  patterns_add (pats, "\0\0\0\0", 4);
+  gsize len = scaled (3 * MIB, 256 * KIB);
+  guint8 *data = make_words (&rng, len);
+  static const gsize big[] = { 1048576, 700001, SZ_RANDOM };
+  /* At the element's defaults: a lane's records overflow on this text, so
+   * jobs are scanned again in pieces. */
+  scan_dense_at_defaults ("defaults", data, len, pats, big, 3, &rng);
+  /* One record per lane: nearly every job and many of its pieces overflow
+   * (pieces split again), with carry from the window and the arena. */
+  g_setenv ("VYRE_EVENTS_PER_LANE", "1", TRUE);
+  static const gsize mixed[] = { 4097, 1, 65536, SZ_RANDOM, 262144 + 3 };
+  scan_dense_at_defaults ("one record per lane", data, MIN (len, 192 * KIB),
+      pats, mixed, 5, &rng);
+  g_unsetenv ("VYRE_EVENTS_PER_LANE");
+  g_free (data);
+  g_ptr_array_unref (pats);
+}
+
+GST_END_TEST;
+
+/* store-matches=false: nothing stored, every match counted per pattern. */
+GST_START_TEST (test_count_only)
+{
+  guint64 rng = test_seed () ^ 0xc0c0;
+  GPtrArray *pats = patterns_new ();
+  patterns_add (pats, "e", 0);
+  patterns_add (pats, "the", 0);
+  patterns_add (pats, "zzzz", 0);
+  gsize len = scaled (1 * MIB, 128 * KIB);
+  guint8 *data = make_words (&rng, len);
+  GArray *ref = vyre_scan_reference_find (pats, FALSE, data, len, 0);
+  guint64 want[3] = { 0 }, have[3] = { 0 };
+  for (guint k = 0; k < ref->len; k++)
+    want[g_array_index (ref, VyreRefMatch, k).pattern_id]++;
+  static const gsize cycle[] = { 100000, SZ_RANDOM };
+  GArray *pieces = cut_stream (&rng, len, cycle, 2, 200000);
+  GstElement *el = gst_element_factory_make ("vyrescan", NULL);
+  set_patterns (el, pats);
+  g_object_set (el, "store-matches", FALSE, NULL);
+  GstHarness *h = harness_for (el, 0);
+  GPtrArray *out = push_and_pull (h, data, pieces, 0, TRUE);
+  guint64 total = 0;
+  for (guint i = 0; i < out->len; i++) {
+    GstVyreScanMeta *m = scan_meta (out->pdata[i]);
+    fail_unless (m != NULL);
+    fail_unless_equals_int (m->n_matches, 0);
+    for (guint k = 0; k < m->n_not_stored; k++)
+      have[m->not_stored[k].pattern_id] += m->not_stored[k].count;
+    total += m->n_dropped;
+  }
+  for (guint k = 0; k < 3; k++)
+    fail_unless (have[k] == want[k], "pattern %u: %" G_GUINT64_FORMAT
+        " counted, the reference has %" G_GUINT64_FORMAT, k, have[k], want[k]);
+  fail_unless_equals_uint64 (total, ref->len);
+  g_ptr_array_unref (out);
+  gst_harness_teardown (h);
+  gst_object_unref (el);
+  g_array_unref (pieces);
+  g_array_unref (ref);
+  g_free (data);
+  g_ptr_array_unref (pats);
+}
+
+GST_END_TEST;
+
 static Suite *
 vyrescan_suite (void)
 {
@@ -1585,6 +1736,8 @@ vyrescan_suite (void)
   tcase_add_test (tc, test_state_cycles);
   tcase_add_test (tc, test_zero_copy);
   tcase_add_test (tc, test_many_buffers);
+  tcase_add_test (tc, test_every_match);
+  tcase_add_test (tc, test_count_only);
   return s;
 }
 
