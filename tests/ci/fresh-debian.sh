@@ -58,9 +58,11 @@ trap on_error ERR
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Wall time of each step: printed as it ends and again at the end.
 STEP_TIMES=()
 record_step_time() {
   STEP_TIMES+=("$(printf '%5d s  %s' "$(( SECONDS - $1 ))" "$2")")
+  printf '\n==> fresh-debian: %s took %d s\n' "$2" "$(( SECONDS - $1 ))"
 }
 
 # --- the part inside the private mount namespace ----------------------------
