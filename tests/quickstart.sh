@@ -245,7 +245,21 @@ while size < 32 << 20:
 open(sys.argv[1], "w").write("\n".join(out) + "\n")
 PY
   fi
-  printf '# demo patterns\npassword=\nAKIA\nBEGIN RSA PRIVATE KEY\napi_key\n\\x23not-a-comment\n' > "$patterns"
+  # The literals as grep sees them (no escapes), for the cross-check.
+  local literals=("password=" "AKIA" "BEGIN RSA PRIVATE KEY" "api_key" "#not-a-comment")
+  cat > "$patterns" <<'EOF'
+# Patterns for the quick-start demo (tests/quickstart.sh demo): one literal
+# per line; empty lines and lines that start with '#' are comments.
+# Four secrets the generated sample has planted in it:
+password=
+AKIA
+BEGIN RSA PRIVATE KEY
+api_key
+# A literal that starts with '#' is written with the escape \x23 (an escaped
+# '#'), or it would be read as a comment.  It is here to show escapes; the
+# sample has no "#not-a-comment" in it, so it finds 0 matches.
+\x23not-a-comment
+EOF
 
   CURRENT_STEP="scanning the sample"
   local src="filesrc location=$sample blocksize=1048576"
@@ -254,14 +268,29 @@ PY
     src="vyreurisrc location=$sample"
   fi
   say "Main job: ${src%% *} ! vyrescan ! vyresink over $(du -h "$sample" | cut -f1)"
+  printf 'sample:   %s (generated log-like text with secrets planted in it)\n' "$sample"
+  printf 'patterns: %s (its comments say why each literal is there)\n' "$patterns"
   local report="$BUILD_PATH/demo-report.json"
   GST_PLUGIN_PATH_1_0="$BUILD_PATH/gst" GST_REGISTRY_1_0="$reg" \
     gst-launch-1.0 -q $src ! vyrescan patterns-file="$patterns" \
       ! vyresink report-location="$report" \
     || die "the scan pipeline failed"
-  printf 'report: %s\n' "$report"
-  printf 'cross-check with grep -o: %s matches\n' \
-    "$(grep -o -E 'password=|AKIA|BEGIN RSA PRIVATE KEY|api_key' "$sample" | wc -l)"
+  printf 'note: the pattern \\x23not-a-comment is "#not-a-comment" with its %s\n' \
+    "'#' escaped (\\x23) to show escapes; the sample has none: 0 matches is right"
+  printf 'report: %s (the same counts as JSON)\n' "$report"
+
+  CURRENT_STEP="cross-checking the counts with grep"
+  printf '\nCross-check: grep -o -F counts each literal in the sample; each count\n'
+  printf 'should equal vyre'"'"'s for that pattern in the summary above (0 for one\n'
+  printf 'it says did not match):\n'
+  local literal n total=0
+  for literal in "${literals[@]}"; do
+    # grep exits 1 when a literal is not there: a count of 0, not an error.
+    n="$( { grep -o -F -e "$literal" "$sample" || [ $? -eq 1 ]; } | wc -l)"
+    total=$(( total + n ))
+    printf '%12d  %s\n' "$n" "$literal"
+  done
+  printf '%12d  in all (the summary'"'"'s "N matches")\n' "$total"
 }
 
 main() {
