@@ -596,7 +596,7 @@ loader_add (Loader * l, GBytes * literal, char *origin, GError ** error)
         "kernel first re-reads the longest literal's length of bytes before "
         "its own share of each job (so that matches reaching into that "
         "share are found), and a Vulkan CPU device (lavapipe) ends any loop "
-        "after 65,535 iterations: with a 56 KiB literal every job failed "
+        "after 65,535 iterations: a 56 KiB literal makes every job fail "
         "there. Fix: shorten the literal to at most %u bytes (a distinctive "
         "part of it is enough to find it).", origin, shown, n,
         VYRE_PATTERNS_MAX_LITERAL_BYTES, VYRE_PATTERNS_MAX_LITERAL_BYTES);

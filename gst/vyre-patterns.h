@@ -76,8 +76,8 @@ typedef enum {
  * per job, and lavapipe ends any loop of an invocation after 65,535
  * iterations: the kernel's cost of a job (job_cost: the longest literal's
  * length plus (job bytes / lanes + that length) / 16, plus about 150)
- * must stay under its iteration budget of 60,000, so literals of about
- * 54 KiB failed every job with 1 MiB jobs.  32 KiB leaves room for jobs
+ * must stay under its iteration budget of 60,000, which literals of
+ * about 54 KiB exceed with 1 MiB jobs.  32 KiB leaves room for jobs
  * up to 16 MiB on lavapipe; GPUs have no such limit, but pay the re-read
  * on every lane of every job. */
 #define VYRE_PATTERNS_MAX_LITERAL_BYTES (32u * 1024u)
