@@ -790,6 +790,110 @@ GST_START_TEST (test_gst_launch_exit_status)
 
 GST_END_TEST;
 
+/* Match-dense text at every default: the report's matches, its
+ * pattern_counts, the matches file's lines and a plain count of every
+ * (overlapping) occurrence agree; with a limit on what vyrescan stores,
+ * the counts stay exact and dropped_matches is what the file lacks. */
+static guint64
+count_occurrences (const gchar * hay, gsize n, const gchar * needle, gsize k)
+{
+  guint64 c = 0;
+  for (gsize i = 0; i + k <= n; i++)
+    c += memcmp (hay + i, needle, k) == 0;
+  return c;
+}
+
+static guint64
+count_lines (const gchar * path)
+{
+  gchar *text = read_text (path);
+  guint64 n = 0;
+  for (const gchar * q = text; *q; q++)
+    n += *q == '\n';
+  g_free (text);
+  return n;
+}
+
+GST_START_TEST (test_dense_counts_agree)
+{
+  static const char *words[] = { "the", "tree", "between", "see", "three",
+    "e", "keep", "teeth"
+  };
+  gsize len = 2 * 1024 * 1024;
+  gchar *d = g_malloc (len);
+  guint32 r = 777;
+  for (gsize pos = 0; pos < len;) {
+    r = r * 1103515245u + 12345u;
+    if ((r >> 16) % 40 == 0) {
+      for (gsize k = 0; k < 4 + (r >> 24) % 60 && pos < len; k++)
+        d[pos++] = 0;
+      continue;
+    }
+    const char *w = words[(r >> 16) % G_N_ELEMENTS (words)];
+    for (gsize k = 0; w[k] && pos < len; k++)
+      d[pos++] = w[k];
+    if (pos < len)
+      d[pos++] = ' ';
+  }
+  gchar *dense = g_build_filename (tmpdir, "dense.bin", NULL);
+  fail_unless (g_file_set_contents (dense, d, len, NULL));
+  fail_unless (g_file_set_contents (patterns, "e\nee\nthe\n\\x00\\x00\\x00\\x00\n",
+          -1, NULL));
+  const gchar *texts[] = { "e", "ee", "the", "\\x00\\x00\\x00\\x00" };
+  const gchar *raw[] = { "e", "ee", "the", "\0\0\0\0" };
+  const gsize raw_len[] = { 1, 2, 3, 4 };
+  guint64 want[4], total = 0;
+  for (guint i = 0; i < 4; i++)
+    total += want[i] = count_occurrences (d, len, raw[i], raw_len[i]);
+  fail_unless (total > len / 4, "not dense: %" G_GUINT64_FORMAT, total);
+
+  const gchar *limits[] = { "", "max-matches-per-buffer=10" };
+  for (guint l = 0; l < G_N_ELEMENTS (limits); l++) {
+    gchar *report = g_build_filename (tmpdir, "dense.json", NULL);
+    gchar *matches = g_build_filename (tmpdir, "dense.jsonl", NULL);
+    gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! vyrescan "
+        "patterns-file=\"%s\" %s ! vyresink print-summary=false "
+        "report-location=\"%s\" matches-location=\"%s\"", dense, patterns,
+        limits[l], report, matches);
+    GError *err = NULL;
+    GstElement *p = gst_parse_launch (desc, &err);
+    fail_unless (p != NULL, "%s", err ? err->message : "?");
+    err = run_to_end (p, NULL);
+    fail_unless (err == NULL, "%s", err ? err->message : "");
+    gst_object_unref (p);
+    JsonObject *o = load_json_object (report);
+    guint64 found = json_object_get_int_member (o, "matches");
+    guint64 dropped = json_object_get_int_member (o, "dropped_matches");
+    guint64 lines = count_lines (matches);
+    JsonObject *counts = json_object_get_object_member (o, "pattern_counts");
+    guint64 sum = 0;
+    for (guint i = 0; i < 4; i++) {
+      guint64 c = json_object_get_int_member (counts, texts[i]);
+      fail_unless (c == want[i], "%s: pattern %s counted %" G_GUINT64_FORMAT
+          ", occurs %" G_GUINT64_FORMAT, limits[l], texts[i], c, want[i]);
+      sum += c;
+    }
+    fail_unless_equals_uint64 (found, total);
+    fail_unless_equals_uint64 (sum, found);
+    fail_unless (lines + dropped == found, "%s: %" G_GUINT64_FORMAT " lines "
+        "+ %" G_GUINT64_FORMAT " dropped != %" G_GUINT64_FORMAT, limits[l],
+        lines, dropped, found);
+    if (l == 0) {
+      fail_unless_equals_uint64 (dropped, 0);
+    } else {
+      fail_unless (dropped > 0 && lines < found);
+    }
+    json_object_unref (o);
+    g_free (desc);
+    g_free (report);
+    g_free (matches);
+  }
+  g_free (dense);
+  g_free (d);
+}
+
+GST_END_TEST;
+
 static Suite *
 vyresink_suite (void)
 {
@@ -813,6 +917,7 @@ vyresink_suite (void)
   tcase_add_test (tc, test_rate_and_count_formatting);
   tcase_add_test (tc, test_summary_lists_top_patterns);
   tcase_add_test (tc, test_gst_launch_exit_status);
+  tcase_add_test (tc, test_dense_counts_agree);
   suite_add_tcase (s, tc);
   return s;
 }
