@@ -88,12 +88,12 @@ mount_in_root() {
   MOUNTED+=("$target")
 }
 
-# run_in_root STEP_NAME COMMAND: COMMAND in bash inside the root, with a
-# clean environment (nothing of the caller's leaks in).
+# run_in_root ROOT COMMAND: COMMAND in bash inside ROOT, in the source
+# directory, with a clean environment (nothing of the caller's leaks in).
 run_in_root() {
-  local name="$1" cmd="$2" root="$3" t=$SECONDS rc=0
-  CURRENT_STEP="$name (in the fresh root)"
-  say "$name"
+  local root="$1" cmd="$2" t=$SECONDS rc=0
+  CURRENT_STEP="$cmd (in the fresh root)"
+  say "$cmd"
   timeout --kill-after=30 "$QUICKSTART_TIMEOUT_S" \
     chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
       PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -105,7 +105,7 @@ run_in_root() {
   [ "$rc" -eq 0 ] || die "'$cmd' exited $rc in the fresh Debian 12 root." \
       "Its own FAILED line above names the step; a missing Debian package" \
       "belongs in PACKAGES in tests/quickstart.sh."
-  record_step_time "$t" "$name"
+  record_step_time "$t" "$cmd"
 }
 
 inside_namespace() {
@@ -118,8 +118,8 @@ inside_namespace() {
   mount_in_root "$root/dev" --rbind /dev
   mount_in_root "$root/tmp" -t tmpfs -o mode=1777 fresh-root-tmp
 
-  run_in_root "bash tests/quickstart.sh demo" "bash tests/quickstart.sh demo" "$root"
-  run_in_root "bash tests/quickstart.sh test" "bash tests/quickstart.sh test" "$root"
+  run_in_root "$root" "bash tests/quickstart.sh demo"
+  run_in_root "$root" "bash tests/quickstart.sh test"
 
   say "inside the root: OK; wall time per step:"
   printf '%s\n' "${STEP_TIMES[@]}"
@@ -303,8 +303,6 @@ main() {
   printf '%s\n' "${STEP_TIMES[@]}"
 }
 
-if [ "${VYRE_FRESH_INSIDE:-0}" = 1 ]; then
-  inside_namespace "$1"
-else
-  main "$@"
-fi
+# One line, read whole before it runs, so editing this file while it runs
+# (a git pull) cannot change what it does next.
+if [ "${VYRE_FRESH_INSIDE:-0}" = 1 ]; then inside_namespace "$1"; else main "$@"; fi; exit
