@@ -78,10 +78,12 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "gstvyrefilemeta.h"
 #include "gstvyrememory.h"
 #include "vyre-read-arena.h"
 #include "vyre-uri-src-diagnostics.h"
 #include "vyre-uring-reader.h"
+#include "vyre-walk.h"
 
 GST_DEBUG_CATEGORY (vyre_uri_src_debug);
 #define GST_CAT_DEFAULT vyre_uri_src_debug
@@ -99,6 +101,13 @@ GST_DEBUG_CATEGORY_EXTERN (GST_CAT_PERFORMANCE);
 /* How long the read create() needs waits for downstream to return one of
  * its GPU-readable blocks before reading into system memory (copied). */
 #define DOWNSTREAM_WAIT_MS 200
+/* Reading several files: the smallest read the arena is planned for, so
+ * that a list of tiny files still reads files of unknown size (procfs) in
+ * useful pieces. */
+#define MIN_TREE_READ (64u << 10)
+/* do_create's "this file cannot be read further" (several files only):
+ * complete_head left the reason in self->trouble_*. */
+#define FLOW_FILE_TROUBLE GST_FLOW_CUSTOM_ERROR_1
 
 enum
 {
@@ -110,6 +119,14 @@ enum
   PROP_DIRECT,
   PROP_IO_MODE,
   PROP_IO_STATS,
+  PROP_FILES_FROM,
+  PROP_RECURSIVE,
+  PROP_FOLLOW_SYMLINKS,
+  PROP_EXCLUDE,
+  PROP_MAX_FILE_SIZE,
+  PROP_INCLUDE_VCS,
+  PROP_SKIP_BINARY,
+  PROP_STRICT,
 };
 
 /* Fallbacks are announced once per element. */
@@ -176,6 +193,8 @@ typedef struct
   guint64 arena_misses;
   guint64 downstream_waits;     /* create waited for downstream's memory */
   guint64 max_in_flight;
+  guint64 files_scanned;        /* read to their end */
+  guint64 files_skipped;        /* named in a vyre-file-skipped message */
   VyreUringReaderStats ring;    /* of readers already freed, summed */
   VyreUringReaderStats ring_live;       /* of the running reader */
 } Stats;
@@ -190,6 +209,33 @@ struct _GstVyreUriSrc
   gboolean io_workers;
   gboolean direct;
   GstVyreUriSrcIoMode io_mode;
+  gchar *files_from;
+  VyreWalkOptions walk_opts;    /* its exclude is self->exclude */
+  gchar **exclude;
+  gboolean skip_binary;
+  gboolean strict;
+
+  /* Several files (location a directory, or files-from): set at start,
+   * then the streaming thread's.  The stream is the files' concatenation;
+   * self->fd and the fields below it describe the file being read. */
+  gboolean multi;
+  VyreWalkResult *walk;
+  guint next_file;              /* index in walk->files of the next to open */
+  gboolean tree_follow_symlinks, tree_skip_binary, tree_strict, tree_direct;
+  gsize tree_read_len;          /* the largest read: min(blocksize, largest) */
+  guint files_pushed;           /* files with bytes in the stream so far */
+  guint64 stream_pos;           /* bytes pushed, all files */
+  guint file_index;             /* the current file's GstVyreFileMeta index */
+  guint64 file_base;            /* stream offset of its byte 0 */
+  guint64 file_pos;             /* its bytes pushed */
+  gboolean file_started;        /* its first buffer pushed */
+  const gchar *trouble_reason;  /* why FLOW_FILE_TROUBLE came */
+  gchar *trouble_text;
+  int trouble_errno;
+
+  /* The file being read, as GstVyreFileMeta names it (a GRefString), or
+   * NULL.  From start to stop; the streaming thread's. */
+  gchar *file_path;
 
   /* from start to stop; the streaming thread's */
   int fd;
@@ -340,6 +386,15 @@ get_location (GstVyreUriSrc * self)
   return loc;
 }
 
+/* The file being read: of several, the current one; else location. */
+static gchar *
+current_path (GstVyreUriSrc * self)
+{
+  if (self->file_path)
+    return g_strdup (self->file_path);
+  return get_location (self);
+}
+
 static guint64
 get_known_size (GstVyreUriSrc * self)
 {
@@ -364,6 +419,11 @@ stream_end (GstVyreUriSrc * self)
 /* Opening, and the fallback chain                                     */
 
 static gboolean gst_vyre_uri_src_stop (GstBaseSrc * bsrc);
+static gboolean start_reads (GstVyreUriSrc * self, ActiveMode mode,
+    guint depth, gchar * path);
+static gboolean file_skipped (GstVyreUriSrc * self, const gchar * path,
+    const gchar * reason, const gchar * description, int err,
+    guint64 bytes_read, gboolean trouble);
 
 static gsize
 direct_alignment (GstVyreUriSrc * self, const gchar * path)
@@ -570,8 +630,22 @@ setup_arena (GstVyreUriSrc * self, ActiveMode mode, guint blocksize,
   gsize read_len = size_known ? (gsize) MIN ((guint64) blocksize,
       MAX (file_size, 1)) : MIN (blocksize, DEFAULT_BLOCKSIZE);
   self->unknown_chunk = size_known ? blocksize : read_len;
-  vyre_read_arena_plan (read_len, file_size, depth,
-      self->direct_active ? self->align : 1, &block_bytes, &n_blocks);
+  gsize align = self->direct_active ? self->align : 1;
+  if (self->multi) {
+    /* Several files: blocks for the largest read any of them takes, as
+     * many as the reads in flight want (no file's size bounds them); files
+     * of unknown size are read in pieces of that; O_DIRECT alignment is
+     * learnt per file, a page fits every file system. */
+    read_len = (gsize) MIN ((guint64) blocksize, MAX (file_size,
+            MIN_TREE_READ));
+    self->unknown_chunk = read_len;
+    self->tree_read_len = read_len;
+    file_size = 0;
+    if (self->tree_direct)
+      align = (gsize) sysconf (_SC_PAGESIZE);
+  }
+  vyre_read_arena_plan (read_len, file_size, depth, align, &block_bytes,
+      &n_blocks);
   int e = 0;
   self->arena = vyre_read_arena_new (block_bytes, n_blocks, &e);
   if (self->arena == NULL) {
@@ -608,6 +682,57 @@ setup_arena (GstVyreUriSrc * self, ActiveMode mode, guint blocksize,
   return registered > 0 ? MODE_FIXED : MODE_READ;
 }
 
+/* Lists the files to read (a walk of the directory at location, or the
+ * files-from list), names every entry left out, and sizes the reads for the
+ * largest file.  FALSE after posting an error. */
+static gboolean
+list_files (GstVyreUriSrc * self, const gchar * location,
+    const gchar * files_from, const VyreWalkOptions * opts)
+{
+  GError *err = NULL;
+  self->walk = files_from ? vyre_walk_files_from (files_from, opts, &err) :
+      vyre_walk_tree (location, opts, &err);
+  if (self->walk == NULL) {
+    if (files_from)
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Could not read the list of files \"%s\": %s", files_from,
+              err->message), ("files-from names a file of paths, one a line "
+              "or NUL-separated. Fix: check the path, or use files-from=- to "
+              "read the list from standard input."));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("%s", err->message),
+          ("location names a directory to walk, or a file."));
+    g_clear_error (&err);
+    return FALSE;
+  }
+  for (guint i = 0; i < self->walk->skips->len; i++) {
+    VyreWalkSkip *sk = g_ptr_array_index (self->walk->skips, i);
+    gchar *text = sk->error ? g_strdup_printf ("%s: %s",
+        vyre_walk_skip_reason_text (sk->reason), g_strerror (sk->error)) :
+        g_strdup (vyre_walk_skip_reason_text (sk->reason));
+    gboolean go_on = file_skipped (self, sk->path,
+        vyre_walk_skip_reason_nick (sk->reason), text, sk->error, 0,
+        vyre_walk_skip_is_trouble (sk->reason));
+    g_free (text);
+    if (!go_on)
+      return FALSE;
+  }
+  guint64 largest = 0;
+  for (guint i = 0; i < self->walk->files->len; i++) {
+    VyreWalkFile *f = g_ptr_array_index (self->walk->files, i);
+    largest = MAX (largest, f->size);
+  }
+  /* What setup_arena plans for; each file sets its own when it opens. */
+  GST_OBJECT_LOCK (self);
+  self->size = largest;
+  self->size_known = TRUE;
+  GST_OBJECT_UNLOCK (self);
+  GST_INFO_OBJECT (self, "%s: %u files to read (largest %" G_GUINT64_FORMAT
+      " bytes), %u left out", files_from ? files_from : location,
+      self->walk->files->len, largest, self->walk->skips->len);
+  return TRUE;
+}
+
 static gboolean
 gst_vyre_uri_src_start (GstBaseSrc * bsrc)
 {
@@ -619,16 +744,60 @@ gst_vyre_uri_src_start (GstBaseSrc * bsrc)
   gboolean io_workers = self->io_workers;
   gboolean direct = self->direct;
   GstVyreUriSrcIoMode io_mode = self->io_mode;
+  gchar *files_from = g_strdup (self->files_from);
+  VyreWalkOptions opts = self->walk_opts;
+  gchar **exclude = g_strdupv (self->exclude);
+  opts.exclude = (const gchar * const *) exclude;
+  self->tree_follow_symlinks = opts.follow_symlinks;
+  self->tree_skip_binary = self->skip_binary;
+  self->tree_strict = self->strict;
+  self->tree_direct = direct;
   self->direct_active = FALSE;
   self->down_refused = FALSE;
   GST_OBJECT_UNLOCK (self);
   guint blocksize = gst_base_src_get_blocksize (bsrc);
 
+  self->fd = self->dfd = -1;
+  self->next_file = 0;
+  self->files_pushed = 0;
+  self->stream_pos = self->file_base = self->file_pos = 0;
+  self->file_index = 0;
+  self->file_started = FALSE;
+  if (files_from && *files_from == '\0')
+    g_clear_pointer (&files_from, g_free);
+  struct stat st;
+  self->multi = files_from != NULL || (path && *path && stat (path, &st) == 0
+      && S_ISDIR (st.st_mode));
+  if (files_from && path && *path) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Both location (\"%s\") and files-from (\"%s\") are set.", path,
+            files_from), ("vyreurisrc reads a file, a directory or a list "
+            "of files. Fix: set only one of them."));
+    goto failed;
+  }
+  if (self->multi) {
+    parse_faults (self, &self->faults);
+    self->align = 1;
+    ActiveMode mode = MODE_NONE;
+    if (list_files (self, path, files_from, &opts)) {
+      mode = setup_reader (self, depth, io_workers, io_mode);
+      if (mode != MODE_NONE)
+        mode = setup_arena (self, mode, blocksize, depth, io_mode);
+    }
+    if (mode == MODE_NONE)
+      goto failed;
+    g_strfreev (exclude);
+    g_free (files_from);
+    return start_reads (self, mode, depth, path);
+  }
+  g_strfreev (exclude);
+  g_free (files_from);
+
   if (path == NULL || *path == '\0') {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
         ("No file name specified for reading."),
-        ("The location property is empty. Fix: set location=PATH or a "
-            "file:// URI."));
+        ("The location property is empty. Fix: set location=PATH (a file or "
+            "a directory), a file:// URI, or files-from=LIST."));
     g_free (path);
     return FALSE;
   }
@@ -649,6 +818,22 @@ gst_vyre_uri_src_start (GstBaseSrc * bsrc)
     gst_vyre_uri_src_stop (bsrc);
     return FALSE;
   }
+  self->file_path = g_ref_string_new (path);
+  return start_reads (self, mode, depth, path);
+
+failed:
+  g_strfreev (exclude);
+  g_free (files_from);
+  g_free (path);
+  gst_vyre_uri_src_stop (bsrc);
+  return FALSE;
+}
+
+/* The rest of start once the reader and the arena are set up; takes
+ * path. */
+static gboolean
+start_reads (GstVyreUriSrc * self, ActiveMode mode, guint depth, gchar * path)
+{
   GST_OBJECT_LOCK (self);
   self->mode = mode;
   self->arena_bytes = (guint64) vyre_read_arena_n_blocks (self->arena) *
@@ -662,9 +847,10 @@ gst_vyre_uri_src_start (GstBaseSrc * bsrc)
   self->chunk = self->unknown_chunk;
   g_atomic_int_set (&self->unlocked, 0);
 
-  GST_INFO_OBJECT (self, "%s: %" G_GUINT64_FORMAT " bytes, mode %s, "
+  GST_INFO_OBJECT (self, "%s: %" G_GUINT64_FORMAT " bytes%s, mode %s, "
       "%u blocks of %" G_GSIZE_FORMAT " (%u registered), queue-depth %u%s",
-      path, get_known_size (self), mode_names[mode],
+      path ? path : "(files-from)", get_known_size (self),
+      self->multi ? " (largest file)" : "", mode_names[mode],
       vyre_read_arena_n_blocks (self->arena),
       vyre_read_arena_block_bytes (self->arena),
       vyre_read_arena_n_registered (self->arena), depth,
@@ -941,7 +1127,19 @@ typedef enum
   READ_RETRY,                   /* the configuration changed: read it again */
   READ_FLUSHING,
   READ_END,                     /* size unknown: end of file came; eof_at says where */
+  READ_FILE_TROUBLE,            /* one file of several failed: self->trouble_* */
 } ReadResult;
+
+/* Why the file being read (one of several) cannot be read further; text
+ * is taken. */
+static void
+set_trouble (GstVyreUriSrc * self, const gchar * reason, int err, gchar * text)
+{
+  self->trouble_reason = reason;
+  self->trouble_errno = err;
+  g_free (self->trouble_text);
+  self->trouble_text = text;
+}
 
 /* Waits for the head read and checks it. */
 static ReadResult
@@ -963,7 +1161,7 @@ complete_head (GstVyreUriSrc * self, Pending * p)
       if (ret == 0)
         break;
       if (ret != -ETIME) {
-        gchar *path = get_location (self);
+        gchar *path = current_path (self);
         GST_ELEMENT_ERROR (self, RESOURCE, READ,
             ("Could not wait for reads of \"%s\": %s.", path,
                 g_strerror (-ret)),
@@ -976,16 +1174,17 @@ complete_head (GstVyreUriSrc * self, Pending * p)
     vyre_uring_reader_result (self->reader, p->id, &done, &err, &eof);
   }
 
-  /* Injected failure, once, for the read covering read_at. */
+  /* Injected failure, once, for the read covering read_at (a stream
+   * offset: with several files, counted across them). */
+  guint64 at = self->file_base + p->offset;
   if (self->faults.read_errno && (!self->faults.read_at_set ||
-          (self->faults.read_at >= p->offset &&
-              self->faults.read_at < p->offset + p->len))) {
+          (self->faults.read_at >= at && self->faults.read_at < at + p->len))) {
     err = self->faults.read_errno;
     self->faults.read_errno = 0;
   }
 
   if (err != 0) {
-    gchar *path = get_location (self);
+    gchar *path = current_path (self);
     ReadResult res = READ_ERROR;
     if (err == EINVAL && p->direct) {
       announce_direct_refused (self, path, err, "a read with O_DIRECT");
@@ -1011,6 +1210,12 @@ complete_head (GstVyreUriSrc * self, Pending * p)
       self->mode = MODE_READ;
       GST_OBJECT_UNLOCK (self);
       res = READ_RETRY;
+    } else if (self->multi) {
+      /* One file of several: it is skipped, the scan goes on. */
+      set_trouble (self, "read-error", err, g_strdup_printf ("a read at "
+              "byte %" G_GUINT64_FORMAT " failed: %s", p->read_offset,
+              g_strerror (err)));
+      res = READ_FILE_TROUBLE;
     } else {
       vyre_uri_src_error_read (GST_ELEMENT (self), path, p->offset,
           p->read_offset, p->read_len, err, self->mode == MODE_PREAD ?
@@ -1028,7 +1233,14 @@ complete_head (GstVyreUriSrc * self, Pending * p)
     GST_OBJECT_UNLOCK (self);
     if (!size_known)
       return READ_END;
-    gchar *path = get_location (self);
+    if (self->multi) {
+      set_trouble (self, "shrank", 0, g_strdup_printf ("it shrank while it "
+              "was read: end of file at byte %" G_GUINT64_FORMAT " of the %"
+              G_GUINT64_FORMAT " it had when opened", end,
+              get_known_size (self)));
+      return READ_FILE_TROUBLE;
+    }
+    gchar *path = current_path (self);
     vyre_uri_src_error_shrank (GST_ELEMENT (self), path,
         get_known_size (self), end, p->read_offset, p->need, done, eof);
     g_free (path);
@@ -1054,13 +1266,244 @@ static GstFlowReturn
 do_create (GstVyreUriSrc * self, guint64 offset,
     guint length, GstBuffer ** ret);
 
+/* ------------------------------------------------------------------ */
+/* Several files, one after another                                    */
+
+/* Names a file whose bytes are not (all) in the stream on the bus and
+ * counts it.  FALSE, after posting an error, when strict is set and the
+ * file itself was at fault. */
+static gboolean
+file_skipped (GstVyreUriSrc * self, const gchar * path, const gchar * reason,
+    const gchar * description, int err, guint64 bytes_read, gboolean trouble)
+{
+  GST_OBJECT_LOCK (self);
+  self->stats.files_skipped++;
+  GST_OBJECT_UNLOCK (self);
+  vyre_uri_src_post_file_skipped (GST_ELEMENT (self), path, reason,
+      description, err, bytes_read, trouble);
+  if (trouble && self->tree_strict) {
+    vyre_uri_src_error_file_trouble (GST_ELEMENT (self), path, description);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Lets go of the file being read: its reads in flight, its descriptors. */
+static void
+close_file (GstVyreUriSrc * self)
+{
+  drop_pending (self);
+  if (self->dfd >= 0)
+    close (self->dfd);
+  if (self->fd >= 0)
+    close (self->fd);
+  self->fd = self->dfd = -1;
+  g_clear_pointer (&self->file_path, g_ref_string_release);
+  g_clear_pointer (&self->trouble_text, g_free);
+}
+
+/* Opens one listed file for the reads to come.  Ordinary openat, not
+ * io_uring's: O_NOFOLLOW (unless follow-symlinks) refuses a file replaced
+ * by a link since it was listed, O_NONBLOCK keeps a FIFO put in its place
+ * from blocking the open; the descriptor is checked to be a regular file
+ * before anything is read.  FALSE with the reason set (set_trouble) when
+ * the file cannot be read. */
+static gboolean
+open_listed_file (GstVyreUriSrc * self, const gchar * path)
+{
+  int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
+  if (!self->tree_follow_symlinks)
+    flags |= O_NOFOLLOW;
+  int fd = openat (AT_FDCWD, path, flags);
+  if (fd < 0) {
+    int e = errno;
+    if (e == ENOENT)
+      set_trouble (self, "vanished", e, g_strdup_printf ("it vanished "
+              "between listing and opening (%s)", g_strerror (e)));
+    else if (e == ELOOP)
+      set_trouble (self, "not-regular", e, g_strdup ("it was replaced by a "
+              "symbolic link after it was listed (not followed: "
+              "follow-symlinks=false)"));
+    else
+      set_trouble (self, "open-failed", e, g_strdup_printf ("it could not be "
+              "opened for reading: %s", g_strerror (e)));
+    return FALSE;
+  }
+  struct stat st;
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)) {
+    int e = S_ISREG (st.st_mode) ? errno : 0;
+    set_trouble (self, e ? "open-failed" : "not-regular", e, e ?
+        g_strdup_printf ("fstat failed: %s", g_strerror (e)) :
+        g_strdup ("it is no longer a regular file (replaced after it was "
+            "listed); it was not read"));
+    close (fd);
+    return FALSE;
+  }
+  fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
+  self->fd = fd;
+  self->is_blockdev = FALSE;
+  self->pseudo_fs = pseudo_fs_name (fd);
+  GST_OBJECT_LOCK (self);
+  self->size = (guint64) st.st_size;
+  self->size_known = st.st_size > 0 && !self->pseudo_fs;
+  self->eof_at = G_MAXUINT64;
+  self->direct_active = FALSE;
+  GST_OBJECT_UNLOCK (self);
+  self->align = 1;
+  if (self->tree_direct)
+    open_direct (self, path);
+  return TRUE;
+}
+
+/* Opens the next listed file that opens; the ones that do not are named
+ * and skipped.  EOS when the list is done, ERROR when strict stopped it. */
+static GstFlowReturn
+open_next_file (GstVyreUriSrc * self)
+{
+  GPtrArray *files = self->walk->files;
+  while (self->next_file < files->len) {
+    VyreWalkFile *f = g_ptr_array_index (files, self->next_file);
+    self->next_file++;
+    if (open_listed_file (self, f->path)) {
+      self->file_path = g_ref_string_new (f->path);
+      self->file_base = self->stream_pos;
+      self->file_pos = 0;
+      self->file_started = FALSE;
+      GST_DEBUG_OBJECT (self, "file %u/%u: %s, %" G_GUINT64_FORMAT " bytes",
+          self->next_file, files->len, f->path, get_known_size (self));
+      return GST_FLOW_OK;
+    }
+    gboolean go_on = file_skipped (self, f->path, self->trouble_reason,
+        self->trouble_text, self->trouble_errno, 0, TRUE);
+    g_clear_pointer (&self->trouble_text, g_free);
+    if (!go_on)
+      return GST_FLOW_ERROR;
+  }
+  return GST_FLOW_EOS;
+}
+
+static gboolean
+has_nul_byte (GstBuffer * buf)
+{
+  GstMapInfo map;
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return FALSE;
+  gboolean nul = memchr (map.data, '\0', map.size) != NULL;
+  gst_buffer_unmap (buf, &map);
+  return nul;
+}
+
+/* A sticky tag event naming the file, pushed before its first buffer:
+ * queued with GstBaseSrc's pending events (pushed after the segment,
+ * before the buffer create() returns).  GstBaseSrc's send_event directly,
+ * not gst_element_send_event, which takes the state lock a state change
+ * may hold while it waits for this thread.  GST_TAG_LOCATION is a URI by
+ * its definition: file://, percent-encoded, so names that are not UTF-8
+ * stay exact. */
+static void
+queue_location_tag (GstVyreUriSrc * self)
+{
+  gchar *uri = gst_filename_to_uri (self->file_path, NULL);
+  if (uri == NULL)
+    return;
+  GstTagList *tags = gst_tag_list_new (GST_TAG_LOCATION, uri, NULL);
+  g_free (uri);
+  GST_ELEMENT_CLASS (parent_class)->send_event (GST_ELEMENT (self),
+      gst_event_new_tag (tags));
+}
+
+/* The next buffer of the files' concatenation: of the file being read,
+ * else of the next one that can be read.  A buffer never holds bytes of
+ * two files; a file's first buffer is DISCONT and follows a tag event
+ * naming it.  Files that cannot be read, or stop being readable, are
+ * named, counted and skipped (an error with strict). */
+static GstFlowReturn
+create_from_files (GstVyreUriSrc * self, guint length, GstBuffer ** ret)
+{
+  for (;;) {
+    if (self->fd < 0) {
+      GstFlowReturn fr = open_next_file (self);
+      if (fr != GST_FLOW_OK)
+        return fr;
+    }
+    GstBuffer *buf = NULL;
+    GstFlowReturn fr = do_create (self, self->file_pos, length, &buf);
+    if (fr == GST_FLOW_EOS) {
+      GST_OBJECT_LOCK (self);
+      self->stats.files_scanned++;
+      GST_OBJECT_UNLOCK (self);
+      close_file (self);
+      continue;
+    }
+    if (fr == FLOW_FILE_TROUBLE) {
+      gboolean go_on = file_skipped (self, self->file_path,
+          self->trouble_reason, self->trouble_text, self->trouble_errno,
+          self->file_pos, TRUE);
+      close_file (self);
+      if (!go_on)
+        return GST_FLOW_ERROR;
+      continue;
+    }
+    if (fr != GST_FLOW_OK)
+      return fr;
+    if (!self->file_started && self->tree_skip_binary && has_nul_byte (buf)) {
+      gst_buffer_unref (buf);
+      gboolean go_on = file_skipped (self, self->file_path, "binary",
+          "binary: a NUL byte in its first block (skip-binary=true)", 0, 0,
+          FALSE);
+      close_file (self);
+      if (!go_on)
+        return GST_FLOW_ERROR;
+      continue;
+    }
+    gsize size = gst_buffer_get_size (buf);
+    if (!self->file_started) {
+      self->file_started = TRUE;
+      self->file_index = self->files_pushed++;
+      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+      queue_location_tag (self);
+    }
+    GST_BUFFER_OFFSET (buf) = self->file_base + self->file_pos;
+    GST_BUFFER_OFFSET_END (buf) = GST_BUFFER_OFFSET (buf) + size;
+    self->file_pos += size;
+    self->stream_pos += size;
+    *ret = buf;
+    return GST_FLOW_OK;
+  }
+}
+
+/* The GstVyreFileMeta of a buffer of the file being read whose first byte
+ * is file_offset in it. */
+static void
+add_file_meta (GstVyreUriSrc * self, GstBuffer * buf, guint64 file_offset)
+{
+  GST_OBJECT_LOCK (self);
+  guint64 size = self->size_known ? self->size : GST_VYRE_FILE_SIZE_UNKNOWN;
+  GST_OBJECT_UNLOCK (self);
+  if (self->file_path)
+    gst_buffer_add_vyre_file_meta (buf, self->file_index, self->file_path,
+        file_offset, size);
+}
+
 static GstFlowReturn
 gst_vyre_uri_src_create (GstBaseSrc * bsrc, guint64 offset, guint length,
     GstBuffer ** ret)
 {
   GstVyreUriSrc *self = GST_VYRE_URI_SRC (bsrc);
-  GstFlowReturn fr = do_create (self, offset, length,
-      ret);
+  GstFlowReturn fr;
+  if (self->multi) {
+    /* Not seekable: GstBaseSrc asks for the bytes after the last ones. */
+    if (offset != self->stream_pos)
+      GST_WARNING_OBJECT (self, "asked for offset %" G_GUINT64_FORMAT
+          ", the stream is at %" G_GUINT64_FORMAT, offset, self->stream_pos);
+    fr = create_from_files (self, length, ret);
+    if (fr == GST_FLOW_OK)
+      add_file_meta (self, *ret, self->file_pos - gst_buffer_get_size (*ret));
+  } else {
+    fr = do_create (self, offset, length, ret);
+    if (fr == GST_FLOW_OK)
+      add_file_meta (self, *ret, offset);
+  }
   snapshot_ring_stats (self);
   return fr;
 }
@@ -1107,6 +1550,10 @@ do_create (GstVyreUriSrc * self, guint64 offset,
     if (r == READ_ERROR) {
       drop_pending (self);
       return GST_FLOW_ERROR;
+    }
+    if (r == READ_FILE_TROUBLE) {
+      drop_pending (self);
+      return FLOW_FILE_TROUBLE;
     }
     if (r == READ_RETRY) {
       drop_pending (self);
@@ -1186,11 +1633,8 @@ gst_vyre_uri_src_stop (GstBaseSrc * bsrc)
   gst_clear_object (&self->down_alloc);
   self->mode = MODE_NONE;
   GST_OBJECT_UNLOCK (self);
-  if (self->dfd >= 0)
-    close (self->dfd);
-  if (self->fd >= 0)
-    close (self->fd);
-  self->fd = self->dfd = -1;
+  close_file (self);
+  g_clear_pointer (&self->walk, vyre_walk_result_free);
   return TRUE;
 }
 
@@ -1221,11 +1665,12 @@ gst_vyre_uri_src_unlock_stop (GstBaseSrc * bsrc)
   return TRUE;
 }
 
+/* One file: seekable.  Several: a stream read once, in order (their
+ * concatenation has no size before the last one is read). */
 static gboolean
 gst_vyre_uri_src_is_seekable (GstBaseSrc * bsrc)
 {
-  (void) bsrc;
-  return TRUE;
+  return !GST_VYRE_URI_SRC (bsrc)->multi;
 }
 
 /* The size known at start, or more if the file grew: never less, so a file
@@ -1239,7 +1684,7 @@ gst_vyre_uri_src_get_size (GstBaseSrc * bsrc, guint64 * size)
   GST_OBJECT_LOCK (self);
   gboolean size_known = self->size_known;
   GST_OBJECT_UNLOCK (self);
-  if (self->fd < 0 || !size_known)
+  if (self->fd < 0 || !size_known || self->multi)
     return FALSE;
   guint64 now = 0;
   struct stat st;
@@ -1302,6 +1747,8 @@ gst_vyre_uri_src_decide_allocation (GstBaseSrc * bsrc, GstQuery * query)
     gsize read_bytes = self->size_known ? (gsize) MIN ((guint64) blocksize,
         self->size) : blocksize;
     GST_OBJECT_UNLOCK (self);
+    if (self->multi)
+      read_bytes = self->tree_read_len;
     if (self->direct_active)
       read_bytes = (read_bytes + self->align - 1) / self->align * self->align;
     if (GST_IS_VYRE_ALLOCATOR (chosen) &&
@@ -1459,6 +1906,8 @@ build_stats (GstVyreUriSrc * self)
       "arena-misses", G_TYPE_UINT64, s.arena_misses,
       "downstream-waits", G_TYPE_UINT64, s.downstream_waits,
       "max-in-flight", G_TYPE_UINT64, s.max_in_flight,
+      "files-scanned", G_TYPE_UINT64, s.files_scanned,
+      "files-skipped", G_TYPE_UINT64, s.files_skipped,
       "arena-bytes", G_TYPE_UINT64, arena_bytes,
       "pinned-bytes", G_TYPE_UINT64, pinned_bytes,
       "in-flight", G_TYPE_UINT, in_flight, NULL);
@@ -1495,6 +1944,53 @@ gst_vyre_uri_src_set_property (GObject * object, guint prop_id,
     case PROP_IO_MODE:
       GST_OBJECT_LOCK (self);
       self->io_mode = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_FILES_FROM:
+      GST_OBJECT_LOCK (self);
+      g_free (self->files_from);
+      self->files_from = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_RECURSIVE:
+      GST_OBJECT_LOCK (self);
+      self->walk_opts.recursive = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_FOLLOW_SYMLINKS:
+      GST_OBJECT_LOCK (self);
+      self->walk_opts.follow_symlinks = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_EXCLUDE:{
+      guint n = gst_value_array_get_size (value);
+      gchar **globs = g_new0 (gchar *, n + 1);
+      for (guint i = 0; i < n; i++)
+        globs[i] = g_value_dup_string (gst_value_array_get_value (value, i));
+      GST_OBJECT_LOCK (self);
+      g_strfreev (self->exclude);
+      self->exclude = globs;
+      GST_OBJECT_UNLOCK (self);
+      break;
+    }
+    case PROP_MAX_FILE_SIZE:
+      GST_OBJECT_LOCK (self);
+      self->walk_opts.max_file_size = g_value_get_uint64 (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_INCLUDE_VCS:
+      GST_OBJECT_LOCK (self);
+      self->walk_opts.include_vcs = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SKIP_BINARY:
+      GST_OBJECT_LOCK (self);
+      self->skip_binary = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_STRICT:
+      GST_OBJECT_LOCK (self);
+      self->strict = g_value_get_boolean (value);
       GST_OBJECT_UNLOCK (self);
       break;
     default:
@@ -1538,6 +2034,51 @@ gst_vyre_uri_src_get_property (GObject * object, guint prop_id,
     case PROP_IO_STATS:
       g_value_take_boxed (value, build_stats (self));
       break;
+    case PROP_FILES_FROM:
+      GST_OBJECT_LOCK (self);
+      g_value_set_string (value, self->files_from);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_RECURSIVE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->walk_opts.recursive);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_FOLLOW_SYMLINKS:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->walk_opts.follow_symlinks);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_EXCLUDE:
+      GST_OBJECT_LOCK (self);
+      for (gchar ** g = self->exclude; g && *g; g++) {
+        GValue v = G_VALUE_INIT;
+        g_value_init (&v, G_TYPE_STRING);
+        g_value_set_string (&v, *g);
+        gst_value_array_append_and_take_value (value, &v);
+      }
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MAX_FILE_SIZE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint64 (value, self->walk_opts.max_file_size);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_INCLUDE_VCS:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->walk_opts.include_vcs);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SKIP_BINARY:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->skip_binary);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_STRICT:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->strict);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1549,6 +2090,8 @@ gst_vyre_uri_src_finalize (GObject * object)
 {
   GstVyreUriSrc *self = GST_VYRE_URI_SRC (object);
   g_free (self->location);
+  g_free (self->files_from);
+  g_strfreev (self->exclude);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -1566,8 +2109,49 @@ gst_vyre_uri_src_class_init (GstVyreUriSrcClass * klass)
 
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "File location",
-          "Path of the file to read (file:// URIs go through the URI "
-          "handler)", NULL, rw | GST_PARAM_MUTABLE_READY));
+          "Path of the file to read, or of a directory whose files are read "
+          "one after another in sorted order (file:// URIs go through the "
+          "URI handler)", NULL, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_FILES_FROM,
+      g_param_spec_string ("files-from", "Files from",
+          "A file listing the files to read, one path a line or "
+          "NUL-separated (find -print0); - reads standard input.  Instead "
+          "of location", NULL, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_RECURSIVE,
+      g_param_spec_boolean ("recursive", "Recursive",
+          "Walk the directories inside a location directory too",
+          TRUE, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_FOLLOW_SYMLINKS,
+      g_param_spec_boolean ("follow-symlinks", "Follow symbolic links",
+          "Follow symbolic links met in a walk (each directory is still "
+          "walked once: loops end); off, links are skipped and named",
+          FALSE, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_EXCLUDE,
+      gst_param_spec_array ("exclude", "Exclude",
+          "Globs ('*' and '?', '*' matching '/' too) matched against each "
+          "path relative to the location directory (or as listed); matches "
+          "are skipped, a matched directory is not walked.  gst-launch: "
+          "exclude='<\"*.png\",\"vendor/*\">'",
+          g_param_spec_string ("glob", "Glob", "One exclude glob", NULL,
+              G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS),
+          rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_MAX_FILE_SIZE,
+      g_param_spec_uint64 ("max-file-size", "Maximum file size",
+          "Skip (and name) files larger than this many bytes; 0: no limit",
+          0, G_MAXUINT64, 0, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_INCLUDE_VCS,
+      g_param_spec_boolean ("include-vcs", "Include VCS directories",
+          "Walk .git, .hg and .svn directories too (skipped by default)",
+          FALSE, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_SKIP_BINARY,
+      g_param_spec_boolean ("skip-binary", "Skip binary files",
+          "Of several files, skip (and name) those with a NUL byte in their "
+          "first block", FALSE, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_STRICT,
+      g_param_spec_boolean ("strict", "Strict",
+          "Of several files, any that cannot be read (unreadable, vanished, "
+          "a read error, shrank, a FIFO, socket or device) is an error "
+          "instead of a skipped file", FALSE, rw | GST_PARAM_MUTABLE_READY));
   /* Shadows GstBaseSrc's blocksize for its 1 MiB default. */
   g_object_class_install_property (gobject_class, PROP_BLOCKSIZE,
       g_param_spec_uint ("blocksize", "Block size",
@@ -1630,6 +2214,7 @@ gst_vyre_uri_src_init (GstVyreUriSrc * self)
   self->io_workers = DEFAULT_IO_WORKERS;
   self->direct = DEFAULT_DIRECT;
   self->io_mode = DEFAULT_IO_MODE;
+  vyre_walk_options_init (&self->walk_opts);
   self->fd = self->dfd = -1;
   g_queue_init (&self->pending);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_BYTES);

@@ -210,3 +210,31 @@ vyre_uri_src_error_shrank (GstElement * el, const gchar * path, guint64 known,
           "or a snapshot.", read_offset, need, done,
           eof ? "" : " (no error reported)"));
 }
+
+void
+vyre_uri_src_post_file_skipped (GstElement * el, const gchar * path,
+    const gchar * reason, const gchar * description, int err,
+    guint64 bytes_read, gboolean trouble)
+{
+  GST_INFO_OBJECT (el, "skipped %s: %s", path, description);
+  GstStructure *s = gst_structure_new ("vyre-file-skipped",
+      "path", G_TYPE_STRING, path,
+      "reason", G_TYPE_STRING, reason,
+      "description", G_TYPE_STRING, description,
+      "errno", G_TYPE_INT, err,
+      "bytes-read", G_TYPE_UINT64, bytes_read,
+      "trouble", G_TYPE_BOOLEAN, trouble, NULL);
+  gst_element_post_message (el, gst_message_new_element (GST_OBJECT (el), s));
+}
+
+void
+vyre_uri_src_error_file_trouble (GstElement * el, const gchar * path,
+    const gchar * description)
+{
+  GST_ELEMENT_ERROR (el, RESOURCE, READ,
+      ("Could not scan \"%s\": %s.", path, description),
+      ("strict=true makes any file that cannot be scanned an error. Fix: "
+          "make the file readable or remove it from the tree or the list "
+          "(exclude=... skips it), or set strict=false to skip it, name it "
+          "in a vyre-file-skipped message and go on."));
+}

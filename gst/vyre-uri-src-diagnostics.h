@@ -53,5 +53,31 @@ void vyre_uri_src_error_shrank (GstElement * el, const gchar * path,
     guint64 known, guint64 end, guint64 read_offset, gsize need, gsize done,
     gboolean eof);
 
+/* Element message "vyre-file-skipped", posted once for every entry of a
+ * walk or a files-from list whose bytes are not (or not all) in the
+ * stream.  Fields:
+ *   path         string   the path as listed (file-system encoding)
+ *   reason       string   a stable name: the walk's ("excluded",
+ *                         "too-large", "vcs", "symlink", "loop", "special",
+ *                         "not-recursive", "directory", "unreadable") or
+ *                         the reader's ("vanished", "open-failed",
+ *                         "not-regular", "read-error", "shrank", "binary")
+ *   description  string   the same for people, with the errno text
+ *   errno        int      the errno behind it, or 0
+ *   bytes-read   guint64  bytes of the file already pushed downstream
+ *                         (non-zero only for read-error and shrank: the
+ *                         stream holds the file's first bytes-read bytes)
+ *   trouble      boolean  TRUE when the file itself is at fault (what
+ *                         strict=true turns into an error), FALSE when the
+ *                         options left it out */
+void vyre_uri_src_post_file_skipped (GstElement * el, const gchar * path,
+    const gchar * reason, const gchar * description, int err,
+    guint64 bytes_read, gboolean trouble);
+
+/* Error (strict=true): the file at path could not be scanned;
+ * description says why. */
+void vyre_uri_src_error_file_trouble (GstElement * el, const gchar * path,
+    const gchar * description);
+
 G_END_DECLS
 #endif /* VYRE_URI_SRC_DIAGNOSTICS_H */

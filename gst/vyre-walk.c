@@ -56,6 +56,39 @@ vyre_walk_skip_reason_text (VyreWalkSkipReason reason)
   return "?";
 }
 
+const gchar *
+vyre_walk_skip_reason_nick (VyreWalkSkipReason reason)
+{
+  switch (reason) {
+    case VYRE_WALK_SKIP_EXCLUDED:
+      return "excluded";
+    case VYRE_WALK_SKIP_TOO_LARGE:
+      return "too-large";
+    case VYRE_WALK_SKIP_VCS:
+      return "vcs";
+    case VYRE_WALK_SKIP_SYMLINK:
+      return "symlink";
+    case VYRE_WALK_SKIP_LOOP:
+      return "loop";
+    case VYRE_WALK_SKIP_SPECIAL:
+      return "special";
+    case VYRE_WALK_SKIP_NOT_RECURSIVE:
+      return "not-recursive";
+    case VYRE_WALK_SKIP_DIRECTORY:
+      return "directory";
+    case VYRE_WALK_SKIP_UNREADABLE:
+      return "unreadable";
+  }
+  return "?";
+}
+
+gboolean
+vyre_walk_skip_is_trouble (VyreWalkSkipReason reason)
+{
+  return reason == VYRE_WALK_SKIP_UNREADABLE ||
+      reason == VYRE_WALK_SKIP_SPECIAL || reason == VYRE_WALK_SKIP_DIRECTORY;
+}
+
 static void
 file_free (gpointer p)
 {

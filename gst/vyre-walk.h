@@ -105,5 +105,17 @@ void vyre_walk_result_free (VyreWalkResult * result);
 /* "excluded", "larger than max-file-size", ... for reports and messages. */
 const gchar *vyre_walk_skip_reason_text (VyreWalkSkipReason reason);
 
+/* A short stable name for programs: "excluded", "too-large", "vcs",
+ * "symlink", "loop", "special", "not-recursive", "directory",
+ * "unreadable". */
+const gchar *vyre_walk_skip_reason_nick (VyreWalkSkipReason reason);
+
+/* TRUE for entries that could not be scanned because of the entry itself
+ * (unreadable, a FIFO, socket or device, a directory in a list): trouble
+ * a strict scan fails on.  FALSE for entries the options leave out
+ * (exclude, max-file-size, VCS directories, links not followed, a link
+ * loop walked once, recursive off). */
+gboolean vyre_walk_skip_is_trouble (VyreWalkSkipReason reason);
+
 G_END_DECLS
 #endif /* VYRE_WALK_H */
