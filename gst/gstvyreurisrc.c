@@ -26,6 +26,22 @@
  * fixed buffers (IORING_OP_READ_FIXED: the kernel does not look up and pin
  * the pages on every read).
  *
+ * A directory (#GstVyreUriSrc:location) or a list of files
+ * (#GstVyreUriSrc:files-from) is read as the files' concatenation, one
+ * file after another in the walk's sorted order (vyre-walk.h) or the
+ * list's: one BYTES segment, offsets running on across files, not
+ * seekable.  A file's first buffer is DISCONT and follows a sticky tag
+ * event (GST_TAG_LOCATION: its file:// URI); no buffer holds bytes of two
+ * files; every buffer carries a #GstVyreFileMeta (gstvyrefilemeta.h).
+ * Files are opened with openat (O_NOFOLLOW unless follow-symlinks,
+ * O_NONBLOCK), checked to be regular files, and read through io_uring like
+ * a single file; the next file is opened when one ends.  A file that
+ * cannot be opened or read, vanished since it was listed, or shrank while
+ * read is skipped (what was read of it stays in the stream), as are the
+ * entries the walk leaves out: each is named in a "vyre-file-skipped"
+ * element message (fields in vyre-uri-src-diagnostics.h) and counted in
+ * io-stats; #GstVyreUriSrc:strict makes the trouble ones errors.
+ *
  * Files whose stat size is no size (procfs, sysfs and their kind, regular
  * files of size 0) are read to end of file, as filesrc does, in pieces of
  * at most 1 MiB; no size is claimed for them.
@@ -42,8 +58,8 @@
  * For tests, the environment variable VYRE_URISRC_FORCE injects failures
  * (comma-separated): setup=ERRNO (io_uring_setup fails), register=ERRNO
  * (buffer registration fails), direct=ERRNO (open with O_DIRECT fails),
- * read=ERRNO[@OFFSET] (the read covering OFFSET, default the first one,
- * fails once), stall (reads never seem to complete: only unlock ends the
+ * read=ERRNO[@OFFSET] (the read covering stream offset OFFSET, default the
+ * first one, fails once), stall (reads never seem to complete: only unlock ends the
  * wait), chunk=BYTES (every read is issued in pieces of at most BYTES, the
  * short-read continuation path).  ERRNO is a name such as EPERM or ENOMEM.
  *
@@ -56,6 +72,8 @@
  * gst-launch-1.0 vyreurisrc location=big.bin blocksize=4194304 queue-depth=16 ! fakesink
  * gst-launch-1.0 vyreurisrc location=/mnt/nvme/cold.bin direct=true ! filesink location=copy.bin
  * gst-launch-1.0 vyreurisrc location=file:///srv/data/big.log io-mode=pread ! fakesink
+ * gst-launch-1.0 vyreurisrc location=src/ exclude='<"*.png","vendor">' ! vyrescan patterns=password ! vyresink
+ * find . -name '*.log' -print0 | gst-launch-1.0 vyreurisrc files-from=- ! filesink location=all-logs.bin
  * ]|
  */
 #ifdef HAVE_CONFIG_H
@@ -2183,7 +2201,8 @@ gst_vyre_uri_src_class_init (GstVyreUriSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_IO_STATS,
       g_param_spec_boxed ("io-stats", "I/O statistics",
           "Mode in use, reads by kind, bytes, SQEs, short-read "
-          "continuations, cancelled reads, arena misses, reads in flight",
+          "continuations, cancelled reads, arena misses, reads in flight, "
+          "files-scanned and files-skipped (of a directory or a list)",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &src_template);

@@ -24,6 +24,7 @@
  *                   (both done from the probe, in the streaming thread,
  *                   at a point the source's order makes certain), each
  *                   named with its reason
+ *  single_file_meta one file: GstVyreFileMeta on every buffer, no tags
  *  files_from       a list with one path a line, NUL-separated, and on
  *                   standard input: the list's order, a missing path and a
  *                   directory named
@@ -626,6 +627,43 @@ GST_START_TEST (test_tree_trouble)
 
 GST_END_TEST;
 
+/* One file, as before: every buffer carries the meta too (index 0, the
+ * offset in the file is the stream offset); no tag events are added. */
+GST_START_TEST (test_single_file_meta)
+{
+  gchar *path = tree_path ("a/b/c/deep");
+  gchar *desc = g_strdup_printf ("vyreurisrc name=src location=%s "
+      "blocksize=1000 ! fakesink", path);
+  Run run;
+  run_init (&run);
+  run_pipeline (desc, &run);
+  fail_unless (run.error == NULL, "%s", run.error);
+  guint64 pos = 0;
+  for (guint i = 0; i < run.items->len; i++) {
+    GstMiniObject *obj = g_ptr_array_index (run.items, i);
+    if (GST_IS_EVENT (obj)) {
+      fail_if (GST_EVENT_TYPE (obj) == GST_EVENT_TAG);
+      continue;
+    }
+    GstBuffer *buf = GST_BUFFER (obj);
+    GstVyreFileMeta *meta = gst_buffer_get_vyre_file_meta (buf);
+    fail_unless (meta != NULL);
+    fail_unless_equals_string (meta->path, path);
+    fail_unless_equals_int (meta->file_index, 0);
+    fail_unless_equals_uint64 (meta->file_offset, pos);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), pos);
+    fail_unless_equals_uint64 (meta->file_size, 4097);
+    pos += gst_buffer_get_size (buf);
+  }
+  fail_unless_equals_uint64 (pos, 4097);
+  fail_unless_equals_uint64 (stats_u64 (run.stats, "files-scanned"), 0);
+  run_clear (&run);
+  g_free (desc);
+  g_free (path);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------ */
 /* Lists of files                                                      */
 
@@ -824,6 +862,7 @@ vyreurisrc_tree_suite (void)
   tcase_add_test (tc, test_tree_filesink);
   tcase_add_test (tc, test_tree_options);
   tcase_add_test (tc, test_tree_trouble);
+  tcase_add_test (tc, test_single_file_meta);
   tcase_add_test (tc, test_files_from);
   tcase_add_test (tc, test_skip_binary);
   tcase_add_test (tc, test_scan_boundary);
