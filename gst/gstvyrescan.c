@@ -149,6 +149,17 @@ typedef struct
   guint64 stream_offset;
   guint carry_len;
   gboolean carry_in_arena;
+  /* After its completion (task): dispatched; its matches expanded by a
+   * worker of expand_pool or by the task itself: expanded (under lock). */
+  gboolean dispatched;
+  gboolean expanded;
+  vyre_completion comp;
+  GArray *matches;              /* GstVyreMatch of this job */
+  GArray *not_stored;           /* guint32 pattern ids (store-matches=false) */
+  guint64 dropped;              /* matches not stored */
+  guint64 torn;                 /* result records read again until whole */
+  guint corrupt;
+  GError *error;
   guint32 epoch;
   GstBuffer *buffer;            /* on the buffer's last chunk */
   guint64 buffer_offset;        /* stream offset of the buffer */
@@ -184,6 +195,11 @@ struct _GstVyreScan
   guint max_carry;
   guint kernel_max_matches;     /* event records per job context */
   guint n_rescan_contexts;      /* after the chain's n_contexts */
+  /* Jobs' events are expanded into matches by these workers while the
+   * task waits for the next completions; the task keeps up to
+   * expand_window entries dispatched ahead of the one it pushes. */
+  GThreadPool *expand_pool;
+  guint expand_window;
   guint *rescan_free;           /* task only: free rescan contexts, a stack */
   guint rescan_free_count;
   guint slots;                  /* ring slots in use (ring-slots or auto) */
@@ -220,7 +236,6 @@ struct _GstVyreScan
   /* task-only state: the buffer being assembled from its chunks */
   GArray *matches;              /* GstVyreMatch */
   guint64 found, dropped;
-  GArray *not_stored;           /* guint32 pattern ids of matches not stored */
   guint64 *not_stored_counts;   /* per pattern, folded from not_stored */
   GArray *not_stored_touched;   /* guint32 ids whose count is not 0 */
   guint32 crc;
@@ -300,6 +315,11 @@ entry_free (Entry * e)
 {
   gst_clear_buffer (&e->buffer);
   gst_clear_event (&e->event);
+  if (e->matches)
+    g_array_unref (e->matches);
+  if (e->not_stored)
+    g_array_unref (e->not_stored);
+  g_clear_error (&e->error);
   g_free (e);
 }
 
@@ -659,7 +679,6 @@ static void
 reset_assembly (GstVyreScan * self)
 {
   g_array_set_size (self->matches, 0);
-  g_array_set_size (self->not_stored, 0);
   for (guint i = 0; i < self->not_stored_touched->len; i++)
     self->not_stored_counts[g_array_index (self->not_stored_touched, guint32,
             i)] = 0;
@@ -670,42 +689,35 @@ reset_assembly (GstVyreScan * self)
   memset (self->hist, 0, sizeof self->hist);
 }
 
-/* How many more matches of the buffer being assembled are stored. */
-static guint
-match_room (GstVyreScan * self)
-{
-  if (!self->store_matches)
-    return 0;
-  if (self->max_matches == 0)
-    return G_MAXUINT - self->matches->len;
-  return self->max_matches > self->matches->len ?
-      self->max_matches - self->matches->len : 0;
-}
-
-/* The matches of a completed job's events, appended to the buffer being
- * assembled (at most its room; the rest counted per pattern). */
+/* The matches of completed job e's events (the record of context ctx),
+ * appended to e's own arrays: every match when they are stored (a limit
+ * applies when the buffer is finished), only the pattern ids with
+ * store-matches=false.  Reads only e, the record and the table: workers run
+ * it on several jobs at once. */
 static gboolean
-read_events (GstVyreScan * self, guint ctx, const vyre_completion * c,
-    GError ** error)
+read_events (GstVyreScan * self, Entry * e, guint ctx,
+    const vyre_completion * c, GError ** error)
 {
   /* (A job that stored no events reads nothing: each read of result
    * memory the GPU just wrote is a cache miss.) */
-  guint corrupt = 0;
-  if (!vyre_result_read_events (self->automaton->words,
-          vyre_megakernel_result (self->mk, ctx), self->kernel_max_matches, c,
-          match_room (self), self->matches, self->not_stored, &self->dropped,
-          &corrupt, &self->torn_results, error))
-    return FALSE;
-  if (corrupt)
-    GST_WARNING_OBJECT (self, "%u corrupt match events skipped", corrupt);
-  /* Counted per pattern job by job: the ids never pile up. */
-  for (guint i = 0; i < self->not_stored->len; i++) {
-    guint32 id = g_array_index (self->not_stored, guint32, i);
-    if (self->not_stored_counts[id]++ == 0)
-      g_array_append_val (self->not_stored_touched, id);
-  }
-  g_array_set_size (self->not_stored, 0);
-  return TRUE;
+  if (e->matches == NULL)
+    e->matches = g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
+  if (!self->store_matches && e->not_stored == NULL)
+    e->not_stored = g_array_new (FALSE, FALSE, sizeof (guint32));
+  guint room = self->store_matches ? G_MAXUINT - e->matches->len : 0;
+  return vyre_result_read_events (self->automaton->words,
+      vyre_megakernel_result (self->mk, ctx), self->kernel_max_matches, c,
+      room, e->matches, e->not_stored, &e->dropped, &e->corrupt, &e->torn,
+      error);
+}
+
+/* Count `id` once more among the buffer's matches that are not stored. */
+static inline void
+count_not_stored (GstVyreScan * self, guint32 id, guint64 n)
+{
+  if (self->not_stored_counts[id] == 0)
+    g_array_append_val (self->not_stored_touched, id);
+  self->not_stored_counts[id] += n;
 }
 
 /* A piece of a job scanned again: [off, off + len) of the job's bytes. */
@@ -864,7 +876,7 @@ rescan_in_pieces (GstVyreScan * self, Entry * e, const vyre_completion * c,
       } else
         split_pieces (&q, p->off, p->len, pc.matches, record_events,
             record_events);
-    } else if (!read_events (self, p->ctx, &pc, error)) {
+    } else if (!read_events (self, e, p->ctx, &pc, error)) {
       ret = GST_FLOW_ERROR;
     } else {
       found += pc.matches;
@@ -897,21 +909,112 @@ rescan_in_pieces (GstVyreScan * self, Entry * e, const vyre_completion * c,
   return ret;
 }
 
-/* Fold one completed chunk into the buffer being assembled.  FLUSHING
- * when a flush interrupted it; ERROR, with *error set, when its results
- * could not be read whole. */
-static GstFlowReturn
-collect_chunk (GstVyreScan * self, Entry * e, const vyre_completion * c,
-    GError ** error)
+/* A worker of expand_pool: job e's events into matches.  After a flush
+ * started nothing is read (the job is thrown away).  Wakes the task. */
+static void
+expand_job (gpointer data, gpointer user_data)
 {
-  const guint32 *rec = vyre_megakernel_result (self->mk, e->ctx);
-  if (self->ops & GST_VYRE_SCAN_OPS_SCAN) {
-    if (c->matches_stored < c->matches) {
-      GstFlowReturn ret = rescan_in_pieces (self, e, c, error);
+  Entry *e = data;
+  GstVyreScan *self = user_data;
+  GError *err = NULL;
+  if (!g_atomic_int_get (&self->flushing))
+    read_events (self, e, e->ctx, &e->comp, &err);
+  g_mutex_lock (&self->lock);
+  e->error = err;
+  e->expanded = TRUE;
+  wake_locked (self);
+  g_mutex_unlock (&self->lock);
+}
+
+/* Wait for entry e's completion (task) and start on its results: a job
+ * whose events outgrew its record is scanned again here, other scan jobs
+ * go to the expansion workers.  FLUSHING when a flush came; ERROR with
+ * the element error posted. */
+static GstFlowReturn
+dispatch_entry (GstVyreScan * self, Entry * e)
+{
+  gboolean expand_later = FALSE;
+  GError *err = NULL;
+  if (e->kind != ENTRY_EVENT) {
+    gint64 t0 = PHASE_START (self);
+    VyreMkStatus st = vyre_megakernel_wait (self->mk, &e->ticket, &e->comp,
+        &self->flushing, &err);
+    PHASE_ADD (self, PH_TASK_WAIT_GPU, t0);
+    if (st == VYRE_MK_CANCELLED)
+      return GST_FLOW_FLUSHING;
+    if (st != VYRE_MK_OK) {
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+          ("The GPU scan kernel failed."), ("%s", err->message));
+      g_error_free (err);
+      return GST_FLOW_ERROR;
+    }
+  }
+  if (e->kind == ENTRY_JOB && (self->ops & GST_VYRE_SCAN_OPS_SCAN)) {
+    if (e->comp.matches_stored < e->comp.matches) {
+      gint64 t0 = PHASE_START (self);
+      GstFlowReturn ret = rescan_in_pieces (self, e, &e->comp, &err);
+      PHASE_ADD (self, PH_TASK_COLLECT, t0);
+      if (ret == GST_FLOW_FLUSHING)
+        return ret;
+      if (ret != GST_FLOW_OK)
+        e->error = err;
+    } else
+      expand_later = TRUE;
+  }
+  e->dispatched = TRUE;
+  if (expand_later)
+    g_thread_pool_push (self->expand_pool, e, NULL);
+  else {
+    g_mutex_lock (&self->lock);
+    e->expanded = TRUE;
+    g_mutex_unlock (&self->lock);
+  }
+  return GST_FLOW_OK;
+}
+
+/* Dispatch the head entry and the ones after it, up to expand_window, so
+ * workers expand later jobs while the head is finished. */
+static GstFlowReturn
+dispatch_ahead (GstVyreScan * self)
+{
+  GList *l = NULL;
+  for (guint i = 0; i < self->expand_window; i++) {
+    g_mutex_lock (&self->lock);
+    l = l ? l->next : self->entries.head;
+    g_mutex_unlock (&self->lock);
+    if (l == NULL)
+      break;
+    Entry *x = l->data;
+    if (!x->dispatched) {
+      GstFlowReturn ret = dispatch_entry (self, x);
       if (ret != GST_FLOW_OK)
         return ret;
-    } else if (!read_events (self, e->ctx, c, error))
-      return GST_FLOW_ERROR;
+    }
+  }
+  return GST_FLOW_OK;
+}
+
+/* Fold the expanded job e into the buffer being assembled.  ERROR, with
+ * *error set, when its results could not be read whole. */
+static GstFlowReturn
+collect_chunk (GstVyreScan * self, Entry * e, GError ** error)
+{
+  const vyre_completion *c = &e->comp;
+  if (e->error) {
+    g_propagate_error (error, e->error);
+    e->error = NULL;
+    return GST_FLOW_ERROR;
+  }
+  self->torn_results += e->torn;
+  if (e->corrupt)
+    GST_WARNING_OBJECT (self, "%u corrupt match events skipped", e->corrupt);
+  if (self->ops & GST_VYRE_SCAN_OPS_SCAN) {
+    if (e->matches)
+      g_array_append_vals (self->matches, e->matches->data, e->matches->len);
+    if (e->not_stored)
+      for (guint i = 0; i < e->not_stored->len; i++)
+        count_not_stored (self, g_array_index (e->not_stored, guint32, i), 1);
+    self->dropped += e->dropped;
     self->found += c->matches;
   }
   if (self->ops & GST_VYRE_SCAN_OPS_CRC32) {
@@ -920,8 +1023,8 @@ collect_chunk (GstVyreScan * self, Entry * e, const vyre_completion * c,
   }
   if (self->ops & GST_VYRE_SCAN_OPS_HISTOGRAM) {
     guint32 job_hist[256];
-    if (!vyre_result_read_histogram (rec, c, job_hist, &self->torn_results,
-            error))
+    if (!vyre_result_read_histogram (vyre_megakernel_result (self->mk,
+                e->ctx), c, job_hist, &self->torn_results, error))
       return GST_FLOW_ERROR;
     for (guint b = 0; b < 256; b++)
       self->hist[b] += job_hist[b];
@@ -950,6 +1053,15 @@ finish_buffer (GstVyreScan * self, Entry * e)
   m->has_histogram = (self->ops & GST_VYRE_SCAN_OPS_HISTOGRAM) != 0;
   memcpy (m->histogram, self->hist, sizeof m->histogram);
   vyre_match_events_sort (self->matches);
+  /* A limit keeps the first matches in stream order; the rest are counted
+   * per pattern. */
+  if (self->max_matches && self->matches->len > self->max_matches) {
+    const GstVyreMatch *mm = (const GstVyreMatch *) self->matches->data;
+    for (guint i = self->max_matches; i < self->matches->len; i++)
+      count_not_stored (self, mm[i].pattern_id, 1);
+    self->dropped += self->matches->len - self->max_matches;
+    g_array_set_size (self->matches, self->max_matches);
+  }
   guint n = self->matches->len;
   gst_vyre_scan_meta_take_matches (m, (GstVyreMatch *)
       g_array_steal (self->matches, NULL), n);
@@ -1040,32 +1152,34 @@ gst_vyre_scan_loop (gpointer user_data)
     return;
   }
 
-  vyre_completion c;
   GError *err = NULL;
-  t0 = PHASE_START (self);
-  VyreMkStatus st = vyre_megakernel_wait (self->mk, &e->ticket, &c,
-      &self->flushing, &err);
-  PHASE_ADD (self, PH_TASK_WAIT_GPU, t0);
-  if (st == VYRE_MK_CANCELLED) {
+  GstFlowReturn dret = dispatch_ahead (self);
+  if (dret == GST_FLOW_FLUSHING) {
     gst_pad_pause_task (self->srcpad);
     return;
   }
-  if (st != VYRE_MK_OK) {
-    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
-        ("The GPU scan kernel failed."), ("%s", err->message));
-    g_error_free (err);
+  if (dret != GST_FLOW_OK) {
     pause_task (self, GST_FLOW_ERROR);
     return;
   }
+  /* The head's matches, expanded by a worker (or the task). */
+  t0 = PHASE_START (self);
+  g_mutex_lock (&self->lock);
+  while (!e->expanded && !g_atomic_int_get (&self->flushing))
+    wait_locked (self, &self->waiters, 100 * G_TIME_SPAN_MILLISECOND);
+  gboolean expanded = e->expanded;
+  g_mutex_unlock (&self->lock);
+  PHASE_ADD (self, PH_TASK_COLLECT, t0);
+  if (!expanded) {
+    gst_pad_pause_task (self->srcpad);
+    return;
+  }
+  const vyre_completion c = e->comp;
 
   GstBuffer *out = NULL;
   if (e->kind == ENTRY_JOB) {
     t0 = PHASE_START (self);
-    GstFlowReturn cret = collect_chunk (self, e, &c, &err);
-    if (cret == GST_FLOW_FLUSHING) {
-      gst_pad_pause_task (self->srcpad);
-      return;
-    }
+    GstFlowReturn cret = collect_chunk (self, e, &err);
     if (cret != GST_FLOW_OK) {
       GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
           ("The GPU's scan results could not be read."), ("%s", err->message));
@@ -1124,7 +1238,15 @@ drain_entries (GstVyreScan * self, gboolean keep_sticky)
     g_mutex_unlock (&self->lock);
     if (e == NULL)
       break;
-    if (e->kind != ENTRY_EVENT && self->mk) {
+    /* A worker may still read its record: wait for it (it skips the work
+     * once flushing is set, and otherwise takes milliseconds). */
+    g_mutex_lock (&self->lock);
+    while (e->dispatched && !e->expanded)
+      wait_locked (self, &self->waiters, 10 * G_TIME_SPAN_MILLISECOND);
+    g_mutex_unlock (&self->lock);
+    if (e->kind != ENTRY_EVENT && self->mk && e->dispatched)
+      vyre_megakernel_release (self->mk, &e->ticket);
+    else if (e->kind != ENTRY_EVENT && self->mk) {
       vyre_completion c;
       GError *err = NULL;
       if (vyre_megakernel_wait (self->mk, &e->ticket, &c, NULL, &err) ==
@@ -1468,6 +1590,17 @@ gst_vyre_scan_start (GstVyreScan * self)
   for (guint i = 0; i < self->n_rescan_contexts; i++)
     self->rescan_free[i] = self->n_contexts + i;
   self->rescan_free_count = self->n_rescan_contexts;
+  /* Expansion workers: the task alone expanded 9 ns per match on an H100's
+   * host, the pipeline's limit on match-dense text.  A CPU device needs
+   * the cores for the kernel itself.  VYRE_EXPAND_WORKERS overrides (tests
+   * run several on a CPU device). */
+  const gchar *wenv = g_getenv ("VYRE_EXPAND_WORKERS");
+  guint workers = wenv ? (guint) CLAMP (g_ascii_strtoull (wenv, NULL, 10), 1,
+      64) : vyre_device_is_cpu (self->device) ? 1 :
+      CLAMP (g_get_num_processors () / 2, 1, 8);
+  self->expand_pool = g_thread_pool_new (expand_job, self, (gint) workers,
+      FALSE, NULL);
+  self->expand_window = 4 * workers + 2;
   self->not_stored_counts = g_new0 (guint64, MAX (1,
           self->pattern_list->len));
   self->rescanned_jobs = self->rescan_pieces = 0;
@@ -1513,6 +1646,10 @@ static void
 gst_vyre_scan_stop (GstVyreScan * self)
 {
   drain_entries (self, FALSE);
+  if (self->expand_pool) {
+    g_thread_pool_free (self->expand_pool, FALSE, TRUE);
+    self->expand_pool = NULL;
+  }
   if (self->mk)
     vyre_megakernel_stop (self->mk);
   gst_clear_object (&self->allocator);
@@ -1679,7 +1816,6 @@ gst_vyre_scan_finalize (GObject * object)
   g_free (self->patterns);
   g_free (self->patterns_file);
   g_array_unref (self->matches);
-  g_array_unref (self->not_stored);
   g_array_unref (self->not_stored_touched);
   g_queue_clear (&self->entries);
   g_mutex_clear (&self->lock);
@@ -1826,7 +1962,6 @@ gst_vyre_scan_init (GstVyreScan * self)
   g_cond_init (&self->cond);
   g_queue_init (&self->entries);
   self->matches = g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
-  self->not_stored = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->not_stored_touched = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->src_result = GST_FLOW_OK;
 }

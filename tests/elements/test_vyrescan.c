@@ -1661,6 +1661,13 @@ GST_START_TEST (test_every_match)
   /* At the element's defaults: a lane's records overflow on this text, so
    * jobs are scanned again in pieces. */
   scan_dense_at_defaults ("defaults", data, len, pats, big, 3, &rng);
+  /* Several expansion workers finishing out of order: buffers still come
+   * out in order, each with its own matches. */
+  g_setenv ("VYRE_EXPAND_WORKERS", "4", TRUE);
+  static const gsize small[] = { 65536, 4097, SZ_RANDOM };
+  scan_dense_at_defaults ("four expansion workers", data, MIN (len, MIB),
+      pats, small, 3, &rng);
+  g_unsetenv ("VYRE_EXPAND_WORKERS");
   /* One record per lane: nearly every job and many of its pieces overflow
    * (pieces split again), with carry from the window and the arena. */
   g_setenv ("VYRE_EVENTS_PER_LANE", "1", TRUE);
