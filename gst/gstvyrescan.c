@@ -60,11 +60,15 @@ GST_DEBUG_CATEGORY_EXTERN (GST_CAT_PERFORMANCE);
 /* Match event records per lane in a job's result record (the kernel's
  * storage, apart from any limit on what is reported).  A job with more
  * events in a lane is scanned again in pieces (rescan_in_pieces), so this
- * sets memory and how often that happens, never what is found: 32 x 256
- * lanes x 16 bytes = 128 KiB per job context.  English text at 1,000
- * literals has about 5 events per lane of a 256 KiB job.  The environment
- * variable VYRE_EVENTS_PER_LANE overrides it (tests force pieces with it). */
-#define EVENTS_PER_LANE 32
+ * sets memory and how often that happens, never what is found.  On a GPU
+ * 64 x 256 lanes x 16 bytes = 256 KiB per job context: English text at
+ * 5,000 literals has about 32 events per lane of a 256 KiB job, and with
+ * 32 records every job was scanned again (H100, 2026-12-06: 0.8 against
+ * 6.3 GB/s; docs/benchmarks.md "Every match").  A CPU device's 64 lanes
+ * scan larger jobs: 32 keeps its records small.  The environment variable
+ * VYRE_EVENTS_PER_LANE overrides it (tests force pieces with it). */
+#define EVENTS_PER_LANE_GPU 64
+#define EVENTS_PER_LANE_CPU 32
 /* Job contexts the src task keeps for those pieces (the chain never takes
  * them, so the task never waits on the chain): pieces in flight at once. */
 #define RESCAN_CONTEXTS_GPU 16
@@ -1544,8 +1548,11 @@ gst_vyre_scan_start (GstVyreScan * self)
   /* Each lane of the kernel gets an equal share of event records. */
   const gchar *env = g_getenv ("VYRE_EVENTS_PER_LANE");
   guint64 per_lane = env ? g_ascii_strtoull (env, NULL, 10) : 0;
-  self->kernel_max_matches = (guint) CLAMP (per_lane ? per_lane :
-      EVENTS_PER_LANE, 1, 4096) * VYRE_RESULT_LANES;
+  if (per_lane == 0)
+    per_lane = vyre_device_is_cpu (self->device) ? EVENTS_PER_LANE_CPU :
+        EVENTS_PER_LANE_GPU;
+  self->kernel_max_matches = (guint) CLAMP (per_lane, 1, 4096) *
+      VYRE_RESULT_LANES;
   /* Arena: first the blocks the allocator hands upstream: enough for
    * every job in flight plus room for a source's read-ahead (vyreurisrc
    * keeps queue-depth reads in flight), so a zero-copy source does not run
