@@ -59,8 +59,8 @@
  * (comma-separated): setup=ERRNO (io_uring_setup fails), register=ERRNO
  * (buffer registration fails), direct=ERRNO (open with O_DIRECT fails),
  * read=ERRNO[@OFFSET] (the read covering stream offset OFFSET, default the
- * first one, fails once), stall (reads never seem to complete: only unlock ends the
- * wait), chunk=BYTES (every read is issued in pieces of at most BYTES, the
+ * first one, fails once), stall (reads never seem to complete: only unlock
+ * ends the wait), chunk=BYTES (every read is issued in pieces of at most BYTES, the
  * short-read continuation path).  ERRNO is a name such as EPERM or ENOMEM.
  *
  * The URI handler (file://) is registered at rank NONE: playbin never picks
@@ -228,7 +228,7 @@ struct _GstVyreUriSrc
   gboolean direct;
   GstVyreUriSrcIoMode io_mode;
   gchar *files_from;
-  VyreWalkOptions walk_opts;    /* its exclude is self->exclude */
+  VyreWalkOptions walk_opts;    /* exclude unused: self->exclude is */
   gchar **exclude;
   gboolean skip_binary;
   gboolean strict;
@@ -1348,12 +1348,16 @@ open_listed_file (GstVyreUriSrc * self, const gchar * path)
     return FALSE;
   }
   struct stat st;
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)) {
-    int e = S_ISREG (st.st_mode) ? errno : 0;
-    set_trouble (self, e ? "open-failed" : "not-regular", e, e ?
-        g_strdup_printf ("fstat failed: %s", g_strerror (e)) :
-        g_strdup ("it is no longer a regular file (replaced after it was "
-            "listed); it was not read"));
+  if (fstat (fd, &st) != 0) {
+    int e = errno;
+    set_trouble (self, "open-failed", e, g_strdup_printf ("fstat failed: %s",
+            g_strerror (e)));
+    close (fd);
+    return FALSE;
+  }
+  if (!S_ISREG (st.st_mode)) {
+    set_trouble (self, "not-regular", 0, g_strdup ("it is no longer a "
+            "regular file (replaced after it was listed); it was not read"));
     close (fd);
     return FALSE;
   }
