@@ -50,9 +50,8 @@
  * - Per-match fields (file, line, column, offset in the file): add members
  *   to VyreReportMatch whose zero value means "not known"; callers build
  *   matches with VYRE_REPORT_MATCH_INIT (or = { 0 }), so a new member is
- *   absent unless set, and match_to_object() in vyre-report.c (the only
- *   place a match becomes JSON) writes it only when set (and removes it
- *   from the reused object when not).  The JSON Lines
+ *   absent unless set, and append_match_line() in vyre-report.c (the only
+ *   place a match becomes JSON) writes it only when set.  The JSON Lines
  *   keys then become `file`, `line`, `column` next to `offset`.
  * - A new format (SARIF 2.1.0): add a VyreReportFormat value and its row
  *   in the format table of vyre-report.c (its add_match and finish);
