@@ -563,7 +563,7 @@ completion_status (vyre_status st, const vyre_error * rerr,
     return VYRE_MK_OK;
   if (st == VYRE_ERR_FAULT)
     g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
-        "The GPU rejected job %" G_GUINT64_FORMAT ": %s (%s). Fix: %s",
+        "The GPU rejected job %" G_GUINT64_FORMAT ": %s (%s). %s",
         out->seq, vyre_fault_name (out->fault_code), rerr->message,
         vyre_fault_fix (out->fault_code));
   else
