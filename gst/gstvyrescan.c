@@ -1330,7 +1330,9 @@ gst_vyre_scan_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       drain_entries (self, TRUE);
       reset_stream (self);
       g_atomic_int_set (&self->flushing, 0);
-      start_task (self);
+      /* A pad being deactivated stays without a task. */
+      if (gst_pad_is_active (self->srcpad))
+        start_task (self);
       return TRUE;
     case GST_EVENT_EOS:
       /* Close the last epoch, then EOS leaves after everything before it. */
