@@ -209,11 +209,14 @@ run_slot (vyre_reference_consumer * c, uint32_t slot)
   uint32_t now = vyre_load_acquire_u32 (ctrl_word (c, VYRE_CTRL_EPOCH));
   bool counts = version_ok && opcode_is_data (job.opcode) && job.epoch != 0
       && epoch_in_window (job.epoch, now);
-  if (fault == VYRE_FAULT_NONE && opcode_is_data (job.opcode) && !counts)
-    fault = VYRE_FAULT_BAD_EPOCH;
   /* A re-scan of part of a counted job (VYRE_OPS_NO_EPOCH) was not in
-   * FENCE_JOBS. */
-  if (job.ops & VYRE_OPS_NO_EPOCH)
+   * FENCE_JOBS, and its epoch may have closed since: like the kernel,
+   * only a zero epoch is refused (by the decoder). */
+  bool no_epoch = (job.ops & VYRE_OPS_NO_EPOCH) != 0;
+  if (fault == VYRE_FAULT_NONE && opcode_is_data (job.opcode) && !counts
+      && !no_epoch)
+    fault = VYRE_FAULT_BAD_EPOCH;
+  if (no_epoch)
     counts = false;
 
   bool close_fence = false;
