@@ -1013,7 +1013,12 @@ collect_chunk (GstVyreScan * self, Entry * e, GError ** error)
   if (e->corrupt)
     GST_WARNING_OBJECT (self, "%u corrupt match events skipped", e->corrupt);
   if (self->ops & GST_VYRE_SCAN_OPS_SCAN) {
-    if (e->matches)
+    /* The buffer's first job hands its array over; later ones append. */
+    if (e->matches && self->matches->len == 0) {
+      GArray *empty = self->matches;
+      self->matches = e->matches;
+      e->matches = empty;
+    } else if (e->matches)
       g_array_append_vals (self->matches, e->matches->data, e->matches->len);
     if (e->not_stored)
       for (guint i = 0; i < e->not_stored->len; i++)
