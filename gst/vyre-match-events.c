@@ -27,7 +27,10 @@ vyre_match_events_expand (const guint32 * table, const guint32 * record,
   const guint base = out->len;
   guint cap = MIN (room, 1024u);
   g_array_set_size (out, base + cap);
-  GstVyreMatch *dst = &g_array_index (out, GstVyreMatch, base);
+  /* With no room an empty array has no storage (data is NULL): nothing is
+   * stored then, and there is nothing to point at. */
+  GstVyreMatch *dst = cap > 0 ? &g_array_index (out, GstVyreMatch, base)
+      : NULL;
 
   for (guint32 lane = 0; lane < VYRE_RESULT_LANES; lane++) {
     guint32 n_events = record[VYRE_RESULT_LANE_EVENTS + lane];
@@ -55,8 +58,10 @@ vyre_match_events_expand (const guint32 * table, const guint32 * record,
       }
       for (guint32 k = out_index[state]; k < out_index[state + 1]; k++) {
         guint32 pid = out_list[k];
+        /* A match must start inside the stream: end >= length - 1, not
+         * end + 1 >= length, which wraps for an end at the largest offset. */
         if (G_UNLIKELY (pid >= npatterns || pattern_len[pid] == 0 ||
-                end + 1 < pattern_len[pid])) {
+                end < (guint64) pattern_len[pid] - 1)) {
           if (corrupt)
             (*corrupt)++;
           continue;
