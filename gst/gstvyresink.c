@@ -94,8 +94,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gstvyrefilemeta.h"
 #include "gstvyrescanmeta.h"
 #include "vyre-crc32.h"
+#include "vyre-line-index.h"
 #include "vyre-match-events.h"
 #include "vyre-patterns.h"
 #include "vyre-report.h"
@@ -104,6 +106,9 @@ GST_DEBUG_CATEGORY_STATIC (vyre_sink_debug);
 #define GST_CAT_DEFAULT vyre_sink_debug
 
 #define DEFAULT_PRINT_SUMMARY TRUE
+#define DEFAULT_FAIL_ON_MATCH FALSE
+#define DEFAULT_SNIPPET_BYTES 0
+#define MAX_SNIPPET_BYTES 4096
 #define DEFAULT_MESSAGE_INTERVAL GST_SECOND
 /* Pattern lines in the printed summary; the rest is summed in one line. */
 #define SUMMARY_PATTERN_LINES 20
@@ -122,6 +127,9 @@ enum
   PROP_PRINT_SUMMARY,
   PROP_PROGRESS,
   PROP_MESSAGE_INTERVAL,
+  PROP_SARIF_LOCATION,
+  PROP_FAIL_ON_MATCH,
+  PROP_SNIPPET_BYTES,
 };
 
 struct _GstVyreSink
@@ -131,6 +139,9 @@ struct _GstVyreSink
   /* properties (object lock) */
   gchar *report_location;
   gchar *matches_location;
+  gchar *sarif_location;
+  gboolean fail_on_match;
+  guint snippet_bytes;
   gboolean print_summary;
   gboolean progress;
   GstClockTime message_interval;
@@ -148,6 +159,14 @@ struct _GstVyreSink
    * first buffer rendered, EOS or stop, whichever ended the run */
   gint64 start_time, first_time, end_time;
   guint64 timed_bytes;          /* bytes of the buffers after the first */
+  /* files: those whose bytes arrived (the stream without GstVyreFileMeta
+   * is one), those with matches, and per file with matches its count */
+  guint64 files_scanned;
+  guint64 files_with_matches;
+  GArray *file_counts;          /* FileCount, in stream order */
+  /* vyre-file-skipped messages seen on the bus: GstStructure (path,
+   * reason, description), written by the posting thread */
+  GPtrArray *skipped;
 
   /* from vyre-info: written by the streaming thread under the object
    * lock (the summary reads them from any thread); kept after stop so
@@ -159,12 +178,37 @@ struct _GstVyreSink
   /* streaming thread only (and start/stop) */
   VyreReportWriter *report;
   VyreReportWriter *matches_out;
+  VyreReportWriter *sarif_out;
+  VyreLineIndex *lines;         /* when matches are written */
+  guint snippet;                /* snippet-bytes of this run */
+  GArray *pattern_lengths;      /* guint per pattern id (raw bytes) */
+  /* the file the last buffer belonged to */
+  gboolean in_file;
+  guint file_index;
+  gchar *file_path;             /* GRefString; NULL: no GstVyreFileMeta */
+  guint64 file_stream_start;    /* stream offset of its byte 0 */
+  guint64 file_matches;
+  /* the pipeline's bus, whose vyre-file-skipped messages we collect */
+  GstBus *bus;
+  gulong bus_handler;
   guint max_pattern_len;
   GArray *pending;              /* GstVyreMatch held back for stream order */
   gint64 last_message;
   guint64 total_size;           /* from a duration query, 0 = unknown */
   gboolean progress_shown;
 };
+
+typedef struct
+{
+  gchar *path;
+  guint64 matches;
+} FileCount;
+
+static void
+file_count_clear (gpointer p)
+{
+  g_free (((FileCount *) p)->path);
+}
 
 G_DEFINE_TYPE_WITH_CODE (GstVyreSink, gst_vyre_sink, GST_TYPE_BASE_SINK,
     GST_DEBUG_CATEGORY_INIT (vyre_sink_debug, "vyresink", 0,
@@ -191,16 +235,82 @@ output_failed (GstVyreSink * self, GError * err, gboolean at_open)
         ("%s", vyre_report_error_fix (err)));
   g_clear_pointer (&self->report, vyre_report_writer_free);
   g_clear_pointer (&self->matches_out, vyre_report_writer_free);
+  g_clear_pointer (&self->sarif_out, vyre_report_writer_free);
+}
+
+/* A vyre-file-skipped message of the source, seen where it is posted
+ * (sync-message: the application's bus watch is not ours to take). */
+static void
+on_sync_message (GstBus * bus, GstMessage * message, GstVyreSink * self)
+{
+  const GstStructure *s = gst_message_get_structure (message);
+  if (GST_MESSAGE_TYPE (message) != GST_MESSAGE_ELEMENT || s == NULL ||
+      !gst_structure_has_name (s, "vyre-file-skipped"))
+    return;
+  const gchar *path = gst_structure_get_string (s, "path");
+  const gchar *reason = gst_structure_get_string (s, "reason");
+  const gchar *description = gst_structure_get_string (s, "description");
+  GstStructure *skip = gst_structure_new ("skipped",
+      "path", G_TYPE_STRING, path ? path : "",
+      "reason", G_TYPE_STRING, reason ? reason : "",
+      "description", G_TYPE_STRING, description ? description : "", NULL);
+  GST_OBJECT_LOCK (self);
+  g_ptr_array_add (self->skipped, skip);
+  GST_OBJECT_UNLOCK (self);
+  (void) bus;
+}
+
+/* The bus the application reads: the top-level bin's.  Sync messages
+ * are emitted there for every message its sync handler passes on. */
+static void
+watch_bus (GstVyreSink * self)
+{
+  GstObject *top = gst_object_ref (GST_OBJECT (self)), *parent;
+  while ((parent = gst_object_get_parent (top))) {
+    gst_object_unref (top);
+    top = parent;
+  }
+  self->bus = gst_element_get_bus (GST_ELEMENT (top));
+  gst_object_unref (top);
+  if (self->bus == NULL)
+    return;
+  gst_bus_enable_sync_message_emission (self->bus);
+  self->bus_handler = g_signal_connect (self->bus, "sync-message::element",
+      G_CALLBACK (on_sync_message), self);
+}
+
+static void
+unwatch_bus (GstVyreSink * self)
+{
+  if (self->bus == NULL)
+    return;
+  g_signal_handler_disconnect (self->bus, self->bus_handler);
+  gst_bus_disable_sync_message_emission (self->bus);
+  gst_clear_object (&self->bus);
+  self->bus_handler = 0;
+}
+
+static void
+clear_file (GstVyreSink * self)
+{
+  self->in_file = FALSE;
+  g_clear_pointer (&self->file_path, g_ref_string_release);
+  self->file_stream_start = self->file_matches = 0;
 }
 
 static gboolean
 gst_vyre_sink_start (GstBaseSink * sink)
 {
   GstVyreSink *self = GST_VYRE_SINK (sink);
-  gchar *report, *matches;
+  gchar *report, *matches, *sarif;
   GST_OBJECT_LOCK (self);
   report = g_strdup (self->report_location);
   matches = g_strdup (self->matches_location);
+  sarif = g_strdup (self->sarif_location);
+  self->snippet = self->snippet_bytes;
+  self->files_scanned = self->files_with_matches = 0;
+  g_array_set_size (self->file_counts, 0);
+  g_ptr_array_set_size (self->skipped, 0);
   self->completed = self->bytes = self->matches = self->dropped = 0;
   self->epoch = 0;
   self->crc = 0;
@@ -225,12 +335,22 @@ gst_vyre_sink_start (GstBaseSink * sink)
   if (ok && matches && *matches)
     ok = (self->matches_out = vyre_report_writer_open (matches,
             "matches file", VYRE_REPORT_FORMAT_JSON_LINES, &err)) != NULL;
+  if (ok && sarif && *sarif)
+    ok = (self->sarif_out = vyre_report_writer_open (sarif,
+            "SARIF log", VYRE_REPORT_FORMAT_SARIF, &err)) != NULL;
   if (!ok) {
     output_failed (self, err, TRUE);
     g_error_free (err);
   }
   g_free (report);
   g_free (matches);
+  g_free (sarif);
+  /* Code points are counted only for SARIF's columns. */
+  if (self->matches_out || self->sarif_out)
+    self->lines = vyre_line_index_new (self->sarif_out != NULL);
+  clear_file (self);
+  if (ok)
+    watch_bus (self);
   self->last_message = 0;
   self->total_size = 0;
   self->progress_shown = FALSE;
@@ -246,6 +366,10 @@ gst_vyre_sink_stop (GstBaseSink * sink)
    * removes the temporary files, earlier outputs stay as they were. */
   g_clear_pointer (&self->report, vyre_report_writer_free);
   g_clear_pointer (&self->matches_out, vyre_report_writer_free);
+  g_clear_pointer (&self->sarif_out, vyre_report_writer_free);
+  g_clear_pointer (&self->lines, vyre_line_index_free);
+  clear_file (self);
+  unwatch_bus (self);
   GST_OBJECT_LOCK (self);
   if (self->start_time && !self->end_time)
     self->end_time = g_get_monotonic_time ();
@@ -264,6 +388,60 @@ pattern_text (GstVyreSink * self, guint32 id)
   return "";
 }
 
+static gboolean
+writing_matches (GstVyreSink * self)
+{
+  return self->matches_out || self->sarif_out;
+}
+
+/* The escaped bytes around a match: snippet-bytes before its start and
+ * after its end, within the file (NULL when snippets are off). */
+static gchar *
+make_snippet (GstVyreSink * self, guint64 start, guint32 length)
+{
+  if (self->snippet == 0)
+    return NULL;
+  guint64 from = start > self->snippet ? start - self->snippet : 0;
+  GBytes *bytes = vyre_line_index_get_bytes (self->lines, from,
+      start + length + self->snippet);
+  gchar *text = vyre_pattern_escape (bytes);
+  g_bytes_unref (bytes);
+  return text;
+}
+
+/* One match to the outputs that list matches. */
+static gboolean
+write_match (GstVyreSink * self, const GstVyreMatch * m, GError ** error)
+{
+  VyreReportMatch r = VYRE_REPORT_MATCH_INIT;
+  r.stream_offset = m->offset;
+  r.offset = m->offset;
+  r.pattern_id = m->pattern_id;
+  r.pattern = pattern_text (self, m->pattern_id);
+  if (m->pattern_id < self->pattern_lengths->len)
+    r.length = g_array_index (self->pattern_lengths, guint, m->pattern_id);
+  gchar *snippet = NULL;
+  /* A match before its file's first byte would span two files: vyrescan
+   * never reports one; should it, it is written with stream offsets. */
+  if (self->in_file && m->offset >= self->file_stream_start) {
+    r.offset = m->offset - self->file_stream_start;
+    r.file = self->file_path;
+    VyreLinePosition pos;
+    if (vyre_line_index_locate (self->lines, r.offset, &pos)) {
+      r.line = pos.line;
+      r.column = pos.column;
+      r.column_chars = pos.column_chars;
+    }
+    r.snippet = snippet = make_snippet (self, r.offset, r.length);
+  }
+  gboolean ok = (self->matches_out == NULL ||
+      vyre_report_writer_add_match (self->matches_out, &r, error)) &&
+      (self->sarif_out == NULL ||
+      vyre_report_writer_add_match (self->sarif_out, &r, error));
+  g_free (snippet);
+  return ok;
+}
+
 /* Write out held-back matches that start before `limit`: no later buffer
  * can report a match starting there (a match is reported by the buffer
  * it ends in, so at most max_pattern_len - 1 bytes before it). */
@@ -279,14 +457,86 @@ flush_matches (GstVyreSink * self, guint64 limit, GError ** error)
     GstVyreMatch *m = &g_array_index (self->pending, GstVyreMatch, n);
     if (m->offset >= limit)
       break;
-    VyreReportMatch r = VYRE_REPORT_MATCH_INIT;
-    r.offset = m->offset;
-    r.pattern_id = m->pattern_id;
-    r.pattern = pattern_text (self, m->pattern_id);
-    ok = vyre_report_writer_add_match (self->matches_out, &r, error);
+    ok = write_match (self, m, error);
     n++;
   }
   g_array_remove_range (self->pending, 0, n);
+  return ok;
+}
+
+/* The current file is done: its count kept when it had matches. */
+static void
+end_file (GstVyreSink * self)
+{
+  if (!self->in_file || self->file_matches == 0)
+    return;
+  FileCount c = { g_strdup (self->file_path), self->file_matches };
+  GST_OBJECT_LOCK (self);
+  self->files_with_matches++;
+  if (c.path)
+    g_array_append_val (self->file_counts, c);
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* The buffer's file (GstVyreFileMeta), or the stream as one file when it
+ * has none.  A new file flushes the previous one's held-back matches
+ * first: no match spans two files.  FALSE (*error) when writing failed. */
+static gboolean
+follow_file (GstVyreSink * self, GstBuffer * buf, guint64 stream_offset,
+    GError ** error)
+{
+  GstVyreFileMeta *fm = gst_buffer_get_vyre_file_meta (buf);
+  if (self->in_file && (fm == NULL ? self->file_path == NULL :
+          self->file_path != NULL && fm->file_index == self->file_index))
+    return TRUE;
+  if (self->in_file && writing_matches (self) &&
+      !flush_matches (self, G_MAXUINT64, error))
+    return FALSE;
+  end_file (self);
+  clear_file (self);
+  self->in_file = TRUE;
+  if (fm) {
+    self->file_index = fm->file_index;
+    self->file_path = g_ref_string_acquire (fm->path);
+    self->file_stream_start = stream_offset - MIN (fm->file_offset,
+        stream_offset);
+  }
+  if (self->lines)
+    vyre_line_index_begin_file (self->lines, self->file_path);
+  GST_OBJECT_LOCK (self);
+  self->files_scanned++;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+/* This buffer's matches into the held-back list, those no later buffer
+ * can precede written out.  Without a file to read lines from, the
+ * buffer's bytes are lent to the line index while that happens. */
+static gboolean
+write_buffer_matches (GstVyreSink * self, GstBuffer * buf,
+    GstVyreScanMeta * m, gsize size, GError ** error)
+{
+  g_array_append_vals (self->pending, m->matches, m->n_matches);
+  /* Matches starting at or after `limit` wait for the next buffer: one
+   * may still end there and start here; snippets wait for their text
+   * after the match. */
+  guint64 keep = (self->max_pattern_len ? self->max_pattern_len - 1 : 0) +
+      self->snippet;
+  guint64 end = m->stream_offset + size;
+  guint64 limit = end > keep ? end - keep : 0;
+  GstMapInfo map;
+  gboolean lent = !vyre_line_index_reads_file (self->lines) &&
+      gst_buffer_map (buf, &map, GST_MAP_READ);
+  if (lent)
+    vyre_line_index_lend_bytes (self->lines,
+        m->stream_offset - self->file_stream_start, map.data, map.size);
+  gboolean ok = flush_matches (self, limit, error);
+  if (lent) {
+    guint64 keep_from = limit > self->snippet ? limit - self->snippet : 0;
+    vyre_line_index_release (self->lines,
+        keep_from - MIN (keep_from, self->file_stream_start));
+    gst_buffer_unmap (buf, &map);
+  }
   return ok;
 }
 
@@ -331,6 +581,39 @@ times_locked (GstVyreSink * self, double *startup_s, double *scan_s,
     *bytes_per_s = self->timed_bytes / *scan_s;
   else if (*startup_s + *scan_s > 0)
     *bytes_per_s = self->bytes / (*startup_s + *scan_s);
+}
+
+/* The summary's `files` (object lock held; the element documentation
+ * lists its fields).  The file being read counts as scanned; its matches
+ * count once it is done. */
+static GstStructure *
+build_files_locked (GstVyreSink * self)
+{
+  GValue skipped = G_VALUE_INIT, counts = G_VALUE_INIT;
+  gst_value_array_init (&skipped, self->skipped->len);
+  for (guint i = 0; i < self->skipped->len; i++) {
+    GValue v = G_VALUE_INIT;
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_set_boxed (&v, self->skipped->pdata[i]);
+    gst_value_array_append_and_take_value (&skipped, &v);
+  }
+  gst_value_array_init (&counts, self->file_counts->len);
+  for (guint i = 0; i < self->file_counts->len; i++) {
+    FileCount *c = &g_array_index (self->file_counts, FileCount, i);
+    GValue v = G_VALUE_INIT;
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&v, gst_structure_new ("file",
+            "file", G_TYPE_STRING, c->path,
+            "matches", G_TYPE_UINT64, c->matches, NULL));
+    gst_value_array_append_and_take_value (&counts, &v);
+  }
+  GstStructure *files = gst_structure_new ("files",
+      "scanned", G_TYPE_UINT64, self->files_scanned,
+      "with_matches", G_TYPE_UINT64, self->files_with_matches,
+      "skipped", G_TYPE_UINT64, (guint64) self->skipped->len, NULL);
+  gst_structure_take_value (files, "skipped_files", &skipped);
+  gst_structure_take_value (files, "match_counts", &counts);
+  return files;
 }
 
 /* The summary as a structure: the fields of the JSON report (the element
@@ -385,6 +668,9 @@ build_summary (GstVyreSink * self, const gchar * name)
   }
   gst_structure_take_value (s, "patterns", &names);
   gst_structure_take_value (s, "pattern_counts", &counts);
+  GstStructure *files = build_files_locked (self);
+  gst_structure_set (s, "files", GST_TYPE_STRUCTURE, files, NULL);
+  gst_structure_free (files);
   GST_OBJECT_UNLOCK (self);
   return s;
 }
@@ -397,6 +683,9 @@ post_progress (GstVyreSink * self, gboolean final)
   GST_OBJECT_LOCK (self);
   GstClockTime interval = self->message_interval;
   gboolean show = self->progress;
+  /* files done: all at the end, before it all but the one being read */
+  guint64 files = final || self->files_scanned == 0 ? self->files_scanned :
+      self->files_scanned - 1;
   guint64 bytes = self->bytes;
   times_locked (self, &startup, &elapsed, &rate);
   /* until a second buffer came the rate is start-up's, not the scan's:
@@ -424,9 +713,13 @@ post_progress (GstVyreSink * self, gboolean final)
               "total", G_TYPE_UINT64, self->total_size,
               "percent", G_TYPE_DOUBLE, pct,
               "eta_s", G_TYPE_DOUBLE, eta,
-              "gbps", G_TYPE_DOUBLE, rate / 1e9, NULL)));
+              "gbps", G_TYPE_DOUBLE, rate / 1e9,
+              "files", G_TYPE_UINT64, files, NULL)));
   if (show) {
-    gchar *done = g_format_size (bytes);
+    gchar *size = g_format_size (bytes);
+    gchar *done = files > 1 ? g_strdup_printf ("%" G_GUINT64_FORMAT
+        " files, %s", files, size) : g_strdup (size);
+    g_free (size);
     gchar *speed = rate > 0 ? vyre_report_format_rate (rate) : g_strdup ("");
     if (pct >= 0) {
       gchar *total = g_format_size (self->total_size);
@@ -451,26 +744,49 @@ post_progress (GstVyreSink * self, gboolean final)
 static gboolean
 finish (GstVyreSink * self)
 {
+  GError *err = NULL;
+  gboolean ok = TRUE;
+  /* The matches first: when they cannot be completed the run failed, and
+   * the report is not replaced either. */
+  if (writing_matches (self))
+    ok = flush_matches (self, G_MAXUINT64, &err);
+  end_file (self);
+  clear_file (self);
   GST_OBJECT_LOCK (self);
   self->end_time = g_get_monotonic_time ();
+  gboolean fail_on_match = self->fail_on_match;
+  guint64 matches = self->matches, files_with_matches =
+      self->files_with_matches;
   GST_OBJECT_UNLOCK (self);
   post_progress (self, TRUE);
   if (self->progress_shown)
     g_printerr ("\n");
   GstStructure *s = build_summary (self, "vyre-summary");
-  GError *err = NULL;
-  gboolean ok = TRUE;
-  /* The matches first: when they cannot be completed the run failed, and
-   * the report is not replaced either. */
-  if (self->matches_out)
-    ok = flush_matches (self, G_MAXUINT64, &err) &&
-        vyre_report_writer_finish (self->matches_out, NULL, &err);
+  if (ok && self->matches_out)
+    ok = vyre_report_writer_finish (self->matches_out, NULL, &err);
+  if (ok && self->sarif_out)
+    ok = vyre_report_writer_finish (self->sarif_out, s, &err);
   if (ok && self->report)
     ok = vyre_report_writer_finish (self->report, s, &err);
+  /* Where the findings are, for the fail-on-match error. */
+  gchar *where = NULL;
+  if (ok) {
+    GString *w = g_string_new (NULL);
+    VyreReportWriter *outs[] = { self->report, self->matches_out,
+      self->sarif_out
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (outs); i++)
+      if (outs[i])
+        g_string_append_printf (w, "%s %s: \"%s\"", w->len ? ";" : "",
+            vyre_report_writer_get_what (outs[i]),
+            vyre_report_writer_get_path (outs[i]));
+    where = g_string_free (w, FALSE);
+  }
   /* done with them: a later EOS (after a flushing seek) writes nothing */
   if (ok) {
     g_clear_pointer (&self->report, vyre_report_writer_free);
     g_clear_pointer (&self->matches_out, vyre_report_writer_free);
+    g_clear_pointer (&self->sarif_out, vyre_report_writer_free);
   }
   gboolean print;
   GST_OBJECT_LOCK (self);
@@ -487,7 +803,26 @@ finish (GstVyreSink * self)
   if (!ok) {
     output_failed (self, err, FALSE);
     g_error_free (err);
+  } else if (fail_on_match && matches > 0) {
+    /* After the outputs are in place: a CI step that fails still leaves
+     * the findings to read. */
+    gchar *n = vyre_report_format_count (matches);
+    gchar *nf = vyre_report_format_count (files_with_matches);
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Found %s %s (fail-on-match=true)%s%s%s.", n,
+            matches == 1 ? "match" : "matches",
+            files_with_matches ? " in " : "",
+            files_with_matches ? nf : "",
+            files_with_matches ? (files_with_matches == 1 ? " file" :
+                " files") : ""),
+        ("The findings are in the summary%s%s.  Fix: remove or allow-list "
+            "what matched, or set fail-on-match=false to report without "
+            "failing.", *where ? " and at" : "", where));
+    g_free (n);
+    g_free (nf);
+    ok = FALSE;
   }
+  g_free (where);
   return ok;
 }
 
@@ -535,17 +870,15 @@ gst_vyre_sink_render (GstBaseSink * sink, GstBuffer * buf)
   }
   GST_OBJECT_UNLOCK (self);
 
-  if (self->matches_out) {
-    g_array_append_vals (self->pending, m->matches, m->n_matches);
-    guint64 keep = self->max_pattern_len ? self->max_pattern_len - 1 : 0;
-    guint64 limit = m->stream_offset + size > keep ?
-        m->stream_offset + size - keep : 0;
-    GError *err = NULL;
-    if (!flush_matches (self, limit, &err)) {
-      output_failed (self, err, FALSE);
-      g_error_free (err);
-      return GST_FLOW_ERROR;
-    }
+  GError *err = NULL;
+  gboolean ok = follow_file (self, buf, m->stream_offset, &err);
+  self->file_matches += m->n_matches + m->n_dropped;
+  if (ok && writing_matches (self))
+    ok = write_buffer_matches (self, buf, m, size, &err);
+  if (!ok) {
+    output_failed (self, err, FALSE);
+    g_error_free (err);
+    return GST_FLOW_ERROR;
   }
   post_progress (self, FALSE);
   return GST_FLOW_OK;
@@ -556,6 +889,7 @@ take_info (GstVyreSink * self, const GstStructure * s)
 {
   GPtrArray *patterns = g_ptr_array_new_with_free_func (g_free);
   guint max_len = 0;
+  g_array_set_size (self->pattern_lengths, 0);
   const GValue *list = gst_structure_get_value (s, "patterns");
   guint n = list ? gst_value_array_get_size (list) : 0;
   for (guint i = 0; i < n; i++) {
@@ -565,10 +899,13 @@ take_info (GstVyreSink * self, const GstStructure * s)
     /* the escaped text's byte length, for the stream-order hold-back */
     const gchar *one[] = { text, NULL };
     GPtrArray *raw = NULL;
+    guint len = 0;
     if (vyre_patterns_from_strv (one, &raw, NULL)) {
-      max_len = MAX (max_len, g_bytes_get_size (raw->pdata[0]));
+      len = g_bytes_get_size (raw->pdata[0]);
       g_ptr_array_unref (raw);
     }
+    max_len = MAX (max_len, len);
+    g_array_append_val (self->pattern_lengths, len);
   }
   GST_OBJECT_LOCK (self);
   g_free (self->device);
@@ -638,6 +975,16 @@ gst_vyre_sink_set_property (GObject * object, guint prop_id,
       g_free (self->matches_location);
       self->matches_location = g_value_dup_string (value);
       break;
+    case PROP_SARIF_LOCATION:
+      g_free (self->sarif_location);
+      self->sarif_location = g_value_dup_string (value);
+      break;
+    case PROP_FAIL_ON_MATCH:
+      self->fail_on_match = g_value_get_boolean (value);
+      break;
+    case PROP_SNIPPET_BYTES:
+      self->snippet_bytes = g_value_get_uint (value);
+      break;
     case PROP_PRINT_SUMMARY:
       self->print_summary = g_value_get_boolean (value);
       break;
@@ -686,6 +1033,15 @@ gst_vyre_sink_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_MATCHES_LOCATION:
       g_value_set_string (value, self->matches_location);
       break;
+    case PROP_SARIF_LOCATION:
+      g_value_set_string (value, self->sarif_location);
+      break;
+    case PROP_FAIL_ON_MATCH:
+      g_value_set_boolean (value, self->fail_on_match);
+      break;
+    case PROP_SNIPPET_BYTES:
+      g_value_set_uint (value, self->snippet_bytes);
+      break;
     case PROP_PRINT_SUMMARY:
       g_value_set_boolean (value, self->print_summary);
       break;
@@ -708,7 +1064,16 @@ gst_vyre_sink_finalize (GObject * object)
   GstVyreSink *self = GST_VYRE_SINK (object);
   g_free (self->report_location);
   g_free (self->matches_location);
+  g_free (self->sarif_location);
   g_array_unref (self->pattern_counts);
+  g_array_unref (self->pattern_lengths);
+  g_array_unref (self->file_counts);
+  g_ptr_array_unref (self->skipped);
+  vyre_report_writer_free (self->sarif_out);
+  vyre_line_index_free (self->lines);
+  if (self->file_path)
+    g_ref_string_release (self->file_path);
+  unwatch_bus (self);
   g_array_unref (self->pending);
   vyre_report_writer_free (self->report);
   vyre_report_writer_free (self->matches_out);
@@ -770,6 +1135,21 @@ gst_vyre_sink_class_init (GstVyreSinkClass * klass)
           "Write every stored match here as JSON Lines, in stream order (a "
           "regular file is replaced at EOS, only when complete)",
           NULL, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_SARIF_LOCATION,
+      g_param_spec_string ("sarif-location", "SARIF location",
+          "Write every stored match here as a SARIF 2.1.0 log (a regular "
+          "file is replaced at EOS, only when complete)", NULL, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_FAIL_ON_MATCH,
+      g_param_spec_boolean ("fail-on-match", "Fail on match",
+          "After EOS, when anything matched, end with an error (the outputs "
+          "are written first): gst-launch-1.0 then exits non-zero",
+          DEFAULT_FAIL_ON_MATCH, rw_playing));
+  g_object_class_install_property (gobject_class, PROP_SNIPPET_BYTES,
+      g_param_spec_uint ("snippet-bytes", "Snippet bytes",
+          "Add this many bytes of text before and after each match to the "
+          "matches file and the SARIF log (0: none; a scan for secrets "
+          "copies them into the outputs)", 0, MAX_SNIPPET_BYTES,
+          DEFAULT_SNIPPET_BYTES, rw_ready));
   g_object_class_install_property (gobject_class, PROP_PRINT_SUMMARY,
       g_param_spec_boolean ("print-summary", "Print summary",
           "Print a short summary on stdout at EOS", DEFAULT_PRINT_SUMMARY,
@@ -800,4 +1180,11 @@ gst_vyre_sink_init (GstVyreSink * self)
   self->message_interval = DEFAULT_MESSAGE_INTERVAL;
   self->pattern_counts = g_array_new (FALSE, TRUE, sizeof (guint64));
   self->pending = g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
+  self->pattern_lengths = g_array_new (FALSE, TRUE, sizeof (guint));
+  self->file_counts = g_array_new (FALSE, FALSE, sizeof (FileCount));
+  g_array_set_clear_func (self->file_counts, file_count_clear);
+  self->skipped = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_structure_free);
+  self->fail_on_match = DEFAULT_FAIL_ON_MATCH;
+  self->snippet_bytes = DEFAULT_SNIPPET_BYTES;
 }

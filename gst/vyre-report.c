@@ -43,6 +43,13 @@ struct _VyreReportWriter
    * once per pattern id, and the text it was made from */
   GPtrArray *pattern_json;
   GPtrArray *pattern_src;
+  /* the JSON members naming the last file ("file":...[,"file_b64":...]),
+   * and the path they were made from */
+  gchar *file_json;
+  gchar *file_src;
+
+  /* SARIF: results written so far (the first opens the document) */
+  guint64 results;
 };
 
 /* ------------------------------------------------------------------ */
@@ -181,6 +188,8 @@ node_to_string (JsonNode * node, gboolean pretty)
   return text;
 }
 
+static JsonObject *structure_to_object (const GstStructure * s);
+
 static JsonNode *
 value_to_node (const GValue * v)
 {
@@ -217,6 +226,10 @@ value_to_node (const GValue * v)
               gst_value_list_get_value (v, i)));
     json_node_init_array (n, a);
     json_array_unref (a);
+  } else if (t == GST_TYPE_STRUCTURE) {
+    JsonObject *o = structure_to_object (gst_value_get_structure (v));
+    json_node_init_object (n, o);
+    json_object_unref (o);
   } else {
     /* anything else as GStreamer serializes it, so nothing is lost */
     gchar *s = gst_value_serialize (v);
@@ -225,6 +238,38 @@ value_to_node (const GValue * v)
     g_free (s);
   }
   return n;
+}
+
+/* Member `name` of o for v; a string that is not UTF-8 (a file name)
+ * also gets NAME_b64 with its exact bytes, so nothing is lost. */
+static void
+set_member (JsonObject * o, const gchar * name, const GValue * v)
+{
+  json_object_set_member (o, name, value_to_node (v));
+  if (G_VALUE_HOLDS_STRING (v) && g_value_get_string (v) &&
+      !g_utf8_validate (g_value_get_string (v), -1, NULL)) {
+    const gchar *text = g_value_get_string (v);
+    gchar *b64 = g_base64_encode ((const guchar *) text, strlen (text));
+    gchar *b64_name = g_strconcat (name, "_b64", NULL);
+    json_object_set_string_member (o, b64_name, b64);
+    g_free (b64_name);
+    g_free (b64);
+  }
+}
+
+static gboolean
+add_plain_field (GQuark field, const GValue * value, gpointer user_data)
+{
+  set_member (user_data, g_quark_to_string (field), value);
+  return TRUE;
+}
+
+static JsonObject *
+structure_to_object (const GstStructure * s)
+{
+  JsonObject *o = json_object_new ();
+  gst_structure_foreach (s, add_plain_field, o);
+  return o;
 }
 
 GArray *
@@ -286,7 +331,7 @@ add_field (GQuark field, const GValue * value, gpointer user_data)
     json_object_set_object_member (ctx->object, name, counts);
     return TRUE;
   }
-  json_object_set_member (ctx->object, name, value_to_node (value));
+  set_member (ctx->object, name, value);
   return TRUE;
 }
 
@@ -326,18 +371,10 @@ put_text (gchar * p, const gchar * text, gsize len)
   return p + len;
 }
 
-/* The only place a match becomes JSON: one JSON Lines object,
- * {"offset":N,"pattern_id":N,"pattern":"..."}, what json-glib's generator
- * writes for that object.  The pattern's JSON string is json-glib's,
- * made once per pattern id: a match then costs two integer conversions
- * and a copy (building every line with json-glib took 570-830 ns a match,
- * and a match-dense gigabyte has millions).  A per-match field added to
- * VyreReportMatch (file, line, column) is written here when set. */
-static void
-append_match_line (VyreReportWriter * w, const VyreReportMatch * m)
+/* The pattern's JSON string for `id`, json-glib's, made once per id. */
+static const gchar *
+pattern_json (VyreReportWriter * w, guint id, const gchar * text)
 {
-  const gchar *text = m->pattern ? m->pattern : "";
-  guint id = m->pattern_id;
   if (w->pattern_json == NULL) {
     w->pattern_json = g_ptr_array_new_with_free_func (g_free);
     w->pattern_src = g_ptr_array_new ();
@@ -355,19 +392,182 @@ append_match_line (VyreReportWriter * w, const VyreReportMatch * m)
     w->pattern_src->pdata[id] = (gpointer) text;
     json_node_unref (n);
   }
-  /* Composed in place at the end of the buffer, then its length set. */
-  const gchar *pattern = w->pattern_json->pdata[id];
-  gsize plen = strlen (pattern), at = w->pending->len;
-  g_string_set_size (w->pending, at + plen + 80);
+  return w->pattern_json->pdata[id];
+}
+
+/* "file":"...", plus ,"file_b64":"..." for a path that is not UTF-8;
+ * made by json-glib once per file (matches come file by file). */
+static const gchar *
+file_json (VyreReportWriter * w, const gchar * path)
+{
+  if (w->file_json && strcmp (w->file_src, path) == 0)
+    return w->file_json;
+  JsonObject *o = json_object_new ();
+  GValue v = G_VALUE_INIT;
+  g_value_init (&v, G_TYPE_STRING);
+  g_value_set_string (&v, path);
+  set_member (o, "file", &v);
+  g_value_unset (&v);
+  JsonNode *root = json_node_init_object (json_node_alloc (), o);
+  gchar *text = node_to_string (root, FALSE);
+  json_node_unref (root);
+  json_object_unref (o);
+  /* the members without the object's braces */
+  gsize len = strlen (text);
+  g_free (w->file_json);
+  w->file_json = g_strndup (text + 1, len >= 2 ? len - 2 : 0);
+  g_free (w->file_src);
+  w->file_src = g_strdup (path);
+  g_free (text);
+  return w->file_json;
+}
+
+/* The only place a match becomes a JSON Lines object (members and their
+ * order in vyre-report.h), what json-glib's generator writes for that
+ * object.  Strings (pattern, file) are json-glib's, made once per
+ * pattern id and per file: a match then costs a few integer conversions
+ * and copies (building every line with json-glib took 570-830 ns a
+ * match, and a match-dense gigabyte has millions). */
+static void
+append_match_line (VyreReportWriter * w, const VyreReportMatch * m)
+{
+  const gchar *pattern = pattern_json (w, m->pattern_id,
+      m->pattern ? m->pattern : "");
+  const gchar *file = m->file ? file_json (w, m->file) : NULL;
+  gchar *snippet = NULL;
+  if (m->snippet) {
+    JsonNode *n = string_node (m->snippet);
+    snippet = node_to_string (n, FALSE);
+    json_node_unref (n);
+  }
+  gsize plen = strlen (pattern), flen = file ? strlen (file) : 0;
+  gsize slen = snippet ? strlen (snippet) : 0;
+  /* Composed in place at the end of the buffer, then its length set:
+   * the texts, their keys and six numbers of at most 20 digits. */
+  gsize at = w->pending->len;
+  g_string_set_size (w->pending, at + plen + flen + slen + 256);
   gchar *p = w->pending->str + at;
-  p = put_text (p, "{\"offset\":", 10);
+  p = put_text (p, "{", 1);
+  if (file) {
+    p = put_text (p, file, flen);
+    p = put_text (p, ",", 1);
+  }
+  p = put_text (p, "\"offset\":", 9);
   p = put_decimal (p, MIN (m->offset, (guint64) G_MAXINT64));
+  if (m->line) {
+    p = put_text (p, ",\"line\":", 8);
+    p = put_decimal (p, MIN (m->line, (guint64) G_MAXINT64));
+  }
+  if (m->column) {
+    p = put_text (p, ",\"column\":", 10);
+    p = put_decimal (p, MIN (m->column, (guint64) G_MAXINT64));
+  }
   p = put_text (p, ",\"pattern_id\":", 14);
-  p = put_decimal (p, id);
+  p = put_decimal (p, m->pattern_id);
   p = put_text (p, ",\"pattern\":", 11);
   p = put_text (p, pattern, plen);
+  p = put_text (p, ",\"stream_offset\":", 17);
+  p = put_decimal (p, MIN (m->stream_offset, (guint64) G_MAXINT64));
+  if (snippet) {
+    p = put_text (p, ",\"snippet\":", 11);
+    p = put_text (p, snippet, slen);
+  }
   p = put_text (p, "}\n", 2);
   g_string_truncate (w->pending, p - w->pending->str);
+  g_free (snippet);
+}
+
+/* SARIF's artifactLocation.uri for a path: percent-encoded bytes (so a
+ * name that is not UTF-8 comes back exactly), relative stays relative. */
+static gchar *
+path_to_uri (const gchar * path)
+{
+  if (g_path_is_absolute (path)) {
+    gchar *uri = g_filename_to_uri (path, NULL, NULL);
+    if (uri)
+      return uri;
+  }
+  return g_uri_escape_bytes ((const guint8 *) path, strlen (path), "/");
+}
+
+/* The only place a match becomes a SARIF result (members in
+ * vyre-report.h), built with json-glib. */
+static void
+append_sarif_result (VyreReportWriter * w, const VyreReportMatch * m)
+{
+  const gchar *pattern = m->pattern ? m->pattern : "";
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "ruleId");
+  json_builder_add_value (b, string_node (pattern));
+  json_builder_set_member_name (b, "level");
+  json_builder_add_string_value (b, "warning");
+  json_builder_set_member_name (b, "message");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "text");
+  gchar *text = g_strdup_printf ("Pattern %u (%s) matched.", m->pattern_id,
+      pattern);
+  json_builder_add_value (b, string_node (text));
+  g_free (text);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "locations");
+  json_builder_begin_array (b);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "physicalLocation");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "artifactLocation");
+  json_builder_begin_object (b);
+  if (m->file) {
+    gchar *uri = path_to_uri (m->file);
+    json_builder_set_member_name (b, "uri");
+    json_builder_add_value (b, string_node (uri));
+    g_free (uri);
+  } else {
+    json_builder_set_member_name (b, "description");
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "text");
+    json_builder_add_string_value (b, "the scanned stream (no file)");
+    json_builder_end_object (b);
+  }
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "region");
+  json_builder_begin_object (b);
+  if (m->line) {
+    json_builder_set_member_name (b, "startLine");
+    json_builder_add_int_value (b, MIN (m->line, (guint64) G_MAXINT64));
+  }
+  if (m->column_chars) {
+    json_builder_set_member_name (b, "startColumn");
+    json_builder_add_int_value (b, MIN (m->column_chars,
+            (guint64) G_MAXINT64));
+  }
+  json_builder_set_member_name (b, "byteOffset");
+  json_builder_add_int_value (b, MIN (m->offset, (guint64) G_MAXINT64));
+  if (m->length) {
+    json_builder_set_member_name (b, "byteLength");
+    json_builder_add_int_value (b, m->length);
+  }
+  if (m->snippet) {
+    json_builder_set_member_name (b, "snippet");
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "text");
+    json_builder_add_value (b, string_node (m->snippet));
+    json_builder_end_object (b);
+  }
+  json_builder_end_object (b);  /* region */
+  json_builder_end_object (b);  /* physicalLocation */
+  json_builder_end_object (b);
+  json_builder_end_array (b);   /* locations */
+  json_builder_end_object (b);
+  JsonNode *root = json_builder_get_root (b);
+  gchar *result = node_to_string (root, FALSE);
+  json_node_unref (root);
+  g_object_unref (b);
+  if (w->results > 0)
+    g_string_append_c (w->pending, ',');
+  g_string_append (w->pending, result);
+  g_string_append_c (w->pending, '\n');
+  g_free (result);
 }
 
 /* ------------------------------------------------------------------ */
@@ -404,10 +604,65 @@ json_lines_finish (VyreReportWriter * w, const GstStructure * summary)
   return TRUE;
 }
 
+/* The document up to its results; the run's other members (tool) come
+ * after them, written at finish, when the rules are known. */
+#define SARIF_OPENING "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\"," \
+  "\"version\":\"2.1.0\",\"runs\":[{\"columnKind\":\"unicodeCodePoints\"," \
+  "\"results\":[\n"
+
+static gboolean
+sarif_add_match (VyreReportWriter * w, const VyreReportMatch * m)
+{
+  if (w->results == 0)
+    g_string_append (w->pending, SARIF_OPENING);
+  append_sarif_result (w, m);
+  w->results++;
+  return w->pending->len < WRITE_CHUNK || flush_pending (w);
+}
+
+static gboolean
+sarif_finish (VyreReportWriter * w, const GstStructure * summary)
+{
+  if (w->results == 0)
+    g_string_append (w->pending, SARIF_OPENING);
+  /* tool.driver with a rule per pattern text */
+  JsonObject *driver = json_object_new ();
+  json_object_set_string_member (driver, "name", "gst-vyre");
+  json_object_set_string_member (driver, "informationUri",
+      "https://github.com/gst-vyre/gst-vyre");
+  JsonArray *rules = json_array_new ();
+  if (summary) {
+    GArray *totals = vyre_report_pattern_totals (summary);
+    for (guint i = 0; i < totals->len; i++) {
+      VyrePatternTotal *t = &g_array_index (totals, VyrePatternTotal, i);
+      JsonObject *rule = json_object_new ();
+      json_object_set_member (rule, "id", string_node (t->pattern));
+      JsonObject *desc = json_object_new ();
+      json_object_set_member (desc, "text", string_node (t->pattern));
+      json_object_set_object_member (rule, "shortDescription", desc);
+      json_array_add_object_element (rules, rule);
+    }
+    g_array_unref (totals);
+  }
+  json_object_set_array_member (driver, "rules", rules);
+  JsonObject *tool = json_object_new ();
+  json_object_set_object_member (tool, "driver", driver);
+  JsonNode *root = json_node_init_object (json_node_alloc (), tool);
+  gchar *text = node_to_string (root, FALSE);
+  json_node_unref (root);
+  json_object_unref (tool);
+  g_string_append (w->pending, "],\"tool\":");
+  g_string_append (w->pending, text);
+  g_string_append (w->pending, "}]}\n");
+  g_free (text);
+  return TRUE;
+}
+
 static const FormatOps formats[] = {
   [VYRE_REPORT_FORMAT_JSON] = {FALSE, NULL, json_finish},
   [VYRE_REPORT_FORMAT_JSON_LINES] = {TRUE, json_lines_add_match,
       json_lines_finish},
+  [VYRE_REPORT_FORMAT_SARIF] = {TRUE, sarif_add_match, sarif_finish},
 };
 
 /* ------------------------------------------------------------------ */
@@ -584,6 +839,8 @@ vyre_report_writer_free (VyreReportWriter * writer)
   discard (writer);
   g_clear_pointer (&writer->pattern_json, g_ptr_array_unref);
   g_clear_pointer (&writer->pattern_src, g_ptr_array_unref);
+  g_free (writer->file_json);
+  g_free (writer->file_src);
   g_string_free (writer->pending, TRUE);
   g_clear_error (&writer->error);
   g_free (writer->path);

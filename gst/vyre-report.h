@@ -36,28 +36,61 @@
  * VYRE_REPORT_FORMAT_JSON: one pretty-printed object written by
  *   vyre_report_writer_finish() from the summary structure: every field of
  *   the structure in order, converted by type (integers, doubles, strings,
- *   booleans, GstValueArray -> array), except that the parallel arrays
- *   "patterns" and "pattern_counts" become one object "pattern_counts"
- *   (pattern text -> count; see vyre_report_pattern_totals() for
- *   duplicates).  A field added to the summary therefore appears in the
- *   report without changes here.  Non-finite doubles are written as null.
+ *   booleans, GstValueArray -> array, GstStructure -> object), except that
+ *   the parallel arrays "patterns" and "pattern_counts" become one object
+ *   "pattern_counts" (pattern text -> count; see
+ *   vyre_report_pattern_totals() for duplicates).  A field added to the
+ *   summary therefore appears in the report without changes here.
+ *   Non-finite doubles are written as null.  A string that is not UTF-8
+ *   (a file name) is written with its invalid bytes replaced (U+FFFD) and,
+ *   next to it, NAME_b64: the exact bytes in base64.
  * VYRE_REPORT_FORMAT_JSON_LINES: one compact object per match, streamed
  *   (buffered, written in 64 KiB pieces) as vyre_report_writer_add_match()
- *   is called: {"offset":29583,"pattern_id":2,"pattern":"BEGIN RSA"}.
+ *   is called, its members in this order (file, line, column and
+ *   snippet only when known):
+ *     file        the file's path, as opened (relative when the scan was
+ *                 given a relative directory); when the path is not UTF-8
+ *                 it is written with U+FFFD in place of the invalid bytes
+ *                 and file_b64 follows with the path's exact bytes in
+ *                 base64 (decode it to open the file)
+ *     offset      of the match's first byte in the file (in the stream
+ *                 when there is no file)
+ *     line        1-based
+ *     column      1-based, in BYTES from the line's first byte
+ *     pattern_id  index in the patterns list
+ *     pattern     the pattern's text, escaped as in a patterns file
+ *     stream_offset  of the first byte in the whole stream (all files
+ *                 read one after another)
+ *     snippet     the bytes around the match, escaped as in a patterns
+ *                 file (only when the sink was asked for snippets)
+ *   {"file":"src/a.c","offset":120,"line":7,"column":13,"pattern_id":2,
+ *    "pattern":"BEGIN RSA","stream_offset":40120}
+ * VYRE_REPORT_FORMAT_SARIF: SARIF 2.1.0 (one run, tool "gst-vyre"), its
+ *   results streamed like JSON Lines: one result per match, ruleId = the
+ *   pattern's text, level "warning", a physicalLocation whose
+ *   artifactLocation.uri is the path percent-encoded (RFC 3986: a relative
+ *   path stays a relative reference, an absolute one becomes a file://
+ *   URI; bytes that are not UTF-8 are percent-encoded too, so the uri
+ *   gives the exact path back) and whose region has startLine,
+ *   startColumn, byteOffset and byteLength.  run.columnKind is
+ *   "unicodeCodePoints" (SARIF has no byte columns): startColumn is
+ *   VyreReportMatch.column_chars.  A match with no file has an
+ *   artifactLocation with a description only.  At finish the run gets
+ *   tool.driver.rules: one rule per pattern text of the summary's
+ *   "patterns" (the summary may be NULL: no rules then).
  *
  * Extending (for those who add them)
  * ----------------------------------
- * - Per-match fields (file, line, column, offset in the file): add members
- *   to VyreReportMatch whose zero value means "not known"; callers build
- *   matches with VYRE_REPORT_MATCH_INIT (or = { 0 }), so a new member is
- *   absent unless set, and append_match_line() in vyre-report.c (the only
- *   place a match becomes JSON) writes it only when set.  The JSON Lines
- *   keys then become `file`, `line`, `column` next to `offset`.
- * - A new format (SARIF 2.1.0): add a VyreReportFormat value and its row
- *   in the format table of vyre-report.c (its add_match and finish);
- *   opening, atomic replacement, buffering and error handling are shared.
- *   A streamed format writes its opening text at its first add_match or
- *   at finish and its closing text at finish.
+ * - Per-match fields: add members to VyreReportMatch whose zero value
+ *   means "not known"; callers build matches with VYRE_REPORT_MATCH_INIT
+ *   (or = { 0 }), so a new member is absent unless set, and
+ *   append_match_line() / append_sarif_result() in vyre-report.c (the
+ *   only places a match becomes JSON) write it only when set.
+ * - A new format: add a VyreReportFormat value and its row in the format
+ *   table of vyre-report.c (its add_match and finish); opening, atomic
+ *   replacement, buffering and error handling are shared.  A streamed
+ *   format writes its opening text at its first add_match or at finish
+ *   and its closing text at finish.
  *
  * Not thread-safe: one thread uses a writer at a time.
  */
@@ -72,20 +105,33 @@ typedef enum
 {
   VYRE_REPORT_FORMAT_JSON,
   VYRE_REPORT_FORMAT_JSON_LINES,
+  VYRE_REPORT_FORMAT_SARIF,
 } VyreReportFormat;
 
 /* One match as the outputs describe it.  Strings are borrowed for the
- * call; `pattern` is the pattern's text escaped as in a patterns file
+ * call; `pattern` and `snippet` are escaped as in a patterns file
  * (UTF-8; invalid UTF-8 is replaced, U+FFFD, rather than written as
- * invalid JSON). */
+ * invalid JSON).  Zero / NULL means "not known" for the members after
+ * `pattern`.  Writers keep the JSON text of the last `file` and compare
+ * the next one by pointer first: pass the same string for all matches of
+ * a file (e.g. GstVyreFileMeta's path). */
 typedef struct
 {
-  guint64 offset;               /* of the first byte, in the stream */
+  guint64 offset;               /* of the first byte: in the file, or in
+                                 * the stream when file is NULL */
   guint32 pattern_id;           /* index in the patterns list */
   const gchar *pattern;
+  guint64 stream_offset;        /* of the first byte, in the stream
+                                 * (always written) */
+  guint32 length;               /* bytes matched (SARIF byteLength) */
+  const gchar *file;            /* path, file-system encoding */
+  guint64 line;                 /* 1-based */
+  guint64 column;               /* 1-based, bytes */
+  guint64 column_chars;         /* 1-based, code points (SARIF) */
+  const gchar *snippet;         /* escaped bytes around the match */
 } VyreReportMatch;
 
-#define VYRE_REPORT_MATCH_INIT { 0, 0, NULL }
+#define VYRE_REPORT_MATCH_INIT { 0, 0, NULL, 0, 0, NULL, 0, 0, 0, NULL }
 
 typedef struct _VyreReportWriter VyreReportWriter;
 
