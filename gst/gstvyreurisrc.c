@@ -856,8 +856,7 @@ start_reads (GstVyreUriSrc * self, ActiveMode mode, guint depth, gchar * path)
   self->mode = mode;
   self->arena_bytes = (guint64) vyre_read_arena_n_blocks (self->arena) *
       vyre_read_arena_block_bytes (self->arena);
-  self->pinned_bytes = (guint64) vyre_read_arena_n_registered (self->arena) *
-      vyre_read_arena_block_bytes (self->arena);
+  self->pinned_bytes = vyre_read_arena_pinned_bytes (self->arena);
   GST_OBJECT_UNLOCK (self);
   self->depth = depth;
   g_queue_init (&self->pending);
@@ -989,6 +988,21 @@ alloc_downstream (GstVyreUriSrc * self, gsize size, gboolean is_head,
   }
 }
 
+/* Blocks are pinned as reads first land in them: io-stats follows, and a
+ * block the kernel refused (RLIMIT_MEMLOCK) is announced once. */
+static void
+note_pinning (GstVyreUriSrc * self)
+{
+  int e = vyre_read_arena_take_pin_error (self->arena);
+  if (e != 0)
+    announce_fixed_unavailable (self, e,
+        (guint) (vyre_read_arena_pinned_bytes (self->arena) /
+            vyre_read_arena_block_bytes (self->arena)));
+  GST_OBJECT_LOCK (self);
+  self->pinned_bytes = vyre_read_arena_pinned_bytes (self->arena);
+  GST_OBJECT_UNLOCK (self);
+}
+
 /* Allocates the buffer for one read of [offset, offset + len) and issues
  * it (pread: performs it).  NULL with *flow ERROR after posting an error,
  * FLUSHING when unlocked, OK when a read-ahead was deferred. */
@@ -1051,11 +1065,16 @@ issue_read (GstVyreUriSrc * self, guint64 offset, gsize len,
   int buf_index = -1;
   if (!use_down) {
     gboolean in_arena;
-    int index = vyre_read_arena_fixed_index (self->arena, mem, &in_arena);
-    if (in_arena) {
-      if (self->mode == MODE_FIXED)
-        buf_index = index;
+    if (self->mode == MODE_FIXED) {
+      buf_index = vyre_read_arena_fixed_index (self->arena, mem, &in_arena);
+      note_pinning (self);
     } else {
+      /* Plain reads: a block is never pinned for them. */
+      guint64 off;
+      in_arena = gst_vyre_memory_arena_offset (mem,
+          GST_VYRE_ALLOCATOR (alloc), &off);
+    }
+    if (!in_arena) {
       GST_OBJECT_LOCK (self);
       self->stats.arena_misses++;
       GST_OBJECT_UNLOCK (self);

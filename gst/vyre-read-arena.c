@@ -30,7 +30,19 @@ struct _VyreReadArena
   GstAllocator *alloc;
   gsize block_bytes;
   guint n_blocks;
-  guint n_registered;
+  guint n_registered;           /* entries of the fixed-buffer table */
+  VyreUringReader *reader;      /* lazy: pins blocks into its table */
+  guint8 *pin_state;            /* lazy: per entry, PIN_* */
+  guint n_pinned;
+  int pin_error;                /* the first refusal to pin a block */
+};
+
+/* A table entry of a lazily pinned arena. */
+enum
+{
+  PIN_NOT_YET,
+  PIN_DONE,
+  PIN_REFUSED,                  /* the kernel would not pin it: plain reads */
 };
 
 static gpointer
@@ -102,6 +114,7 @@ vyre_read_arena_free (VyreReadArena * a)
     return;
   gst_object_unref (a->alloc);
   mapping_unref (a->map);
+  g_free (a->pin_state);
   g_free (a);
 }
 
@@ -111,14 +124,11 @@ vyre_read_arena_get_allocator (VyreReadArena * a)
   return a->alloc;
 }
 
-int
-vyre_read_arena_register (VyreReadArena * a, VyreUringReader * reader)
+/* Registers the first n_max blocks at once (kernels without sparse
+ * tables), halving on ENOMEM.  Returns 0 or the first errno. */
+static int
+register_eagerly (VyreReadArena * a, VyreUringReader * reader, guint n_max)
 {
-  guint n_max = (guint) MIN ((gsize) a->n_blocks,
-      VYRE_READ_ARENA_PIN_LIMIT / a->block_bytes);
-  a->n_registered = 0;
-  if (n_max == 0)
-    return 0;                   /* blocks too large to pin: plain reads */
   struct iovec *iov = g_new (struct iovec, n_max);
   for (guint i = 0; i < n_max; i++) {
     iov[i].iov_base = a->map->base + (gsize) i * a->block_bytes;
@@ -128,7 +138,7 @@ vyre_read_arena_register (VyreReadArena * a, VyreUringReader * reader)
   for (guint n = n_max; n > 0; n /= 2) {
     int ret = vyre_uring_reader_register_buffers (reader, iov, n);
     if (ret == 0) {
-      a->n_registered = n;
+      a->n_registered = a->n_pinned = n;
       break;
     }
     if (first_err == 0)
@@ -141,6 +151,51 @@ vyre_read_arena_register (VyreReadArena * a, VyreUringReader * reader)
 }
 
 int
+vyre_read_arena_register (VyreReadArena * a, VyreUringReader * reader)
+{
+  guint n_max = (guint) MIN ((gsize) a->n_blocks,
+      VYRE_READ_ARENA_PIN_LIMIT / a->block_bytes);
+  a->n_registered = a->n_pinned = 0;
+  if (n_max == 0)
+    return 0;                   /* blocks too large to pin: plain reads */
+  /* An empty table: each block is pinned when a read first lands in it
+   * (pin_block), so a 1 KiB file pins one block, not the whole arena. */
+  int ret = vyre_uring_reader_register_sparse (reader, n_max);
+  if (ret == 0) {
+    a->reader = reader;
+    a->n_registered = n_max;
+    a->pin_state = g_new0 (guint8, n_max);
+    return 0;
+  }
+  return register_eagerly (a, reader, n_max);
+}
+
+/* Pins block b into its table entry on first use.  FALSE when the kernel
+ * refuses (remembered: the block is read with plain reads from then on). */
+static gboolean
+pin_block (VyreReadArena * a, guint b)
+{
+  if (a->pin_state == NULL)
+    return TRUE;                /* registered eagerly */
+  if (a->pin_state[b] != PIN_NOT_YET)
+    return a->pin_state[b] == PIN_DONE;
+  struct iovec iov = {
+    .iov_base = a->map->base + (gsize) b * a->block_bytes,
+    .iov_len = a->block_bytes,
+  };
+  int ret = vyre_uring_reader_update_buffer (a->reader, b, &iov);
+  if (ret < 0) {
+    a->pin_state[b] = PIN_REFUSED;
+    if (a->pin_error == 0)
+      a->pin_error = -ret;
+    return FALSE;
+  }
+  a->pin_state[b] = PIN_DONE;
+  a->n_pinned++;
+  return TRUE;
+}
+
+int
 vyre_read_arena_fixed_index (VyreReadArena * a, GstMemory * mem,
     gboolean * in_arena)
 {
@@ -150,7 +205,23 @@ vyre_read_arena_fixed_index (VyreReadArena * a, GstMemory * mem,
   if (!*in_arena)
     return -1;
   guint b = (guint) (off / a->block_bytes);
-  return b < a->n_registered ? (int) b : -1;
+  if (b >= a->n_registered || !pin_block (a, b))
+    return -1;
+  return (int) b;
+}
+
+gsize
+vyre_read_arena_pinned_bytes (VyreReadArena * a)
+{
+  return (gsize) a->n_pinned * a->block_bytes;
+}
+
+int
+vyre_read_arena_take_pin_error (VyreReadArena * a)
+{
+  int e = a->pin_error;
+  a->pin_error = 0;
+  return e;
 }
 
 gsize

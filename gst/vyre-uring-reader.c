@@ -362,6 +362,21 @@ vyre_uring_reader_release (VyreUringReader * r, int id)
   r->free_ids[r->n_free++] = (guint) id;
 }
 
+int
+vyre_uring_reader_register_sparse (VyreUringReader * r, guint n)
+{
+  return io_uring_register_buffers_sparse (&r->ring, n);
+}
+
+int
+vyre_uring_reader_update_buffer (VyreUringReader * r, guint index,
+    const struct iovec *iov)
+{
+  int ret = io_uring_register_buffers_update_tag (&r->ring, index, iov, NULL,
+      1);
+  return ret < 0 ? ret : 0;
+}
+
 guint
 vyre_uring_reader_cancel_all (VyreUringReader * r)
 {

@@ -78,6 +78,16 @@ void vyre_uring_reader_result (VyreUringReader * r, int id, gsize * done,
 /* Returns a finished read's slot to the free list. */
 void vyre_uring_reader_release (VyreUringReader * r, int id);
 
+/* An empty table of n fixed buffers (IORING_REGISTER_BUFFERS2, sparse:
+ * nothing pinned yet; Linux >= 5.19).  0 or -errno (EINVAL on older
+ * kernels). */
+int vyre_uring_reader_register_sparse (VyreUringReader * r, guint n);
+
+/* Puts iov into the table's entry `index`, pinning its pages now.  0 or
+ * -errno (ENOMEM: RLIMIT_MEMLOCK). */
+int vyre_uring_reader_update_buffer (VyreUringReader * r, guint index,
+    const struct iovec *iov);
+
 /* Cancels every read the kernel still holds and waits until each one has
  * completed (cancelled, or finished anyway).  Finished reads keep their
  * results; the caller releases them.  Returns how many reads were still in

@@ -16,7 +16,9 @@
  *  queue_depths     queue-depth 1 and 32: exact, that many reads in flight
  *  block_sizing     blocksize=1GiB on a 3 MB file maps and pins about 3 MB,
  *                   not queue-depth GiB; blocks over the pin limit are not
- *                   pinned (plain reads)
+ *                   pinned (plain reads), nor blocks of io-mode=read; a
+ *                   block is pinned when a read first lands in it (a
+ *                   directory of one 1 KiB file pins one block)
  *  seek_pull        random get_range offsets and sizes (every one a seek
  *                   for the read-ahead), cached and O_DIRECT
  *  seek_push        flushing seeks while streaming: exact from the new
@@ -62,6 +64,7 @@
 #endif
 
 #include "gstvyrememory.h"
+#include "gstvyreurisrc.h"
 #include "gstvyrescanmeta.h"
 #include "ring_test_util.h"
 #include "vyre-crc32.h"
@@ -507,7 +510,41 @@ GST_START_TEST (test_block_sizing)
   s = read_whole_file (f, MIB, "queue-depth", 16, NULL);
   fail_unless_equals_uint64 (stat_u64 (s, "arena-bytes"), 4 * MIB);
   gst_structure_free (s);
+  /* Plain reads pin nothing. */
+  s = read_whole_file (f, MIB, "io-mode", GST_VYRE_URI_SRC_IO_READ, NULL);
+  fail_unless_equals_uint64 (stat_u64 (s, "pinned-bytes"), 0);
+  gst_structure_free (s);
   test_file_free (f);
+
+  /* Blocks are pinned as reads first land in them, not at start: a
+   * directory holding one 1 KiB file plans queue-depth + slack blocks of
+   * 64 KiB (the smallest read for several files) and pins the one its
+   * read used.  (Linux >= 5.19, sparse buffer tables; older kernels pin
+   * them all at start.) */
+  gchar *dir = g_build_filename (tmp_dir, "one-kib", NULL);
+  fail_unless (g_mkdir (dir, 0755) == 0);
+  gchar *small = g_build_filename (dir, "small.txt", NULL);
+  gchar kib_text[KIB];
+  memset (kib_text, 'k', sizeof kib_text);
+  fail_unless (g_file_set_contents (small, kib_text, KIB, NULL));
+  GstHarness *hd = harness_new (dir, NULL);
+  gst_harness_play (hd);
+  GstBuffer *kb = gst_harness_pull (hd);
+  fail_unless (kb != NULL);
+  fail_unless_equals_uint64 (gst_buffer_get_size (kb), KIB);
+  gst_buffer_unref (kb);
+  s = io_stats (hd->element);
+  gst_print ("block_sizing one 1 KiB file of a directory: %" GST_PTR_FORMAT
+      "\n", s);
+  fail_unless_equals_string (gst_structure_get_string (s, "mode"), "fixed");
+  fail_unless_equals_uint64 (stat_u64 (s, "pinned-bytes"), 64 * KIB);
+  fail_unless (stat_u64 (s, "arena-bytes") >= 8 * 64 * KIB);
+  gst_structure_free (s);
+  gst_harness_teardown (hd);
+  g_unlink (small);
+  g_rmdir (dir);
+  g_free (small);
+  g_free (dir);
 
   /* 80 MiB blocks are over the pin limit: mapped (lazily), never pinned,
    * read with plain reads.  A sparse file: no 80 MiB written here. */
