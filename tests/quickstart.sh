@@ -3,13 +3,14 @@
 #
 #   bash tests/quickstart.sh test   install the build/test packages (when
 #                                   root), build into ./build, then run:
-#                                   the default setup (suites ring and
-#                                   elements) with TMPDIR on the build
-#                                   directory's file system, the default
-#                                   setup again with TMPDIR on a fresh
-#                                   tmpfs, the ring suite under
-#                                   ThreadSanitizer, the asan setup and the
-#                                   valgrind setup
+#                                   the default setup (suites ring,
+#                                   elements and soak) with TMPDIR on the
+#                                   build directory's file system, the
+#                                   default setup again with TMPDIR on a
+#                                   fresh tmpfs, the ring suite under
+#                                   ThreadSanitizer, the asan setup, the
+#                                   valgrind setup and the fuzz targets for
+#                                   a bounded time (tests/fuzz/run-fuzz.sh)
 #   bash tests/quickstart.sh demo   same set-up and build, then run the
 #                                   main job (demo_main_job below)
 #
@@ -28,8 +29,10 @@ set -Eeuo pipefail
 
 # Debian 12 packages the build and the tests need (from the meson.build
 # files: glib-2.0, gstreamer-1.0/-base/-check, vulkan, liburing, glslc,
-# gst-inspect-1.0, valgrind; lavapipe for Vulkan without a GPU).
-# libc6-dev is only a Recommends of gcc, so it is named explicitly.
+# gst-inspect-1.0, valgrind; lavapipe for Vulkan without a GPU; clang for
+# the fuzz targets' -fsanitize=fuzzer).  libc6-dev is only a Recommends
+# of gcc, and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes)
+# only a Recommends of clang, so they are named explicitly.
 PACKAGES=(
   meson ninja-build pkg-config gcc libc6-dev
   glslc
@@ -40,6 +43,7 @@ PACKAGES=(
   libvulkan-dev mesa-vulkan-drivers
   valgrind
   python3 python3-gi gir1.2-gstreamer-1.0
+  clang libclang-rt-14-dev
 )
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -91,7 +95,8 @@ usage() {
   cat >&2 <<EOF
 usage: bash tests/quickstart.sh test|demo
   test  set up, build, run the default setup with TMPDIR on disk and
-        again on a tmpfs, then the tsan, asan and valgrind setups
+        again on a tmpfs, then the tsan, asan and valgrind setups and
+        the fuzz targets for a bounded time
   demo  set up, build, run the main job
 EOF
   exit 2
@@ -195,7 +200,7 @@ run_tests() {
   cd "$REPO_ROOT"
   local disk_tmp="$BUILD_PATH/test-tmp"
   mkdir -p "$disk_tmp"
-  run_setup "default setup (suites ring, elements), TMPDIR=$disk_tmp on $(fs_type "$disk_tmp")" \
+  run_setup "default setup (suites ring, elements, soak), TMPDIR=$disk_tmp on $(fs_type "$disk_tmp")" \
     testlog.txt "$disk_tmp"
 
   CURRENT_STEP="making a tmpfs for the second pass"
@@ -217,6 +222,22 @@ run_tests() {
   # vulkan; see meson.build) and runs the rest at a reduced scale.
   run_setup "default setup under valgrind, without suite vulkan (setup valgrind)" \
     testlog-valgrind.txt "$disk_tmp" --setup valgrind
+
+  run_fuzz
+}
+
+# The libFuzzer targets of tests/fuzz/, each for VYRE_FUZZ_SECONDS (30
+# here: 4 targets two at a time on 2 cores, 60 s of fuzzing), in their own
+# clang build directory next to the main one.  What they learn is kept
+# there, so later runs start further.
+run_fuzz() {
+  local t=$SECONDS fuzz_dir="$BUILD_PATH-fuzz"
+  CURRENT_STEP="fuzz targets (tests/fuzz/run-fuzz.sh $fuzz_dir)"
+  say "Fuzz targets for a bounded time (tests/fuzz/run-fuzz.sh)"
+  VYRE_FUZZ_SECONDS="${VYRE_FUZZ_SECONDS:-30}" \
+    bash "$REPO_ROOT/tests/fuzz/run-fuzz.sh" "$fuzz_dir" \
+    || die "a fuzz target failed (its log and the failing input are named above)."
+  record_step_time "$t" "fuzz targets (run-fuzz.sh)"
 }
 
 # The demo's main job: scan a generated sample and print the summary.
