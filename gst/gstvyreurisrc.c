@@ -33,9 +33,12 @@
  * seekable.  A file's first buffer is DISCONT and follows a sticky tag
  * event (GST_TAG_LOCATION: its file:// URI); no buffer holds bytes of two
  * files; every buffer carries a #GstVyreFileMeta (gstvyrefilemeta.h).
- * Files are opened with openat (O_NOFOLLOW unless follow-symlinks,
- * O_NONBLOCK), checked to be regular files, and read through io_uring like
- * a single file; the next file is opened when one ends.  A file that
+ * Files are stat'ed, opened and closed through io_uring, many at once
+ * ahead of the one being read (vyre-file-opener.h: STATX, then OPENAT2
+ * beneath the walked directory with O_NOFOLLOW and RESOLVE_NO_SYMLINKS
+ * unless follow-symlinks, O_NONBLOCK, then a check that the descriptor is
+ * the regular file that was listed), handed over in the list's order, and
+ * read through io_uring like a single file.  A file that
  * cannot be opened or read, vanished since it was listed, or shrank while
  * read is skipped (what was read of it stays in the stream), as are the
  * entries the walk leaves out: each is named in a "vyre-file-skipped"
@@ -61,7 +64,9 @@
  * read=ERRNO[@OFFSET] (the read covering stream offset OFFSET, default the
  * first one, fails once), stall (reads never seem to complete: only unlock
  * ends the wait), chunk=BYTES (every read is issued in pieces of at most BYTES, the
- * short-read continuation path).  ERRNO is a name such as EPERM or ENOMEM.
+ * short-read continuation path), open-ahead=N (at most N files of a
+ * directory or a list are opened ahead of the one being read).  ERRNO is a
+ * name such as EPERM or ENOMEM.
  *
  * The URI handler (file://) is registered at rank NONE: playbin never picks
  * this element by itself.
@@ -99,6 +104,7 @@
 #include "gstvyrefilemeta.h"
 #include "gstvyrememory.h"
 #include "vyre-read-arena.h"
+#include "vyre-file-opener.h"
 #include "vyre-uri-src-diagnostics.h"
 #include "vyre-uring-reader.h"
 #include "vyre-walk.h"
@@ -177,6 +183,7 @@ typedef struct
   guint64 read_at;
   gboolean stall;
   gsize chunk;
+  guint open_ahead;             /* files opened ahead at most; 0: the bound */
 } Faults;
 
 /* One read, in file order in self->pending. */
@@ -213,6 +220,7 @@ typedef struct
   guint64 max_in_flight;
   guint64 files_scanned;        /* read to their end */
   guint64 files_skipped;        /* named in a vyre-file-skipped message */
+  VyreFileOpenerStats opener;   /* as of the last create() */
   VyreUringReaderStats ring;    /* of readers already freed, summed */
   VyreUringReaderStats ring_live;       /* of the running reader */
 } Stats;
@@ -238,7 +246,7 @@ struct _GstVyreUriSrc
    * self->fd and the fields below it describe the file being read. */
   gboolean multi;
   VyreWalkResult *walk;
-  guint next_file;              /* index in walk->files of the next to open */
+  VyreFileOpener *opener;       /* opens walk->files, in order */
   gboolean tree_follow_symlinks, tree_skip_binary, tree_strict, tree_direct;
   gsize tree_read_len;          /* the largest read: min(blocksize, largest) */
   guint files_pushed;           /* files with bytes in the stream so far */
@@ -379,6 +387,8 @@ parse_faults (GstVyreUriSrc * self, Faults * f)
       f->stall = TRUE;
     else if (g_str_equal (item, "chunk"))
       f->chunk = g_ascii_strtoull (val, NULL, 10);
+    else if (g_str_equal (item, "open-ahead"))
+      f->open_ahead = (guint) g_ascii_strtoull (val, NULL, 10);
     else if (*item)
       GST_WARNING_OBJECT (self, "VYRE_URISRC_FORCE: unknown item '%s'", item);
   }
@@ -751,6 +761,37 @@ list_files (GstVyreUriSrc * self, const gchar * location,
   return TRUE;
 }
 
+/* The opener of the listed files: through io_uring unless reads avoid it
+ * (pread).  root: the walked directory, NULL for a list.  FALSE after
+ * posting an error. */
+static gboolean
+setup_opener (GstVyreUriSrc * self, const gchar * root, ActiveMode mode)
+{
+  VyreFileOpenerOptions oo = {
+    .follow_symlinks = self->tree_follow_symlinks,
+    .use_uring = mode != MODE_PREAD,
+    .max_ahead = self->faults.open_ahead,
+  };
+  int uring_err = 0;
+  GError *err = NULL;
+  self->opener = vyre_file_opener_new (root, self->walk->files, &oo,
+      &uring_err, &err);
+  if (self->opener == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("%s", err->message),
+        ("location names a directory to walk."));
+    g_clear_error (&err);
+    return FALSE;
+  }
+  VyreFileOpenerStats os;
+  vyre_file_opener_get_stats (self->opener, &os);
+  if (uring_err != 0)
+    GST_INFO_OBJECT (self, "files are opened with system calls: io_uring "
+        "has no OPENAT2/STATX/CLOSE here (%s)", g_strerror (uring_err));
+  GST_INFO_OBJECT (self, "up to %u files opened ahead%s", os.ahead_limit,
+      oo.use_uring && uring_err == 0 ? ", through io_uring" : "");
+  return TRUE;
+}
+
 static gboolean
 gst_vyre_uri_src_start (GstBaseSrc * bsrc)
 {
@@ -776,7 +817,6 @@ gst_vyre_uri_src_start (GstBaseSrc * bsrc)
   guint blocksize = gst_base_src_get_blocksize (bsrc);
 
   self->fd = self->dfd = -1;
-  self->next_file = 0;
   self->files_pushed = 0;
   self->stream_pos = self->file_base = self->file_pos = 0;
   self->file_index = 0;
@@ -801,6 +841,9 @@ gst_vyre_uri_src_start (GstBaseSrc * bsrc)
       mode = setup_reader (self, depth, io_workers, io_mode);
       if (mode != MODE_NONE)
         mode = setup_arena (self, mode, blocksize, depth, io_mode);
+      if (mode != MODE_NONE && !setup_opener (self, files_from ? NULL : path,
+              mode))
+        mode = MODE_NONE;
     }
     if (mode == MODE_NONE)
       goto failed;
@@ -1290,6 +1333,13 @@ complete_head (GstVyreUriSrc * self, Pending * p)
 static void
 snapshot_ring_stats (GstVyreUriSrc * self)
 {
+  if (self->opener) {
+    VyreFileOpenerStats os;
+    vyre_file_opener_get_stats (self->opener, &os);
+    GST_OBJECT_LOCK (self);
+    self->stats.opener = os;
+    GST_OBJECT_UNLOCK (self);
+  }
   if (self->reader == NULL)
     return;
   VyreUringReaderStats rs;
@@ -1332,95 +1382,70 @@ close_file (GstVyreUriSrc * self)
   drop_pending (self);
   if (self->dfd >= 0)
     close (self->dfd);
-  if (self->fd >= 0)
+  if (self->opener)
+    vyre_file_opener_close (self->opener, self->fd);
+  else if (self->fd >= 0)
     close (self->fd);
   self->fd = self->dfd = -1;
   g_clear_pointer (&self->file_path, g_ref_string_release);
   g_clear_pointer (&self->trouble_text, g_free);
 }
 
-/* Opens one listed file for the reads to come.  Ordinary openat, not
- * io_uring's: O_NOFOLLOW (unless follow-symlinks) refuses a file replaced
- * by a link since it was listed, O_NONBLOCK keeps a FIFO put in its place
- * from blocking the open; the descriptor is checked to be a regular file
- * before anything is read.  FALSE with the reason set (set_trouble) when
- * the file cannot be read. */
-static gboolean
-open_listed_file (GstVyreUriSrc * self, const gchar * path)
-{
-  int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
-  if (!self->tree_follow_symlinks)
-    flags |= O_NOFOLLOW;
-  int fd = openat (AT_FDCWD, path, flags);
-  if (fd < 0) {
-    int e = errno;
-    if (e == ENOENT)
-      set_trouble (self, "vanished", e, g_strdup_printf ("it vanished "
-              "between listing and opening (%s)", g_strerror (e)));
-    else if (e == ELOOP)
-      set_trouble (self, "not-regular", e, g_strdup ("it was replaced by a "
-              "symbolic link after it was listed (not followed: "
-              "follow-symlinks=false)"));
-    else
-      set_trouble (self, "open-failed", e, g_strdup_printf ("it could not be "
-              "opened for reading: %s", g_strerror (e)));
-    return FALSE;
-  }
-  struct stat st;
-  if (fstat (fd, &st) != 0) {
-    int e = errno;
-    set_trouble (self, "open-failed", e, g_strdup_printf ("fstat failed: %s",
-            g_strerror (e)));
-    close (fd);
-    return FALSE;
-  }
-  if (!S_ISREG (st.st_mode)) {
-    set_trouble (self, "not-regular", 0, g_strdup ("it is no longer a "
-            "regular file (replaced after it was listed); it was not read"));
-    close (fd);
-    return FALSE;
-  }
-  fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
-  self->fd = fd;
-  self->is_blockdev = FALSE;
-  self->pseudo_fs = pseudo_fs_name (fd);
-  GST_OBJECT_LOCK (self);
-  self->size = (guint64) st.st_size;
-  self->size_known = st.st_size > 0 && !self->pseudo_fs;
-  self->eof_at = G_MAXUINT64;
-  self->direct_active = FALSE;
-  GST_OBJECT_UNLOCK (self);
-  self->align = 1;
-  if (self->tree_direct)
-    open_direct (self, path);
-  return TRUE;
-}
-
-/* Opens the next listed file that opens; the ones that do not are named
- * and skipped.  EOS when the list is done, ERROR when strict stopped it. */
+/* Takes the next listed file the opener opened (vyre-file-opener.h: by
+ * the walked directory's descriptor, checked to be the regular file that
+ * was listed) for the reads to come; the ones it could not open are named
+ * and skipped.  EOS when the list is done, ERROR when strict stopped it or
+ * io_uring failed, FLUSHING when unlocked. */
 static GstFlowReturn
 open_next_file (GstVyreUriSrc * self)
 {
   GPtrArray *files = self->walk->files;
-  while (self->next_file < files->len) {
-    VyreWalkFile *f = g_ptr_array_index (files, self->next_file);
-    self->next_file++;
-    if (open_listed_file (self, f->path)) {
-      self->file_path = g_ref_string_new (f->path);
-      self->file_base = self->stream_pos;
-      self->file_pos = 0;
-      self->file_started = FALSE;
-      GST_DEBUG_OBJECT (self, "file %u/%u: %s, %" G_GUINT64_FORMAT " bytes",
-          self->next_file, files->len, f->path, get_known_size (self));
-      return GST_FLOW_OK;
+  for (;;) {
+    VyreOpenedFile of;
+    int ret = vyre_file_opener_next (self->opener, &of, WAIT_SLICE_MS);
+    if (ret == -ETIME) {
+      if (g_atomic_int_get (&self->unlocked))
+        return GST_FLOW_FLUSHING;
+      continue;
     }
-    gboolean go_on = file_skipped (self, f->path, self->trouble_reason,
-        self->trouble_text, self->trouble_errno, 0, TRUE);
-    g_clear_pointer (&self->trouble_text, g_free);
-    if (!go_on)
+    if (ret == 0)
+      return GST_FLOW_EOS;
+    if (ret < 0) {
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Could not open the listed files: io_uring failed (%s).",
+              g_strerror (-ret)), ("io_uring_enter failed: %s. Fix: report "
+              "this; io-mode=pread avoids io_uring.", g_strerror (-ret)));
       return GST_FLOW_ERROR;
+    }
+    VyreWalkFile *f = g_ptr_array_index (files, of.index);
+    if (of.fd < 0) {
+      gboolean go_on = file_skipped (self, f->path, of.reason, of.text,
+          of.error, 0, TRUE);
+      g_free (of.text);
+      if (!go_on)
+        return GST_FLOW_ERROR;
+      continue;
+    }
+    self->fd = of.fd;
+    self->is_blockdev = FALSE;
+    self->pseudo_fs = pseudo_fs_name (of.fd);
+    GST_OBJECT_LOCK (self);
+    self->size = of.size;
+    self->size_known = of.size > 0 && !self->pseudo_fs;
+    self->eof_at = G_MAXUINT64;
+    self->direct_active = FALSE;
+    GST_OBJECT_UNLOCK (self);
+    self->align = 1;
+    if (self->tree_direct)
+      open_direct (self, f->path);
+    self->file_path = g_ref_string_new (f->path);
+    self->file_base = self->stream_pos;
+    self->file_pos = 0;
+    self->file_started = FALSE;
+    GST_DEBUG_OBJECT (self, "file %u/%u: %s, %" G_GUINT64_FORMAT " bytes",
+        of.index + 1, files->len, f->path, of.size);
+    return GST_FLOW_OK;
   }
-  return GST_FLOW_EOS;
 }
 
 static gboolean
@@ -1675,6 +1700,11 @@ gst_vyre_uri_src_stop (GstBaseSrc * bsrc)
   self->mode = MODE_NONE;
   GST_OBJECT_UNLOCK (self);
   close_file (self);
+  /* After the file being read: its descriptor closes through the opener. */
+  if (self->opener) {
+    snapshot_ring_stats (self);
+    g_clear_pointer (&self->opener, vyre_file_opener_free);
+  }
   g_clear_pointer (&self->walk, vyre_walk_result_free);
   return TRUE;
 }
@@ -1949,6 +1979,10 @@ build_stats (GstVyreUriSrc * self)
       "max-in-flight", G_TYPE_UINT64, s.max_in_flight,
       "files-scanned", G_TYPE_UINT64, s.files_scanned,
       "files-skipped", G_TYPE_UINT64, s.files_skipped,
+      "open-ahead-limit", G_TYPE_UINT, s.opener.ahead_limit,
+      "max-open-ahead", G_TYPE_UINT, s.opener.max_ahead,
+      "file-ops-uring", G_TYPE_UINT64, s.opener.uring_ops,
+      "file-ops-plain", G_TYPE_UINT64, s.opener.plain_ops,
       "arena-bytes", G_TYPE_UINT64, arena_bytes,
       "pinned-bytes", G_TYPE_UINT64, pinned_bytes,
       "in-flight", G_TYPE_UINT, in_flight, NULL);

@@ -10,7 +10,9 @@
 
 #include <errno.h>
 #include <liburing.h>
+#include <linux/openat2.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Valgrind cannot see the kernel write a buffer asynchronously: tell it the
  * bytes a completion reports are defined. */
@@ -30,6 +32,16 @@
 /* One SQE never asks for more (the kernel caps a read near 2 GiB anyway). */
 #define MAX_SQE_BYTES ((gsize) 1 << 30)
 
+/* What a slot's request does: a read (continued until it has `need`
+ * bytes) or one file operation (finished by its one completion). */
+typedef enum
+{
+  KIND_READ,
+  KIND_OPENAT2,
+  KIND_STATX,
+  KIND_CLOSE,
+} SlotKind;
+
 typedef enum
 {
   SLOT_FREE,
@@ -40,6 +52,7 @@ typedef enum
 typedef struct
 {
   SlotState state;
+  SlotKind kind;
   guint32 gen;                  /* bumped per read: stale CQEs never match */
   gboolean cancel_requested;
   int fd;
@@ -51,6 +64,9 @@ typedef struct
   gsize done;
   int error;
   gboolean eof;
+  /* OPENAT2: the kernel reads how when the SQE is submitted, which may be
+   * after submit_openat2 returned: kept here until then. */
+  struct open_how how;
 } Slot;
 
 struct _VyreUringReader
@@ -62,6 +78,7 @@ struct _VyreUringReader
   guint n_free;
   guint inflight;               /* slots in SLOT_INFLIGHT */
   gboolean have_cancel;
+  gboolean have_file_ops;       /* OPENAT2, STATX and CLOSE */
   gsize max_sqe_bytes;
   gboolean async;               /* IOSQE_ASYNC: copies on io-wq workers */
   VyreUringReaderStats stats;
@@ -93,6 +110,9 @@ vyre_uring_reader_new (guint depth, int *err)
   if (probe) {
     have_read = io_uring_opcode_supported (probe, IORING_OP_READ);
     r->have_cancel = io_uring_opcode_supported (probe, IORING_OP_ASYNC_CANCEL);
+    r->have_file_ops = io_uring_opcode_supported (probe, IORING_OP_OPENAT2)
+        && io_uring_opcode_supported (probe, IORING_OP_STATX)
+        && io_uring_opcode_supported (probe, IORING_OP_CLOSE);
     io_uring_free_probe (probe);
   }
   if (!have_read) {
@@ -185,40 +205,125 @@ finish (VyreUringReader * r, Slot * s)
   r->inflight--;
 }
 
+/* Takes a free slot for a request of `kind`.  NULL when all are in use. */
+static Slot *
+take_slot (VyreUringReader * r, SlotKind kind, guint * id)
+{
+  if (r->n_free == 0)
+    return NULL;
+  *id = r->free_ids[--r->n_free];
+  Slot *s = &r->slots[*id];
+  s->gen++;
+  s->kind = kind;
+  s->state = SLOT_INFLIGHT;
+  s->cancel_requested = FALSE;
+  s->fd = -1;
+  s->dst = NULL;
+  s->len = s->need = s->done = 0;
+  s->error = 0;
+  s->eof = FALSE;
+  r->inflight++;
+  return s;
+}
+
+/* Gives back a slot whose SQE could not be queued. */
+static void
+untake_slot (VyreUringReader * r, guint id)
+{
+  r->slots[id].state = SLOT_FREE;
+  r->inflight--;
+  r->free_ids[r->n_free++] = id;
+}
+
 int
 vyre_uring_reader_submit (VyreUringReader * r, int fd, guint64 offset,
     void *dst, gsize len, gsize need, int buf_index)
 {
   if (need > len || (dst == NULL && len > 0) || fd < 0)
     return -EINVAL;
-  if (r->n_free == 0)
+  guint id;
+  Slot *s = take_slot (r, KIND_READ, &id);
+  if (s == NULL)
     return -EBUSY;
-  guint id = r->free_ids[--r->n_free];
-  Slot *s = &r->slots[id];
-  s->gen++;
-  s->state = SLOT_INFLIGHT;
-  s->cancel_requested = FALSE;
   s->fd = fd;
   s->offset = offset;
   s->dst = dst;
   s->len = len;
   s->need = need;
   s->buf_index = buf_index;
-  s->done = 0;
-  s->error = 0;
-  s->eof = FALSE;
-  r->inflight++;
   if (need == 0) {
     finish (r, s);              /* nothing to read */
     return (int) id;
   }
   if (!queue_sqe (r, id)) {
-    finish (r, s);
-    s->state = SLOT_FREE;
-    r->free_ids[r->n_free++] = id;
+    untake_slot (r, id);
     return -EBUSY;
   }
   return (int) id;
+}
+
+/* Queues one file operation prepared by prep on slot id.  The id, or
+ * -EBUSY (no slot, or no SQE) / -EOPNOTSUPP (the kernel lacks it). */
+static int
+submit_file_op (VyreUringReader * r, SlotKind kind, int dfd,
+    const char *path, guint64 a, guint64 b, struct statx *out)
+{
+  if (!r->have_file_ops)
+    return -EOPNOTSUPP;
+  guint id;
+  Slot *s = take_slot (r, kind, &id);
+  if (s == NULL)
+    return -EBUSY;
+  struct io_uring_sqe *sqe = get_sqe (r);
+  if (sqe == NULL) {
+    untake_slot (r, id);
+    return -EBUSY;
+  }
+  switch (kind) {
+    case KIND_OPENAT2:
+      memset (&s->how, 0, sizeof s->how);
+      s->how.flags = a;
+      s->how.resolve = b;
+      io_uring_prep_openat2 (sqe, dfd, path, &s->how);
+      break;
+    case KIND_STATX:
+      io_uring_prep_statx (sqe, dfd, path, (int) a, (unsigned) b, out);
+      s->dst = (guint8 *) out;
+      break;
+    default:
+      io_uring_prep_close (sqe, dfd);
+      break;
+  }
+  io_uring_sqe_set_data64 (sqe, ud_of (r, id));
+  r->stats.file_ops++;
+  return (int) id;
+}
+
+gboolean
+vyre_uring_reader_has_file_ops (VyreUringReader * r)
+{
+  return r->have_file_ops;
+}
+
+int
+vyre_uring_reader_submit_openat2 (VyreUringReader * r, int dfd,
+    const char *path, guint64 flags, guint64 resolve)
+{
+  return submit_file_op (r, KIND_OPENAT2, dfd, path, flags, resolve, NULL);
+}
+
+int
+vyre_uring_reader_submit_statx (VyreUringReader * r, int dfd,
+    const char *path, int flags, unsigned mask, struct statx *out)
+{
+  return submit_file_op (r, KIND_STATX, dfd, path, (guint64) flags, mask,
+      out);
+}
+
+int
+vyre_uring_reader_submit_close (VyreUringReader * r, int fd)
+{
+  return submit_file_op (r, KIND_CLOSE, fd, NULL, 0, 0, NULL);
 }
 
 int
@@ -249,6 +354,17 @@ process_cqe (VyreUringReader * r, guint64 ud, int res)
     return;
   }
   Slot *s = &r->slots[id];
+  if (s->kind != KIND_READ) {
+    /* One completion finishes a file operation: its result, or -errno. */
+    if (res >= 0)
+      s->done = (gsize) res;
+    else
+      s->error = -res;
+    if (s->kind == KIND_STATX && res == 0)
+      MARK_DEFINED (s->dst, sizeof (struct statx));
+    finish (r, s);
+    return;
+  }
   if (res > 0) {
     MARK_DEFINED (s->dst + s->done, (gsize) res);
     s->done += (gsize) res;
@@ -318,6 +434,14 @@ wait_some (VyreUringReader * r, guint timeout_ms)
 }
 
 int
+vyre_uring_reader_poll (VyreUringReader * r)
+{
+  int ret = vyre_uring_reader_flush (r);
+  reap_ready (r);
+  return ret;
+}
+
+int
 vyre_uring_reader_wait (VyreUringReader * r, int id, guint timeout_ms)
 {
   if (id < 0 || (guint) id >= r->depth || r->slots[id].state == SLOT_FREE)
@@ -362,6 +486,31 @@ vyre_uring_reader_release (VyreUringReader * r, int id)
   r->free_ids[r->n_free++] = (guint) id;
 }
 
+/* Asks the kernel to cancel slot id's request (once). */
+static void
+request_cancel (VyreUringReader * r, guint id)
+{
+  Slot *s = &r->slots[id];
+  if (s->state != SLOT_INFLIGHT || s->cancel_requested)
+    return;
+  s->cancel_requested = TRUE;
+  if (!r->have_cancel)
+    return;
+  struct io_uring_sqe *sqe = get_sqe (r);
+  if (sqe == NULL)
+    return;                     /* it completes by itself; we wait for it */
+  io_uring_prep_cancel64 (sqe, ud_of (r, id), 0);
+  io_uring_sqe_set_data64 (sqe, UD_CANCEL);
+  r->stats.cancels++;
+}
+
+void
+vyre_uring_reader_cancel (VyreUringReader * r, int id)
+{
+  g_return_if_fail (id >= 0 && (guint) id < r->depth);
+  request_cancel (r, (guint) id);
+}
+
 int
 vyre_uring_reader_register_sparse (VyreUringReader * r, guint n)
 {
@@ -384,20 +533,8 @@ vyre_uring_reader_cancel_all (VyreUringReader * r)
   guint n = r->inflight;
   if (n == 0)
     return 0;
-  for (guint id = 0; id < r->depth; id++) {
-    Slot *s = &r->slots[id];
-    if (s->state != SLOT_INFLIGHT || s->cancel_requested)
-      continue;
-    s->cancel_requested = TRUE;
-    if (!r->have_cancel)
-      continue;
-    struct io_uring_sqe *sqe = get_sqe (r);
-    if (sqe == NULL)
-      continue;                 /* it completes by itself; we wait for it */
-    io_uring_prep_cancel64 (sqe, ud_of (r, id), 0);
-    io_uring_sqe_set_data64 (sqe, UD_CANCEL);
-    r->stats.cancels++;
-  }
+  for (guint id = 0; id < r->depth; id++)
+    request_cancel (r, id);
   /* Every read must be reaped before its memory may be reused. */
   while (r->inflight > 0) {
     int ret = wait_some (r, 100);

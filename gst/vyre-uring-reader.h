@@ -17,6 +17,12 @@
  * cancel every read in flight (IORING_OP_ASYNC_CANCEL) and reaps them all
  * before returning: the caller may free the destination memory afterwards.
  *
+ * Besides reads, a slot may hold one file operation (OPENAT2, STATX,
+ * CLOSE): finished by its one completion, its result read with
+ * vyre_uring_reader_result (done = the result, error = its errno), waited
+ * for, cancelled and released like a read.  vyreurisrc opens, sizes and
+ * closes many files of a tree at once this way (vyre-file-opener.h).
+ *
  * Plain C with GLib, no GStreamer: tests/elements/test_uring_reader.c
  * drives it on pipes, whose reads block, complete short and out of order.
  * Not thread-safe: one thread uses a reader at a time.
@@ -58,8 +64,32 @@ int vyre_uring_reader_register_buffers (VyreUringReader * r,
 int vyre_uring_reader_submit (VyreUringReader * r, int fd, guint64 offset,
     void *dst, gsize len, gsize need, int buf_index);
 
+/* TRUE when the kernel's io_uring has IORING_OP_OPENAT2, IORING_OP_STATX
+ * and IORING_OP_CLOSE (Linux >= 5.6; probed once, at creation). */
+gboolean vyre_uring_reader_has_file_ops (VyreUringReader * r);
+
+/* Queues openat2(dfd, path, {flags, mode 0, resolve}).  path must stay
+ * valid until the request is finished.  Result: the new descriptor.
+ * Returns the request's id, -EBUSY when every slot is in use, -EOPNOTSUPP
+ * without file operations. */
+int vyre_uring_reader_submit_openat2 (VyreUringReader * r, int dfd,
+    const char *path, guint64 flags, guint64 resolve);
+
+/* Queues statx(dfd, path, flags, mask, out); path and out must stay valid
+ * until the request is finished.  Result: 0.  Returns as _openat2. */
+struct statx;
+int vyre_uring_reader_submit_statx (VyreUringReader * r, int dfd,
+    const char *path, int flags, unsigned mask, struct statx *out);
+
+/* Queues close(fd).  Result: 0.  Returns as _openat2. */
+int vyre_uring_reader_submit_close (VyreUringReader * r, int fd);
+
 /* Hands queued SQEs to the kernel.  0 or -errno of io_uring_enter. */
 int vyre_uring_reader_flush (VyreUringReader * r);
+
+/* Hands queued SQEs to the kernel and takes in the completions already
+ * there, without waiting.  0 or -errno of io_uring_enter. */
+int vyre_uring_reader_poll (VyreUringReader * r);
 
 /* Waits until read `id` is finished, reaping (and matching) every other
  * completion that arrives meanwhile.  0: finished; -ETIME: timeout_ms passed
@@ -71,12 +101,19 @@ int vyre_uring_reader_wait (VyreUringReader * r, int id, guint timeout_ms);
 gboolean vyre_uring_reader_is_done (VyreUringReader * r, int id);
 
 /* Outcome of a finished read: bytes read, 0 or the errno it failed with,
- * and whether it met end of file before `need` bytes. */
+ * and whether it met end of file before `need` bytes.  Of a file
+ * operation: its result (>= 0) in done, or its errno (ECANCELED when
+ * cancelled) in error. */
 void vyre_uring_reader_result (VyreUringReader * r, int id, gsize * done,
     int *error, gboolean * eof);
 
 /* Returns a finished read's slot to the free list. */
 void vyre_uring_reader_release (VyreUringReader * r, int id);
+
+/* Asks the kernel to cancel request `id` if it is still in flight, without
+ * waiting: the request finishes (ECANCELED, or its own result when it
+ * completed first) by a later _wait. */
+void vyre_uring_reader_cancel (VyreUringReader * r, int id);
 
 /* An empty table of n fixed buffers (IORING_REGISTER_BUFFERS2, sparse:
  * nothing pinned yet; Linux >= 5.19).  0 or -errno (EINVAL on older
@@ -105,6 +142,7 @@ typedef struct
   guint64 retries;              /* EINTR / EAGAIN completions resubmitted */
   guint64 cancels;              /* cancel requests sent */
   guint64 stray;                /* completions that matched no read */
+  guint64 file_ops;             /* OPENAT2, STATX and CLOSE SQEs */
 } VyreUringReaderStats;
 void vyre_uring_reader_get_stats (VyreUringReader * r,
     VyreUringReaderStats * stats);

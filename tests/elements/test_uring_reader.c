@@ -19,13 +19,22 @@
  *  split            max-sqe-bytes splits a read into many SQEs (the
  *                   continuation path), data still exact
  *  busy             depth + 1 reads: -EBUSY, slots come back on release
+ *  file_ops         STATX, OPENAT2 (a file, a missing one, one outside the
+ *                   directory under RESOLVE_BENEATH) and CLOSE by id, waited
+ *                   for out of order
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ring_test_util.h"
@@ -363,6 +372,70 @@ test_busy (const gchar * file)
   close (fd);
 }
 
+/* STATX, OPENAT2 and CLOSE in slots like reads: results by id, errors as
+ * errno. */
+static void
+test_file_ops (const gchar * dir, const gchar * file, gsize len)
+{
+  VyreUringReader *r = reader_new (4);
+  if (!vyre_uring_reader_has_file_ops (r)) {
+    printf ("file_ops: the kernel lacks OPENAT2/STATX/CLOSE, not tested\n");
+    vyre_uring_reader_free (r);
+    return;
+  }
+  gchar *base = g_path_get_basename (file);
+  int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  CHECK (dfd >= 0);
+  struct statx stx;
+  int st = vyre_uring_reader_submit_statx (r, dfd, base, AT_SYMLINK_NOFOLLOW,
+      STATX_TYPE | STATX_SIZE, &stx);
+  int op = vyre_uring_reader_submit_openat2 (r, dfd, base,
+      O_RDONLY | O_CLOEXEC, RESOLVE_BENEATH);
+  int missing = vyre_uring_reader_submit_openat2 (r, dfd, "no-such-file",
+      O_RDONLY | O_CLOEXEC, RESOLVE_BENEATH);
+  int outside = vyre_uring_reader_submit_openat2 (r, dfd, "../x",
+      O_RDONLY | O_CLOEXEC, RESOLVE_BENEATH);
+  CHECK (st >= 0 && op >= 0 && missing >= 0 && outside >= 0);
+  /* Waited for in reverse order. */
+  gsize done;
+  int err;
+  CHECK_EQ_U64 (vyre_uring_reader_wait (r, outside, 2000), 0);
+  vyre_uring_reader_result (r, outside, &done, &err, NULL);
+  CHECK_EQ_U64 (err, EXDEV);
+  CHECK_EQ_U64 (vyre_uring_reader_wait (r, missing, 2000), 0);
+  vyre_uring_reader_result (r, missing, &done, &err, NULL);
+  CHECK_EQ_U64 (err, ENOENT);
+  CHECK_EQ_U64 (vyre_uring_reader_wait (r, op, 2000), 0);
+  vyre_uring_reader_result (r, op, &done, &err, NULL);
+  CHECK_EQ_U64 (err, 0);
+  int fd = (int) done;
+  struct stat sb;
+  CHECK (fstat (fd, &sb) == 0 && (gsize) sb.st_size == len);
+  CHECK_EQ_U64 (vyre_uring_reader_wait (r, st, 2000), 0);
+  vyre_uring_reader_result (r, st, &done, &err, NULL);
+  CHECK_EQ_U64 (err, 0);
+  CHECK (S_ISREG (stx.stx_mode) && stx.stx_size == len);
+  vyre_uring_reader_release (r, outside);
+  vyre_uring_reader_release (r, missing);
+  vyre_uring_reader_release (r, op);
+  vyre_uring_reader_release (r, st);
+  int cl = vyre_uring_reader_submit_close (r, fd);
+  CHECK (cl >= 0);
+  CHECK_EQ_U64 (vyre_uring_reader_poll (r), 0);
+  CHECK_EQ_U64 (vyre_uring_reader_wait (r, cl, 2000), 0);
+  vyre_uring_reader_result (r, cl, &done, &err, NULL);
+  CHECK_EQ_U64 (err, 0);
+  vyre_uring_reader_release (r, cl);
+  CHECK (fcntl (fd, F_GETFD) < 0 && errno == EBADF);
+
+  VyreUringReaderStats stats;
+  vyre_uring_reader_get_stats (r, &stats);
+  CHECK_EQ_U64 (stats.file_ops, 5);
+  vyre_uring_reader_free (r);
+  close (dfd);
+  g_free (base);
+}
+
 int
 main (void)
 {
@@ -379,6 +452,7 @@ main (void)
   test_file_reads (file, data, len, &rng);
   test_split (file, data, len);
   test_busy (file);
+  test_file_ops (dir, file, len);
 
   g_unlink (file);
   g_rmdir (dir);

@@ -1,0 +1,470 @@
+/*
+ * test_file_opener.c - vyre-file-opener over a generated tree, through
+ * io_uring and through plain system calls (every case runs both ways and
+ * must give the same files, in the same order, with the same reasons).
+ *
+ *  order        300 files in nested directories, sizes 0 .. 9 KiB: handed
+ *               out in the walk's order (index = position) whatever order
+ *               the kernel finished them in, each descriptor the listed
+ *               file (its size and bytes), several files in the works at
+ *               once through io_uring; no descriptor left behind
+ *  trouble      after the walk: a file deleted (vanished, ENOENT), one
+ *               replaced by a FIFO (special), one by a symbolic link and a
+ *               directory on another's path by a link to a directory (both
+ *               not-regular, ELOOP: RESOLVE_NO_SYMLINKS / O_NOFOLLOW); the
+ *               files around them opened
+ *  eacces       a file without read permission (open-failed, EACCES), the
+ *               others opened; as root the opener runs with file-system
+ *               uid nobody so that permissions apply
+ *  bounds       RLIMIT_NOFILE lowered to about the descriptors in use + 8: at
+ *               most 4 files in the works, all 300 opened; max_bytes of 1:
+ *               one file at a time
+ *  free_early   freed with files in flight after taking 3: every
+ *               descriptor it opened is closed
+ *  list         a files-from list (absolute paths, list order kept), a
+ *               listed path replaced by a link: not-regular
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vyre-file-opener.h"
+
+#define N_FILES 300
+
+static gsize
+file_len (guint i)
+{
+  return (i * 7919u) % 9217u;   /* 0 .. 9 KiB, a few of them 0 */
+}
+
+/* The rel path of file i: nested, and sorted the way the walk sorts. */
+static gchar *
+file_rel (guint i)
+{
+  return g_strdup_printf ("d%u/e%u/f%03u", i % 5, i % 3, i);
+}
+
+static gchar *
+file_bytes (guint i, gsize len)
+{
+  gchar *d = g_malloc (len + 1);
+  for (gsize k = 0; k < len; k++)
+    d[k] = (gchar) ('a' + (i + k) % 26);
+  return d;
+}
+
+static void
+put (const gchar * dir, const gchar * rel, const gchar * data, gsize len)
+{
+  gchar *path = g_build_filename (dir, rel, NULL);
+  gchar *parent = g_path_get_dirname (path);
+  g_assert_cmpint (g_mkdir_with_parents (parent, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (path, data, (gssize) len, NULL));
+  g_free (parent);
+  g_free (path);
+}
+
+static gchar *
+make_tree (void)
+{
+  gchar *dir = g_dir_make_tmp ("vyre-opener-XXXXXX", NULL);
+  g_assert_nonnull (dir);
+  g_assert_cmpint (g_chmod (dir, 0755), ==, 0);
+  for (guint i = 0; i < N_FILES; i++) {
+    gchar *rel = file_rel (i);
+    gsize len = file_len (i);
+    gchar *d = file_bytes (i, len);
+    put (dir, rel, d, len);
+    g_free (d);
+    g_free (rel);
+  }
+  return dir;
+}
+
+static void
+remove_all (const gchar * path)
+{
+  GDir *d = g_dir_open (path, 0, NULL);
+  if (d) {
+    const gchar *name;
+    while ((name = g_dir_read_name (d))) {
+      gchar *child = g_build_filename (path, name, NULL);
+      struct stat st;
+      if (lstat (child, &st) == 0 && S_ISDIR (st.st_mode))
+        remove_all (child);
+      else
+        g_unlink (child);
+      g_free (child);
+    }
+    g_dir_close (d);
+  }
+  g_rmdir (path);
+}
+
+static guint
+count_fds (void)
+{
+  guint n = 0;
+  DIR *d = opendir ("/proc/self/fd");
+  g_assert_nonnull (d);
+  while (readdir (d))
+    n++;
+  closedir (d);
+  return n;
+}
+
+static VyreWalkResult *
+walk (const gchar * dir)
+{
+  VyreWalkOptions opts;
+  vyre_walk_options_init (&opts);
+  GError *err = NULL;
+  VyreWalkResult *w = vyre_walk_tree (dir, &opts, &err);
+  g_assert_no_error (err);
+  return w;
+}
+
+static VyreFileOpener *
+opener_new (const gchar * dir, VyreWalkResult * w, gboolean uring,
+    guint max_ahead, guint64 max_bytes)
+{
+  VyreFileOpenerOptions oo = {
+    .use_uring = uring,.max_ahead = max_ahead,.max_bytes = max_bytes,
+  };
+  int uring_err = -1;
+  GError *err = NULL;
+  VyreFileOpener *o = vyre_file_opener_new (dir, w->files, &oo, &uring_err,
+      &err);
+  g_assert_no_error (err);
+  g_assert_nonnull (o);
+  if (!uring)
+    g_assert_cmpint (uring_err, ==, 0);
+  else if (uring_err != 0)
+    g_test_message ("io_uring file operations unavailable (%s): the plain "
+        "path ran twice", g_strerror (uring_err));
+  return o;
+}
+
+/* What one file came out as. */
+typedef struct
+{
+  guint index;
+  const gchar *reason;          /* NULL: opened */
+  int error;
+} Outcome;
+
+/* Takes every file: checks the order, the opened descriptors against
+ * the listed files (size; bytes when check_bytes), and returns the
+ * outcomes. */
+static GArray *
+take_all (VyreFileOpener * o, VyreWalkResult * w, gboolean check_bytes)
+{
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (Outcome));
+  VyreOpenedFile of;
+  int ret;
+  guint expect = 0;
+  while ((ret = vyre_file_opener_next (o, &of, 1000)) != 0) {
+    g_assert_cmpint (ret, ==, 1);
+    g_assert_cmpuint (of.index, ==, expect);
+    expect++;
+    VyreWalkFile *f = g_ptr_array_index (w->files, of.index);
+    Outcome oc = { of.index, of.fd < 0 ? of.reason : NULL, of.error };
+    if (of.fd >= 0) {
+      g_assert_cmpuint (of.size, ==, f->size);
+      g_assert_null (of.text);
+      g_assert_cmpint (fcntl (of.fd, F_GETFL) & O_NONBLOCK, ==, 0);
+      if (check_bytes) {
+        guint i = (guint) g_ascii_strtoull (strrchr (f->rel_path, 'f') + 1,
+            NULL, 10);
+        gchar *want = file_bytes (i, f->size);
+        gchar *got = g_malloc (f->size + 1);
+        g_assert_cmpint (pread (of.fd, got, f->size, 0), ==, (gssize) f->size);
+        g_assert_true (memcmp (got, want, f->size) == 0);
+        g_free (got);
+        g_free (want);
+      }
+      vyre_file_opener_close (o, of.fd);
+    } else {
+      g_assert_nonnull (of.reason);
+      g_assert_nonnull (of.text);
+      g_free (of.text);
+    }
+    g_array_append_val (out, oc);
+  }
+  g_assert_cmpuint (expect, ==, w->files->len);
+  return out;
+}
+
+static void
+test_order (void)
+{
+  gchar *dir = make_tree ();
+  VyreWalkResult *w = walk (dir);
+  g_assert_cmpuint (w->files->len, ==, N_FILES);
+  guint fds = count_fds ();
+  for (int uring = 1; uring >= 0; uring--) {
+    VyreFileOpener *o = opener_new (dir, w, uring, 0, 0);
+    GArray *out = take_all (o, w, TRUE);
+    for (guint i = 0; i < out->len; i++)
+      g_assert_null (g_array_index (out, Outcome, i).reason);
+    VyreFileOpenerStats st;
+    vyre_file_opener_get_stats (o, &st);
+    g_test_message ("%s: limit %u, most in the works %u, ring ops %"
+        G_GUINT64_FORMAT ", system calls %" G_GUINT64_FORMAT,
+        uring ? "io_uring" : "plain", st.ahead_limit, st.max_ahead,
+        st.uring_ops, st.plain_ops);
+    g_assert_cmpuint (st.opened, ==, N_FILES);
+    g_assert_cmpuint (st.max_ahead, <=, st.ahead_limit);
+    if (uring && st.uring_ops > 0) {
+      /* STATX + OPENAT2 + CLOSE per file, and many files at once. */
+      g_assert_cmpuint (st.uring_ops, >=, 3 * N_FILES - 16);
+      g_assert_cmpuint (st.max_ahead, >, 1);
+    }
+    if (!uring)
+      g_assert_cmpuint (st.uring_ops, ==, 0);
+    vyre_file_opener_free (o);
+    g_array_unref (out);
+    g_assert_cmpuint (count_fds (), ==, fds);
+  }
+  vyre_walk_result_free (w);
+  remove_all (dir);
+  g_free (dir);
+}
+
+static const Outcome *
+outcome_of (GArray * out, VyreWalkResult * w, const gchar * rel)
+{
+  for (guint i = 0; i < out->len; i++) {
+    const Outcome *oc = &g_array_index (out, Outcome, i);
+    VyreWalkFile *f = g_ptr_array_index (w->files, oc->index);
+    if (g_str_equal (f->rel_path, rel))
+      return oc;
+  }
+  g_assert_not_reached ();
+  return NULL;
+}
+
+static void
+test_trouble (void)
+{
+  for (int uring = 1; uring >= 0; uring--) {
+    gchar *dir = make_tree ();
+    VyreWalkResult *w = walk (dir);
+    /* Changed after the walk listed them. */
+    gchar *p = g_build_filename (dir, "d1/e1/f001", NULL);
+    g_assert_cmpint (g_unlink (p), ==, 0);
+    g_free (p);
+    p = g_build_filename (dir, "d2/e2/f002", NULL);
+    g_assert_cmpint (g_unlink (p), ==, 0);
+    g_assert_cmpint (mkfifo (p, 0600), ==, 0);
+    g_free (p);
+    p = g_build_filename (dir, "d3/e0/f003", NULL);
+    g_assert_cmpint (g_unlink (p), ==, 0);
+    g_assert_cmpint (symlink ("../../d0/e0/f000", p), ==, 0);
+    g_free (p);
+    /* d4/e1 (holding f004, f019, ...) becomes a link to d0/e0. */
+    p = g_build_filename (dir, "d4/e1", NULL);
+    gchar *moved = g_build_filename (dir, "d4/e1-moved", NULL);
+    g_assert_cmpint (g_rename (p, moved), ==, 0);
+    g_assert_cmpint (symlink ("../d0/e0", p), ==, 0);
+    g_free (moved);
+    g_free (p);
+    /* So that the moved directory's names exist in the link's target. */
+    put (dir, "d0/e0/f004", "x", 1);
+
+    VyreFileOpener *o = opener_new (dir, w, uring, 0, 0);
+    GArray *out = take_all (o, w, FALSE);
+    const Outcome *oc = outcome_of (out, w, "d1/e1/f001");
+    g_assert_cmpstr (oc->reason, ==, "vanished");
+    g_assert_cmpint (oc->error, ==, ENOENT);
+    oc = outcome_of (out, w, "d2/e2/f002");
+    g_assert_cmpstr (oc->reason, ==, "special");
+    oc = outcome_of (out, w, "d3/e0/f003");
+    g_assert_cmpstr (oc->reason, ==, "not-regular");
+    g_assert_cmpint (oc->error, ==, ELOOP);
+    oc = outcome_of (out, w, "d4/e1/f004");
+    g_assert_cmpstr (oc->reason, ==, "not-regular");
+    g_assert_cmpint (oc->error, ==, ELOOP);
+    guint skipped = 0;
+    for (guint i = 0; i < out->len; i++)
+      skipped += g_array_index (out, Outcome, i).reason != NULL;
+    /* f001, f002, f003 and the files of d4/e1 (i % 5 == 4, i % 3 == 1). */
+    guint in_d4e1 = 0;
+    for (guint i = 0; i < N_FILES; i++)
+      in_d4e1 += i % 5 == 4 && i % 3 == 1;
+    g_assert_cmpuint (skipped, ==, 3 + in_d4e1);
+    vyre_file_opener_free (o);
+    g_array_unref (out);
+    vyre_walk_result_free (w);
+    remove_all (dir);
+    g_free (dir);
+  }
+}
+
+static void
+test_eacces (void)
+{
+  gchar *dir = g_dir_make_tmp ("vyre-opener-XXXXXX", NULL);
+  g_assert_cmpint (g_chmod (dir, 0755), ==, 0);
+  put (dir, "a", "a", 1);
+  put (dir, "b", "bb", 2);
+  put (dir, "c", "ccc", 3);
+  gchar *b = g_build_filename (dir, "b", NULL);
+  g_assert_cmpint (g_chmod (b, 0), ==, 0);
+  VyreWalkResult *w = walk (dir);
+  g_assert_cmpuint (w->files->len, ==, 3);
+  /* Root reads anything: let permissions apply to the opener's calls
+   * (io_uring's workers take the submitter's credentials). */
+  gboolean as_nobody = geteuid () == 0;
+  for (int uring = 1; uring >= 0; uring--) {
+    if (as_nobody)
+      setfsuid (65534);
+    VyreFileOpener *o = opener_new (dir, w, uring, 0, 0);
+    GArray *out = take_all (o, w, FALSE);
+    vyre_file_opener_free (o);
+    if (as_nobody)
+      setfsuid (0);
+    g_assert_null (outcome_of (out, w, "a")->reason);
+    g_assert_cmpstr (outcome_of (out, w, "b")->reason, ==, "open-failed");
+    g_assert_cmpint (outcome_of (out, w, "b")->error, ==, EACCES);
+    g_assert_null (outcome_of (out, w, "c")->reason);
+    g_array_unref (out);
+  }
+  g_chmod (b, 0644);
+  g_free (b);
+  vyre_walk_result_free (w);
+  remove_all (dir);
+  g_free (dir);
+}
+
+static void
+test_bounds (void)
+{
+  gchar *dir = make_tree ();
+  VyreWalkResult *w = walk (dir);
+  struct rlimit saved;
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+  for (int uring = 1; uring >= 0; uring--) {
+    /* The ring's own descriptor counts too: lowered after it exists
+     * would not test the bound, so the limit leaves room for it. */
+    struct rlimit low = saved;
+    low.rlim_cur = count_fds () + 6;
+    g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &low), ==, 0);
+    VyreFileOpener *o = opener_new (dir, w, uring, 0, 0);
+    GArray *out = take_all (o, w, FALSE);
+    VyreFileOpenerStats st;
+    vyre_file_opener_get_stats (o, &st);
+    vyre_file_opener_free (o);
+    g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+    g_assert_cmpuint (st.ahead_limit, <=, 4);
+    g_assert_cmpuint (st.max_ahead, <=, st.ahead_limit);
+    g_assert_cmpuint (st.opened, ==, N_FILES);
+    g_array_unref (out);
+
+    /* Bytes: a bound below every file leaves one in the works. */
+    o = opener_new (dir, w, uring, 0, 1);
+    out = take_all (o, w, FALSE);
+    vyre_file_opener_get_stats (o, &st);
+    vyre_file_opener_free (o);
+    g_assert_cmpuint (st.max_ahead, ==, 1);
+    g_assert_cmpuint (st.opened, ==, N_FILES);
+    g_array_unref (out);
+  }
+  vyre_walk_result_free (w);
+  remove_all (dir);
+  g_free (dir);
+}
+
+static void
+test_free_early (void)
+{
+  gchar *dir = make_tree ();
+  VyreWalkResult *w = walk (dir);
+  guint fds = count_fds ();
+  for (int uring = 1; uring >= 0; uring--) {
+    VyreFileOpener *o = opener_new (dir, w, uring, 0, 0);
+    for (guint i = 0; i < 3; i++) {
+      VyreOpenedFile of;
+      g_assert_cmpint (vyre_file_opener_next (o, &of, 1000), ==, 1);
+      g_assert_cmpint (of.fd, >=, 0);
+      vyre_file_opener_close (o, of.fd);
+    }
+    vyre_file_opener_free (o);
+    g_assert_cmpuint (count_fds (), ==, fds);
+  }
+  vyre_walk_result_free (w);
+  remove_all (dir);
+  g_free (dir);
+}
+
+static void
+test_list (void)
+{
+  gchar *dir = make_tree ();
+  gchar *list = g_build_filename (dir, "list.txt", NULL);
+  GString *text = g_string_new (NULL);
+  const guint picks[] = { 17, 3, 250, 42 };
+  for (guint k = 0; k < G_N_ELEMENTS (picks); k++) {
+    gchar *rel = file_rel (picks[k]);
+    g_string_append_printf (text, "%s/%s\n", dir, rel);
+    g_free (rel);
+  }
+  g_assert_true (g_file_set_contents (list, text->str, -1, NULL));
+  g_string_free (text, TRUE);
+  VyreWalkOptions opts;
+  vyre_walk_options_init (&opts);
+  GError *err = NULL;
+  VyreWalkResult *w = vyre_walk_files_from (list, &opts, &err);
+  g_assert_no_error (err);
+  g_assert_cmpuint (w->files->len, ==, 4);
+  /* The third entry becomes a link after the list was read. */
+  VyreWalkFile *third = g_ptr_array_index (w->files, 2);
+  g_assert_cmpint (g_unlink (third->path), ==, 0);
+  gchar *target = g_build_filename (dir, "d0/e0/f000", NULL);
+  g_assert_cmpint (symlink (target, third->path), ==, 0);
+  g_free (target);
+  for (int uring = 1; uring >= 0; uring--) {
+    VyreFileOpenerOptions oo = {.use_uring = uring };
+    int uring_err = 0;
+    VyreFileOpener *o = vyre_file_opener_new (NULL, w->files, &oo,
+        &uring_err, &err);
+    g_assert_no_error (err);
+    GArray *out = take_all (o, w, FALSE);
+    g_assert_null (g_array_index (out, Outcome, 0).reason);
+    g_assert_null (g_array_index (out, Outcome, 1).reason);
+    g_assert_cmpstr (g_array_index (out, Outcome, 2).reason, ==,
+        "not-regular");
+    g_assert_null (g_array_index (out, Outcome, 3).reason);
+    vyre_file_opener_free (o);
+    g_array_unref (out);
+  }
+  vyre_walk_result_free (w);
+  g_free (list);
+  remove_all (dir);
+  g_free (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/opener/order", test_order);
+  g_test_add_func ("/opener/trouble", test_trouble);
+  g_test_add_func ("/opener/eacces", test_eacces);
+  g_test_add_func ("/opener/bounds", test_bounds);
+  g_test_add_func ("/opener/free_early", test_free_early);
+  g_test_add_func ("/opener/list", test_list);
+  return g_test_run ();
+}
