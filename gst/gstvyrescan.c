@@ -38,6 +38,7 @@
 #include "vyre-device.h"
 #include "vyre-match-events.h"
 #include "vyre-result-read.h"
+#include "vyre-engine.h"
 #include "vyre-megakernel.h"
 #include "vyre-patterns.h"
 
@@ -98,6 +99,8 @@ enum
   PROP_DEVICE_NAME,
   PROP_BYTES_COPIED,
   PROP_BUFFERS_COPIED,
+  PROP_ENGINE_LINGER,
+  PROP_ENGINE_STATS,
 };
 
 /* Where the host's time goes, summed per phase while the vyrescan debug
@@ -190,9 +193,17 @@ struct _GstVyreScan
   guint job_size;
   guint timeout_ms;
 
+  /* The engine this element is a tenant of (GstContext "vyre.engine"):
+   * kept across NULL, so a pipeline set to PLAYING again rejoins it. */
+  VyreEngine *engine;
+  guint engine_linger;          /* property; G_MAXUINT = not set */
+
   /* set up in READY->PAUSED */
   VyreDevice *device;
-  VyreMegakernel *mk;
+  VyreMegakernel *mk;           /* the engine's kernel, or a private one
+                                   (dispatch=per-buffer) */
+  gboolean mk_is_private;
+  VyreTenant *tenant;
   VyreAutomaton *automaton;
   GPtrArray *pattern_list;      /* GBytes */
   guint max_pattern_len;
@@ -268,6 +279,8 @@ G_DEFINE_TYPE_WITH_CODE (GstVyreScan, gst_vyre_scan, GST_TYPE_ELEMENT,
         "vyre GPU scan filter"));
 GST_ELEMENT_REGISTER_DEFINE (vyrescan, "vyrescan", GST_RANK_NONE,
     GST_TYPE_VYRE_SCAN);
+
+static gboolean answer_engine_query (GstVyreScan * self, GstQuery * query);
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
@@ -401,7 +414,7 @@ submit_job (GstVyreScan * self, vyre_job * job, vyre_ticket * ticket)
 {
   for (;;) {
     GError *err = NULL;
-    VyreMkStatus st = vyre_megakernel_submit (self->mk, job, ticket, &err);
+    VyreMkStatus st = vyre_tenant_submit (self->tenant, job, ticket, &err);
     if (st == VYRE_MK_OK)
       return GST_FLOW_OK;
     if (st == VYRE_MK_ERROR) {
@@ -476,7 +489,7 @@ static guint
 window_carry (GstVyreScan * self, guint ctx)
 {
   if (self->tail_len)
-    memcpy (vyre_megakernel_carry_window (self->mk, ctx), self->tail,
+    memcpy (vyre_tenant_carry_window (self->tenant, ctx), self->tail,
         self->tail_len);
   return self->tail_len;
 }
@@ -548,7 +561,7 @@ static GstFlowReturn
 publish_in_place (GstVyreScan * self, GstBuffer * buf, guint64 arena_offset,
     gsize size, guint64 offset)
 {
-  const guint8 *bytes = vyre_megakernel_arena (self->mk) + arena_offset;
+  const guint8 *bytes = vyre_tenant_arena (self->tenant) + arena_offset;
   GstFlowReturn ret = GST_FLOW_OK;
   gsize done = 0;
   do {
@@ -607,7 +620,7 @@ publish_copied (GstVyreScan * self, GstBuffer * buf, gsize size,
     if ((ret = take_context (self, &ctx)) != GST_FLOW_OK)
       break;
     guint64 arena = self->staging_base + (guint64) ctx * self->copy_job;
-    memcpy (vyre_megakernel_arena (self->mk) + arena, map.data + done, n);
+    memcpy (vyre_tenant_arena (self->tenant) + arena, map.data + done, n);
     guint carry = window_carry (self, ctx);
     remember_tail (self, map.data + done, n);
     gboolean last = done + n == size;
@@ -710,7 +723,7 @@ read_events (GstVyreScan * self, Entry * e, guint ctx,
     e->not_stored = g_array_new (FALSE, FALSE, sizeof (guint32));
   guint room = self->store_matches ? G_MAXUINT - e->matches->len : 0;
   return vyre_result_read_events (self->automaton->words,
-      vyre_megakernel_result (self->mk, ctx), self->kernel_max_matches, c,
+      vyre_tenant_result (self->tenant, ctx), self->kernel_max_matches, c,
       room, e->matches, e->not_stored, &e->dropped, &e->corrupt, &e->torn,
       error);
 }
@@ -771,8 +784,8 @@ publish_piece (GstVyreScan * self, Entry * e, Piece * p)
     carry = e->carry_len;
     in_arena = e->carry_in_arena;
     if (!in_arena && carry)
-      memcpy (vyre_megakernel_carry_window (self->mk, ctx),
-          vyre_megakernel_carry_window (self->mk, e->ctx), carry);
+      memcpy (vyre_tenant_carry_window (self->tenant, ctx),
+          vyre_tenant_carry_window (self->tenant, e->ctx), carry);
   } else if (e->carry_in_arena || p->off >= self->max_carry) {
     in_arena = TRUE;
     carry = (guint) MIN ((guint64) self->max_carry,
@@ -781,10 +794,10 @@ publish_piece (GstVyreScan * self, Entry * e, Piece * p)
     in_arena = FALSE;
     carry = (guint) MIN ((guint64) self->max_carry, e->carry_len + p->off);
     guint from_window = carry - (guint) p->off;
-    guint8 *w = vyre_megakernel_carry_window (self->mk, ctx);
-    memcpy (w, vyre_megakernel_carry_window (self->mk, e->ctx) +
+    guint8 *w = vyre_tenant_carry_window (self->tenant, ctx);
+    memcpy (w, vyre_tenant_carry_window (self->tenant, e->ctx) +
         e->carry_len - from_window, from_window);
-    memcpy (w + from_window, vyre_megakernel_arena (self->mk) +
+    memcpy (w + from_window, vyre_tenant_arena (self->tenant) +
         e->arena_offset, p->off);
   }
   vyre_job job = { 0 };
@@ -815,12 +828,12 @@ static VyreMkStatus
 finish_piece (GstVyreScan * self, Piece * p, vyre_completion * out,
     volatile gint * cancel, GError ** error)
 {
-  VyreMkStatus st = vyre_megakernel_wait (self->mk, &p->ticket, out, cancel,
+  VyreMkStatus st = vyre_tenant_wait (self->tenant, &p->ticket, out, cancel,
       error);
   if (st == VYRE_MK_CANCELLED)
     return st;
   if (st == VYRE_MK_OK)
-    vyre_megakernel_release (self->mk, &p->ticket);
+    vyre_tenant_release (self->tenant, &p->ticket);
   self->rescan_free[self->rescan_free_count++] = p->ctx;
   p->published = FALSE;
   return st;
@@ -837,7 +850,7 @@ static GstFlowReturn
 rescan_in_pieces (GstVyreScan * self, Entry * e, const vyre_completion * c,
     GError ** error)
 {
-  const guint64 record_events = (guint64) vyre_megakernel_lanes (self->mk) *
+  const guint64 record_events = (guint64) vyre_megakernel_lanes (vyre_tenant_megakernel (self->tenant)) *
       (self->kernel_max_matches / VYRE_RESULT_LANES);
   GQueue q = G_QUEUE_INIT;
   GstFlowReturn ret = GST_FLOW_OK;
@@ -941,7 +954,7 @@ dispatch_entry (GstVyreScan * self, Entry * e)
   GError *err = NULL;
   if (e->kind != ENTRY_EVENT) {
     gint64 t0 = PHASE_START (self);
-    VyreMkStatus st = vyre_megakernel_wait (self->mk, &e->ticket, &e->comp,
+    VyreMkStatus st = vyre_tenant_wait (self->tenant, &e->ticket, &e->comp,
         &self->flushing, &err);
     PHASE_ADD (self, PH_TASK_WAIT_GPU, t0);
     if (st == VYRE_MK_CANCELLED)
@@ -1032,7 +1045,7 @@ collect_chunk (GstVyreScan * self, Entry * e, GError ** error)
   }
   if (self->ops & GST_VYRE_SCAN_OPS_HISTOGRAM) {
     guint32 job_hist[256];
-    if (!vyre_result_read_histogram (vyre_megakernel_result (self->mk,
+    if (!vyre_result_read_histogram (vyre_tenant_result (self->tenant,
                 e->ctx), c, job_hist, &self->torn_results, error))
       return GST_FLOW_ERROR;
     for (guint b = 0; b < 256; b++)
@@ -1132,7 +1145,7 @@ gst_vyre_scan_loop (gpointer user_data)
     gboolean is_eos = GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
     if (is_eos) {
       VyreMegakernelStats ks;
-      vyre_megakernel_stats (self->mk, &ks);
+      vyre_tenant_stats (self->tenant, &ks);
       GST_INFO_OBJECT (self, "EOS after %" G_GUINT64_FORMAT " buffers, %"
           G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " matches (%"
           G_GUINT64_FORMAT " not stored), %u epochs on %s; torn reads "
@@ -1211,7 +1224,7 @@ gst_vyre_scan_loop (gpointer user_data)
     gst_pad_push_event (self->srcpad,
         gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, s));
   }
-  vyre_megakernel_release (self->mk, &e->ticket);
+  vyre_tenant_release (self->tenant, &e->ticket);
   g_mutex_lock (&self->lock);
   g_queue_pop_head (&self->entries);
   if (e->kind == ENTRY_JOB)
@@ -1253,14 +1266,14 @@ drain_entries (GstVyreScan * self, gboolean keep_sticky)
     while (e->dispatched && !e->expanded)
       wait_locked (self, &self->waiters, 10 * G_TIME_SPAN_MILLISECOND);
     g_mutex_unlock (&self->lock);
-    if (e->kind != ENTRY_EVENT && self->mk && e->dispatched)
-      vyre_megakernel_release (self->mk, &e->ticket);
-    else if (e->kind != ENTRY_EVENT && self->mk) {
+    if (e->kind != ENTRY_EVENT && self->tenant && e->dispatched)
+      vyre_tenant_release (self->tenant, &e->ticket);
+    else if (e->kind != ENTRY_EVENT && self->tenant) {
       vyre_completion c;
       GError *err = NULL;
-      if (vyre_megakernel_wait (self->mk, &e->ticket, &c, NULL, &err) ==
+      if (vyre_tenant_wait (self->tenant, &e->ticket, &c, NULL, &err) ==
           VYRE_MK_OK)
-        vyre_megakernel_release (self->mk, &e->ticket);
+        vyre_tenant_release (self->tenant, &e->ticket);
       else {
         GST_WARNING_OBJECT (self, "job did not complete while draining: %s",
             err ? err->message : "?");
@@ -1341,7 +1354,7 @@ gst_vyre_scan_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       return TRUE;
     case GST_EVENT_EOS:
       /* Close the last epoch, then EOS leaves after everything before it. */
-      if (self->mk && publish_fence (self) != GST_FLOW_OK) {
+      if (self->tenant && publish_fence (self) != GST_FLOW_OK) {
         gst_event_unref (event);
         return FALSE;
       }
@@ -1359,7 +1372,7 @@ gst_vyre_scan_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     default:
       break;
   }
-  if (!GST_EVENT_IS_SERIALIZED (event) || self->mk == NULL)
+  if (!GST_EVENT_IS_SERIALIZED (event) || self->tenant == NULL)
     return gst_pad_event_default (pad, parent, event);
   gboolean stream_start = GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START;
   Entry *e = g_new0 (Entry, 1);
@@ -1396,11 +1409,24 @@ gst_vyre_scan_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
           "blocks of %u bytes)", self->slots, self->block_size);
       return TRUE;
     }
+    case GST_QUERY_CONTEXT:
+      if (answer_engine_query (self, query))
+        return TRUE;
+      return gst_pad_query_default (pad, parent, query);
     default:
-      if (GST_QUERY_IS_SERIALIZED (query) && self->mk && !wait_drained (self))
+      if (GST_QUERY_IS_SERIALIZED (query) && self->tenant && !wait_drained (self))
         return FALSE;
       return gst_pad_query_default (pad, parent, query);
   }
+}
+
+static gboolean
+gst_vyre_scan_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CONTEXT
+      && answer_engine_query (GST_VYRE_SCAN (parent), query))
+    return TRUE;
+  return gst_pad_query_default (pad, parent, query);
 }
 
 static gboolean
@@ -1481,15 +1507,158 @@ load_patterns (GstVyreScan * self, GError ** error)
 }
 
 static gpointer
-mk_ref (gpointer mk)
+tenant_ref (gpointer t)
 {
-  return vyre_megakernel_ref (mk);
+  return vyre_tenant_ref (t);
 }
 
 static void
-mk_unref (gpointer mk)
+tenant_unref (gpointer t)
 {
-  vyre_megakernel_unref (mk);
+  vyre_tenant_unref (t);
+}
+
+/* GStreamer's context algorithm (design/context.md) for the engine: one
+ * set on the element already; else a neighbour's, downstream then
+ * upstream; else whatever the application sets on NEED_CONTEXT; else the
+ * process's engine for the device, announced with HAVE_CONTEXT. */
+static gboolean
+query_engine (GstVyreScan * self, GstPad * pad)
+{
+  GstQuery *q = gst_query_new_context (VYRE_ENGINE_CONTEXT_TYPE);
+  GstContext *ctx = NULL;
+  if (gst_pad_peer_query (pad, q))
+    gst_query_parse_context (q, &ctx);
+  VyreEngine *e = ctx ? vyre_engine_from_context (ctx) : NULL;
+  if (e) {
+    GST_OBJECT_LOCK (self);
+    if (self->engine == NULL)
+      self->engine = e;
+    else
+      vyre_engine_unref (e);
+    GST_OBJECT_UNLOCK (self);
+    gst_element_set_context (GST_ELEMENT (self), ctx);
+  }
+  gst_query_unref (q);
+  return e != NULL;
+}
+
+static VyreEngine *
+ensure_engine (GstVyreScan * self)
+{
+  GST_OBJECT_LOCK (self);
+  gboolean have = self->engine != NULL;
+  gint index = self->device_index;
+  GST_OBJECT_UNLOCK (self);
+  if (!have && !query_engine (self, self->srcpad)
+      && !query_engine (self, self->sinkpad)) {
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_need_context (GST_OBJECT (self),
+            VYRE_ENGINE_CONTEXT_TYPE));
+    GST_OBJECT_LOCK (self);
+    if (self->engine == NULL)
+      self->engine = vyre_engine_get (index);
+    else
+      have = TRUE;              /* the application set one */
+    GST_OBJECT_UNLOCK (self);
+    if (!have) {
+      GstContext *ctx = vyre_engine_context_new (self->engine);
+      gst_element_post_message (GST_ELEMENT (self),
+          gst_message_new_have_context (GST_OBJECT (self), ctx));
+    }
+  }
+  GST_OBJECT_LOCK (self);
+  VyreEngine *e = vyre_engine_ref (self->engine);
+  guint linger = self->engine_linger;
+  GST_OBJECT_UNLOCK (self);
+  if (linger != G_MAXUINT)
+    vyre_engine_set_linger (e, linger);
+  return e;
+}
+
+static void
+gst_vyre_scan_set_context (GstElement * element, GstContext * context)
+{
+  GstVyreScan *self = GST_VYRE_SCAN (element);
+  VyreEngine *e = vyre_engine_from_context (context);
+  if (e) {
+    GST_OBJECT_LOCK (self);
+    VyreEngine *old = self->engine;
+    self->engine = e;
+    GST_OBJECT_UNLOCK (self);
+    if (old)
+      vyre_engine_unref (old);
+    GST_DEBUG_OBJECT (self, "engine for device %d from the context",
+        vyre_engine_device_index (e));
+  }
+  GST_ELEMENT_CLASS (gst_vyre_scan_parent_class)->set_context (element,
+      context);
+}
+
+/* Answers a neighbour's context query with our engine. */
+static gboolean
+answer_engine_query (GstVyreScan * self, GstQuery * query)
+{
+  const gchar *type = NULL;
+  if (!gst_query_parse_context_type (query, &type)
+      || g_strcmp0 (type, VYRE_ENGINE_CONTEXT_TYPE) != 0)
+    return FALSE;
+  GST_OBJECT_LOCK (self);
+  GstContext *ctx = self->engine ? vyre_engine_context_new (self->engine) :
+      NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (ctx == NULL)
+    return FALSE;
+  gst_query_set_context (query, ctx);
+  gst_context_unref (ctx);
+  return TRUE;
+}
+
+/* The kernel: the engine's (persistent) or a private one for the
+ * per-buffer dispatch, which cannot share a ring with a resident kernel
+ * (both would claim its slots). */
+static gboolean
+open_kernel (GstVyreScan * self, GError ** err)
+{
+  guint64 timeout_us = (guint64) self->timeout_ms * 1000;
+  if (self->dispatch == GST_VYRE_SCAN_DISPATCH_PERSISTENT) {
+    VyreEngine *e = ensure_engine (self);
+    self->mk = vyre_engine_acquire (e, timeout_us, err);
+    vyre_engine_unref (e);
+    self->mk_is_private = FALSE;
+  } else {
+    VyreDevice *dev = vyre_device_open (self->device_index, err);
+    if (dev == NULL)
+      return FALSE;
+    VyreMegakernelConfig cfg = {
+      .nslots = CPU_RING_SLOTS + VYRE_EPOCH_WINDOW,.persistent = FALSE,
+      .progress_timeout_us = timeout_us,
+    };
+    self->mk = vyre_megakernel_new (dev, &cfg, err);
+    vyre_device_unref (dev);
+    self->mk_is_private = TRUE;
+  }
+  if (self->mk == NULL)
+    return FALSE;
+  self->device = vyre_device_ref (vyre_megakernel_device (self->mk));
+  return TRUE;
+}
+
+static void
+close_kernel (GstVyreScan * self)
+{
+  if (self->mk == NULL)
+    return;
+  if (self->mk_is_private) {
+    vyre_megakernel_unref (self->mk);
+  } else {
+    GST_OBJECT_LOCK (self);
+    VyreEngine *e = vyre_engine_ref (self->engine);
+    GST_OBJECT_UNLOCK (self);
+    vyre_engine_release (e, self->mk);
+    vyre_engine_unref (e);
+  }
+  self->mk = NULL;
 }
 
 /* Ring slots and job size: the properties, or what fills the device.  A
@@ -1537,8 +1706,7 @@ gst_vyre_scan_start (GstVyreScan * self)
     g_error_free (err);
     return FALSE;
   }
-  self->device = vyre_device_open (self->device_index, &err);
-  if (self->device == NULL) {
+  if (!open_kernel (self, &err)) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
         ("No usable Vulkan device for vyrescan."), ("%s", err->message));
     g_error_free (err);
@@ -1570,11 +1738,12 @@ gst_vyre_scan_start (GstVyreScan * self)
   self->staging_base = (guint64) pool_blocks * self->block_size;
   guint64 arena = self->staging_base +
       (guint64) self->n_contexts * self->copy_job;
-  /* Ring slots: the chain's jobs (one per context), its fences (at most
-   * VYRE_EPOCH_WINDOW - 1 epochs open), and the src task's pieces, so the
-   * task always finds a free slot and never waits on the chain. */
-  VyreMegakernelConfig cfg = {
-    .nslots = self->slots + self->n_rescan_contexts + VYRE_EPOCH_WINDOW,
+  /* This element's quota on the shared kernel: its job contexts (the
+   * chain's, one per job in flight, and the src task's pieces) and its
+   * arena.  The ring is the engine's; a full ring is back-pressure. */
+  gchar *name = gst_object_get_name (GST_OBJECT (self));
+  VyreTenantConfig cfg = {
+    .name = name,
     .contexts = self->n_contexts + self->n_rescan_contexts,
     .arena_bytes = arena,.max_matches = self->kernel_max_matches,
     /* Whole words per carry window: the kernel reads the windows as
@@ -1583,19 +1752,21 @@ gst_vyre_scan_start (GstVyreScan * self)
      * (straddling matches were lost with ring-slots=2). */
     .max_carry = GST_ROUND_UP_4 (MAX (self->max_carry, 4u)),
     .tables = self->automaton->words,.table_words = self->automaton->n_words,
-    .persistent = self->dispatch == GST_VYRE_SCAN_DISPATCH_PERSISTENT,
-    .progress_timeout_us = (guint64) self->timeout_ms * 1000,
   };
   self->max_carry = MIN (self->max_carry, cfg.max_carry);
-  self->mk = vyre_megakernel_new (self->device, &cfg, &err);
-  if (self->mk == NULL) {
+  self->tenant = vyre_megakernel_add_tenant (self->mk, &cfg, &err);
+  g_free (name);
+  if (self->tenant == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
-        ("Could not set up the GPU scan kernel."), ("%s", err->message));
+        ("Could not join the GPU scan kernel."), ("%s", err->message));
     g_error_free (err);
     return FALSE;
   }
-  self->allocator = gst_vyre_allocator_new (vyre_megakernel_arena (self->mk),
-      self->block_size, 0, pool_blocks, self->mk, mk_ref, mk_unref);
+  GST_INFO_OBJECT (self, "tenant %u of the kernel on %s",
+      vyre_tenant_id (self->tenant), vyre_device_name (self->device));
+  self->allocator = gst_vyre_allocator_new (vyre_tenant_arena (self->tenant),
+      self->block_size, 0, pool_blocks, self->tenant, tenant_ref,
+      tenant_unref);
   self->ctx_free = g_malloc (self->n_contexts);
   memset (self->ctx_free, 1, self->n_contexts);
   self->ctx_free_count = self->n_contexts;
@@ -1664,13 +1835,9 @@ gst_vyre_scan_stop (GstVyreScan * self)
     g_thread_pool_free (self->expand_pool, FALSE, TRUE);
     self->expand_pool = NULL;
   }
-  if (self->mk)
-    vyre_megakernel_stop (self->mk);
   gst_clear_object (&self->allocator);
-  if (self->mk) {
-    vyre_megakernel_unref (self->mk);
-    self->mk = NULL;
-  }
+  g_clear_pointer (&self->tenant, vyre_tenant_unref);
+  close_kernel (self);
   if (self->device) {
     vyre_device_unref (self->device);
     self->device = NULL;
@@ -1753,6 +1920,9 @@ gst_vyre_scan_set_property (GObject * object, guint prop_id,
     case PROP_TIMEOUT:
       self->timeout_ms = g_value_get_uint (value);
       break;
+    case PROP_ENGINE_LINGER:
+      self->engine_linger = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1806,6 +1976,15 @@ gst_vyre_scan_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_TIMEOUT:
       g_value_set_uint (value, self->timeout_ms);
       break;
+    case PROP_ENGINE_STATS:
+      g_value_take_boxed (value, self->engine ?
+          vyre_engine_stats (self->engine) : NULL);
+      break;
+    case PROP_ENGINE_LINGER:
+      g_value_set_uint (value, self->engine_linger != G_MAXUINT ?
+          self->engine_linger : self->engine ?
+          vyre_engine_get_linger (self->engine) : VYRE_ENGINE_DEFAULT_LINGER_MS);
+      break;
     case PROP_DEVICE_NAME:
       g_value_set_string (value, self->device ?
           vyre_device_name (self->device) : NULL);
@@ -1834,6 +2013,8 @@ gst_vyre_scan_finalize (GObject * object)
   g_queue_clear (&self->entries);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
+  if (self->engine)
+    vyre_engine_unref (self->engine);
   G_OBJECT_CLASS (gst_vyre_scan_parent_class)->finalize (object);
 }
 
@@ -1850,6 +2031,7 @@ gst_vyre_scan_class_init (GstVyreScanClass * klass)
   gobject_class->get_property = gst_vyre_scan_get_property;
   gobject_class->finalize = gst_vyre_scan_finalize;
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_vyre_scan_change_state);
+  element_class->set_context = GST_DEBUG_FUNCPTR (gst_vyre_scan_set_context);
 
   g_object_class_install_property (gobject_class, PROP_PATTERNS,
       g_param_spec_string ("patterns", "Patterns",
@@ -1918,6 +2100,19 @@ gst_vyre_scan_class_init (GstVyreScanClass * klass)
       g_param_spec_uint ("timeout", "Timeout",
           "Milliseconds without any completed job before the kernel is "
           "declared hung", 100, G_MAXUINT32, DEFAULT_TIMEOUT_MS, rw));
+  g_object_class_install_property (gobject_class, PROP_ENGINE_LINGER,
+      g_param_spec_uint ("engine-linger", "Engine linger",
+          "Milliseconds the shared scan engine (device and resident kernel) "
+          "stays up after its last vyrescan stopped, so the next pipeline "
+          "starts at once; 0 releases it at once.  Default: "
+          "VYRE_ENGINE_LINGER_MS, else 5000.  Applies to the whole engine",
+          0, G_MAXUINT32 - 1, VYRE_ENGINE_DEFAULT_LINGER_MS, rw));
+  g_object_class_install_property (gobject_class, PROP_ENGINE_STATS,
+      g_param_spec_boxed ("engine-stats", "Engine statistics",
+          "The shared engine this element uses (NULL before READY->PAUSED "
+          "found one): a vyre-engine structure with device, resident, "
+          "kernels (created so far), active (users now), tenants and "
+          "linger-ms", GST_TYPE_STRUCTURE, ro));
   g_object_class_install_property (gobject_class, PROP_DEVICE_NAME,
       g_param_spec_string ("device-name", "Device name",
           "The Vulkan device in use (from PAUSED on)", NULL, ro));
@@ -1956,6 +2151,8 @@ gst_vyre_scan_init (GstVyreScan * self)
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
 
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_query_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_vyre_scan_src_query));
   gst_pad_set_activatemode_function (self->srcpad,
       GST_DEBUG_FUNCPTR (gst_vyre_scan_src_activate_mode));
   GST_PAD_SET_PROXY_CAPS (self->srcpad);
@@ -1969,6 +2166,7 @@ gst_vyre_scan_init (GstVyreScan * self)
   self->epoch_buffers = DEFAULT_EPOCH_BUFFERS;
   self->dispatch = DEFAULT_DISPATCH;
   self->device_index = DEFAULT_DEVICE;
+  self->engine_linger = G_MAXUINT;
   self->block_size = DEFAULT_BLOCK_SIZE;
   self->job_size = DEFAULT_JOB_SIZE;
   self->timeout_ms = DEFAULT_TIMEOUT_MS;

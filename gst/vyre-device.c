@@ -130,8 +130,9 @@ pick_queue_family (VkPhysicalDevice pd)
   return best;
 }
 
-/* The kernel needs the Vulkan memory model at device scope and 64-bit
- * integers; say which is missing. */
+/* The kernel needs the Vulkan memory model at device scope, 64-bit
+ * integers and buffer device addresses (tenants' memory is reached
+ * through them); say which is missing. */
 static gboolean
 check_features (VkPhysicalDevice pd, GString * missing)
 {
@@ -154,6 +155,8 @@ check_features (VkPhysicalDevice pd, GString * missing)
     g_string_append (missing, "vulkanMemoryModelDeviceScope ");
   if (!f2.features.shaderInt64)
     g_string_append (missing, "shaderInt64 ");
+  if (!f12.bufferDeviceAddress)
+    g_string_append (missing, "bufferDeviceAddress ");
   return missing->len == 0;
 }
 
@@ -318,7 +321,8 @@ vyre_device_open (gint index, GError ** error)
 
   VkPhysicalDeviceVulkan12Features en12 = {
     .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
-    .vulkanMemoryModel = VK_TRUE,.vulkanMemoryModelDeviceScope = VK_TRUE
+    .vulkanMemoryModel = VK_TRUE,.vulkanMemoryModelDeviceScope = VK_TRUE,
+    .bufferDeviceAddress = VK_TRUE
   };
   VkPhysicalDeviceFeatures2 en = {
     .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,.pNext = &en12,
@@ -461,7 +465,8 @@ vyre_device_alloc_buffer (VyreDevice * dev, VyreMemoryRole role,
   }
   VkBufferCreateInfo bci = {
     .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,.size = size,
-    .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+    .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+        VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT,
     .sharingMode = VK_SHARING_MODE_EXCLUSIVE
   };
   VkResult r = vkCreateBuffer (dev->device, &bci, NULL, &out->buffer);
@@ -475,8 +480,12 @@ vyre_device_alloc_buffer (VyreDevice * dev, VyreMemoryRole role,
     goto fail;
   }
   out->flags = dev->memprops.memoryTypes[out->type_index].propertyFlags;
+  VkMemoryAllocateFlagsInfo mafi = {
+    .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
+    .flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT
+  };
   VkMemoryAllocateInfo mai = {
-    .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+    .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,.pNext = &mafi,
     .allocationSize = mr.size,.memoryTypeIndex = out->type_index
   };
   r = vkAllocateMemory (dev->device, &mai, NULL, &out->memory);
@@ -491,6 +500,11 @@ vyre_device_alloc_buffer (VyreDevice * dev, VyreMemoryRole role,
     goto fail;
   out->map = map;
   out->size = size;
+  VkBufferDeviceAddressInfo bdai = {
+    .sType = VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO,
+    .buffer = out->buffer
+  };
+  out->address = vkGetBufferDeviceAddress (dev->device, &bdai);
   memset (out->map, 0, size);
   GST_DEBUG ("%s: %" G_GUINT64_FORMAT " bytes in memory type %u (flags 0x%x)",
       what, (guint64) size, out->type_index, out->flags);

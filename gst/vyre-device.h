@@ -36,6 +36,7 @@ typedef struct
   VkDeviceMemory memory;
   VkDeviceSize size;
   guint8 *map;                  /* persistently mapped */
+  VkDeviceAddress address;      /* what the kernel dereferences */
   guint32 type_index;
   VkMemoryPropertyFlags flags;
 } VyreDeviceBuffer;

@@ -20,8 +20,35 @@ GST_DEBUG_CATEGORY_STATIC (vyre_mk_debug);
 /* Descriptor bindings of shaders/megakernel.comp. */
 enum
 {
-  BIND_RING, BIND_CONTROL, BIND_COMPLETIONS, BIND_RESULTS, BIND_TABLES,
-  BIND_ARENA, BIND_CARRY, N_BINDINGS
+  BIND_RING, BIND_CONTROL, BIND_COMPLETIONS, N_BINDINGS
+};
+
+/* A tenant's memory, reached by the kernel through device addresses. */
+enum
+{
+  MEM_RESULTS, MEM_ARENA, MEM_CARRY, N_MEMS
+};
+
+/* One copy of each distinct set of scan tables, shared by the tenants
+ * that scan for it. */
+typedef struct
+{
+  GBytes *key;                  /* the table words */
+  VyreDeviceBuffer buf;
+  guint refs;
+} SharedTables;
+
+struct _VyreTenant
+{
+  gint refcount;
+  VyreMegakernel *mk;
+  guint id;
+  gchar *name;
+  VyreTenantConfig cfg;         /* tables/name pointers not kept */
+  guint32 result_stride_words;
+  VyreDeviceBuffer mem[N_MEMS];
+  SharedTables *tables;
+  guint64 footprint;            /* bytes it holds on the device */
 };
 
 /* lavapipe stops every loop of an invocation after 65,535 iterations in
@@ -56,8 +83,14 @@ struct _VyreMegakernel
   VyreDevice *dev;
   VyreMegakernelConfig cfg;
   VyreDeviceBuffer buf[N_BINDINGS];
-  guint32 result_stride_words;
   vyre_host_ring *ring;
+
+  /* tenants (tenant_lock) */
+  GMutex tenant_lock;
+  VyreTenant *tenants[VYRE_MAX_TENANTS];        /* [0]: the kernel's own */
+  guint n_tenants;
+  GHashTable *tables;           /* GBytes -> SharedTables */
+  guint64 tenant_bytes;         /* every tenant's footprint, together */
 
   VkShaderModule module;
   VkDescriptorSetLayout set_layout;
@@ -78,9 +111,14 @@ struct _VyreMegakernel
   gint64 fence_checked;         /* when its fence was last looked at */
   guint64 launches;
   gboolean lost;
-  vyre_job *jobs;               /* per slot: what was published, for retries */
   guint64 retries;              /* jobs republished after ITER_LIMIT */
 };
+
+static VyreMkStatus mk_submit (VyreMegakernel * mk, vyre_job * job,
+    vyre_ticket * ticket, GError ** error);
+static VyreMkStatus mk_wait (VyreMegakernel * mk, vyre_ticket * ticket,
+    vyre_completion * out, volatile gint * cancel, GError ** error);
+static void mk_release (VyreMegakernel * mk, const vyre_ticket * ticket);
 
 static void
 debug_init (void)
@@ -250,83 +288,69 @@ record_dispatch (VyreMegakernel * mk, VkCommandBuffer cb, guint32 mode,
   return vk_check (vkEndCommandBuffer (cb), "vkEndCommandBuffer", error);
 }
 
-/* The resident footprint against the device's memory, before allocating
- * anything: over budget is an error that names the largest part. */
-static gboolean
-check_footprint (VyreMegakernel * mk, GError ** error)
+static guint64
+memory_budget (VyreMegakernel * mk)
 {
-  const VyreMegakernelConfig *c = &mk->cfg;
-  vyre_footprint_profile p;
-  vyre_footprint_profile_init (&p);
-  p.ring_slots = c->nslots;
-  p.completion_entries = c->nslots;
-  p.arena_bytes = c->arena_bytes;
-  p.carry_windows = c->contexts;
-  p.carry_window_bytes = MAX (c->max_carry, 4u);
-  p.result_records = c->contexts;
-  p.max_matches = c->max_matches;
-  p.pattern_table_bytes = (guint64) c->table_words * 4;
-  p.budget_bytes = env_uint ("VYRE_MEMORY_BUDGET", 0) ?
-      (guint64) env_uint ("VYRE_MEMORY_BUDGET", 0) :
-      vyre_device_budget (mk->dev, VYRE_MEMORY_HOST_TO_GPU);
+  guint64 env = env_uint ("VYRE_MEMORY_BUDGET", 0);
+  return env ? env : vyre_device_budget (mk->dev, VYRE_MEMORY_HOST_TO_GPU);
+}
+
+/* A footprint against what the device has left after `held` bytes, before
+ * allocating anything: over budget is an error that names the largest
+ * part and who asked. */
+static gboolean
+check_footprint (VyreMegakernel * mk, const vyre_footprint_profile * p0,
+    guint64 held, const gchar * who, guint64 * total, GError ** error)
+{
+  vyre_footprint_profile p = *p0;
+  guint64 budget = memory_budget (mk);
+  p.budget_bytes = budget > held ? budget - held : 1;
   vyre_footprint_plan plan;
   vyre_error err;
   if (vyre_footprint_plan_compute (&p, &plan, &err) != VYRE_OK) {
     g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_OUT_OF_MEMORY,
-        "The scan kernel does not fit %s: %s", vyre_device_name (mk->dev),
-        err.message);
+        "%s does not fit %s next to the %" G_GUINT64_FORMAT " bytes the "
+        "scan engine holds already: %s", who, vyre_device_name (mk->dev),
+        held, err.message);
     return FALSE;
   }
-  GST_INFO ("resident footprint %" G_GUINT64_FORMAT " bytes of %"
-      G_GUINT64_FORMAT " (largest: %s)", plan.total_bytes, plan.budget_bytes,
+  GST_INFO ("%s: footprint %" G_GUINT64_FORMAT " bytes of %" G_GUINT64_FORMAT
+      " left (largest: %s)", who, plan.total_bytes, plan.budget_bytes,
       vyre_footprint_component_name (plan.largest));
+  if (total)
+    *total = plan.total_bytes;
   return TRUE;
 }
 
 static gboolean
-alloc_buffers (VyreMegakernel * mk, GError ** error)
+alloc_one (VyreMegakernel * mk, VyreMemoryRole role, guint64 bytes,
+    const gchar * what, VyreDeviceBuffer * out, GError ** error)
+{
+  guint64 range = vyre_device_limits (mk->dev)->maxStorageBufferRange;
+  if (bytes > range) {
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_OUT_OF_MEMORY,
+        "The %s needs %" G_GUINT64_FORMAT " bytes but %s binds at most %"
+        G_GUINT64_FORMAT " bytes per buffer (maxStorageBufferRange). Fix: "
+        "lower ring-slots, max-matches-per-buffer or the buffer size.",
+        what, bytes, vyre_device_name (mk->dev), range);
+    return FALSE;
+  }
+  return vyre_device_alloc_buffer (mk->dev, role, bytes, what, out, error);
+}
+
+static gboolean
+alloc_ring (VyreMegakernel * mk, GError ** error)
 {
   const VyreMegakernelConfig *c = &mk->cfg;
-  mk->result_stride_words = VYRE_RESULT_HEADER_WORDS +
-      VYRE_MATCH_WORDS * c->max_matches;
-  struct
-  {
-    VyreMemoryRole role;
-    guint64 bytes;
-    const gchar *what;
-  } plan[N_BINDINGS] = {
-    [BIND_RING] = {VYRE_MEMORY_HOST_TO_GPU, (guint64) c->nslots * VYRE_SLOT_BYTES,
-        "ring"},
-    [BIND_CONTROL] = {VYRE_MEMORY_HOST_TO_GPU, VYRE_CONTROL_WORDS * 4,
-        "control block"},
-    [BIND_COMPLETIONS] = {VYRE_MEMORY_GPU_TO_HOST,
-        (guint64) c->nslots * VYRE_COMPLETION_WORDS * 4, "completions"},
-    [BIND_RESULTS] = {VYRE_MEMORY_GPU_TO_HOST,
-        (guint64) c->contexts * mk->result_stride_words * 4, "results"},
-    [BIND_TABLES] = {VYRE_MEMORY_HOST_TO_GPU, (guint64) c->table_words * 4,
-        "scan tables"},
-    [BIND_ARENA] = {VYRE_MEMORY_HOST_TO_GPU, c->arena_bytes, "data arena"},
-    /* whole words: the kernel reads the windows as uints */
-    [BIND_CARRY] = {VYRE_MEMORY_HOST_TO_GPU,
-        ((guint64) c->contexts * MAX (c->max_carry, 4u) + 3) & ~3ull,
-        "carry windows"},
-  };
-  guint64 range = vyre_device_limits (mk->dev)->maxStorageBufferRange;
-  for (guint i = 0; i < N_BINDINGS; i++) {
-    if (plan[i].bytes > range) {
-      g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_OUT_OF_MEMORY,
-          "The %s needs %" G_GUINT64_FORMAT " bytes but %s binds at most %"
-          G_GUINT64_FORMAT " bytes per buffer (maxStorageBufferRange). Fix: "
-          "lower ring-slots, max-matches-per-buffer or the buffer size.",
-          plan[i].what, plan[i].bytes, vyre_device_name (mk->dev), range);
-      return FALSE;
-    }
-    if (!vyre_device_alloc_buffer (mk->dev, plan[i].role, plan[i].bytes,
-            plan[i].what, &mk->buf[i], error))
-      return FALSE;
-  }
-  memcpy (mk->buf[BIND_TABLES].map, c->tables, c->table_words * 4);
-  return TRUE;
+  /* The ring is planned with each tenant (add_tenant): the planner sizes
+   * a whole engine, ring and the memory of the jobs in it together. */
+  return alloc_one (mk, VYRE_MEMORY_HOST_TO_GPU,
+      (guint64) c->nslots * VYRE_SLOT_BYTES, "ring", &mk->buf[BIND_RING],
+      error) && alloc_one (mk, VYRE_MEMORY_HOST_TO_GPU,
+      VYRE_CONTROL_WORDS * 4, "control block", &mk->buf[BIND_CONTROL], error)
+      && alloc_one (mk, VYRE_MEMORY_GPU_TO_HOST,
+      (guint64) c->nslots * VYRE_COMPLETION_WORDS * 4, "completions",
+      &mk->buf[BIND_COMPLETIONS], error);
 }
 
 /* One NOP job through the real path before any data.  lavapipe compiles
@@ -343,11 +367,10 @@ warm_up (VyreMegakernel * mk, GError ** error)
   job.opcode = VYRE_OP_NOP;
   vyre_ticket ticket;
   vyre_completion c;
-  gboolean ok = vyre_megakernel_submit (mk, &job, &ticket, error) ==
-      VYRE_MK_OK && vyre_megakernel_wait (mk, &ticket, &c, NULL, error) ==
-      VYRE_MK_OK;
+  gboolean ok = mk_submit (mk, &job, &ticket, error) == VYRE_MK_OK &&
+      mk_wait (mk, &ticket, &c, NULL, error) == VYRE_MK_OK;
   if (ok)
-    vyre_megakernel_release (mk, &ticket);
+    mk_release (mk, &ticket);
   mk->cfg.progress_timeout_us = timeout;
   if (!ok)
     g_prefix_error (error, "The kernel did not run its first job: ");
@@ -364,13 +387,11 @@ vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
   mk->dev = vyre_device_ref (dev);
   mk->cfg = *config;
   g_mutex_init (&mk->launch_lock);
+  g_mutex_init (&mk->tenant_lock);
+  mk->tables = g_hash_table_new (g_bytes_hash, g_bytes_equal);
   if (mk->cfg.progress_timeout_us == 0)
     mk->cfg.progress_timeout_us = 10 * G_USEC_PER_SEC;
-
-  mk->jobs = g_new0 (vyre_job, config->nslots);
-  gboolean allocated = check_footprint (mk, error) && alloc_buffers (mk, error);
-  mk->cfg.tables = NULL;        /* copied into the tables buffer */
-  if (!allocated)
+  if (!alloc_ring (mk, error))
     goto fail;
 
   vyre_ring_memory mem = {
@@ -393,10 +414,6 @@ vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
   rc.poll_budget = env_uint ("VYRE_POLL_BUDGET",
       cpu ? CPU_POLL_BUDGET : GPU_POLL_BUDGET);
   rc.iter_budget = env_uint ("VYRE_ITER_BUDGET", cpu ? CPU_ITER_BUDGET : 0);
-  rc.arena_bytes = config->arena_bytes;
-  rc.result_count = config->contexts;
-  rc.max_matches = config->max_matches;
-  rc.max_carry = config->max_carry;
   if (vyre_host_ring_init_control (mk->ring, &rc, &rerr) != VYRE_OK) {
     g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
         "Could not initialise the ring control block: %s", rerr.message);
@@ -430,10 +447,9 @@ vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
   if (config->persistent && !record_dispatch (mk, mk->persistent_cmd, 0, 0,
           mk->workgroups, error))
     goto fail;
-  GST_INFO ("megakernel on %s: %u slots, %u contexts, arena %" G_GUINT64_FORMAT
-      " bytes, %u workgroups of %u lanes, %s dispatch, poll budget %u, "
-      "iteration budget %u", vyre_device_name (dev), config->nslots,
-      config->contexts, config->arena_bytes, mk->workgroups, mk->lanes,
+  GST_INFO ("megakernel on %s: %u slots, %u workgroups of %u lanes, %s "
+      "dispatch, poll budget %u, iteration budget %u",
+      vyre_device_name (dev), config->nslots, mk->workgroups, mk->lanes,
       config->persistent ? "persistent" : "per-buffer", rc.poll_budget,
       rc.iter_budget);
   if (!warm_up (mk, error))
@@ -527,9 +543,9 @@ run_single_locked (VyreMegakernel * mk, guint32 slot, GError ** error)
   return vk_check (r, "vkWaitForFences(per-buffer)", error);
 }
 
-VyreMkStatus
-vyre_megakernel_submit (VyreMegakernel * mk, vyre_job * job,
-    vyre_ticket * ticket, GError ** error)
+static VyreMkStatus
+mk_submit (VyreMegakernel * mk, vyre_job * job, vyre_ticket * ticket,
+    GError ** error)
 {
   vyre_error rerr;
   vyre_status st = vyre_host_ring_publish (mk->ring, job, ticket, &rerr);
@@ -540,7 +556,6 @@ vyre_megakernel_submit (VyreMegakernel * mk, vyre_job * job,
         "Could not publish a job: %s", rerr.message);
     return VYRE_MK_ERROR;
   }
-  mk->jobs[ticket->slot] = *job;
   /* Hot path: a kernel is running and its fence was looked at recently;
    * no lock, no driver call. */
   if (mk->cfg.persistent && g_atomic_int_get (&mk->running) &&
@@ -586,11 +601,29 @@ retry_cut_job (VyreMegakernel * mk, vyre_ticket * ticket,
     GST_INFO ("a job was cut short by the driver's loop limiter: iteration "
         "budget %u -> %u", budget, MAX (budget / 2, MIN_ITER_BUDGET));
   }
-  vyre_job job = mk->jobs[ticket->slot];
-  vyre_megakernel_release (mk, ticket);
+  /* The job as published: its slot's words (the kernel only ever changes
+   * STATUS), read back before the slot is recycled. */
+  vyre_slot_words words;
+  const guint32 *w = (const guint32 *) mk->buf[BIND_RING].map +
+      (gsize) ticket->slot * VYRE_SLOT_WORDS;
+  for (guint i = 0; i < VYRE_SLOT_WORDS; i++)
+    words.w[i] = g_atomic_int_get ((const gint *) &w[i]);
+  vyre_slot_limits any = { mk->cfg.nslots, G_MAXUINT64, G_MAXUINT32,
+    G_MAXUINT32
+  };
+  vyre_job job;
+  vyre_error derr;
+  if (vyre_slot_decode (&words, &any, &job, NULL, &derr) != VYRE_OK) {
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
+        "A job cut short by the driver could not be read back for a retry: "
+        "%s", derr.message);
+    mk_release (mk, ticket);
+    return VYRE_MK_ERROR;
+  }
+  mk_release (mk, ticket);
   mk->retries++;
   for (;;) {
-    VyreMkStatus st = vyre_megakernel_submit (mk, &job, ticket, error);
+    VyreMkStatus st = mk_submit (mk, &job, ticket, error);
     if (st != VYRE_MK_FULL)
       return st;
     if (cancel && g_atomic_int_get (cancel))
@@ -599,9 +632,9 @@ retry_cut_job (VyreMegakernel * mk, vyre_ticket * ticket,
   }
 }
 
-VyreMkStatus
-vyre_megakernel_wait (VyreMegakernel * mk, vyre_ticket * ticket,
-    vyre_completion * out, volatile gint * cancel, GError ** error)
+static VyreMkStatus
+mk_wait (VyreMegakernel * mk, vyre_ticket * ticket, vyre_completion * out,
+    volatile gint * cancel, GError ** error)
 {
   vyre_error rerr;
   gint64 last_progress = g_get_monotonic_time ();
@@ -666,8 +699,8 @@ vyre_megakernel_wait (VyreMegakernel * mk, vyre_ticket * ticket,
   }
 }
 
-void
-vyre_megakernel_release (VyreMegakernel * mk, const vyre_ticket * ticket)
+static void
+mk_release (VyreMegakernel * mk, const vyre_ticket * ticket)
 {
   vyre_error rerr;
   if (vyre_host_ring_recycle (mk->ring, *ticket, &rerr) != VYRE_OK)
@@ -678,41 +711,6 @@ guint
 vyre_megakernel_lanes (VyreMegakernel * mk)
 {
   return mk->lanes;
-}
-
-guint8 *
-vyre_megakernel_arena (VyreMegakernel * mk)
-{
-  return mk->buf[BIND_ARENA].map;
-}
-
-guint8 *
-vyre_megakernel_carry_window (VyreMegakernel * mk, guint context)
-{
-  return mk->buf[BIND_CARRY].map + (gsize) context * mk->cfg.max_carry;
-}
-
-const guint32 *
-vyre_megakernel_result (VyreMegakernel * mk, guint context)
-{
-  return (const guint32 *) mk->buf[BIND_RESULTS].map +
-      (gsize) context * mk->result_stride_words;
-}
-
-void
-vyre_megakernel_stats (VyreMegakernel * mk, VyreMegakernelStats * out)
-{
-  memset (out, 0, sizeof *out);
-  out->launches = mk->launches;
-  out->retries = mk->retries;
-  out->workgroups = mk->workgroups;
-  if (mk->ring == NULL)
-    return;
-  out->torn_completions = vyre_host_ring_torn_reads (mk->ring);
-  out->done = vyre_host_ring_read_control (mk->ring, VYRE_CTRL_DONE_COUNT);
-  out->epoch = vyre_host_ring_read_control (mk->ring, VYRE_CTRL_EPOCH);
-  out->retired = vyre_host_ring_read_control (mk->ring, VYRE_CTRL_RETIRED);
-  out->requeues = vyre_host_ring_read_control (mk->ring, VYRE_CTRL_REQUEUES);
 }
 
 /* Ask the resident kernel to retire and wait (bounded) for it. */
@@ -773,7 +771,273 @@ vyre_megakernel_unref (VyreMegakernel * mk)
   for (guint i = 0; i < N_BINDINGS; i++)
     vyre_device_free_buffer (mk->dev, &mk->buf[i]);
   g_mutex_clear (&mk->launch_lock);
-  g_free (mk->jobs);
+  g_mutex_clear (&mk->tenant_lock);
+  g_hash_table_unref (mk->tables);
   vyre_device_unref (mk->dev);
   g_free (mk);
+}
+
+VyreDevice *
+vyre_megakernel_device (VyreMegakernel * mk)
+{
+  return mk->dev;
+}
+
+gboolean
+vyre_megakernel_is_lost (VyreMegakernel * mk)
+{
+  return g_atomic_int_get (&mk->lost);
+}
+
+guint
+vyre_megakernel_n_tenants (VyreMegakernel * mk)
+{
+  g_mutex_lock (&mk->tenant_lock);
+  guint n = mk->n_tenants;
+  g_mutex_unlock (&mk->tenant_lock);
+  return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* tenants                                                             */
+
+/* The shared copy of these tables, made on first use.  tenant_lock held. */
+static SharedTables *
+tables_acquire_locked (VyreMegakernel * mk, const VyreTenantConfig * c,
+    GError ** error)
+{
+  GBytes *key = g_bytes_new (c->tables, c->table_words * 4);
+  SharedTables *t = g_hash_table_lookup (mk->tables, key);
+  if (t != NULL) {
+    g_bytes_unref (key);
+    t->refs++;
+    return t;
+  }
+  t = g_new0 (SharedTables, 1);
+  if (!alloc_one (mk, VYRE_MEMORY_HOST_TO_GPU, c->table_words * 4,
+          "scan tables", &t->buf, error)) {
+    g_bytes_unref (key);
+    g_free (t);
+    return NULL;
+  }
+  memcpy (t->buf.map, c->tables, c->table_words * 4);
+  t->key = key;
+  t->refs = 1;
+  g_hash_table_insert (mk->tables, key, t);
+  return t;
+}
+
+static void
+tables_release_locked (VyreMegakernel * mk, SharedTables * t)
+{
+  if (t == NULL || --t->refs > 0)
+    return;
+  g_hash_table_remove (mk->tables, t->key);
+  vyre_device_free_buffer (mk->dev, &t->buf);
+  g_bytes_unref (t->key);
+  g_free (t);
+}
+
+static void
+tenant_free_memory_locked (VyreTenant * t)
+{
+  for (guint i = 0; i < N_MEMS; i++)
+    vyre_device_free_buffer (t->mk->dev, &t->mem[i]);
+  tables_release_locked (t->mk, t->tables);
+  t->tables = NULL;
+}
+
+VyreTenant *
+vyre_megakernel_add_tenant (VyreMegakernel * mk,
+    const VyreTenantConfig * config, GError ** error)
+{
+  const gchar *who = config->name ? config->name : "a scan";
+  VyreTenant *t = g_new0 (VyreTenant, 1);
+  t->refcount = 1;
+  t->name = g_strdup (who);
+  t->cfg = *config;
+  t->cfg.tables = NULL;
+  t->cfg.name = NULL;
+  t->result_stride_words = VYRE_RESULT_HEADER_WORDS +
+      VYRE_MATCH_WORDS * config->max_matches;
+  guint carry_stride = MAX (config->max_carry, 4u);
+
+  g_mutex_lock (&mk->tenant_lock);
+  guint id = 0;
+  for (guint i = 1; i < VYRE_MAX_TENANTS && id == 0; i++)
+    if (mk->tenants[i] == NULL)
+      id = i;
+  if (id == 0) {
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_OUT_OF_MEMORY,
+        "%s cannot join the scan engine on %s: all %u tenant ids are in "
+        "use. Fix: run fewer vyrescan elements on this device at once, or "
+        "spread them over devices (the device property).", who,
+        vyre_device_name (mk->dev), VYRE_MAX_TENANTS - 1);
+    goto fail;
+  }
+  vyre_footprint_profile p;
+  vyre_footprint_profile_init (&p);
+  /* The ring is counted with every tenant: a few hundred KiB of slack
+   * per tenant in the sum, never an undercount. */
+  p.ring_slots = mk->cfg.nslots;
+  p.completion_entries = mk->cfg.nslots;
+  p.arena_bytes = config->arena_bytes;
+  p.carry_windows = config->contexts;
+  p.carry_window_bytes = carry_stride;
+  p.result_records = config->contexts;
+  p.max_matches = config->max_matches;
+  p.pattern_table_bytes = (guint64) config->table_words * 4;
+  if (!check_footprint (mk, &p, mk->tenant_bytes, who, &t->footprint, error))
+    goto fail;
+  t->tables = tables_acquire_locked (mk, config, error);
+  if (t->tables == NULL
+      || !alloc_one (mk, VYRE_MEMORY_GPU_TO_HOST,
+          (guint64) config->contexts * t->result_stride_words * 4, "results",
+          &t->mem[MEM_RESULTS], error)
+      || !alloc_one (mk, VYRE_MEMORY_HOST_TO_GPU, config->arena_bytes,
+          "data arena", &t->mem[MEM_ARENA], error)
+      /* whole words: the kernel reads the windows as uints */
+      || !alloc_one (mk, VYRE_MEMORY_HOST_TO_GPU,
+          ((guint64) config->contexts * carry_stride + 3) & ~3ull,
+          "carry windows", &t->mem[MEM_CARRY], error)) {
+    tenant_free_memory_locked (t);
+    goto fail;
+  }
+  vyre_tenant_config rec = {
+    .ops_mask = VYRE_TENANT_ALL_OPS,
+    .tables = t->tables->buf.address,
+    .arena = t->mem[MEM_ARENA].address,
+    .arena_bytes = config->arena_bytes,
+    .results = t->mem[MEM_RESULTS].address,
+    .result_count = config->contexts,
+    .max_matches = config->max_matches,
+    .carry = t->mem[MEM_CARRY].address,
+    .max_carry = config->max_carry,
+  };
+  vyre_error rerr;
+  if (vyre_host_ring_set_tenant (mk->ring, id, &rec, &rerr) != VYRE_OK) {
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
+        "%s could not be registered with the scan kernel: %s", who,
+        rerr.message);
+    tenant_free_memory_locked (t);
+    goto fail;
+  }
+  t->id = id;
+  t->mk = vyre_megakernel_ref (mk);
+  mk->tenants[id] = t;
+  mk->n_tenants++;
+  mk->tenant_bytes += t->footprint;
+  g_mutex_unlock (&mk->tenant_lock);
+  GST_INFO ("tenant %u (%s): %u contexts, arena %" G_GUINT64_FORMAT " bytes, "
+      "%u tenants on the kernel", id, who, config->contexts,
+      config->arena_bytes, mk->n_tenants);
+  return t;
+
+fail:
+  g_mutex_unlock (&mk->tenant_lock);
+  g_free (t->name);
+  g_free (t);
+  return NULL;
+}
+
+VyreTenant *
+vyre_tenant_ref (VyreTenant * t)
+{
+  g_atomic_int_inc (&t->refcount);
+  return t;
+}
+
+void
+vyre_tenant_unref (VyreTenant * t)
+{
+  if (t == NULL || !g_atomic_int_dec_and_test (&t->refcount))
+    return;
+  VyreMegakernel *mk = t->mk;
+  g_mutex_lock (&mk->tenant_lock);
+  vyre_error rerr;
+  if (vyre_host_ring_set_tenant (mk->ring, t->id, NULL, &rerr) != VYRE_OK) {
+    /* Jobs of the tenant are still in flight: the kernel may still write
+     * its memory, so neither memory nor id can be given back. */
+    GST_ERROR ("tenant %u (%s) dropped with jobs in flight; its memory "
+        "and id stay reserved: %s", t->id, t->name, rerr.message);
+    g_mutex_unlock (&mk->tenant_lock);
+    return;
+  }
+  tenant_free_memory_locked (t);
+  mk->tenants[t->id] = NULL;
+  mk->n_tenants--;
+  mk->tenant_bytes -= t->footprint;
+  g_mutex_unlock (&mk->tenant_lock);
+  GST_INFO ("tenant %u (%s) left", t->id, t->name);
+  g_free (t->name);
+  g_free (t);
+  vyre_megakernel_unref (mk);
+}
+
+guint
+vyre_tenant_id (VyreTenant * t)
+{
+  return t->id;
+}
+
+VyreMegakernel *
+vyre_tenant_megakernel (VyreTenant * t)
+{
+  return t->mk;
+}
+
+guint8 *
+vyre_tenant_arena (VyreTenant * t)
+{
+  return t->mem[MEM_ARENA].map;
+}
+
+guint8 *
+vyre_tenant_carry_window (VyreTenant * t, guint context)
+{
+  return t->mem[MEM_CARRY].map + (gsize) context * t->cfg.max_carry;
+}
+
+const guint32 *
+vyre_tenant_result (VyreTenant * t, guint context)
+{
+  return (const guint32 *) t->mem[MEM_RESULTS].map +
+      (gsize) context * t->result_stride_words;
+}
+
+VyreMkStatus
+vyre_tenant_submit (VyreTenant * t, vyre_job * job, vyre_ticket * ticket,
+    GError ** error)
+{
+  job->tenant = t->id;
+  return mk_submit (t->mk, job, ticket, error);
+}
+
+VyreMkStatus
+vyre_tenant_wait (VyreTenant * t, vyre_ticket * ticket,
+    vyre_completion * out, volatile gint * cancel, GError ** error)
+{
+  return mk_wait (t->mk, ticket, out, cancel, error);
+}
+
+void
+vyre_tenant_release (VyreTenant * t, const vyre_ticket * ticket)
+{
+  mk_release (t->mk, ticket);
+}
+
+void
+vyre_tenant_stats (VyreTenant * t, VyreMegakernelStats * out)
+{
+  VyreMegakernel *mk = t->mk;
+  memset (out, 0, sizeof *out);
+  out->launches = mk->launches;
+  out->retries = mk->retries;
+  out->workgroups = mk->workgroups;
+  out->tenants = vyre_megakernel_n_tenants (mk);
+  out->torn_completions = vyre_host_ring_torn_reads (mk->ring);
+  out->done = vyre_host_ring_read_control (mk->ring, VYRE_CTRL_DONE_COUNT);
+  out->epoch = vyre_host_ring_closed_epoch (mk->ring, t->id);
+  out->retired = vyre_host_ring_read_control (mk->ring, VYRE_CTRL_RETIRED);
+  out->requeues = vyre_host_ring_read_control (mk->ring, VYRE_CTRL_REQUEUES);
 }

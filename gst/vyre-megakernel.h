@@ -1,17 +1,26 @@
 /* gst-vyre
  *
- * vyre-megakernel.h - the persistent scan kernel, host side.
+ * vyre-megakernel.h - the persistent scan kernel and its tenants, host side.
  *
- * Owns every GPU buffer of one ring (ring, control, completions, results,
- * scan tables, data arena, carry windows), the compute pipeline built from
- * the embedded shaders/megakernel.comp, and its launches.  In persistent
- * mode one dispatch stays resident and polls the ring; when it retires (idle
- * or iteration budget) the host relaunches it transparently the next time
- * work is waiting.  In per-buffer mode every job is one vkQueueSubmit and a
- * fence wait (kept for comparison).
+ * A VyreMegakernel owns the ring (slots, control block, completions), the
+ * compute pipeline built from the embedded shaders/megakernel.comp, and
+ * its launches: one per device in a process (vyre-engine.h shares it).
+ * In persistent mode one dispatch stays resident and polls the ring; when
+ * it retires (idle or iteration budget) the host relaunches it the next
+ * time work is waiting.  In per-buffer mode every job is one
+ * vkQueueSubmit and a fence wait (kept for comparison).
  *
- * Threading: submit may be called from several threads at once (the ring is
- * multi-producer); wait/release from others.  Every wait is bounded.
+ * A VyreTenant is one producer of jobs (a vyrescan): its own tenant id,
+ * scan tables (shared with every tenant of the same tables), data arena,
+ * result records and carry windows, all reached by the kernel through the
+ * buffer device addresses in the tenant's control record.  Tenants are
+ * added and dropped while the kernel runs: no relaunch, no new
+ * descriptor set.  A tenant's job contexts and arena are its quota: what
+ * it holds in flight never takes from another tenant.
+ *
+ * Threading: submit may be called from several threads at once (the ring
+ * is multi-producer, ring/mpmc_queue.h); wait/release from others.  Every
+ * wait is bounded.
  */
 #ifndef __VYRE_MEGAKERNEL_H__
 #define __VYRE_MEGAKERNEL_H__
@@ -25,19 +34,25 @@
 G_BEGIN_DECLS
 
 typedef struct _VyreMegakernel VyreMegakernel;
+typedef struct _VyreTenant VyreTenant;
 
 typedef struct
 {
-  guint nslots;                 /* ring slots */
+  guint nslots;                 /* ring slots, shared by every tenant */
+  gboolean persistent;          /* FALSE: one submit + wait per job */
+  guint64 progress_timeout_us;  /* no completion for this long = hang */
+} VyreMegakernelConfig;
+
+typedef struct
+{
+  const gchar *name;            /* who asks (errors name it) */
   guint contexts;               /* job contexts: result records + carry windows */
   guint64 arena_bytes;          /* data arena the jobs point into */
   guint max_matches;            /* match events stored per job */
   guint max_carry;              /* carry window bytes per context */
   const guint32 *tables;        /* VYRT scan tables (ring/vyre_protocol.h) */
   gsize table_words;
-  gboolean persistent;          /* FALSE: one submit + wait per job */
-  guint64 progress_timeout_us;  /* no completion for this long = hang */
-} VyreMegakernelConfig;
+} VyreTenantConfig;
 
 typedef enum
 {
@@ -47,30 +62,51 @@ typedef enum
   VYRE_MK_ERROR,                /* GError set: device lost, hang, fault */
 } VyreMkStatus;
 
+/* Creates the ring and the pipeline and runs one job through the kernel
+ * (on lavapipe that compiles it). */
 VyreMegakernel *vyre_megakernel_new (VyreDevice * dev,
     const VyreMegakernelConfig * config, GError ** error);
-/* Reference counted: the GPU-readable memories handed out from the arena
- * keep it alive after the element stopped. */
 VyreMegakernel *vyre_megakernel_ref (VyreMegakernel * mk);
-/* The last unref stops the kernel (bounded wait) and frees everything. */
+/* The last unref stops the kernel (bounded wait) and frees everything;
+ * tenants hold a reference. */
 void vyre_megakernel_unref (VyreMegakernel * mk);
 /* Ask the resident kernel to retire now and wait (bounded) for it; a later
  * submit relaunches it. */
 void vyre_megakernel_stop (VyreMegakernel * mk);
-
-guint8 *vyre_megakernel_arena (VyreMegakernel * mk);
+VyreDevice *vyre_megakernel_device (VyreMegakernel * mk);
+/* The device was lost: nothing will run on this kernel again. */
+gboolean vyre_megakernel_is_lost (VyreMegakernel * mk);
 /* Lanes per workgroup: each lane owns max_matches / VYRE_RESULT_LANES event
  * records of a job's result record and scans about 1/lanes of its bytes,
  * so a job of at most lanes x that share bytes can never run out. */
 guint vyre_megakernel_lanes (VyreMegakernel * mk);
-guint8 *vyre_megakernel_carry_window (VyreMegakernel * mk, guint context);
+/* Tenants now registered (not counting the kernel's own tenant 0). */
+guint vyre_megakernel_n_tenants (VyreMegakernel * mk);
+
+/* Registers a tenant: the lowest free id, its memory (the footprint of
+ * every tenant together is checked against the device budget first:
+ * over it is an error naming config->name), its record in the control
+ * block.  VYRE_MAX_TENANTS - 1 tenants at most: one more is an error. */
+VyreTenant *vyre_megakernel_add_tenant (VyreMegakernel * mk,
+    const VyreTenantConfig * config, GError ** error);
+/* Reference counted: the GPU-readable memories handed out from the arena
+ * keep their tenant alive after the element stopped. */
+VyreTenant *vyre_tenant_ref (VyreTenant * t);
+/* The last unref empties the tenant's record and frees its memory; its id
+ * is free again.  Every job of the tenant must have been released. */
+void vyre_tenant_unref (VyreTenant * t);
+guint vyre_tenant_id (VyreTenant * t);
+VyreMegakernel *vyre_tenant_megakernel (VyreTenant * t);
+
+guint8 *vyre_tenant_arena (VyreTenant * t);
+guint8 *vyre_tenant_carry_window (VyreTenant * t, guint context);
 /* A context's result record.  Its words may land after the completion
  * does: read them through vyre-result-read.h. */
-const guint32 *vyre_megakernel_result (VyreMegakernel * mk, guint context);
+const guint32 *vyre_tenant_result (VyreTenant * t, guint context);
 
-/* Publish one job (job->seq is assigned).  VYRE_MK_FULL when the ring has
- * no free slot. */
-VyreMkStatus vyre_megakernel_submit (VyreMegakernel * mk, vyre_job * job,
+/* Publish one job of the tenant (job->seq and job->tenant are assigned).
+ * VYRE_MK_FULL when the ring has no free slot. */
+VyreMkStatus vyre_tenant_submit (VyreTenant * t, vyre_job * job,
     vyre_ticket * ticket, GError ** error);
 
 /* Wait until the ticket's job completed (relaunching the kernel when it
@@ -79,28 +115,28 @@ VyreMkStatus vyre_megakernel_submit (VyreMegakernel * mk, vyre_job * job,
  * completion is VYRE_MK_ERROR with the fault explained.  A job the driver
  * cut short (VYRE_FAULT_ITER_LIMIT) is published again with a lower
  * iteration budget: *ticket then names the new publication. */
-VyreMkStatus vyre_megakernel_wait (VyreMegakernel * mk,
-    vyre_ticket * ticket, vyre_completion * out,
-    volatile gint * cancel, GError ** error);
+VyreMkStatus vyre_tenant_wait (VyreTenant * t, vyre_ticket * ticket,
+    vyre_completion * out, volatile gint * cancel, GError ** error);
 
 /* The ticket's slot may be reused (after its results were read). */
-void vyre_megakernel_release (VyreMegakernel * mk, const vyre_ticket * ticket);
+void vyre_tenant_release (VyreTenant * t, const vyre_ticket * ticket);
 
 /* Statistics for logs and reports. */
 typedef struct
 {
   guint64 launches;             /* host dispatches of the persistent kernel */
   guint64 retries;              /* jobs published again after ITER_LIMIT */
-  guint32 done;                 /* control DONE_COUNT */
-  guint32 epoch;                /* control EPOCH */
+  guint32 done;                 /* control DONE_COUNT (all tenants) */
+  guint32 epoch;                /* the tenant's last closed epoch */
   guint32 retired;              /* workgroup retirements */
   guint32 requeues;             /* fences handed back */
   guint32 workgroups;           /* per launch */
+  guint32 tenants;              /* tenants registered */
   /* Polls that found a completion entry's words not all landed yet, and
    * read it again (its check word; result records: vyre-result-read.h). */
   guint64 torn_completions;
 } VyreMegakernelStats;
-void vyre_megakernel_stats (VyreMegakernel * mk, VyreMegakernelStats * out);
+void vyre_tenant_stats (VyreTenant * t, VyreMegakernelStats * out);
 
 G_END_DECLS
 #endif /* __VYRE_MEGAKERNEL_H__ */

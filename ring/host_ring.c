@@ -36,6 +36,7 @@ typedef struct {
   _Atomic uint64_t done_seq;      /* last sequence poll saw complete   */
   _Atomic uint32_t opcode;        /* of the job in flight              */
   _Atomic uint32_t epoch;
+  _Atomic uint32_t tenant;
 } slot_record;
 
 struct vyre_host_ring {
@@ -45,7 +46,8 @@ struct vyre_host_ring {
   slot_record *records;
   /* Hot counters on their own lines: every publish touches next_seq. */
   alignas (64) _Atomic uint64_t next_seq;
-  alignas (64) _Atomic uint32_t closed_epoch;
+  alignas (64) _Atomic uint32_t closed_epoch[VYRE_MAX_TENANTS];
+  _Atomic uint32_t tenant_outstanding[VYRE_MAX_TENANTS];
   _Atomic uint32_t outstanding;
   _Atomic uint32_t publish_hint;
   _Atomic bool shutdown;
@@ -103,8 +105,10 @@ vyre_ring_config_init (vyre_ring_config * cfg)
   if (cfg == NULL)
     return;
   memset (cfg, 0, sizeof *cfg);
-  cfg->tenant_masks[0] = VYRE_TENANT_ALL_OPS;
 }
+
+/* Tenant 0 before it is given memory: the control opcodes only. */
+#define TENANT0_DEFAULT_OPS ((1u << VYRE_OP_NOP) | (1u << VYRE_OP_BATCH_FENCE))
 
 static vyre_status
 check_memory (const vyre_ring_memory * mem, vyre_error * err)
@@ -175,7 +179,10 @@ vyre_host_ring_new (const vyre_ring_memory * mem, uint64_t first_seq,
     return st;
   }
   atomic_init (&ring->next_seq, first_seq);
-  atomic_init (&ring->closed_epoch, 0);
+  for (uint32_t t = 0; t < VYRE_MAX_TENANTS; t++) {
+    atomic_init (&ring->closed_epoch[t], 0);
+    atomic_init (&ring->tenant_outstanding[t], 0);
+  }
   atomic_init (&ring->outstanding, 0);
   atomic_init (&ring->publish_hint, 0);
   atomic_init (&ring->shutdown, false);
@@ -207,16 +214,6 @@ vyre_host_ring_init_control (vyre_host_ring * ring,
         "cannot initialise the control block with %" PRIu32 " jobs "
         "outstanding. Fix: initialise before publishing, or poll and "
         "recycle everything first.", busy);
-  bool any_tenant = false;
-  for (uint32_t t = 0; t < VYRE_MAX_TENANTS; t++) {
-    if ((cfg->tenant_masks[t] & ~VYRE_TENANT_ALL_OPS) != 0)
-      return vyre_fail (err, VYRE_ERR_INVALID_ARGUMENT,
-          "tenant %" PRIu32 " mask 0x%" PRIx32 " has bits for unknown "
-          "opcodes (allowed: 0x%x). Fix: build masks from (1u << VYRE_OP_*).",
-          t, cfg->tenant_masks[t], VYRE_TENANT_ALL_OPS);
-    any_tenant |= cfg->tenant_masks[t] != 0;
-  }
-
   uint32_t *ctrl = ring->mem.control;
   for (uint32_t i = 0; i < (size_t) ring->mem.nslots * VYRE_SLOT_WORDS; i++)
     vyre_store_relaxed_u32 (&ring->mem.slots[i], 0);
@@ -229,24 +226,103 @@ vyre_host_ring_init_control (vyre_host_ring * ring,
   vyre_store_relaxed_u32 (&ctrl[VYRE_CTRL_NSLOTS], ring->mem.nslots);
   vyre_store_relaxed_u32 (&ctrl[VYRE_CTRL_POLL_BUDGET], cfg->poll_budget);
   vyre_store_relaxed_u32 (&ctrl[VYRE_CTRL_ITER_BUDGET], cfg->iter_budget);
-  vyre_store_relaxed_u32 (&ctrl[VYRE_CTRL_ARENA_BYTES_LO],
-      (uint32_t) cfg->arena_bytes);
-  vyre_store_relaxed_u32 (&ctrl[VYRE_CTRL_ARENA_BYTES_HI],
-      (uint32_t) (cfg->arena_bytes >> 32));
-  vyre_store_relaxed_u32 (&ctrl[VYRE_CTRL_RESULT_COUNT], cfg->result_count);
-  vyre_store_relaxed_u32 (&ctrl[VYRE_CTRL_MAX_MATCHES], cfg->max_matches);
-  vyre_store_relaxed_u32 (&ctrl[VYRE_CTRL_MAX_CARRY], cfg->max_carry);
   vyre_store_relaxed_u32 (&ctrl[VYRE_CTRL_LAUNCH_ID], cfg->launch_id);
+  vyre_store_relaxed_u32 (&ctrl[VYRE_CTRL_TENANTS + VYRE_TENANT_OPS_MASK],
+      TENANT0_DEFAULT_OPS);
   for (uint32_t t = 0; t < VYRE_MAX_TENANTS; t++)
-    vyre_store_relaxed_u32 (&ctrl[VYRE_CTRL_TENANT_TABLE + t],
-        any_tenant ? cfg->tenant_masks[t] :
-        (t == 0 ? VYRE_TENANT_ALL_OPS : 0));
-  atomic_store (&ring->closed_epoch, 0);
+    atomic_store (&ring->closed_epoch[t], 0);
   atomic_store (&ring->shutdown, false);
   /* Version last: a consumer that sees it sees the knobs. */
   publish_store (ring, &ctrl[VYRE_CTRL_PROTOCOL_VERSION],
       VYRE_PROTOCOL_VERSION);
   return VYRE_OK;
+}
+
+static void
+put64 (uint32_t * rec, uint32_t lo_word, uint64_t v)
+{
+  vyre_store_relaxed_u32 (&rec[lo_word], (uint32_t) v);
+  vyre_store_relaxed_u32 (&rec[lo_word + 1], (uint32_t) (v >> 32));
+}
+
+static vyre_status
+check_tenant_config (uint32_t t, const vyre_tenant_config * cfg,
+    vyre_error * err)
+{
+  if ((cfg->ops_mask & ~VYRE_TENANT_ALL_OPS) != 0)
+    return vyre_fail (err, VYRE_ERR_INVALID_ARGUMENT,
+        "tenant %" PRIu32 " mask 0x%" PRIx32 " has bits for unknown "
+        "opcodes (allowed: 0x%x). Fix: build masks from (1u << VYRE_OP_*).",
+        t, cfg->ops_mask, VYRE_TENANT_ALL_OPS);
+  const uint32_t data_ops = (1u << VYRE_OP_SCAN) | (1u << VYRE_OP_CRC32) |
+      (1u << VYRE_OP_HISTOGRAM);
+  if ((cfg->ops_mask & data_ops) == 0)
+    return VYRE_OK;
+  const char *missing = cfg->tables == 0 ? "tables" : cfg->arena == 0 ?
+      "arena" : cfg->results == 0 ? "results" :
+      (cfg->carry == 0 && cfg->max_carry > 0) ? "carry" : NULL;
+  if (missing != NULL)
+    return vyre_fail (err, VYRE_ERR_INVALID_ARGUMENT,
+        "tenant %" PRIu32 " may run data jobs but has no %s address. Fix: "
+        "give every tenant that scans its tables, arena, result records "
+        "and carry windows.", t, missing);
+  if (cfg->result_count == 0 || cfg->max_matches % VYRE_RESULT_LANES != 0)
+    return vyre_fail (err, VYRE_ERR_INVALID_ARGUMENT,
+        "tenant %" PRIu32 " has %" PRIu32 " result records of %" PRIu32
+        " match entries. Fix: at least one record, entries a multiple of "
+        "VYRE_RESULT_LANES (%u).", t, cfg->result_count, cfg->max_matches,
+        VYRE_RESULT_LANES);
+  return VYRE_OK;
+}
+
+vyre_status
+vyre_host_ring_set_tenant (vyre_host_ring * ring, uint32_t t,
+    const vyre_tenant_config * cfg, vyre_error * err)
+{
+  if (ring == NULL)
+    return vyre_fail (err, VYRE_ERR_INVALID_ARGUMENT,
+        "vyre_host_ring_set_tenant: ring is NULL. Fix: pass the ring.");
+  if (t >= VYRE_MAX_TENANTS)
+    return vyre_fail (err, VYRE_ERR_INVALID_ARGUMENT,
+        "tenant %" PRIu32 " is out of range (below %u). Fix: use a tenant "
+        "id below VYRE_MAX_TENANTS.", t, VYRE_MAX_TENANTS);
+  uint32_t busy = atomic_load (&ring->tenant_outstanding[t]);
+  if (busy != 0)
+    return vyre_fail (err, VYRE_ERR_INVALID_ARGUMENT,
+        "tenant %" PRIu32 " still has %" PRIu32 " jobs outstanding; its "
+        "record cannot change under them. Fix: poll and recycle the "
+        "tenant's jobs first.", t, busy);
+  vyre_status st = cfg != NULL ? check_tenant_config (t, cfg, err) : VYRE_OK;
+  if (st != VYRE_OK)
+    return st;
+  uint32_t *rec = ring->mem.control + VYRE_CTRL_TENANTS +
+      (size_t) t * VYRE_TENANT_WORDS;
+  /* Disabled first, so no claim of a stale job sees a half-written
+   * record; the mask goes in last, with release. */
+  publish_store (ring, &rec[VYRE_TENANT_OPS_MASK], 0);
+  for (uint32_t i = 1; i < VYRE_TENANT_WORDS; i++)
+    vyre_store_relaxed_u32 (&rec[i], 0);
+  atomic_store (&ring->closed_epoch[t], 0);
+  if (cfg == NULL)
+    return VYRE_OK;
+  put64 (rec, VYRE_TENANT_TABLES_LO, cfg->tables);
+  put64 (rec, VYRE_TENANT_ARENA_LO, cfg->arena);
+  put64 (rec, VYRE_TENANT_ARENA_BYTES_LO, cfg->arena_bytes);
+  put64 (rec, VYRE_TENANT_RESULTS_LO, cfg->results);
+  vyre_store_relaxed_u32 (&rec[VYRE_TENANT_RESULT_COUNT], cfg->result_count);
+  vyre_store_relaxed_u32 (&rec[VYRE_TENANT_MAX_MATCHES], cfg->max_matches);
+  put64 (rec, VYRE_TENANT_CARRY_LO, cfg->carry);
+  vyre_store_relaxed_u32 (&rec[VYRE_TENANT_MAX_CARRY], cfg->max_carry);
+  publish_store (ring, &rec[VYRE_TENANT_OPS_MASK], cfg->ops_mask);
+  return VYRE_OK;
+}
+
+uint32_t
+vyre_host_ring_tenant_outstanding (const vyre_host_ring * ring, uint32_t t)
+{
+  if (ring == NULL || t >= VYRE_MAX_TENANTS)
+    return 0;
+  return atomic_load (&((vyre_host_ring *) ring)->tenant_outstanding[t]);
 }
 
 /* Next sequence number, never one whose low word is 0 (see the top of
@@ -276,10 +352,14 @@ vyre_host_ring_publish (vyre_host_ring * ring, const vyre_job * job,
         "the ring is shutting down; job not published. Fix: publish before "
         "vyre_host_ring_request_shutdown, or build a new ring.");
 
-  if (opcode_is_data (job->opcode) || job->opcode == VYRE_OP_BATCH_FENCE) {
+  /* A tenant id out of range goes to the consumer, which faults it
+   * BAD_TENANT: the host keeps no epochs for it. */
+  bool tenant_ok = job->tenant < VYRE_MAX_TENANTS;
+  if (tenant_ok && (opcode_is_data (job->opcode)
+          || job->opcode == VYRE_OP_BATCH_FENCE)) {
     /* closed only grows, so a check against a stale value is merely
      * conservative. */
-    uint32_t closed = atomic_load_explicit (&ring->closed_epoch,
+    uint32_t closed = atomic_load_explicit (&ring->closed_epoch[job->tenant],
         memory_order_acquire);
     uint32_t ahead = job->epoch - closed;
     if (job->epoch == 0 || (int32_t) ahead <= 0)
@@ -305,8 +385,12 @@ vyre_host_ring_publish (vyre_host_ring * ring, const vyre_job * job,
   uint32_t slot = (uint32_t) slot64;
   uint64_t seq = next_seq (ring);
   atomic_fetch_add_explicit (&ring->outstanding, 1, memory_order_relaxed);
+  if (tenant_ok)
+    atomic_fetch_add_explicit (&ring->tenant_outstanding[job->tenant], 1,
+        memory_order_relaxed);
 
   slot_record *rec = &ring->records[slot];
+  atomic_store_explicit (&rec->tenant, job->tenant, memory_order_relaxed);
   atomic_store_explicit (&rec->opcode, job->opcode, memory_order_relaxed);
   atomic_store_explicit (&rec->epoch, job->epoch, memory_order_relaxed);
   atomic_store_explicit (&rec->inflight_seq, seq, memory_order_release);
@@ -352,12 +436,14 @@ check_ticket (const vyre_host_ring * ring, vyre_ticket ticket,
 }
 
 static void
-note_closed_epoch (vyre_host_ring * ring, uint32_t epoch)
+note_closed_epoch (vyre_host_ring * ring, uint32_t tenant, uint32_t epoch)
 {
-  uint32_t cur = atomic_load_explicit (&ring->closed_epoch,
-      memory_order_relaxed);
+  if (tenant >= VYRE_MAX_TENANTS)
+    return;
+  _Atomic uint32_t *closed = &ring->closed_epoch[tenant];
+  uint32_t cur = atomic_load_explicit (closed, memory_order_relaxed);
   while ((int32_t) (epoch - cur) > 0
-      && !atomic_compare_exchange_weak_explicit (&ring->closed_epoch, &cur,
+      && !atomic_compare_exchange_weak_explicit (closed, &cur,
           epoch, memory_order_release, memory_order_relaxed)) {
   }
 }
@@ -447,7 +533,8 @@ vyre_host_ring_poll (vyre_host_ring * ring, vyre_ticket ticket,
           "completed epoch %" PRIu32 ". Fix: the consumer's fence path is "
           "wrong; it must close exactly the fence's epoch.",
           ticket.seq, epoch, c.epoch);
-    note_closed_epoch (ring, c.epoch);
+    note_closed_epoch (ring, atomic_load_explicit (&rec->tenant,
+            memory_order_relaxed), c.epoch);
   }
   return VYRE_OK;
 }
@@ -482,6 +569,10 @@ vyre_host_ring_recycle (vyre_host_ring * ring, vyre_ticket ticket,
         "recycle of ticket (slot %" PRIu32 ", seq %" PRIu64 ") refused: it "
         "was recycled concurrently. Fix: recycle each ticket exactly once.",
         ticket.slot, ticket.seq);
+  uint32_t tenant = atomic_load_explicit (&rec->tenant, memory_order_relaxed);
+  if (tenant < VYRE_MAX_TENANTS)
+    atomic_fetch_sub_explicit (&ring->tenant_outstanding[tenant], 1,
+        memory_order_relaxed);
   atomic_fetch_sub_explicit (&ring->outstanding, 1, memory_order_relaxed);
 
   /* The free list has room for every slot, so a FULL here is only the
@@ -536,8 +627,8 @@ vyre_host_ring_torn_reads (const vyre_host_ring * ring)
 }
 
 uint32_t
-vyre_host_ring_closed_epoch (const vyre_host_ring * ring)
+vyre_host_ring_closed_epoch (const vyre_host_ring * ring, uint32_t t)
 {
-  return ring == NULL ? 0
-      : atomic_load (&((vyre_host_ring *) ring)->closed_epoch);
+  return ring == NULL || t >= VYRE_MAX_TENANTS ? 0
+      : atomic_load (&((vyre_host_ring *) ring)->closed_epoch[t]);
 }

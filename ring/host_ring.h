@@ -34,9 +34,11 @@
  * that epoch e closed when it polls the fence's completion, and never
  * lets more than VYRE_EPOCH_WINDOW - 1 epochs be open, because the kernel
  * counts completed jobs per epoch in VYRE_EPOCH_WINDOW counters indexed
- * by epoch % VYRE_EPOCH_WINDOW.  The kernel re-queues a fence that is not
- * ready, so a fence occupies a slot until its epoch can close: keep the
- * ring larger than the number of fences that may wait at once.
+ * by epoch % VYRE_EPOCH_WINDOW.  Epochs are per tenant: each tenant's
+ * start at 1 and close in order, independently of the others.  The
+ * kernel re-queues a fence that is not ready, so a fence occupies a slot
+ * until its epoch can close: keep the ring larger than the number of
+ * fences that may wait at once.
  */
 #ifndef VYRE_HOST_RING_H
 #define VYRE_HOST_RING_H
@@ -70,16 +72,24 @@ typedef struct {
 typedef struct {
   uint32_t poll_budget;   /* VYRE_CTRL_POLL_BUDGET, 0 = never retire idle */
   uint32_t iter_budget;   /* VYRE_CTRL_ITER_BUDGET, 0 = unlimited        */
-  uint64_t arena_bytes;   /* data arena size                            */
-  uint32_t result_count;  /* result records                             */
-  uint32_t max_matches;   /* match entries per result record            */
-  uint32_t max_carry;     /* carry window bytes per slot                */
   uint32_t launch_id;     /* VYRE_CTRL_LAUNCH_ID                        */
-  /* Permitted opcodes per tenant: bit op set = tenant may run op.  Only
-   * bits of VYRE_TENANT_ALL_OPS may be set.  A table that is all zero is
-   * taken as the default: tenant 0 may run everything. */
-  uint32_t tenant_masks[VYRE_MAX_TENANTS];
 } vyre_ring_config;
+
+/* One tenant's record (vyre_protocol.h, VYRE_CTRL_TENANTS): what it may
+ * run and where its memory is.  Addresses are what the consumer
+ * dereferences: Vulkan buffer device addresses for the GPU kernel, host
+ * pointers (uintptr_t) for a CPU consumer. */
+typedef struct {
+  uint32_t ops_mask;      /* permitted opcodes, bit (1u << VYRE_OP_*)    */
+  uint64_t tables;        /* VYRT scan tables                            */
+  uint64_t arena;         /* data arena                                  */
+  uint64_t arena_bytes;   /* its size                                    */
+  uint64_t results;       /* result_count result records                 */
+  uint32_t result_count;
+  uint32_t max_matches;   /* match entries per result record             */
+  uint64_t carry;         /* result_count carry windows of max_carry bytes */
+  uint32_t max_carry;
+} vyre_tenant_config;
 
 #define VYRE_TENANT_ALL_OPS ((1u << VYRE_OP_COUNT) - 1u)
 
@@ -94,8 +104,7 @@ typedef struct {
 
 typedef struct vyre_host_ring vyre_host_ring;
 
-/* Defaults: budgets 0, arena/result/carry sizes 0 (set them), tenant 0
- * allowed every opcode, other tenants disabled. */
+/* Defaults: budgets 0 (no retirement), launch 0. */
 void vyre_ring_config_init (vyre_ring_config * cfg);
 
 /* Create the host side of a ring over mem (which is not copied: it must
@@ -109,10 +118,27 @@ vyre_status vyre_host_ring_new (const vyre_ring_memory * mem,
 void vyre_host_ring_free (vyre_host_ring * ring);
 
 /* Before any consumer runs: zero the slots, completions and control
- * block, then write the knobs (protocol version, nslots, budgets, sizes,
- * tenant table).  Refused while jobs are outstanding. */
+ * block, then write the knobs (protocol version, nslots, budgets).  Every
+ * tenant record is empty except tenant 0's, which may run the control
+ * opcodes (NOP, BATCH_FENCE; SHUTDOWN is tenant 0's by protocol) until
+ * vyre_host_ring_set_tenant gives it memory.  Refused while jobs are
+ * outstanding. */
 vyre_status vyre_host_ring_init_control (vyre_host_ring * ring,
     const vyre_ring_config * cfg, vyre_error * err);
+
+/* Write tenant t's record (cfg NULL: empty it, the tenant's jobs then
+ * fault TENANT_DENIED) and open its epochs afresh (last closed 0, the
+ * next epoch 1).  A mask with a data opcode needs tables, arena, results
+ * (result_count > 0, max_matches a multiple of VYRE_RESULT_LANES) and,
+ * with max_carry > 0, carry.  Refused (VYRE_ERR_INVALID_ARGUMENT) while
+ * any job of tenant t is outstanding: a record changes only between the
+ * tenant's jobs, never under one. */
+vyre_status vyre_host_ring_set_tenant (vyre_host_ring * ring, uint32_t t,
+    const vyre_tenant_config * cfg, vyre_error * err);
+
+/* Jobs of tenant t published and not yet recycled. */
+uint32_t vyre_host_ring_tenant_outstanding (const vyre_host_ring * ring,
+    uint32_t t);
 
 /* Publish a job (job->seq is ignored: the ring assigns it).
  * VYRE_OK: *out is the ticket.  VYRE_ERR_QUEUE_FULL: no free slot, or
@@ -157,8 +183,10 @@ uint32_t vyre_host_ring_outstanding (const vyre_host_ring * ring);
  * (some words still an earlier job's): answered NOT_READY. */
 uint64_t vyre_host_ring_torn_reads (const vyre_host_ring * ring);
 
-/* The last epoch the host saw closed (from a fence completion it polled). */
-uint32_t vyre_host_ring_closed_epoch (const vyre_host_ring * ring);
+/* Tenant t's last epoch the host saw closed (from a fence completion it
+ * polled). */
+uint32_t vyre_host_ring_closed_epoch (const vyre_host_ring * ring,
+    uint32_t t);
 
 #ifdef __cplusplus
 }

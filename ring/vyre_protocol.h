@@ -26,7 +26,7 @@
 /* Bumped on any incompatible layout change; the host writes it into
  * control[VYRE_CTRL_PROTOCOL_VERSION] and the kernel refuses to run jobs
  * when it does not match the value it was compiled with. */
-#define VYRE_PROTOCOL_VERSION 4u
+#define VYRE_PROTOCOL_VERSION 5u
 
 /* ------------------------------------------------------------------ */
 /* Ring slot: 16 words = 64 bytes (one cache line).                    */
@@ -103,15 +103,22 @@
 #define VYRE_OPS_NO_EPOCH 8u
 #define VYRE_OPS_VALID 15u        /* every bit a slot may carry in ARG_OPS */
 
-/* Tenants: ids are bounds-checked on both sides (vyre does not). */
-#define VYRE_MAX_TENANTS 16u
+/* Tenants: ids are bounds-checked on both sides (vyre does not).  Each
+ * tenant has its own record in the control block (VYRE_CTRL_TENANTS):
+ * permitted opcodes, its epochs, and the device addresses of its memory
+ * (tables, arena, result records, carry windows).  Tenant 0 belongs to
+ * whoever owns the ring (the engine: warm-up and shutdown jobs); the
+ * other ids are handed to producers. */
+#define VYRE_MAX_TENANTS 128u
 
 /* ------------------------------------------------------------------ */
-/* Control block: 256 words.  Written by the host before launch (knobs)
- * or only by the kernel with atomics (counters).  The host reads the
- * kernel-written words rarely: on NVIDIA they live in device memory
- * behind the BAR, where each host read costs about a microsecond. */
-#define VYRE_CONTROL_WORDS 256u
+/* Control block: 256 global words, then one record of VYRE_TENANT_WORDS
+ * per tenant.  Written by the host (knobs, tenant records) or only by the
+ * kernel with atomics (counters).  The host reads the kernel-written words
+ * rarely: on NVIDIA they live in device memory behind the BAR, where each
+ * host read costs about a microsecond. */
+#define VYRE_CTRL_GLOBAL_WORDS 256u
+#define VYRE_CONTROL_WORDS (VYRE_CTRL_GLOBAL_WORDS + VYRE_MAX_TENANTS * VYRE_TENANT_WORDS)
 
 /* host -> kernel: knobs written before launch (SHUTDOWN and PUBLISH_HINT
  * also while running) */
@@ -124,17 +131,12 @@
                                          spend before it retires at a safe
                                          point (lavapipe kills loops after
                                          65,535); 0 = unlimited             */
-#define VYRE_CTRL_ARENA_BYTES_LO 5u   /* data arena size: jobs must fit     */
-#define VYRE_CTRL_ARENA_BYTES_HI 6u
-#define VYRE_CTRL_RESULT_COUNT 7u     /* result records available           */
-#define VYRE_CTRL_MAX_MATCHES 8u      /* match entries per result record    */
-#define VYRE_CTRL_MAX_CARRY 9u        /* carry window bytes per job context */
 #define VYRE_CTRL_PUBLISH_HINT 10u    /* host bumps after publishing        */
 #define VYRE_CTRL_LAUNCH_ID 11u       /* host numbers each kernel launch    */
 
 /* kernel -> host (atomics) */
 #define VYRE_CTRL_DONE_COUNT 16u /* slots completed (DONE or FAULT)         */
-#define VYRE_CTRL_EPOCH 17u      /* batch fences completed, in order        */
+#define VYRE_CTRL_FENCES_DONE 17u /* batch fences completed, all tenants    */
 #define VYRE_CTRL_ACTIVE 18u     /* workgroups currently inside the loop    */
 #define VYRE_CTRL_STARTED 19u    /* workgroup starts, all launches          */
 #define VYRE_CTRL_RETIRED 20u    /* workgroup exits on a budget, all launches */
@@ -143,33 +145,55 @@
 #define VYRE_CTRL_REQUEUES 23u   /* fences handed back because not ready    */
 #define VYRE_CTRL_EXITED 24u     /* workgroup exits for any reason          */
 
-/* Tenant table: word VYRE_CTRL_TENANT_TABLE + t is tenant t's mask of
- * permitted opcodes (bit op).  0 = tenant disabled. */
-#define VYRE_CTRL_TENANT_TABLE 32u
-
 /* Per-opcode execution counters: word VYRE_CTRL_OPCODE_COUNTERS + op. */
 #define VYRE_CTRL_OPCODE_COUNTERS 48u
 #define VYRE_CTRL_OPCODE_COUNTER_SLOTS 32u
-
-/* Ordered fences: completed-job counters for a window of open epochs.
- * A job of epoch e adds one to word VYRE_CTRL_EPOCH_JOBS + (e % WINDOW);
- * the fence closing e waits (by re-queueing, never by spinning) until
- * that counter equals its FENCE_JOBS and EPOCH == e - 1, then resets the
- * counter and sets EPOCH = e.  The host never has more than WINDOW - 1
- * epochs open, so counters are never shared by two live epochs. */
-#define VYRE_CTRL_EPOCH_JOBS 80u
-#define VYRE_EPOCH_WINDOW 64u
 
 /* Observable results (last fault, last fence). */
 #define VYRE_CTRL_LAST_FENCE_TAG 144u
 #define VYRE_CTRL_LAST_FAULT_SLOT 145u
 #define VYRE_CTRL_LAST_FAULT_CODE 146u
 #define VYRE_CTRL_LAST_FAULT_OPCODE 147u
+#define VYRE_CTRL_LAST_FAULT_TENANT 148u
+
+/* Tenant records: tenant t's record starts at word VYRE_CTRL_TENANTS +
+ * t * VYRE_TENANT_WORDS.  The host writes a record (vyre_host_ring_set_tenant)
+ * only while none of the tenant's jobs is in flight, and publishes the
+ * tenant's first job after it (release): a running kernel reads the record
+ * for every job it claims, so tenants come and go without a relaunch.
+ * Addresses are Vulkan buffer device addresses (64-bit, LO/HI). */
+#define VYRE_CTRL_TENANTS VYRE_CTRL_GLOBAL_WORDS
+#define VYRE_TENANT_WORDS 80u
+#define VYRE_TENANT_OPS_MASK 0u       /* permitted opcodes (bit op); 0 = no tenant */
+#define VYRE_TENANT_EPOCH 1u          /* kernel: the tenant's last closed epoch */
+#define VYRE_TENANT_TABLES_LO 2u      /* VYRT scan tables (read only)          */
+#define VYRE_TENANT_TABLES_HI 3u
+#define VYRE_TENANT_ARENA_LO 4u       /* data arena the jobs' offsets are in   */
+#define VYRE_TENANT_ARENA_HI 5u
+#define VYRE_TENANT_ARENA_BYTES_LO 6u /* its size: jobs must fit               */
+#define VYRE_TENANT_ARENA_BYTES_HI 7u
+#define VYRE_TENANT_RESULTS_LO 8u     /* result records, one per job context   */
+#define VYRE_TENANT_RESULTS_HI 9u
+#define VYRE_TENANT_RESULT_COUNT 10u  /* job contexts (result records)         */
+#define VYRE_TENANT_MAX_MATCHES 11u   /* match entries per result record       */
+#define VYRE_TENANT_CARRY_LO 12u      /* carry windows, one per job context    */
+#define VYRE_TENANT_CARRY_HI 13u
+#define VYRE_TENANT_MAX_CARRY 14u     /* carry window bytes per job context    */
+#define VYRE_TENANT_RESERVED 15u
+/* Ordered fences, per tenant: completed-job counters for a window of open
+ * epochs.  A job of epoch e adds one to record word VYRE_TENANT_EPOCH_JOBS
+ * + (e % WINDOW); the tenant's fence closing e waits (by re-queueing,
+ * never by spinning) until that counter equals its FENCE_JOBS and the
+ * tenant's EPOCH == e - 1, then resets the counter and sets EPOCH = e.
+ * The host never has more than WINDOW - 1 of a tenant's epochs open, so
+ * counters are never shared by two live epochs. */
+#define VYRE_TENANT_EPOCH_JOBS 16u
+#define VYRE_EPOCH_WINDOW 64u
 
 /* ------------------------------------------------------------------ */
 /* Result record: one per in-flight data job (VYRE_ARG_RESULT_INDEX),
  * written only by the kernel, in host-readable memory.  Stride:
- * VYRE_RESULT_HEADER_WORDS + VYRE_MATCH_WORDS * control[MAX_MATCHES] words;
+ * VYRE_RESULT_HEADER_WORDS + VYRE_MATCH_WORDS * the tenant's MAX_MATCHES words;
  * MAX_MATCHES bounds the stored match events.  COMP_MATCHES counts every
  * match found, COMP_MATCHES_STORED those covered by stored events.  When
  * they differ some lane ran out of records: the host scans that job again

@@ -291,10 +291,10 @@ vyre_fault_fix (uint32_t fault_code)
       return "Fix: publish only VYRE_OP_* opcodes and VYRE_OPS_* bits; "
           "build host and shader from the same vyre_protocol.h.";
     case VYRE_FAULT_BAD_TENANT:
-      return "Fix: use a tenant id below VYRE_MAX_TENANTS (16).";
+      return "Fix: use a tenant id below VYRE_MAX_TENANTS (128).";
     case VYRE_FAULT_TENANT_DENIED:
-      return "Fix: allow the opcode in the tenant's mask in vyre_ring_config "
-          "before init, or publish from a tenant that may run it "
+      return "Fix: give the tenant a record that allows the opcode "
+          "(vyre_host_ring_set_tenant), or publish from a tenant that may run it "
           "(SHUTDOWN is reserved to tenant 0).";
     case VYRE_FAULT_BAD_RANGE:
       return "Fix: keep data_offset + data_len inside the arena, and "

@@ -19,6 +19,7 @@
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #extension GL_EXT_control_flow_attributes : require
+#extension GL_EXT_buffer_reference : require
 #include "vyre_protocol.h"
 
 // Lanes per workgroup: a specialization constant the host sets (64 on CPU
@@ -38,10 +39,18 @@ layout(push_constant) uniform Push { uint mode; uint slot; } pc;
 layout(std430, set = 0, binding = 0) coherent buffer Ring { uint w[]; } ring;
 layout(std430, set = 0, binding = 1) coherent buffer Control { uint w[]; } ctrl;
 layout(std430, set = 0, binding = 2) coherent buffer Completions { uint w[]; } comp;
-layout(std430, set = 0, binding = 3) coherent buffer Results { uint w[]; } res;
-layout(std430, set = 0, binding = 4) readonly buffer Tables { uint w[]; } tab;
-layout(std430, set = 0, binding = 5) coherent buffer Arena { uint w[]; } arena;
-layout(std430, set = 0, binding = 6) coherent buffer Carry { uint w[]; } carry;
+// A tenant's memory, reached through the buffer device addresses in its
+// control record (VYRE_CTRL_TENANTS): tenants join and leave a running
+// kernel, each with its own memory, without a new descriptor set.
+layout(buffer_reference, std430) coherent buffer ResultsRef { uint w[]; };
+layout(buffer_reference, std430) readonly buffer TablesRef { uint w[]; };
+layout(buffer_reference, std430) coherent buffer ArenaRef { uint w[]; };
+layout(buffer_reference, std430) coherent buffer CarryRef { uint w[]; };
+// The claimed job's tenant's memory (bind_tenant), in every lane.
+ResultsRef res;
+TablesRef tab;
+ArenaRef arena;
+CarryRef carry;
 
 // ---- memory-ordering helpers ------------------------------------------
 uint ctrl_load_acq(uint i)
@@ -105,13 +114,37 @@ shared uint s_requeue;
 shared uint s_hist[256];
 shared uint s_crctab[256];
 shared uint s_crc;         // the job's CRC-32, XOR-reduced over lanes
-shared uint s_class[256];  // byte -> class, loaded once per launch
+shared uint s_class[256];  // byte -> class of the tables at s_class_tables
+shared uint64_t s_class_tables;
+shared uint s_reload_class;
+shared uint s_ten[16];     // the claimed job's tenant record, words 0..15
 shared uint s_matches;   // matches found (sum of pattern outputs)
 shared uint s_events;    // match events reserved (one per end position)
 shared uint s_stored;    // matches covered by stored events
 shared uint s_cut;       // a loop was cut short by the driver
 shared uint s_rcheck;    // check sum of the lane counts and events written
 shared uint s_hcheck;    // check sum of the histogram written
+
+// Control word i of tenant t's record.
+uint ten_word(uint t, uint i)
+{
+  return VYRE_CTRL_TENANTS + t * VYRE_TENANT_WORDS + i;
+}
+
+uint64_t ten_addr(uint lo_word)
+{
+  return uint64_t(s_ten[lo_word]) | (uint64_t(s_ten[lo_word + 1u]) << 32);
+}
+
+// All lanes: point res/tab/arena/carry at the memory of the tenant whose
+// record is in s_ten.
+void bind_tenant()
+{
+  tab = TablesRef(ten_addr(VYRE_TENANT_TABLES_LO));
+  arena = ArenaRef(ten_addr(VYRE_TENANT_ARENA_LO));
+  res = ResultsRef(ten_addr(VYRE_TENANT_RESULTS_LO));
+  carry = CarryRef(ten_addr(VYRE_TENANT_CARRY_LO));
+}
 
 // ---- CRC-32 (zlib) -------------------------------------------------------
 // Loop iterations are a budget here (lavapipe counts them, see ITER_BUDGET),
@@ -179,6 +212,7 @@ void complete(uint slot, uint status, uint fault, uint matches, uint stored,
   comp_store_rel(cb + VYRE_COMP_SEQ_LO, s_job[VYRE_ARG_SEQ_LO]);
   if (status == VYRE_STATUS_FAULT) {
     ctrl_add(VYRE_CTRL_FAULTS, 1u);
+    ctrl_store_rel(VYRE_CTRL_LAST_FAULT_TENANT, s_job[VYRE_SLOT_TENANT]);
     ctrl_store_rel(VYRE_CTRL_LAST_FAULT_SLOT, slot);
     ctrl_store_rel(VYRE_CTRL_LAST_FAULT_OPCODE, s_job[VYRE_SLOT_OPCODE]);
     ctrl_store_rel(VYRE_CTRL_LAST_FAULT_CODE, fault);
@@ -208,11 +242,15 @@ uint validate(uint slot)
     return VYRE_FAULT_BAD_OPCODE;
   if (op == VYRE_OP_SHUTDOWN)
     return tenant == 0u ? VYRE_FAULT_NONE : VYRE_FAULT_TENANT_DENIED;
-  if ((ctrl_load(VYRE_CTRL_TENANT_TABLE + tenant) & (1u << op)) == 0u)
+  // The record was written before the tenant's first publish (release),
+  // and this slot was claimed with acquire: plain loads see it.
+  for (uint i = 0u; i < 16u; i++)
+    s_ten[i] = ctrl_load(ten_word(tenant, i));
+  if ((s_ten[VYRE_TENANT_OPS_MASK] & (1u << op)) == 0u)
     return VYRE_FAULT_TENANT_DENIED;
   if (op == VYRE_OP_BATCH_FENCE) {
     uint e = s_job[VYRE_ARG_EPOCH];
-    uint cur = ctrl_load(VYRE_CTRL_EPOCH);
+    uint cur = ctrl_load(ten_word(tenant, VYRE_TENANT_EPOCH));
     if (e == 0u || e <= cur || e - cur >= VYRE_EPOCH_WINDOW)
       return VYRE_FAULT_BAD_EPOCH;
     return VYRE_FAULT_NONE;
@@ -220,17 +258,19 @@ uint validate(uint slot)
   if (!is_data_op(op))
     return VYRE_FAULT_NONE;
   uint64_t off = uint64_t(s_job[VYRE_ARG_DATA_OFF_LO]) | (uint64_t(s_job[VYRE_ARG_DATA_OFF_HI]) << 32);
-  uint64_t arena_bytes = uint64_t(ctrl_load(VYRE_CTRL_ARENA_BYTES_LO)) |
-                         (uint64_t(ctrl_load(VYRE_CTRL_ARENA_BYTES_HI)) << 32);
+  if (ten_addr(VYRE_TENANT_TABLES_LO) == 0ul || ten_addr(VYRE_TENANT_ARENA_LO) == 0ul ||
+      ten_addr(VYRE_TENANT_RESULTS_LO) == 0ul)
+    return VYRE_FAULT_TENANT_DENIED;          // a record without memory
+  uint64_t arena_bytes = ten_addr(VYRE_TENANT_ARENA_BYTES_LO);
   uint64_t len = uint64_t(s_job[VYRE_ARG_DATA_LEN]);
   if (off > arena_bytes || len > arena_bytes - off)
     return VYRE_FAULT_BAD_RANGE;
   uint carry = s_job[VYRE_ARG_CARRY_LEN] & VYRE_CARRY_LEN_MASK;
-  if (carry > ctrl_load(VYRE_CTRL_MAX_CARRY))
+  if (carry > s_ten[VYRE_TENANT_MAX_CARRY])
     return VYRE_FAULT_BAD_RANGE;
   if ((s_job[VYRE_ARG_CARRY_LEN] & VYRE_CARRY_IN_ARENA) != 0u && uint64_t(carry) > off)
     return VYRE_FAULT_BAD_RANGE;
-  if (s_job[VYRE_ARG_RESULT_INDEX] >= ctrl_load(VYRE_CTRL_RESULT_COUNT))
+  if (s_job[VYRE_ARG_RESULT_INDEX] >= s_ten[VYRE_TENANT_RESULT_COUNT])
     return VYRE_FAULT_BAD_RESULT;
   if (s_job[VYRE_ARG_EPOCH] == 0u)
     return VYRE_FAULT_BAD_EPOCH;
@@ -353,12 +393,12 @@ void run_data_job(uint slot, uint lid, uint wg)
   // at arena byte data_off - carry_len + p and the 16-byte data loop reads
   // them too; otherwise positions below carry_len come from the window.
   bool carry_in_arena = (s_job[VYRE_ARG_CARRY_LEN] & VYRE_CARRY_IN_ARENA) != 0u;
-  uint carry_base = s_job[VYRE_ARG_RESULT_INDEX] * ctrl_load(VYRE_CTRL_MAX_CARRY);
+  uint carry_base = s_job[VYRE_ARG_RESULT_INDEX] * s_ten[VYRE_TENANT_MAX_CARRY];
   uint64_t data_off = uint64_t(s_job[VYRE_ARG_DATA_OFF_LO]) | (uint64_t(s_job[VYRE_ARG_DATA_OFF_HI]) << 32);
   uint64_t stream_off = uint64_t(s_job[VYRE_ARG_STREAM_OFF_LO]) | (uint64_t(s_job[VYRE_ARG_STREAM_OFF_HI]) << 32);
   uint result_base = s_job[VYRE_ARG_RESULT_INDEX] *
-                     (VYRE_RESULT_HEADER_WORDS + VYRE_MATCH_WORDS * ctrl_load(VYRE_CTRL_MAX_MATCHES));
-  uint max_events = ctrl_load(VYRE_CTRL_MAX_MATCHES) / VYRE_RESULT_LANES;
+                     (VYRE_RESULT_HEADER_WORDS + VYRE_MATCH_WORDS * s_ten[VYRE_TENANT_MAX_MATCHES]);
+  uint max_events = s_ten[VYRE_TENANT_MAX_MATCHES] / VYRE_RESULT_LANES;
 
   uint nclasses = tab.w[VYRE_TABLE_NCLASSES];
   uint max_len = max(tab.w[VYRE_TABLE_MAX_PATTERN_LEN], 1u);
@@ -510,7 +550,8 @@ void run_data_job(uint slot, uint lid, uint wg)
     complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, s_matches, stored,
              s_events, do_crc ? s_crc : 0u, s_job[VYRE_ARG_EPOCH], wg, s_rcheck, s_hcheck);
     if ((s_job[VYRE_ARG_OPS] & VYRE_OPS_NO_EPOCH) == 0u)
-      ctrl_add(VYRE_CTRL_EPOCH_JOBS + (s_job[VYRE_ARG_EPOCH] % VYRE_EPOCH_WINDOW), 1u);
+      ctrl_add(ten_word(s_job[VYRE_SLOT_TENANT],
+                        VYRE_TENANT_EPOCH_JOBS + (s_job[VYRE_ARG_EPOCH] % VYRE_EPOCH_WINDOW)), 1u);
   }
 }
 
@@ -521,12 +562,14 @@ void run_data_job(uint slot, uint lid, uint wg)
 void run_fence(uint slot, uint wg)
 {
   uint e = s_job[VYRE_ARG_EPOCH];
-  uint counter = VYRE_CTRL_EPOCH_JOBS + (e % VYRE_EPOCH_WINDOW);
-  if (ctrl_load_acq(VYRE_CTRL_EPOCH) == e - 1u &&
+  uint t = s_job[VYRE_SLOT_TENANT];
+  uint counter = ten_word(t, VYRE_TENANT_EPOCH_JOBS + (e % VYRE_EPOCH_WINDOW));
+  if (ctrl_load_acq(ten_word(t, VYRE_TENANT_EPOCH)) == e - 1u &&
       ctrl_load_acq(counter) == s_job[VYRE_ARG_FENCE_JOBS]) {
     ctrl_store_rel(counter, 0u);
     ctrl_store_rel(VYRE_CTRL_LAST_FENCE_TAG, s_job[VYRE_ARG_TAG]);
-    ctrl_store_rel(VYRE_CTRL_EPOCH, e);
+    ctrl_store_rel(ten_word(t, VYRE_TENANT_EPOCH), e);
+    ctrl_add(VYRE_CTRL_FENCES_DONE, 1u);
     complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, 0u, e, wg, 0u, 0u);
     s_requeue = 0u;
   } else {
@@ -547,8 +590,12 @@ bool run_slot(uint lid, uint wg, uint budget_left)
     s_fault = validate(slot);
     s_requeue = 0u;
     s_cut = 0u;
+    s_reload_class = 0u;
     uint op = s_job[VYRE_SLOT_OPCODE];
     if (s_fault == VYRE_FAULT_NONE && is_data_op(op)) {
+      bind_tenant();
+      if (ten_addr(VYRE_TENANT_TABLES_LO) != s_class_tables)
+        s_reload_class = 1u;
       uint cost = job_cost(s_job[VYRE_ARG_DATA_LEN], max(tab.w[VYRE_TABLE_MAX_PATTERN_LEN], 1u));
       uint full = ctrl_load(VYRE_CTRL_ITER_BUDGET);
       if (full != 0u && cost + 64u > full)
@@ -568,10 +615,19 @@ bool run_slot(uint lid, uint wg, uint budget_left)
       complete(slot, VYRE_STATUS_FAULT, s_fault, 0u, 0u, 0u, 0u, s_job[VYRE_ARG_EPOCH], wg, 0u, 0u);
       // A rejected data job is finished too: its epoch must still close.
       uint e = s_job[VYRE_ARG_EPOCH];
-      if (is_data_op(op) && e != 0u && (s_job[VYRE_ARG_OPS] & VYRE_OPS_NO_EPOCH) == 0u)
-        ctrl_add(VYRE_CTRL_EPOCH_JOBS + (e % VYRE_EPOCH_WINDOW), 1u);
+      uint t = s_job[VYRE_SLOT_TENANT];
+      if (is_data_op(op) && e != 0u && t < VYRE_MAX_TENANTS &&
+          (s_job[VYRE_ARG_OPS] & VYRE_OPS_NO_EPOCH) == 0u)
+        ctrl_add(ten_word(t, VYRE_TENANT_EPOCH_JOBS + (e % VYRE_EPOCH_WINDOW)), 1u);
     }
   } else if (is_data_op(op)) {
+    bind_tenant();
+    if (s_reload_class != 0u) {        // other tables than the last job's
+      for (uint i = 0u; i < 256u / LOCAL; i++)
+        s_class[lid + i * LOCAL] = tab.w[tab.w[VYRE_TABLE_CLASS_MAP_OFF] + lid + i * LOCAL];
+      if (lid == 0u)
+        s_class_tables = ten_addr(VYRE_TENANT_TABLES_LO);   // read by lane 0 only
+    }
     run_data_job(slot, lid, wg);
   } else if (lid == 0u) {
     if (op == VYRE_OP_BATCH_FENCE) {
@@ -593,8 +649,9 @@ void init_crc_table(uint lid)
 #define CRC_BIT c = (c & 1u) != 0u ? (c >> 1) ^ POLY : c >> 1;
     CRC_BIT CRC_BIT CRC_BIT CRC_BIT CRC_BIT CRC_BIT CRC_BIT CRC_BIT
     s_crctab[lid + i * LOCAL] = c;
-    s_class[lid + i * LOCAL] = tab.w[tab.w[VYRE_TABLE_CLASS_MAP_OFF] + lid + i * LOCAL];
   }
+  if (lid == 0u)
+    s_class_tables = 0ul;      // no class map loaded yet
 }
 
 void main()

@@ -101,12 +101,12 @@ typedef struct
 } InFlight;
 
 static gboolean
-reap (VyreMegakernel * mk, const guint32 * table, guint max_matches,
+reap (VyreTenant * t, const guint32 * table, guint max_matches,
     InFlight * f, StreamResult * r)
 {
   vyre_completion c;
   GError *err = NULL;
-  VyreMkStatus st = vyre_megakernel_wait (mk, &f->ticket, &c, NULL, &err);
+  VyreMkStatus st = vyre_tenant_wait (t, &f->ticket, &c, NULL, &err);
   if (st != VYRE_MK_OK) {
     fprintf (stderr, "wait failed: %s\n", err ? err->message : "?");
     g_clear_error (&err);
@@ -118,7 +118,7 @@ reap (VyreMegakernel * mk, const guint32 * table, guint max_matches,
     CHECK_EQ_U64 (c.epoch, f->epoch);
     r->epochs_closed = c.epoch;
   } else {
-    const guint32 *rec = vyre_megakernel_result (mk, f->ctx);
+    const guint32 *rec = vyre_tenant_result (t, f->ctx);
     guint corrupt = 0;
     guint before = r->matches->len;
     if (!vyre_result_read_events (table, rec, max_matches, &c, G_MAXUINT,
@@ -148,7 +148,7 @@ reap (VyreMegakernel * mk, const guint32 * table, guint max_matches,
     }
     r->jobs++;
   }
-  vyre_megakernel_release (mk, &f->ticket);
+  vyre_tenant_release (t, &f->ticket);
   return TRUE;
 }
 
@@ -162,19 +162,26 @@ run_stream (VyreDevice * dev, const VyreAutomaton * a, guint max_len,
   guint pause_every = rc->pause_every, submitted = 0;
   guint max_carry = MAX (max_len - 1, 1);
   VyreMegakernelConfig cfg = {
-    .nslots = NSLOTS,.contexts = NSLOTS,.arena_bytes = (guint64) NSLOTS * BLOCK,
-    .max_matches = rc->max_matches,.max_carry = max_carry,
-    .tables = a->words,.table_words = a->n_words,.persistent = persistent,
+    .nslots = NSLOTS,.persistent = persistent,
     /* lavapipe compiles the kernel at its first dispatch: the variant
      * with the scan-only loop takes it about 30 s on a cold cache */
     .progress_timeout_us = 90 * G_USEC_PER_SEC,
   };
+  VyreTenantConfig tc = {
+    .name = "test_megakernel",.contexts = NSLOTS,
+    .arena_bytes = (guint64) NSLOTS * BLOCK,
+    .max_matches = rc->max_matches,.max_carry = max_carry,
+    .tables = a->words,.table_words = a->n_words,
+  };
   GError *err = NULL;
   VyreMegakernel *mk = vyre_megakernel_new (dev, &cfg, &err);
-  if (mk == NULL) {
+  VyreTenant *t = mk ? vyre_megakernel_add_tenant (mk, &tc, &err) : NULL;
+  if (t == NULL) {
     fprintf (stderr, "megakernel: %s\n", err->message);
     g_error_free (err);
     ring_test_failures++;
+    if (mk)
+      vyre_megakernel_unref (mk);
     return FALSE;
   }
   memset (r, 0, sizeof *r);
@@ -198,7 +205,7 @@ run_stream (VyreDevice * dev, const VyreAutomaton * a, guint max_len,
       f.ctx = ctx_next++ % NSLOTS;
       guint carry = (guint) MIN ((gsize) max_carry, pos);
       /* In-order reaping frees contexts in order: ctx is free again. */
-      guint8 *block = vyre_megakernel_arena (mk) + (gsize) f.ctx * BLOCK;
+      guint8 *block = vyre_tenant_arena (t) + (gsize) f.ctx * BLOCK;
       guint64 data_offset = (guint64) f.ctx * BLOCK;
       if (rc->arena_carry && k % 2 == 1) {
         /* [carry bytes][data] in the block: data_offset is then not
@@ -209,7 +216,7 @@ run_stream (VyreDevice * dev, const VyreAutomaton * a, guint max_len,
         job.carry_in_arena = TRUE;
       } else {
         memcpy (block, data + pos, n);
-        memcpy (vyre_megakernel_carry_window (mk, f.ctx), data + pos - carry,
+        memcpy (vyre_tenant_carry_window (t, f.ctx), data + pos - carry,
             carry);
       }
       job.opcode = VYRE_OP_SCAN;
@@ -235,14 +242,14 @@ run_stream (VyreDevice * dev, const VyreAutomaton * a, guint max_len,
       epoch_jobs = 0;
     }
     if (count == NSLOTS) {
-      ok = reap (mk, a->words, rc->max_matches, &fl[head], r);
+      ok = reap (t, a->words, rc->max_matches, &fl[head], r);
       head = (head + 1) % NSLOTS;
       count--;
     }
     VyreMkStatus st;
-    while ((st = vyre_megakernel_submit (mk, &job, &f.ticket, &err)) ==
+    while ((st = vyre_tenant_submit (t, &job, &f.ticket, &err)) ==
         VYRE_MK_FULL && count > 0) {
-      ok = reap (mk, a->words, rc->max_matches, &fl[head], r);
+      ok = reap (t, a->words, rc->max_matches, &fl[head], r);
       head = (head + 1) % NSLOTS;
       count--;
     }
@@ -259,25 +266,26 @@ run_stream (VyreDevice * dev, const VyreAutomaton * a, guint max_len,
      * idle-retiring kernel has retired, so the next job needs a relaunch. */
     if (pause_every && ++submitted % pause_every == 0) {
       while (ok && count > 0) {
-        ok = reap (mk, a->words, rc->max_matches, &fl[head], r);
+        ok = reap (t, a->words, rc->max_matches, &fl[head], r);
         head = (head + 1) % NSLOTS;
         count--;
       }
       VyreMegakernelStats before, now;
-      vyre_megakernel_stats (mk, &before);
+      vyre_tenant_stats (t, &before);
       gint64 until = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
       do {
         g_usleep (1000);
-        vyre_megakernel_stats (mk, &now);
+        vyre_tenant_stats (t, &now);
       } while (now.retired == before.retired && g_get_monotonic_time () < until);
     }
   }
   while (ok && count > 0) {
-    ok = reap (mk, a->words, rc->max_matches, &fl[head], r);
+    ok = reap (t, a->words, rc->max_matches, &fl[head], r);
     head = (head + 1) % NSLOTS;
     count--;
   }
-  vyre_megakernel_stats (mk, stats);
+  vyre_tenant_stats (t, stats);
+  vyre_tenant_unref (t);
   vyre_megakernel_unref (mk);
   return ok;
 }

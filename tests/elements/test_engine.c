@@ -1,0 +1,318 @@
+/* gst-vyre
+ *
+ * test_engine.c - one engine per device per process: pipelines that know
+ * nothing of each other share one device and one resident kernel, each
+ * vyrescan a tenant with its own patterns; the engine an application sets
+ * through GstContext is the one used; the engine lingers, then lets go.
+ *
+ * Whole pipelines (filesrc ! vyrescan ! vyresink) on the Vulkan device
+ * (lavapipe in CI), results against the CPU reference.
+ */
+#include <gst/check/gstcheck.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "vyre-scan-reference.h"
+
+#define N_PIPELINES 8
+#define FILE_BYTES (96 * 1024)
+#define EOS_TIMEOUT (240 * GST_SECOND)
+
+static gchar *tmpdir;
+
+/* Pattern sets: pipelines 0 and 1 share set 0 (one copy of its tables on
+ * the device), the others each have their own. */
+static const gchar *const pattern_sets[N_PIPELINES][3] = {
+  {"needle", "hay", "ack"},
+  {"needle", "hay", "ack"},
+  {"abc", "bca", "cab"},
+  {"stack", "st", "k"},
+  {"zz", "z", "yzz"},
+  {"aaaa", "aa", "ba"},
+  {"e", "ee", "eee"},
+  {"hayst", "ystac", "needles"},
+};
+
+static GPtrArray *
+patterns_of (guint i)
+{
+  GPtrArray *p = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_bytes_unref);
+  for (guint k = 0; k < 3; k++)
+    g_ptr_array_add (p, g_bytes_new (pattern_sets[i][k],
+            strlen (pattern_sets[i][k])));
+  return p;
+}
+
+static gchar *
+patterns_property (guint i)
+{
+  return g_strdup_printf ("<%s,%s,%s>", pattern_sets[i][0],
+      pattern_sets[i][1], pattern_sets[i][2]);
+}
+
+/* A file of text built from the patterns' letters, different per file. */
+static gchar *
+make_file (guint i, guint8 ** data_out)
+{
+  static const char letters[] = "needlhaystckabzyw ";
+  guint8 *data = g_malloc (FILE_BYTES);
+  guint32 x = 0x9e3779b9u * (i + 1);
+  for (gsize k = 0; k < FILE_BYTES; k++) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    data[k] = letters[x % (sizeof letters - 1)];
+  }
+  gchar *path = g_strdup_printf ("%s/file%u.txt", tmpdir, i);
+  fail_unless (g_file_set_contents (path, (const gchar *) data, FILE_BYTES,
+          NULL));
+  *data_out = data;
+  return path;
+}
+
+typedef struct
+{
+  GstElement *pipeline, *scan, *sink;
+  guint64 expected;
+  GstContext *have_context;     /* the engine it announced, if it did */
+} Run;
+
+static void
+run_init (Run * r, guint i, const gchar * extra)
+{
+  guint8 *data;
+  gchar *path = make_file (i, &data);
+  gchar *pats = patterns_property (i);
+  gchar *desc = g_strdup_printf ("filesrc location=%s blocksize=16384 ! "
+      "vyrescan name=scan patterns=\"%s\" %s ! vyresink name=sink", path,
+      pats, extra ? extra : "");
+  GError *err = NULL;
+  r->pipeline = gst_parse_launch (desc, &err);
+  fail_unless (r->pipeline != NULL, "%s: %s", desc,
+      err ? err->message : "?");
+  r->scan = gst_bin_get_by_name (GST_BIN (r->pipeline), "scan");
+  r->sink = gst_bin_get_by_name (GST_BIN (r->pipeline), "sink");
+  GPtrArray *p = patterns_of (i);
+  GArray *ref = vyre_scan_reference_find (p, FALSE, data, FILE_BYTES, 0);
+  r->expected = ref->len;
+  r->have_context = NULL;
+  g_array_unref (ref);
+  g_ptr_array_unref (p);
+  g_free (desc);
+  g_free (pats);
+  g_free (path);
+  g_free (data);
+}
+
+/* Pops bus messages until EOS (or an error, which fails the test);
+ * keeps the HAVE_CONTEXT the pipeline's vyrescan posted. */
+static void
+run_wait_eos (Run * r)
+{
+  GstBus *bus = gst_element_get_bus (r->pipeline);
+  for (;;) {
+    GstMessage *m = gst_bus_timed_pop_filtered (bus, EOS_TIMEOUT,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_HAVE_CONTEXT);
+    fail_unless (m != NULL, "no EOS within %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (EOS_TIMEOUT));
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+      GError *err = NULL;
+      gchar *dbg = NULL;
+      gst_message_parse_error (m, &err, &dbg);
+      fail ("pipeline error: %s (%s)", err->message, dbg);
+    }
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_HAVE_CONTEXT) {
+      GstContext *c = NULL;
+      gst_message_parse_have_context (m, &c);
+      if (g_strcmp0 (gst_context_get_context_type (c), "vyre.engine") == 0)
+        gst_context_replace (&r->have_context, c);
+      gst_context_unref (c);
+    }
+    gboolean eos = GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
+    gst_message_unref (m);
+    if (eos)
+      break;
+  }
+  gst_object_unref (bus);
+}
+
+static guint64
+run_matches (Run * r)
+{
+  guint64 n = 0;
+  g_object_get (r->sink, "matches", &n, NULL);
+  return n;
+}
+
+static guint
+engine_field (Run * r, const gchar * field)
+{
+  GstStructure *st = NULL;
+  g_object_get (r->scan, "engine-stats", &st, NULL);
+  fail_unless (st != NULL, "no engine-stats");
+  guint v = 0;
+  gboolean b;
+  if (!gst_structure_get_uint (st, field, &v)) {
+    fail_unless (gst_structure_get_boolean (st, field, &b), "no field %s",
+        field);
+    v = b;
+  }
+  gst_structure_free (st);
+  return v;
+}
+
+static gpointer
+engine_of (GstContext * c)
+{
+  const GValue *v = gst_structure_get_value (gst_context_get_structure (c),
+      "engine");
+  fail_unless (v != NULL);
+  return g_value_get_boxed (v);
+}
+
+static void
+run_clear (Run * r)
+{
+  fail_unless_equals_int (gst_element_set_state (r->pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (r->scan);
+  gst_object_unref (r->sink);
+  gst_object_unref (r->pipeline);
+  if (r->have_context)
+    gst_context_unref (r->have_context);
+}
+
+/* 8 pipelines at once, each its own patterns (two the same): every count
+ * equals the CPU reference, and all of them ran on one kernel. */
+GST_START_TEST (test_pipelines_share_one_kernel)
+{
+  Run runs[N_PIPELINES];
+  for (guint i = 0; i < N_PIPELINES; i++)
+    run_init (&runs[i], i, NULL);
+  for (guint i = 0; i < N_PIPELINES; i++)
+    fail_unless (gst_element_set_state (runs[i].pipeline, GST_STATE_PLAYING)
+        != GST_STATE_CHANGE_FAILURE);
+  /* All are tenants at once: none reached EOS before the others started
+   * streaming (each start waits for the shared kernel). */
+  guint most_active = engine_field (&runs[N_PIPELINES - 1], "active");
+  for (guint i = 0; i < N_PIPELINES; i++)
+    run_wait_eos (&runs[i]);
+  for (guint i = 0; i < N_PIPELINES; i++)
+    fail_unless_equals_uint64 (run_matches (&runs[i]), runs[i].expected);
+  fail_unless (most_active >= 2, "only %u tenants active at once",
+      most_active);
+  /* One kernel was ever created for all of them, and each element that
+   * announced an engine announced the same one. */
+  fail_unless_equals_int (engine_field (&runs[0], "kernels"), 1);
+  gpointer engine = NULL;
+  guint announced = 0;
+  for (guint i = 0; i < N_PIPELINES; i++) {
+    if (runs[i].have_context == NULL)
+      continue;
+    announced++;
+    if (engine == NULL)
+      engine = engine_of (runs[i].have_context);
+    fail_unless (engine_of (runs[i].have_context) == engine);
+  }
+  fail_unless (announced >= 1);
+  for (guint i = 0; i < N_PIPELINES; i++)
+    run_clear (&runs[i]);
+}
+
+GST_END_TEST;
+
+/* An engine the application sets through the context is the one used:
+ * the element announces none of its own. */
+GST_START_TEST (test_context_from_application)
+{
+  Run a;
+  run_init (&a, 2, NULL);
+  fail_unless (gst_element_set_state (a.pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  run_wait_eos (&a);
+  fail_unless_equals_uint64 (run_matches (&a), a.expected);
+  fail_unless (a.have_context != NULL, "the first pipeline announced no "
+      "engine");
+  fail_unless (gst_context_is_persistent (a.have_context));
+
+  Run b;
+  run_init (&b, 3, NULL);
+  gst_element_set_context (b.pipeline, a.have_context);
+  fail_unless (gst_element_set_state (b.pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  run_wait_eos (&b);
+  fail_unless_equals_uint64 (run_matches (&b), b.expected);
+  fail_unless (b.have_context == NULL, "an element with an engine from the "
+      "application announced another");
+  fail_unless_equals_int (engine_field (&b, "kernels"), 1);
+  run_clear (&b);
+  run_clear (&a);
+}
+
+GST_END_TEST;
+
+/* engine-linger: the kernel stays for the linger time after the last
+ * pipeline stopped (the next one starts on it), then is released; a later
+ * pipeline gets a new one. */
+GST_START_TEST (test_linger)
+{
+  Run a;
+  run_init (&a, 4, "engine-linger=600");
+  fail_unless (gst_element_set_state (a.pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  run_wait_eos (&a);
+  fail_unless_equals_uint64 (run_matches (&a), a.expected);
+  fail_unless_equals_int (gst_element_set_state (a.pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (engine_field (&a, "active"), 0);
+  fail_unless_equals_int (engine_field (&a, "resident"), 1);
+  gint64 until = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (engine_field (&a, "resident") && g_get_monotonic_time () < until)
+    g_usleep (20 * 1000);
+  fail_unless_equals_int (engine_field (&a, "resident"), 0);
+  fail_unless_equals_int (engine_field (&a, "kernels"), 1);
+
+  /* In NULL the element still holds the engine handle: PLAYING again
+   * brings up a new kernel behind it. */
+  fail_unless (gst_element_set_state (a.pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  run_wait_eos (&a);
+  fail_unless_equals_uint64 (run_matches (&a), a.expected);
+  fail_unless_equals_int (engine_field (&a, "kernels"), 2);
+  g_object_set (a.scan, "engine-linger", 0, NULL);
+  run_clear (&a);
+}
+
+GST_END_TEST;
+
+static Suite *
+engine_suite (void)
+{
+  Suite *s = suite_create ("vyre-engine");
+  TCase *tc = tcase_create ("general");
+  tcase_set_timeout (tc, 600);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_pipelines_share_one_kernel);
+  tcase_add_test (tc, test_context_from_application);
+  tcase_add_test (tc, test_linger);
+  return s;
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_check_init (&argc, &argv);
+  tmpdir = g_dir_make_tmp ("vyre-engine-XXXXXX", NULL);
+  g_assert (tmpdir != NULL);
+  int failed = gst_check_run_suite (engine_suite (), "vyre-engine",
+      __FILE__);
+  for (guint i = 0; i < N_PIPELINES; i++) {
+    gchar *p = g_strdup_printf ("%s/file%u.txt", tmpdir, i);
+    g_unlink (p);
+    g_free (p);
+  }
+  g_rmdir (tmpdir);
+  g_free (tmpdir);
+  return failed;
+}
