@@ -82,22 +82,36 @@ cmp_double (const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
-static VyreMegakernel *
-make_mk (VyreDevice * dev, VyreAutomaton * a, guint block, gboolean persistent)
+/* A kernel of its own with one tenant (the kernel dies with its tenant). */
+static VyreTenant *
+make_tenant (VyreDevice * dev, VyreAutomaton * a, guint block,
+    gboolean persistent)
 {
   VyreMegakernelConfig cfg = {
-    .nslots = SLOTS,.contexts = SLOTS,.arena_bytes = (guint64) SLOTS * block,
-    .max_matches = MAX_MATCHES,.max_carry = 16,.tables = a->words,
-    .table_words = a->n_words,.persistent = persistent,
+    .nslots = SLOTS,.persistent = persistent,
     .progress_timeout_us = 30 * G_USEC_PER_SEC,
+  };
+  VyreTenantConfig tc = {
+    .name = "bench_dispatch",.contexts = SLOTS,
+    .arena_bytes = (guint64) SLOTS * block,.max_matches = MAX_MATCHES,
+    .max_carry = 16,.tables = a->words,.table_words = a->n_words,
   };
   GError *err = NULL;
   VyreMegakernel *mk = vyre_megakernel_new (dev, &cfg, &err);
-  if (!mk) {
+  VyreTenant *t = mk ? vyre_megakernel_add_tenant (mk, &tc, &err) : NULL;
+  if (mk)
+    vyre_megakernel_unref (mk);   /* the tenant holds it */
+  if (!t) {
     fprintf (stderr, "megakernel: %s\n", err->message);
     exit (1);
   }
-  return mk;
+  return t;
+}
+
+static void
+drop_tenant (VyreTenant * t)
+{
+  vyre_tenant_unref (t);
 }
 
 static vyre_job
@@ -117,17 +131,17 @@ data_job (guint ctx, guint block, guint len, guint64 stream_offset)
 static guint bad;
 
 static void
-wait_ok (VyreMegakernel * mk, vyre_ticket * t, guint32 expect_crc)
+wait_ok (VyreTenant * tenant, vyre_ticket * t, guint32 expect_crc)
 {
   vyre_completion c;
   GError *err = NULL;
-  if (vyre_megakernel_wait (mk, t, &c, NULL, &err) != VYRE_MK_OK) {
+  if (vyre_tenant_wait (tenant, t, &c, NULL, &err) != VYRE_MK_OK) {
     fprintf (stderr, "job failed: %s\n", err->message);
     exit (1);
   }
   if (c.crc32 != expect_crc)
     bad++;
-  vyre_megakernel_release (mk, t);
+  vyre_tenant_release (tenant, t);
 }
 
 /* 1. one job at a time: publish -> completion */
@@ -135,8 +149,8 @@ static void
 round_trip (VyreDevice * dev, VyreAutomaton * a, gboolean persistent,
     guint32 opcode, guint32 ops, guint n, double *median, double *p99)
 {
-  VyreMegakernel *mk = make_mk (dev, a, SMALL, persistent);
-  guint8 *arena = vyre_megakernel_arena (mk);
+  VyreTenant *tenant = make_tenant (dev, a, SMALL, persistent);
+  guint8 *arena = vyre_tenant_arena (tenant);
   for (gsize i = 0; i < (gsize) SLOTS * SMALL; i++)
     arena[i] = 'a' + rnd () % 26;
   guint32 crcs[MAX_SLOTS];
@@ -152,9 +166,9 @@ round_trip (VyreDevice * dev, VyreAutomaton * a, gboolean persistent,
     vyre_ticket tk;
     struct timespec a0, a1;
     clock_gettime (CLOCK_MONOTONIC, &a0);
-    if (vyre_megakernel_submit (mk, &j, &tk, NULL) != VYRE_MK_OK)
+    if (vyre_tenant_submit (tenant, &j, &tk, NULL) != VYRE_MK_OK)
       exit (1);
-    wait_ok (mk, &tk, (ops & VYRE_OPS_CRC32) ? crcs[ctx] : 0);
+    wait_ok (tenant, &tk, (ops & VYRE_OPS_CRC32) ? crcs[ctx] : 0);
     clock_gettime (CLOCK_MONOTONIC, &a1);
     if (i >= warm)
       t[i - warm] = (a1.tv_sec - a0.tv_sec) * 1e6 + (a1.tv_nsec - a0.tv_nsec) * 1e-3;
@@ -163,7 +177,7 @@ round_trip (VyreDevice * dev, VyreAutomaton * a, gboolean persistent,
   *median = t[n / 2];
   *p99 = t[(n * 99) / 100];
   g_free (t);
-  vyre_megakernel_unref (mk);
+  drop_tenant (tenant);
 }
 
 /* 2./3. keep the ring full; returns seconds */
@@ -171,8 +185,8 @@ static double
 stream_op (VyreDevice * dev, VyreAutomaton * a, guint block, guint n,
     gboolean persistent, guint32 opcode)
 {
-  VyreMegakernel *mk = make_mk (dev, a, block, persistent);
-  guint8 *arena = vyre_megakernel_arena (mk);
+  VyreTenant *tenant = make_tenant (dev, a, block, persistent);
+  guint8 *arena = vyre_tenant_arena (tenant);
   GPtrArray *w = make_words (64);
   fill_text (arena, (gsize) SLOTS * block, w);
   g_ptr_array_unref (w);
@@ -185,7 +199,7 @@ stream_op (VyreDevice * dev, VyreAutomaton * a, guint block, guint n,
   for (guint i = 0; i < n; i++) {
     guint ctx = i % SLOTS;
     if (count == SLOTS) {
-      wait_ok (mk, &tk[head], opcode == VYRE_OP_NOP ? 0 : crcs[head]);
+      wait_ok (tenant, &tk[head], opcode == VYRE_OP_NOP ? 0 : crcs[head]);
       head = (head + 1) % SLOTS;
       count--;
     }
@@ -193,17 +207,17 @@ stream_op (VyreDevice * dev, VyreAutomaton * a, guint block, guint n,
     j.opcode = opcode;
     if (opcode == VYRE_OP_NOP)
       j.ops = 0;
-    while (vyre_megakernel_submit (mk, &j, &tk[ctx], NULL) == VYRE_MK_FULL);
+    while (vyre_tenant_submit (tenant, &j, &tk[ctx], NULL) == VYRE_MK_FULL);
     count++;
   }
   while (count) {
-    wait_ok (mk, &tk[head], opcode == VYRE_OP_NOP ? 0 : crcs[head]);
+    wait_ok (tenant, &tk[head], opcode == VYRE_OP_NOP ? 0 : crcs[head]);
     head = (head + 1) % SLOTS;
     count--;
   }
   double s = (g_get_monotonic_time () - t0) / 1e6;
   g_free (crcs);
-  vyre_megakernel_unref (mk);
+  drop_tenant (tenant);
   return s;
 }
 

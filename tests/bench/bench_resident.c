@@ -94,15 +94,23 @@ main (int argc, char **argv)
   if (!dev)
     die ("device", err);
   VyreMegakernelConfig cfg = {
-    .nslots = slots,.contexts = slots,.arena_bytes = (len + 15) & ~(gsize) 15,
-    .max_matches = 16384,.max_carry = MAX ((max_len + 2) & ~3u, 4u),
-    .tables = a->words,.table_words = a->n_words,.persistent = TRUE,
+    .nslots = slots,.persistent = TRUE,
     .progress_timeout_us = 30 * G_USEC_PER_SEC,
+  };
+  VyreTenantConfig tc = {
+    .name = "bench_resident",.contexts = slots,
+    .arena_bytes = (len + 15) & ~(gsize) 15,.max_matches = 16384,
+    .max_carry = MAX ((max_len + 2) & ~3u, 4u),.tables = a->words,
+    .table_words = a->n_words,
   };
   VyreMegakernel *mk = vyre_megakernel_new (dev, &cfg, &err);
   if (!mk)
     die ("megakernel", err);
-  memcpy (vyre_megakernel_arena (mk), g_mapped_file_get_contents (mf), len);
+  VyreTenant *tenant = vyre_megakernel_add_tenant (mk, &tc, &err);
+  vyre_megakernel_unref (mk);   /* the tenant holds it */
+  if (!tenant)
+    die ("tenant", err);
+  memcpy (vyre_tenant_arena (tenant), g_mapped_file_get_contents (mf), len);
 
   guint64 njobs = (len + job - 1) / job;
   vyre_ticket *tk = g_new0 (vyre_ticket, slots);
@@ -126,7 +134,7 @@ main (int argc, char **argv)
         j.carry_in_arena = j.carry_len > 0;
         j.epoch = 1;
         j.result_index = ctx;
-        VyreMkStatus st = vyre_megakernel_submit (mk, &j, &tk[ctx], &err);
+        VyreMkStatus st = vyre_tenant_submit (tenant, &j, &tk[ctx], &err);
         if (st == VYRE_MK_OK) {
           i++;
           inflight++;
@@ -136,12 +144,12 @@ main (int argc, char **argv)
           die ("submit", err);
       }
       vyre_completion c;
-      if (vyre_megakernel_wait (mk, &tk[head], &c, NULL, &err) != VYRE_MK_OK)
+      if (vyre_tenant_wait (tenant, &tk[head], &c, NULL, &err) != VYRE_MK_OK)
         die ("wait", err);
       if (c.status != VYRE_STATUS_DONE)
         faults++;
       matches += c.matches;
-      vyre_megakernel_release (mk, &tk[head]);
+      vyre_tenant_release (tenant, &tk[head]);
       head = (head + 1) % slots;
       inflight--;
     }
@@ -165,7 +173,7 @@ main (int argc, char **argv)
       pats->len, max_len, len, count, best, job, slots,
       ops == VYRE_OPS_ALL ? "all" : "scan", vyre_device_name (dev));
   g_free (tk);
-  vyre_megakernel_unref (mk);
+  vyre_tenant_unref (tenant);
   vyre_device_unref (dev);
   g_mapped_file_unref (mf);
   vyre_automaton_free (a);
