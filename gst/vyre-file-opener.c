@@ -233,7 +233,6 @@ open_done (VyreFileOpener * o, Entry * e, int fd, int error)
   e->step = STEP_DONE;
   e->out.fd = fd;
   e->out.size = (guint64) st.st_size;
-  e->out.dev = (guint64) st.st_dev;
 }
 
 /* RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS without openat2: the directories
@@ -390,6 +389,8 @@ vyre_file_opener_next (VyreFileOpener * o, VyreOpenedFile * out,
   if (o->head >= o->files->len)
     return 0;
   start_more (o);
+  if (o->tail == o->head)
+    return -EBUSY;              /* no ring slot even for it: cannot happen */
   Entry *e = &o->entries[o->head % o->limit];
   while (e->step != STEP_DONE) {
     /* Still in the ring (the plain path finishes at once): hand the queued

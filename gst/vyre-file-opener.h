@@ -72,7 +72,6 @@ typedef struct
   int fd;                       /* blocking reads; the caller closes it
                                  * with vyre_file_opener_close */
   guint64 size;                 /* fstat size when opened */
-  guint64 dev;                  /* its device (st_dev) */
   const gchar *reason;          /* fd < 0: "vanished", "open-failed",
                                  * "not-regular", "special" */
   int error;                    /* its errno, or 0 */
