@@ -38,6 +38,14 @@ typedef struct
   guint refs;
 } SharedTables;
 
+#define MAX_SPARE_MEMORY 8
+
+typedef struct
+{
+  VyreDeviceBuffer mem[N_MEMS];
+  guint64 footprint;
+} TenantMemory;
+
 struct _VyreTenant
 {
   gint refcount;
@@ -90,6 +98,10 @@ struct _VyreMegakernel
   VyreTenant *tenants[VYRE_MAX_TENANTS];        /* [0]: the kernel's own */
   guint n_tenants;
   GHashTable *tables;           /* GBytes -> SharedTables */
+  /* Memory of tenants that left, kept for the next tenant of the same
+   * sizes while the kernel stays (an application's next pipeline then
+   * allocates and clears nothing): TenantMemory*, newest first. */
+  GQueue spare;
   guint64 tenant_bytes;         /* every tenant's footprint, together */
 
   VkShaderModule module;
@@ -119,6 +131,7 @@ static VyreMkStatus mk_submit (VyreMegakernel * mk, vyre_job * job,
 static VyreMkStatus mk_wait (VyreMegakernel * mk, vyre_ticket * ticket,
     vyre_completion * out, volatile gint * cancel, GError ** error);
 static void mk_release (VyreMegakernel * mk, const vyre_ticket * ticket);
+static void free_spare_locked (VyreMegakernel * mk);
 
 static void
 debug_init (void)
@@ -389,6 +402,7 @@ vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
   g_mutex_init (&mk->launch_lock);
   g_mutex_init (&mk->tenant_lock);
   mk->tables = g_hash_table_new (g_bytes_hash, g_bytes_equal);
+  g_queue_init (&mk->spare);
   if (mk->cfg.progress_timeout_us == 0)
     mk->cfg.progress_timeout_us = 10 * G_USEC_PER_SEC;
   if (!alloc_ring (mk, error))
@@ -771,6 +785,7 @@ vyre_megakernel_unref (VyreMegakernel * mk)
   for (guint i = 0; i < N_BINDINGS; i++)
     vyre_device_free_buffer (mk->dev, &mk->buf[i]);
   g_mutex_clear (&mk->launch_lock);
+  free_spare_locked (mk);
   g_mutex_clear (&mk->tenant_lock);
   g_hash_table_unref (mk->tables);
   vyre_device_unref (mk->dev);
@@ -839,11 +854,60 @@ tables_release_locked (VyreMegakernel * mk, SharedTables * t)
 }
 
 static void
-tenant_free_memory_locked (VyreTenant * t)
+free_spare_locked (VyreMegakernel * mk)
 {
-  for (guint i = 0; i < N_MEMS; i++)
-    vyre_device_free_buffer (t->mk->dev, &t->mem[i]);
-  tables_release_locked (t->mk, t->tables);
+  TenantMemory *m;
+  while ((m = g_queue_pop_tail (&mk->spare)) != NULL) {
+    for (guint i = 0; i < N_MEMS; i++)
+      vyre_device_free_buffer (mk->dev, &m->mem[i]);
+    mk->tenant_bytes -= m->footprint;
+    g_free (m);
+  }
+}
+
+/* A spare set of exactly these sizes, moved into t; FALSE when none. */
+static gboolean
+take_spare_locked (VyreMegakernel * mk, VyreTenant * t, const guint64 *sizes)
+{
+  for (GList * l = mk->spare.head; l; l = l->next) {
+    TenantMemory *m = l->data;
+    gboolean same = TRUE;
+    for (guint i = 0; i < N_MEMS; i++)
+      same = same && m->mem[i].size == sizes[i];
+    if (!same)
+      continue;
+    g_queue_delete_link (&mk->spare, l);
+    memcpy (t->mem, m->mem, sizeof t->mem);
+    t->footprint = m->footprint;
+    g_free (m);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+tenant_free_memory_locked (VyreTenant * t, gboolean keep_spare)
+{
+  VyreMegakernel *mk = t->mk;
+  if (keep_spare && t->mem[MEM_ARENA].buffer) {
+    TenantMemory *m = g_new0 (TenantMemory, 1);
+    memcpy (m->mem, t->mem, sizeof m->mem);
+    m->footprint = t->footprint;
+    mk->tenant_bytes += m->footprint;
+    g_queue_push_head (&mk->spare, m);
+    while (mk->spare.length > MAX_SPARE_MEMORY) {
+      TenantMemory *old = g_queue_pop_tail (&mk->spare);
+      for (guint i = 0; i < N_MEMS; i++)
+        vyre_device_free_buffer (mk->dev, &old->mem[i]);
+      mk->tenant_bytes -= old->footprint;
+      g_free (old);
+    }
+  } else {
+    for (guint i = 0; i < N_MEMS; i++)
+      vyre_device_free_buffer (mk->dev, &t->mem[i]);
+  }
+  memset (t->mem, 0, sizeof t->mem);
+  tables_release_locked (mk, t->tables);
   t->tables = NULL;
 }
 
@@ -887,11 +951,25 @@ vyre_megakernel_add_tenant (VyreMegakernel * mk,
   p.result_records = config->contexts;
   p.max_matches = config->max_matches;
   p.pattern_table_bytes = (guint64) config->table_words * 4;
-  if (!check_footprint (mk, &p, mk->tenant_bytes, who, &t->footprint, error))
-    goto fail;
+  guint64 sizes[N_MEMS] = {
+    [MEM_RESULTS] = MAX ((guint64) config->contexts * t->result_stride_words *
+        4, 4),
+    [MEM_ARENA] = MAX (config->arena_bytes, 4),
+    [MEM_CARRY] = MAX (((guint64) config->contexts * carry_stride + 3) &
+        ~3ull, 4),
+  };
+  gboolean reused = take_spare_locked (mk, t, sizes);
+  if (!reused && !check_footprint (mk, &p, mk->tenant_bytes, who,
+          &t->footprint, NULL)) {
+    free_spare_locked (mk);     /* make room, then the error if still none */
+    if (!check_footprint (mk, &p, mk->tenant_bytes, who, &t->footprint,
+            error))
+      goto fail;
+  }
+  if (reused)
+    mk->tenant_bytes -= t->footprint;   /* counted again below */
   t->tables = tables_acquire_locked (mk, config, error);
-  if (t->tables == NULL
-      || !alloc_one (mk, VYRE_MEMORY_GPU_TO_HOST,
+  if (t->tables == NULL || (!reused && (!alloc_one (mk, VYRE_MEMORY_GPU_TO_HOST,
           (guint64) config->contexts * t->result_stride_words * 4, "results",
           &t->mem[MEM_RESULTS], error)
       || !alloc_one (mk, VYRE_MEMORY_HOST_TO_GPU, config->arena_bytes,
@@ -899,8 +977,8 @@ vyre_megakernel_add_tenant (VyreMegakernel * mk,
       /* whole words: the kernel reads the windows as uints */
       || !alloc_one (mk, VYRE_MEMORY_HOST_TO_GPU,
           ((guint64) config->contexts * carry_stride + 3) & ~3ull,
-          "carry windows", &t->mem[MEM_CARRY], error)) {
-    tenant_free_memory_locked (t);
+          "carry windows", &t->mem[MEM_CARRY], error)))) {
+    tenant_free_memory_locked (t, FALSE);
     goto fail;
   }
   vyre_tenant_config rec = {
@@ -919,7 +997,7 @@ vyre_megakernel_add_tenant (VyreMegakernel * mk,
     g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
         "%s could not be registered with the scan kernel: %s", who,
         rerr.message);
-    tenant_free_memory_locked (t);
+    tenant_free_memory_locked (t, FALSE);
     goto fail;
   }
   t->id = id;
@@ -963,10 +1041,10 @@ vyre_tenant_unref (VyreTenant * t)
     g_mutex_unlock (&mk->tenant_lock);
     return;
   }
-  tenant_free_memory_locked (t);
+  mk->tenant_bytes -= t->footprint;
+  tenant_free_memory_locked (t, TRUE);
   mk->tenants[t->id] = NULL;
   mk->n_tenants--;
-  mk->tenant_bytes -= t->footprint;
   g_mutex_unlock (&mk->tenant_lock);
   GST_INFO ("tenant %u (%s) left", t->id, t->name);
   g_free (t->name);
