@@ -157,10 +157,10 @@ class Soak:
         # still to come.
         blocksize = 4096 if stop_early else 65536
         pipeline = Gst.parse_launch(
-            f"vyreurisrc location={self.input} blocksize={blocksize} ! "
-            f"vyrescan patterns-file={self.patterns} ! "
+            f"vyreurisrc location=\"{self.input}\" blocksize={blocksize} ! "
+            f"vyrescan patterns-file=\"{self.patterns}\" ! "
             f"vyresink name=sink print-summary=false message-interval=0 "
-            f"report-location={report}")
+            f"report-location=\"{report}\"")
         bus = pipeline.get_bus()
         try:
             if pipeline.set_state(Gst.State.PLAYING) == \
@@ -200,9 +200,9 @@ class Soak:
 
     def stop_while_streaming(self, name, pipeline, bus, report):
         """Wait for the first buffer to reach vyresink (message-interval=0:
-        a vyre-progress message per buffer), then leave the rest to the
-        caller's NULL.  The report of the previous pipeline must survive
-        the stop unchanged (reports are replaced only at EOS)."""
+        a vyre-progress message per buffer), then set the pipeline to NULL.
+        The report of the previous pipeline must survive the stop
+        unchanged (reports are replaced only at EOS)."""
         try:
             with open(report, "rb") as f:
                 earlier = f.read()
