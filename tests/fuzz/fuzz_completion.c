@@ -76,9 +76,6 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
       "vyre_host_ring_new: %s", err.message);
   vyre_ring_config cfg;
   vyre_ring_config_init (&cfg);
-  cfg.arena_bytes = 1 << 20;
-  cfg.result_count = NSLOTS;
-  cfg.max_matches = VYRE_RESULT_LANES;
   FUZZ_CHECK (vyre_host_ring_init_control (ring, &cfg, &err) == VYRE_OK,
       "init_control: %s", err.message);
 

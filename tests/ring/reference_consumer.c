@@ -8,9 +8,13 @@
  *   payload / completion words     relaxed  (ordered by the flags)
  *   STATUS = DONE / FAULT          release
  *   completion SEQ_LO              release  (the host acquires it)
+ *   tenant record words            relaxed  (the host wrote the record
+ *                                            before the tenant's first
+ *                                            publish, with release; the
+ *                                            claim acquired it)
  *   EPOCH_JOBS += 1                release  (a fence that acquires the
  *                                            count sees the job complete)
- *   EPOCH = e                      release, via CAS so two fences for one
+ *   tenant EPOCH = e               release, via CAS so two fences for one
  *                                            epoch cannot both close it
  */
 #include "reference_consumer.h"
@@ -38,6 +42,51 @@ ctrl_word (const vyre_reference_consumer * c, uint32_t word)
   return &c->cfg.mem.control[word];
 }
 
+/* Word i of tenant t's record (t < VYRE_MAX_TENANTS). */
+static uint32_t *
+tenant_word (const vyre_reference_consumer * c, uint32_t t, uint32_t i)
+{
+  return ctrl_word (c, VYRE_CTRL_TENANTS + t * VYRE_TENANT_WORDS + i);
+}
+
+/* Tenant t's counter of completed jobs of epoch e. */
+static uint32_t *
+epoch_jobs_word (const vyre_reference_consumer * c, uint32_t t, uint32_t e)
+{
+  return tenant_word (c, t, VYRE_TENANT_EPOCH_JOBS + e % VYRE_EPOCH_WINDOW);
+}
+
+static uint64_t
+tenant_u64 (const vyre_reference_consumer * c, uint32_t t, uint32_t lo_word)
+{
+  return (uint64_t) vyre_load_relaxed_u32 (tenant_word (c, t, lo_word))
+      | ((uint64_t) vyre_load_relaxed_u32 (tenant_word (c, t, lo_word + 1))
+      << 32);
+}
+
+/* Tenant t's record, its addresses as host pointers. */
+static void
+read_tenant (const vyre_reference_consumer * c, uint32_t t,
+    vyre_reference_tenant * out)
+{
+  out->ops_mask = vyre_load_relaxed_u32 (tenant_word (c, t,
+          VYRE_TENANT_OPS_MASK));
+  out->tables = (const uint32_t *) (uintptr_t) tenant_u64 (c, t,
+      VYRE_TENANT_TABLES_LO);
+  out->arena = (const uint8_t *) (uintptr_t) tenant_u64 (c, t,
+      VYRE_TENANT_ARENA_LO);
+  out->arena_bytes = tenant_u64 (c, t, VYRE_TENANT_ARENA_BYTES_LO);
+  out->results = (uint32_t *) (uintptr_t) tenant_u64 (c, t,
+      VYRE_TENANT_RESULTS_LO);
+  out->result_count = vyre_load_relaxed_u32 (tenant_word (c, t,
+          VYRE_TENANT_RESULT_COUNT));
+  out->max_matches = vyre_load_relaxed_u32 (tenant_word (c, t,
+          VYRE_TENANT_MAX_MATCHES));
+  out->carry = (uint8_t *) (uintptr_t) tenant_u64 (c, t, VYRE_TENANT_CARRY_LO);
+  out->max_carry = vyre_load_relaxed_u32 (tenant_word (c, t,
+          VYRE_TENANT_MAX_CARRY));
+}
+
 static uint32_t *
 slot_words (const vyre_reference_consumer * c, uint32_t slot)
 {
@@ -57,7 +106,7 @@ ctrl_add (const vyre_reference_consumer * c, uint32_t word, uint32_t v,
   return __atomic_fetch_add (ctrl_word (c, word), v, order);
 }
 
-/* Epoch e is in the open window of a control block whose EPOCH is now:
+/* Epoch e is in the open window of a tenant whose EPOCH is now:
  * now < e <= now + WINDOW - 1, in wrapping arithmetic. */
 static bool
 epoch_in_window (uint32_t e, uint32_t now)
@@ -66,8 +115,8 @@ epoch_in_window (uint32_t e, uint32_t now)
   return ahead >= 1 && ahead <= VYRE_EPOCH_WINDOW - 1;
 }
 
-/* Can the fence of epoch e with n jobs close, given EPOCH == now and the
- * epoch's completed-job counter? */
+/* Can the fence of epoch e with n jobs close, given its tenant's EPOCH ==
+ * now and the epoch's completed-job counter? */
 static enum fence_state
 fence_state (uint32_t e, uint32_t n, uint32_t now, uint32_t counter)
 {
@@ -96,17 +145,6 @@ vyre_reference_consumer_init (vyre_reference_consumer * c,
         "completions %p, nslots %" PRIu32 "). Fix: pass the same "
         "vyre_ring_memory the host ring uses.", (void *) m->slots,
         (void *) m->control, (void *) m->completions, m->nslots);
-  if (cfg->limits.nslots != m->nslots)
-    return vyre_fail (err, VYRE_ERR_INVALID_ARGUMENT,
-        "reference consumer: limits.nslots %" PRIu32 " != mem.nslots %"
-        PRIu32 ". Fix: describe the same ring in both.", cfg->limits.nslots,
-        m->nslots);
-  if (cfg->results != NULL && cfg->max_matches > (UINT32_MAX
-          - VYRE_RESULT_HEADER_WORDS) / VYRE_MATCH_WORDS)
-    return vyre_fail (err, VYRE_ERR_OVERFLOW,
-        "reference consumer: max_matches %" PRIu32 " overflows the result "
-        "record stride. Fix: use fewer match entries per record.",
-        cfg->max_matches);
   memset (c, 0, sizeof *c);
   c->cfg = *cfg;
   ctrl_add (c, VYRE_CTRL_STARTED, 1, __ATOMIC_RELAXED);
@@ -132,7 +170,6 @@ static int64_t
 pick_slot (const vyre_reference_consumer * c)
 {
   uint32_t n = c->cfg.mem.nslots;
-  uint32_t now = vyre_load_acquire_u32 (ctrl_word (c, VYRE_CTRL_EPOCH));
   int64_t best = -1;
   bool best_ready = false;
   uint32_t best_prio = 0;
@@ -145,11 +182,14 @@ pick_slot (const vyre_reference_consumer * c)
      * claim decides, these only rank. */
     uint32_t prio = vyre_load_relaxed_u32 (&w[VYRE_SLOT_PRIORITY]);
     bool ready = true;
-    if (vyre_load_relaxed_u32 (&w[VYRE_SLOT_OPCODE]) == VYRE_OP_BATCH_FENCE) {
+    uint32_t t = vyre_load_relaxed_u32 (&w[VYRE_SLOT_TENANT]);
+    if (vyre_load_relaxed_u32 (&w[VYRE_SLOT_OPCODE]) == VYRE_OP_BATCH_FENCE
+        && t < VYRE_MAX_TENANTS) {
       uint32_t e = vyre_load_relaxed_u32 (&w[VYRE_ARG_EPOCH]);
       uint32_t jobs = vyre_load_relaxed_u32 (&w[VYRE_ARG_FENCE_JOBS]);
-      uint32_t counter = vyre_load_relaxed_u32 (ctrl_word (c,
-              VYRE_CTRL_EPOCH_JOBS + e % VYRE_EPOCH_WINDOW));
+      uint32_t now = vyre_load_acquire_u32 (tenant_word (c, t,
+              VYRE_TENANT_EPOCH));
+      uint32_t counter = vyre_load_relaxed_u32 (epoch_jobs_word (c, t, e));
       ready = fence_state (e, jobs, now, counter) != FENCE_WAIT;
     }
     if (best < 0 || (ready && !best_ready)
@@ -162,6 +202,53 @@ pick_slot (const vyre_reference_consumer * c)
   return best;
 }
 
+/* Step 4 up to the epoch window of data jobs: the kernel's checks, in
+ * its order.  *ten is the job's tenant record once the checks got to it,
+ * zero before. */
+static uint32_t
+validate (const vyre_reference_consumer * c, const vyre_job * job,
+    vyre_reference_tenant * ten)
+{
+  memset (ten, 0, sizeof *ten);
+  if (vyre_load_acquire_u32 (ctrl_word (c, VYRE_CTRL_PROTOCOL_VERSION))
+      != VYRE_PROTOCOL_VERSION)
+    return VYRE_FAULT_BAD_VERSION;   /* the layout itself is in doubt */
+  if (job->tenant >= VYRE_MAX_TENANTS)
+    return VYRE_FAULT_BAD_TENANT;
+  if (job->opcode >= VYRE_OP_COUNT && job->opcode != VYRE_OP_SHUTDOWN)
+    return VYRE_FAULT_BAD_OPCODE;
+  if (job->opcode == VYRE_OP_SHUTDOWN)
+    return job->tenant == 0 ? VYRE_FAULT_NONE : VYRE_FAULT_TENANT_DENIED;
+  read_tenant (c, job->tenant, ten);
+  if (((ten->ops_mask >> job->opcode) & 1u) == 0)
+    return VYRE_FAULT_TENANT_DENIED;
+  if (job->opcode == VYRE_OP_BATCH_FENCE) {
+    uint32_t now = vyre_load_acquire_u32 (tenant_word (c, job->tenant,
+            VYRE_TENANT_EPOCH));
+    return job->epoch == 0 || !epoch_in_window (job->epoch, now) ?
+        VYRE_FAULT_BAD_EPOCH : VYRE_FAULT_NONE;
+  }
+  if (!opcode_is_data (job->opcode))
+    return VYRE_FAULT_NONE;
+  if (ten->tables == NULL || ten->arena == NULL || ten->results == NULL)
+    return VYRE_FAULT_TENANT_DENIED; /* a record without memory */
+  /* data_offset + data_len <= arena_bytes, written so no sum can wrap. */
+  if (job->data_offset > ten->arena_bytes
+      || job->data_len > ten->arena_bytes - job->data_offset)
+    return VYRE_FAULT_BAD_RANGE;
+  if (job->carry_len > ten->max_carry)
+    return VYRE_FAULT_BAD_RANGE;
+  if (job->carry_in_arena && job->carry_len > job->data_offset)
+    return VYRE_FAULT_BAD_RANGE;
+  if (job->result_index >= ten->result_count)
+    return VYRE_FAULT_BAD_RESULT;
+  if (job->epoch == 0)
+    return VYRE_FAULT_BAD_EPOCH;
+  if ((job->ops & ~VYRE_OPS_VALID) != 0)
+    return VYRE_FAULT_BAD_OPCODE;
+  return VYRE_FAULT_NONE;
+}
+
 /* Steps 4 to 6 for a slot this consumer claimed.  Returns DID_JOB, or
  * IDLE when a fence was handed back. */
 static int
@@ -172,9 +259,11 @@ run_slot (vyre_reference_consumer * c, uint32_t slot)
   for (uint32_t i = 0; i < VYRE_SLOT_WORDS; i++)
     words.w[i] = vyre_load_relaxed_u32 (&w[i]);
 
+  /* The decoder only unpacks the words here (it fills the job whatever
+   * it judges): the checks against the tenant's record are validate's. */
   vyre_job job;
-  uint32_t fault = VYRE_FAULT_NONE;
-  (void) vyre_slot_decode (&words, &c->cfg.limits, &job, &fault, NULL);
+  const vyre_slot_limits unpack = { .nslots = c->cfg.mem.nslots };
+  (void) vyre_slot_decode (&words, &unpack, &job, NULL, NULL);
 
   vyre_completion comp;
   memset (&comp, 0, sizeof comp);
@@ -186,32 +275,21 @@ run_slot (vyre_reference_consumer * c, uint32_t slot)
   comp.launch = c->cfg.launch;
   comp.tag = job.tag;
 
-  bool version_ok = vyre_load_acquire_u32 (ctrl_word (c,
-          VYRE_CTRL_PROTOCOL_VERSION)) == VYRE_PROTOCOL_VERSION;
-  if (!version_ok)
-    fault = VYRE_FAULT_BAD_VERSION;   /* the layout itself is in doubt */
+  vyre_reference_tenant ten;
+  uint32_t fault = validate (c, &job, &ten);
+  bool version_ok = fault != VYRE_FAULT_BAD_VERSION;
+  bool tenant_ok = job.tenant < VYRE_MAX_TENANTS;
 
-  if (fault == VYRE_FAULT_NONE) {
-    if (job.opcode == VYRE_OP_SHUTDOWN) {
-      if (job.tenant != 0)
-        fault = VYRE_FAULT_TENANT_DENIED;
-    } else {
-      uint32_t mask = vyre_load_relaxed_u32 (ctrl_word (c,
-              VYRE_CTRL_TENANT_TABLE + job.tenant));
-      if (((mask >> job.opcode) & 1u) == 0)
-        fault = VYRE_FAULT_TENANT_DENIED;
-    }
-  }
-
-  /* Whether this job counts toward its epoch's fence: every data job the
-   * host could have counted in FENCE_JOBS, faulted or not, as long as its
-   * epoch names a live counter. */
-  uint32_t now = vyre_load_acquire_u32 (ctrl_word (c, VYRE_CTRL_EPOCH));
-  bool counts = version_ok && opcode_is_data (job.opcode) && job.epoch != 0
-      && epoch_in_window (job.epoch, now);
+  /* Whether this job counts toward its tenant's epoch fence: every data
+   * job the host could have counted in FENCE_JOBS, faulted or not, as
+   * long as its epoch names a live counter of its tenant. */
+  uint32_t now = tenant_ok ? vyre_load_acquire_u32 (tenant_word (c,
+          job.tenant, VYRE_TENANT_EPOCH)) : 0;
+  bool counts = version_ok && tenant_ok && opcode_is_data (job.opcode)
+      && job.epoch != 0 && epoch_in_window (job.epoch, now);
   /* A re-scan of part of a counted job (VYRE_OPS_NO_EPOCH) was not in
-   * FENCE_JOBS, and its epoch may have closed since: like the kernel,
-   * only a zero epoch is refused (by the decoder). */
+   * FENCE_JOBS, and its epoch may have closed since: only a zero epoch is
+   * refused (above). */
   bool no_epoch = (job.ops & VYRE_OPS_NO_EPOCH) != 0;
   if (fault == VYRE_FAULT_NONE && opcode_is_data (job.opcode) && !counts
       && !no_epoch)
@@ -221,8 +299,7 @@ run_slot (vyre_reference_consumer * c, uint32_t slot)
 
   bool close_fence = false;
   if (fault == VYRE_FAULT_NONE && job.opcode == VYRE_OP_BATCH_FENCE) {
-    uint32_t *counter = ctrl_word (c,
-        VYRE_CTRL_EPOCH_JOBS + job.epoch % VYRE_EPOCH_WINDOW);
+    uint32_t *counter = epoch_jobs_word (c, job.tenant, job.epoch);
     switch (fence_state (job.epoch, job.data_len, now,
             vyre_load_acquire_u32 (counter))) {
       case FENCE_READY:
@@ -244,16 +321,17 @@ run_slot (vyre_reference_consumer * c, uint32_t slot)
 
   if (close_fence) {
     /* Reset the counter before EPOCH = e publishes the closed epoch: the
-     * counter is next used by epoch e + WINDOW, which the host opens only
-     * after it saw e + 1 closed. */
-    __atomic_store_n (ctrl_word (c,
-            VYRE_CTRL_EPOCH_JOBS + job.epoch % VYRE_EPOCH_WINDOW), 0,
+     * counter is next used by the tenant's epoch e + WINDOW, which the
+     * host opens only after it saw e + 1 closed. */
+    __atomic_store_n (epoch_jobs_word (c, job.tenant, job.epoch), 0,
         __ATOMIC_RELAXED);
     uint32_t expect = job.epoch - 1;
-    if (__atomic_compare_exchange_n (ctrl_word (c, VYRE_CTRL_EPOCH), &expect,
-            job.epoch, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+    if (__atomic_compare_exchange_n (tenant_word (c, job.tenant,
+                VYRE_TENANT_EPOCH), &expect, job.epoch, false,
+            __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
       vyre_store_relaxed_u32 (ctrl_word (c, VYRE_CTRL_LAST_FENCE_TAG),
           job.tag);
+      ctrl_add (c, VYRE_CTRL_FENCES_DONE, 1, __ATOMIC_RELAXED);
       comp.epoch = job.epoch;
     } else {
       fault = VYRE_FAULT_BAD_EPOCH;   /* a second fence for one epoch */
@@ -261,15 +339,12 @@ run_slot (vyre_reference_consumer * c, uint32_t slot)
   }
 
   if (fault == VYRE_FAULT_NONE && opcode_is_data (job.opcode)) {
-    uint32_t *record = NULL;
-    if (c->cfg.results != NULL) {
-      size_t stride = VYRE_RESULT_HEADER_WORDS
-          + (size_t) VYRE_MATCH_WORDS * c->cfg.max_matches;
-      record = c->cfg.results + (size_t) job.result_index * stride;
-    }
+    size_t stride = VYRE_RESULT_HEADER_WORDS
+        + (size_t) VYRE_MATCH_WORDS * ten.max_matches;
+    uint32_t *record = ten.results + (size_t) job.result_index * stride;
     if (c->cfg.execute != NULL) {
       vyre_completion result = comp;
-      c->cfg.execute (c->cfg.user, &job, &result, record);
+      c->cfg.execute (c->cfg.user, &job, &ten, &result, record);
       /* Take only what the callback owns. */
       comp.matches = result.matches;
       comp.matches_stored = result.matches_stored;
@@ -298,6 +373,8 @@ run_slot (vyre_reference_consumer * c, uint32_t slot)
     vyre_store_relaxed_u32 (ctrl_word (c, VYRE_CTRL_LAST_FAULT_CODE), fault);
     vyre_store_relaxed_u32 (ctrl_word (c, VYRE_CTRL_LAST_FAULT_OPCODE),
         job.opcode);
+    vyre_store_relaxed_u32 (ctrl_word (c, VYRE_CTRL_LAST_FAULT_TENANT),
+        job.tenant);
   }
 
   vyre_completion_words cw;
@@ -317,7 +394,7 @@ run_slot (vyre_reference_consumer * c, uint32_t slot)
   if (fault != VYRE_FAULT_NONE)
     ctrl_add (c, VYRE_CTRL_FAULTS, 1, __ATOMIC_RELAXED);
   if (counts)
-    ctrl_add (c, VYRE_CTRL_EPOCH_JOBS + job.epoch % VYRE_EPOCH_WINDOW, 1,
+    __atomic_fetch_add (epoch_jobs_word (c, job.tenant, job.epoch), 1,
         __ATOMIC_RELEASE);
   c->jobs++;
   return VYRE_CONSUMER_DID_JOB;

@@ -7,38 +7,61 @@
  * this as the stand-in for the GPU (in threads, or in a forked process
  * over MAP_SHARED memory).
  *
+ * Control block (protocol v5): 256 global words, then one record of
+ * VYRE_TENANT_WORDS per tenant at VYRE_CTRL_TENANTS + t * VYRE_TENANT_WORDS:
+ * OPS_MASK, EPOCH (the tenant's last closed epoch, consumer-written), the
+ * addresses of the tenant's TABLES, ARENA, RESULTS and CARRY (64-bit LO/HI:
+ * device addresses for the GPU; for this CPU consumer host pointers cast
+ * to uintptr_t), ARENA_BYTES, RESULT_COUNT, MAX_MATCHES, MAX_CARRY, and
+ * the tenant's EPOCH_JOBS window.  Epochs are per tenant: each tenant's
+ * start at 1 and close in order, independently of the other tenants'.
+ *
  * One poll round (vyre_reference_consumer_step):
  *   1. control SHUTDOWN set (acquire)               -> retire (SHUTDOWN).
  *   2. Scan every slot once, starting after the slot it took last
  *      (rotating start), loading STATUS with acquire.  Among PUBLISHED
  *      slots pick the highest PRIORITY, ties to the first seen -- except
- *      that a BATCH_FENCE whose epoch cannot close yet ranks below every
- *      other PUBLISHED slot, so a waiting fence never starves the jobs it
- *      waits for.  Nothing PUBLISHED                 -> IDLE.
+ *      that a BATCH_FENCE whose epoch cannot close yet (judged by its
+ *      tenant's EPOCH and EPOCH_JOBS) ranks below every other PUBLISHED
+ *      slot, so a waiting fence never starves the jobs it waits for.
+ *      Nothing PUBLISHED                             -> IDLE.
  *   3. Claim it: CAS STATUS PUBLISHED -> CLAIMED (acquire).  Lost the
  *      race: scan again (a few times), then IDLE (not counted against
  *      POLL_BUDGET: the work exists, others are doing it).
- *   4. Validate: control PROTOCOL_VERSION (BAD_VERSION), the payload
- *      (vyre_slot_decode: opcode, tenant, ranges, result index, ops,
- *      epoch >= 1), the tenant's opcode mask (TENANT_DENIED; SHUTDOWN only
- *      from tenant 0), and for data jobs and fences the epoch window:
- *      control EPOCH < epoch <= EPOCH + VYRE_EPOCH_WINDOW - 1 (BAD_EPOCH).
- *   5. Execute.  NOP: nothing.  Data ops: the execute callback.
- *      BATCH_FENCE of epoch e with FENCE_JOBS n: if EPOCH == e - 1 and
- *      EPOCH_JOBS[e % WINDOW] == n, reset that counter, EPOCH = e
- *      (release), LAST_FENCE_TAG = tag, complete with COMP_EPOCH = e.
- *      Otherwise STATUS = PUBLISHED again (release), REQUEUES += 1, and
- *      the round ends IDLE: never wait for another workgroup, they have no
- *      forward-progress guarantee.  A counter already past n is BAD_EPOCH.
+ *   4. Validate, in this order (the kernel's), the first failure wins:
+ *      control PROTOCOL_VERSION (BAD_VERSION); tenant < VYRE_MAX_TENANTS
+ *      (BAD_TENANT); opcode known (BAD_OPCODE); SHUTDOWN only from tenant
+ *      0 (TENANT_DENIED; it needs no record); the opcode's bit in the
+ *      tenant's OPS_MASK (TENANT_DENIED: a tenant without a record has mask
+ *      0).  A fence: epoch >= 1 and in the tenant's open window, EPOCH <
+ *      epoch <= EPOCH + VYRE_EPOCH_WINDOW - 1 (BAD_EPOCH).  A data job:
+ *      the tenant has TABLES, ARENA and RESULTS addresses (TENANT_DENIED);
+ *      data_offset + data_len <= ARENA_BYTES, carry_len <= MAX_CARRY, an
+ *      in-arena carry not before the arena (BAD_RANGE); result_index <
+ *      RESULT_COUNT (BAD_RESULT); epoch >= 1 (BAD_EPOCH); only VYRE_OPS_*
+ *      bits (BAD_OPCODE); and, unless VYRE_OPS_NO_EPOCH, its epoch in the
+ *      tenant's open window (BAD_EPOCH).
+ *   5. Execute.  NOP: nothing.  Data ops: the execute callback, given the
+ *      tenant's memory and the job's result record, found through the
+ *      tenant's RESULTS address with stride VYRE_RESULT_HEADER_WORDS +
+ *      VYRE_MATCH_WORDS * the tenant's MAX_MATCHES.
+ *      BATCH_FENCE of tenant t, epoch e, FENCE_JOBS n: if t's EPOCH ==
+ *      e - 1 and t's EPOCH_JOBS[e % WINDOW] == n, reset that counter,
+ *      t's EPOCH = e (release), LAST_FENCE_TAG = tag, FENCES_DONE += 1,
+ *      complete with COMP_EPOCH = e.  Otherwise STATUS = PUBLISHED again
+ *      (release), REQUEUES += 1, and the round ends IDLE: never wait for
+ *      another workgroup, they have no forward-progress guarantee.  A
+ *      counter already past n is BAD_EPOCH.
  *      SHUTDOWN (tenant 0): control SHUTDOWN = 1.
  *   6. Complete: every completion word but SEQ_LO, the result record
- *      (callback), LAST_FAULT_* on a fault; then slot STATUS = DONE or
- *      FAULT (release); then completion SEQ_LO (release) -- the host's
- *      signal; then DONE_COUNT += 1, FAULTS += 1 on a fault or else the
- *      opcode's execution counter += 1, and EPOCH_JOBS[epoch % WINDOW]
- *      += 1 (release) for a data job whose epoch is in the window -- even
- *      one that faulted, because the host counted it in FENCE_JOBS (but
- *      not ITER_LIMIT: the host publishes that job again).
+ *      (callback), LAST_FAULT_SLOT / CODE / OPCODE / TENANT on a fault;
+ *      then slot STATUS = DONE or FAULT (release); then completion SEQ_LO
+ *      (release) -- the host's signal; then DONE_COUNT += 1, FAULTS += 1
+ *      on a fault or else the opcode's execution counter += 1, and the
+ *      tenant's EPOCH_JOBS[epoch % WINDOW] += 1 (release) for a data job
+ *      whose epoch is in the tenant's window -- even one that faulted,
+ *      because the host counted it in FENCE_JOBS (but not ITER_LIMIT: the
+ *      host publishes that job again, nor a VYRE_OPS_NO_EPOCH re-scan).
  * Workgroup 0 bumps HEARTBEAT every round.  STARTED / ACTIVE at init;
  * ACTIVE, EXITED (and RETIRED for a budget) when a step first returns
  * SHUTDOWN or RETIRED.  Budgets from control: POLL_BUDGET consecutive
@@ -58,25 +81,36 @@
 extern "C" {
 #endif
 
-/* Runs one data job (SCAN / CRC32 / HISTOGRAM).  The consumer has filled
- * *out with seq, status DONE, opcode, epoch, workgroup, launch and tag;
- * the callback sets matches, matches_stored, crc32, events, result_check
- * and hist_check (see result_check.h; 0 where nobody verifies them), and may set
- * fault_code to a VYRE_FAULT_* to fail the job (an unknown code becomes
- * VYRE_FAULT_IO_ERROR).  result_record is the job's record
- * (VYRE_RESULT_HEADER_WORDS + 4 * max_matches words), or NULL when the
- * consumer has no results buffer. */
+/* A tenant's record as the consumer read it for one job, its addresses
+ * turned back into the host pointers they are. */
+typedef struct {
+  uint32_t ops_mask;
+  const uint32_t *tables;
+  const uint8_t *arena;
+  uint64_t arena_bytes;
+  uint32_t *results;
+  uint32_t result_count;
+  uint32_t max_matches;
+  uint8_t *carry;           /* result_count windows of max_carry bytes */
+  uint32_t max_carry;
+} vyre_reference_tenant;
+
+/* Runs one data job (SCAN / CRC32 / HISTOGRAM) of the tenant whose record
+ * is *tenant (its data: tenant->arena + job->data_offset).  The consumer
+ * has filled *out with seq, status DONE, opcode, epoch, workgroup, launch
+ * and tag; the callback sets matches, matches_stored, crc32, events,
+ * result_check and hist_check (see result_check.h; 0 where nobody
+ * verifies them), and may set fault_code to a VYRE_FAULT_* to fail the job
+ * (an unknown code becomes VYRE_FAULT_IO_ERROR).  result_record is the
+ * job's record in the tenant's results (VYRE_RESULT_HEADER_WORDS +
+ * VYRE_MATCH_WORDS * tenant->max_matches words). */
 typedef void (*vyre_execute_fn) (void *user, const vyre_job * job,
-    vyre_completion * out, uint32_t * result_record);
+    const vyre_reference_tenant * tenant, vyre_completion * out,
+    uint32_t * result_record);
 
 typedef struct {
-  vyre_ring_memory mem;
-  /* Bounds the consumer enforces: its real buffer sizes.  limits.nslots
-   * must equal mem.nslots. */
-  vyre_slot_limits limits;
-  uint32_t *results;       /* limits.result_count records, or NULL */
-  uint32_t max_matches;    /* record stride: VYRE_RESULT_HEADER_WORDS +
-                              4 * max_matches words */
+  vyre_ring_memory mem;    /* the ring; everything per tenant (sizes,
+                              memory) comes from the control block */
   uint32_t workgroup;      /* echoed in COMP_WORKGROUP */
   uint32_t launch;         /* echoed in COMP_LAUNCH */
   vyre_execute_fn execute; /* NULL: data jobs complete with zero results */

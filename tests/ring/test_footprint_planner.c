@@ -14,6 +14,7 @@ typedef unsigned __int128 u128;
 
 /* Header of a result record in bytes (the protocol may grow it). */
 #define HEADER_BYTES ((uint64_t) VYRE_RESULT_HEADER_WORDS * 4)
+#define CONTROL_BYTES ((uint64_t) VYRE_CONTROL_WORDS * 4)
 _Static_assert (VYRE_RESULT_HEADER_WORDS >= 256, "the u64 edge cases below "
     "assume the 256 histogram words are part of the header");
 
@@ -68,7 +69,9 @@ test_exact_bytes (void)
   CHECK (vyre_footprint_plan_compute (&p, &plan, &err) == VYRE_OK);
   CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_RING], 16384);
   CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_COMPLETIONS], 16384);
-  CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_CONTROL], 1024);
+  /* 256 global words + 128 tenant records of 80 words */
+  CHECK_EQ_U64 (CONTROL_BYTES, 41984);
+  CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_CONTROL], CONTROL_BYTES);
   CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_ARENA], 8388608);
   CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_CARRY], 16128);
   /* (header + 4 x 1024 match words) x 4 bytes, 8 records */
@@ -77,11 +80,11 @@ test_exact_bytes (void)
   CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_RESULTS], 8 * record);
   CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_PATTERNS], 100000);
   CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_IO_QUEUE], 2048);
-  /* 16384 + 16384 + 1024 + 8388608 + 16128 + 100000 + 2048 = 8540576 */
-  const uint64_t total = 8540576 + 8 * record;
+  /* 16384 + 16384 + 41984 + 8388608 + 16128 + 100000 + 2048 = 8581536 */
+  const uint64_t total = 8581536 + 8 * record;
   CHECK_EQ_U64 (plan.total_bytes, total);
   if (VYRE_RESULT_HEADER_WORDS == 320)
-    CHECK_EQ_U64 (plan.total_bytes, 8681888);     /* the layout of today */
+    CHECK_EQ_U64 (plan.total_bytes, 8722848);     /* the layout of today */
   CHECK_EQ_U64 (plan.budget_bytes, 16777216);
   CHECK_EQ_U64 (plan.headroom_bytes, 16777216 - total);
   CHECK (plan.largest == VYRE_FOOTPRINT_ARENA);
@@ -96,17 +99,18 @@ test_exact_bytes (void)
   CHECK_EQ_U64 (plan.total_bytes, total - 8388608 + 12345);
   CHECK (plan.largest == VYRE_FOOTPRINT_RESULTS);
 
-  /* No matches: a record is the header only. */
+  /* No matches: a record is the header only; the control block (its
+   * tenant records) is then the largest component. */
   p = minimal ();
   CHECK (vyre_footprint_plan_compute (&p, &plan, &err) == VYRE_OK);
   CHECK_EQ_U64 (plan.result_record_bytes, HEADER_BYTES);
-  CHECK_EQ_U64 (plan.total_bytes, 64 + 64 + 1024 + 1 + HEADER_BYTES);
-  CHECK (plan.largest == VYRE_FOOTPRINT_RESULTS);
+  CHECK_EQ_U64 (plan.total_bytes, 64 + 64 + CONTROL_BYTES + 1 + HEADER_BYTES);
+  CHECK (plan.largest == VYRE_FOOTPRINT_CONTROL);
   /* Ties: the first component of the maximal size is named. */
-  p.pattern_table_bytes = HEADER_BYTES;
+  p.pattern_table_bytes = CONTROL_BYTES;
   CHECK (vyre_footprint_plan_compute (&p, &plan, &err) == VYRE_OK);
-  CHECK (plan.largest == VYRE_FOOTPRINT_RESULTS);
-  p.ring_slots = HEADER_BYTES / 64;
+  CHECK (plan.largest == VYRE_FOOTPRINT_CONTROL);
+  p.ring_slots = CONTROL_BYTES / 64;
   CHECK (vyre_footprint_plan_compute (&p, &plan, &err) == VYRE_OK);
   CHECK (plan.largest == VYRE_FOOTPRINT_RING);
 
@@ -285,7 +289,10 @@ test_over_budget (void)
   p = typical (); p.carry_window_bytes = 1u << 20;
   expect_over_budget (p, "carry", "fewer ring-slots");
   p = minimal (); p.budget_bytes = 0;
+  p.max_matches = 16 * VYRE_RESULT_LANES;   /* a record over the control */
   expect_over_budget (p, "results", "fewer max-matches");
+  p = minimal (); p.budget_bytes = 0;
+  expect_over_budget (p, "control", "shrink the configuration");
 }
 
 static void
@@ -359,7 +366,7 @@ test_u64_edges (void)
   p.result_records--;                                  /* fits */
   {
     const uint64_t stride = HEADER_BYTES + 16 * (1ull << 20);
-    const u128 need = (u128) p.result_records * stride + 64 + 64 + 1024 + 1;
+    const u128 need = (u128) p.result_records * stride + 64 + 64 + CONTROL_BYTES + 1;
     if (need > M) {
       expect_overflow (p, "the total");
     } else {
@@ -372,13 +379,13 @@ test_u64_edges (void)
 
   /* The total exactly M fits a budget of M with zero headroom. */
   p = minimal ();
-  p.arena_bytes = M - (64 + 64 + 1024 + HEADER_BYTES);
+  p.arena_bytes = M - (64 + 64 + CONTROL_BYTES + HEADER_BYTES);
   vyre_error_clear (&err);
   CHECK (vyre_footprint_plan_compute (&p, &plan, &err) == VYRE_OK);
   CHECK_EQ_U64 (plan.total_bytes, M);
   CHECK_EQ_U64 (plan.headroom_bytes, 0);
   CHECK (plan.largest == VYRE_FOOTPRINT_ARENA);
-  CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_ARENA], M - 1152 - HEADER_BYTES);
+  CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_ARENA], M - (64 + 64 + CONTROL_BYTES) - HEADER_BYTES);
   /* One byte more, in any component, overflows. */
   p.arena_bytes++;
   expect_overflow (p, "the total");
@@ -502,7 +509,7 @@ reference_plan (const vyre_footprint_profile * p)
   r.bytes[VYRE_FOOTPRINT_RING] = (u128) p->ring_slots * p->slot_bytes;
   r.bytes[VYRE_FOOTPRINT_COMPLETIONS] =
       (u128) p->completion_entries * p->completion_bytes;
-  r.bytes[VYRE_FOOTPRINT_CONTROL] = 1024;
+  r.bytes[VYRE_FOOTPRINT_CONTROL] = CONTROL_BYTES;
   r.bytes[VYRE_FOOTPRINT_ARENA] = p->arena_bytes ? (u128) p->arena_bytes
       : (u128) p->slots_in_flight * p->max_buffer_bytes;
   r.bytes[VYRE_FOOTPRINT_CARRY] = (u128) p->carry_windows * p->carry_window_bytes;

@@ -4,8 +4,10 @@
  * NOT_READY before completion (also when the entry still holds the slot's
  * previous job), FAULT completions with their Fix, the epoch window,
  * priorities and fence ranking, budgets, sequence numbers past 2^32 and
- * past 2^64, and the whole ring in a MAP_SHARED mapping with the consumer
- * in a forked child process.
+ * past 2^64, tenant records (validation, no change under outstanding
+ * jobs, per-tenant memory and epochs, tenant 0's default), and the whole
+ * ring in a MAP_SHARED mapping with the consumer in a forked child
+ * process.
  */
 #include "host_ring.h"
 #include "reference_consumer.h"
@@ -13,6 +15,7 @@
 #include "vyre_slot.h"
 
 #include <sched.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -24,19 +27,35 @@
 #define WAIT_LIMIT_S 40.0
 #define ARENA_BYTES 65536u
 #define RESULT_COUNT 16u
-#define MAX_MATCHES 4u
+#define MAX_MATCHES VYRE_RESULT_LANES
 #define MAX_CARRY 63u
 #define RECORD_WORDS (VYRE_RESULT_HEADER_WORDS + VYRE_MATCH_WORDS * MAX_MATCHES)
 #define LOG_MAX 256
 #define TAG_IO_FAIL 0xBAD0BADu
+
+#define TABLES_WORDS 16u
+/* Tenants the fixture gives a record: 0 and 3 may run everything, each
+ * with its own memory; 1 may run NOP only; the others have none. */
+#define TENANT_B 3u
+#define TENANT_NOP 1u
+
+/* One tenant's memory (the reference consumer reads it through the host
+ * pointers in the tenant's record). */
+typedef struct {
+  uint32_t *tables;
+  uint8_t *arena;
+  uint32_t *results;
+  uint8_t *carry;
+} tenant_mem;
 
 /* One ring, all regions in a single MAP_SHARED block so a forked child
  * can be the consumer. */
 typedef struct {
   void *block;
   size_t block_bytes;
-  uint8_t *arena;
+  uint8_t *arena;         /* tenant 0's */
   uint32_t *results;
+  tenant_mem tmem[2];     /* tenant 0, TENANT_B */
   vyre_ring_memory mem;
   vyre_ring_config cfg;
   vyre_host_ring *ring;
@@ -61,19 +80,50 @@ arena_sum (const uint8_t * arena, uint64_t off, uint32_t len)
 }
 
 static void
-exec_sum (void *user, const vyre_job * job, vyre_completion * out,
-    uint32_t * record)
+exec_sum (void *user, const vyre_job * job, const vyre_reference_tenant * ten,
+    vyre_completion * out, uint32_t * record)
 {
   fixture *f = user;
-  out->crc32 = arena_sum (f->arena, job->data_offset, job->data_len);
+  out->crc32 = arena_sum (ten->arena, job->data_offset, job->data_len);
   out->matches = job->data_len;
   out->matches_stored = job->opcode;
-  if (record != NULL)
-    record[0] = job->tag;
+  record[0] = job->tag;
   if (f->log_n < LOG_MAX)
     f->log[f->log_n++] = job->tag;
   if (job->tag == TAG_IO_FAIL)
     out->fault_code = VYRE_FAULT_IO_ERROR;
+}
+
+/* Tenant t's record for the fixture's memory m. */
+static vyre_tenant_config
+tenant_config (const tenant_mem * m)
+{
+  vyre_tenant_config tc = {
+    .ops_mask = VYRE_TENANT_ALL_OPS,
+    .tables = (uintptr_t) m->tables, .arena = (uintptr_t) m->arena,
+    .arena_bytes = ARENA_BYTES, .results = (uintptr_t) m->results,
+    .result_count = RESULT_COUNT, .max_matches = MAX_MATCHES,
+    .carry = (uintptr_t) m->carry, .max_carry = MAX_CARRY,
+  };
+  return tc;
+}
+
+/* The fixture's tenant records (after every init_control). */
+static bool
+fixture_tenants (fixture * f)
+{
+  vyre_error err;
+  vyre_tenant_config t0 = tenant_config (&f->tmem[0]);
+  vyre_tenant_config tb = tenant_config (&f->tmem[1]);
+  vyre_tenant_config nop = { .ops_mask = 1u << VYRE_OP_NOP };
+  if (vyre_host_ring_set_tenant (f->ring, 0, &t0, &err) != VYRE_OK
+      || vyre_host_ring_set_tenant (f->ring, TENANT_B, &tb, &err) != VYRE_OK
+      || vyre_host_ring_set_tenant (f->ring, TENANT_NOP, &nop, &err)
+      != VYRE_OK) {
+    fprintf (stderr, "set_tenant: %s\n", err.message);
+    return false;
+  }
+  return true;
 }
 
 static bool
@@ -83,8 +133,11 @@ fixture_init (fixture * f, uint32_t nslots, uint64_t first_seq, bool wc)
   size_t slots_b = (size_t) nslots * VYRE_SLOT_BYTES;
   size_t ctrl_b = VYRE_CONTROL_WORDS * 4;
   size_t comp_b = (size_t) nslots * VYRE_COMPLETION_WORDS * 4;
+  size_t tables_b = TABLES_WORDS * 4;
   size_t res_b = (size_t) RESULT_COUNT * RECORD_WORDS * 4;
-  f->block_bytes = slots_b + ctrl_b + comp_b + res_b + ARENA_BYTES;
+  size_t carry_b = (size_t) RESULT_COUNT * MAX_CARRY;
+  size_t tenant_b = tables_b + res_b + ARENA_BYTES + carry_b;
+  f->block_bytes = slots_b + ctrl_b + comp_b + 2 * tenant_b;
   f->block = mmap (NULL, f->block_bytes, PROT_READ | PROT_WRITE,
       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (f->block == MAP_FAILED)
@@ -95,12 +148,21 @@ fixture_init (fixture * f, uint32_t nslots, uint64_t first_seq, bool wc)
   f->mem.slots = (uint32_t *) p;
   f->mem.control = (uint32_t *) (p + slots_b);
   f->mem.completions = (uint32_t *) (p + slots_b + ctrl_b);
-  f->results = (uint32_t *) (p + slots_b + ctrl_b + comp_b);
-  f->arena = p + slots_b + ctrl_b + comp_b + res_b;
+  for (int k = 0; k < 2; k++) {
+    uint8_t *q = p + slots_b + ctrl_b + comp_b + k * tenant_b;
+    f->tmem[k].tables = (uint32_t *) q;
+    f->tmem[k].results = (uint32_t *) (q + tables_b);
+    f->tmem[k].arena = q + tables_b + res_b;
+    f->tmem[k].carry = q + tables_b + res_b + ARENA_BYTES;
+    /* Different bytes per tenant: a job that read the wrong arena has
+     * the wrong sum. */
+    for (uint32_t i = 0; i < ARENA_BYTES; i++)
+      f->tmem[k].arena[i] = (uint8_t) (i * (7 + 6 * k) + (i >> 8));
+  }
+  f->arena = f->tmem[0].arena;
+  f->results = f->tmem[0].results;
   f->mem.nslots = nslots;
   f->mem.write_combining = wc;
-  for (uint32_t i = 0; i < ARENA_BYTES; i++)
-    f->arena[i] = (uint8_t) (i * 7 + (i >> 8));
 
   vyre_error err;
   if (vyre_host_ring_new (&f->mem, first_seq, &f->ring, &err) != VYRE_OK) {
@@ -108,23 +170,16 @@ fixture_init (fixture * f, uint32_t nslots, uint64_t first_seq, bool wc)
     return false;
   }
   vyre_ring_config_init (&f->cfg);
-  f->cfg.arena_bytes = ARENA_BYTES;
-  f->cfg.result_count = RESULT_COUNT;
-  f->cfg.max_matches = MAX_MATCHES;
-  f->cfg.max_carry = MAX_CARRY;
   f->cfg.launch_id = 7;
-  f->cfg.tenant_masks[1] = 1u << VYRE_OP_NOP;      /* NOP only */
-  f->cfg.tenant_masks[3] = VYRE_TENANT_ALL_OPS;
   if (vyre_host_ring_init_control (f->ring, &f->cfg, &err) != VYRE_OK) {
     fprintf (stderr, "init_control: %s\n", err.message);
     return false;
   }
+  if (!fixture_tenants (f))
+    return false;
   vyre_reference_consumer_config cc = {
-    .mem = f->mem,
-    .limits = { .nslots = nslots, .arena_bytes = ARENA_BYTES,
-      .result_count = RESULT_COUNT, .max_carry = MAX_CARRY },
-    .results = f->results, .max_matches = MAX_MATCHES,
-    .workgroup = 2, .launch = 7, .execute = exec_sum, .user = f,
+    .mem = f->mem, .workgroup = 2, .launch = 7, .execute = exec_sum,
+    .user = f,
   };
   if (vyre_reference_consumer_init (&f->cons, &cc, &err) != VYRE_OK) {
     fprintf (stderr, "consumer_init: %s\n", err.message);
@@ -147,6 +202,20 @@ ctrl (fixture * f, uint32_t word)
   return vyre_host_ring_read_control (f->ring, word);
 }
 
+/* Control word index of word i of tenant t's record. */
+static uint32_t
+tword (uint32_t t, uint32_t i)
+{
+  return VYRE_CTRL_TENANTS + t * VYRE_TENANT_WORDS + i;
+}
+
+/* Tenant t's completed-job counter for epoch e. */
+static uint32_t
+epoch_jobs (fixture * f, uint32_t t, uint32_t e)
+{
+  return ctrl (f, tword (t, VYRE_TENANT_EPOCH_JOBS + e % VYRE_EPOCH_WINDOW));
+}
+
 static vyre_job
 data_job (uint32_t opcode, uint32_t epoch, uint32_t tag)
 {
@@ -164,6 +233,14 @@ fence_job (uint32_t epoch, uint32_t jobs, uint32_t tag)
 {
   vyre_job j = { .opcode = VYRE_OP_BATCH_FENCE, .epoch = epoch,
     .data_len = jobs, .tag = tag };
+  return j;
+}
+
+static vyre_job
+tenant_fence (uint32_t tenant, uint32_t epoch, uint32_t jobs, uint32_t tag)
+{
+  vyre_job j = fence_job (epoch, jobs, tag);
+  j.tenant = tenant;
   return j;
 }
 
@@ -228,10 +305,22 @@ test_publish_poll_recycle (void)
 
   CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_PROTOCOL_VERSION), VYRE_PROTOCOL_VERSION);
   CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_NSLOTS), 8);
-  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_ARENA_BYTES_LO), ARENA_BYTES);
-  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_TENANT_TABLE + 0), VYRE_TENANT_ALL_OPS);
-  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_TENANT_TABLE + 1), 1);
-  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_TENANT_TABLE + 2), 0);
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_ARENA_BYTES_LO)), ARENA_BYTES);
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_ARENA_BYTES_HI)), 0);
+  CHECK_EQ_U64 ((uint64_t) ctrl (&f, tword (0, VYRE_TENANT_RESULTS_LO))
+      | (uint64_t) ctrl (&f, tword (0, VYRE_TENANT_RESULTS_HI)) << 32,
+      (uintptr_t) f.results);
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_RESULT_COUNT)), RESULT_COUNT);
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_MAX_MATCHES)), MAX_MATCHES);
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_MAX_CARRY)), MAX_CARRY);
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_EPOCH)), 0);
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_OPS_MASK)),
+      VYRE_TENANT_ALL_OPS);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_NOP, VYRE_TENANT_OPS_MASK)), 1);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_NOP, VYRE_TENANT_ARENA_LO)), 0);
+  CHECK_EQ_U64 (ctrl (&f, tword (2, VYRE_TENANT_OPS_MASK)), 0);
+  CHECK_EQ_U64 (ctrl (&f, tword (VYRE_MAX_TENANTS - 1,
+              VYRE_TENANT_EPOCH_JOBS + VYRE_EPOCH_WINDOW - 1)), 0);
   CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_STARTED), 1);
   CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_ACTIVE), 1);
   CHECK_EQ_U64 (ctrl (&f, VYRE_CONTROL_WORDS), 0);
@@ -268,7 +357,7 @@ test_publish_poll_recycle (void)
       VYRE_STATUS_DONE);
   CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_DONE_COUNT), 1);
   CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_OPCODE_COUNTERS + VYRE_OP_SCAN), 1);
-  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_EPOCH_JOBS + 1), 1);
+  CHECK_EQ_U64 (epoch_jobs (&f, 0, 1), 1);
   CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_HEARTBEAT), 0);  /* workgroup 2 */
 
   CHECK (vyre_host_ring_recycle (f.ring, t, &err) == VYRE_OK);
@@ -306,7 +395,7 @@ test_publish_poll_recycle (void)
   CHECK (vyre_host_ring_poll (f.ring, t, &c, &err) == VYRE_ERR_NOT_READY);
   CHECK_EQ_U64 (drain (&f), 1);
   CHECK (reap (&f, t, &c, &err) == VYRE_OK);
-  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_EPOCH_JOBS + 1), 10);
+  CHECK_EQ_U64 (epoch_jobs (&f, 0, 1), 10);
   fixture_fini (&f);
 }
 
@@ -360,7 +449,8 @@ expect_fault (fixture * f, vyre_job j, uint32_t code, int line)
       || ctrl (f, VYRE_CTRL_FAULTS) != faults + 1
       || ctrl (f, VYRE_CTRL_LAST_FAULT_CODE) != code
       || ctrl (f, VYRE_CTRL_LAST_FAULT_SLOT) != t.slot
-      || ctrl (f, VYRE_CTRL_LAST_FAULT_OPCODE) != j.opcode) {
+      || ctrl (f, VYRE_CTRL_LAST_FAULT_OPCODE) != j.opcode
+      || ctrl (f, VYRE_CTRL_LAST_FAULT_TENANT) != j.tenant) {
     fprintf (stderr, "line %d: %s fault %u (want %u): %s\n", line,
         vyre_status_name (st), c.fault_code, code, err.message);
     ring_test_failures++;
@@ -376,13 +466,31 @@ test_faults (void)
   CHECK (fixture_init (&f, 8, 0, false));
   vyre_job j;
 
+  /* Tenant ids out of range: the host publishes them (it keeps no
+   * epochs for them), the consumer refuses them, also with a bad opcode
+   * (the tenant is checked first). */
   j = data_job (VYRE_OP_SCAN, 1, 1);
   j.tenant = VYRE_MAX_TENANTS;
   EXPECT_FAULT (&f, j, VYRE_FAULT_BAD_TENANT);
-  j.tenant = 2;                        /* disabled tenant */
+  j.tenant = UINT32_MAX;
+  EXPECT_FAULT (&f, j, VYRE_FAULT_BAD_TENANT);
+  vyre_job bad_both = { .opcode = 77, .tenant = VYRE_MAX_TENANTS, .tag = 9 };
+  EXPECT_FAULT (&f, bad_both, VYRE_FAULT_BAD_TENANT);
+  CHECK_EQ_U64 (vyre_host_ring_tenant_outstanding (f.ring, VYRE_MAX_TENANTS),
+      0);
+  j.tenant = 2;                        /* no record */
   EXPECT_FAULT (&f, j, VYRE_FAULT_TENANT_DENIED);
+  /* A record without memory denies a data job even with its bit set
+   * (the host refuses to write such a record: written by hand here). */
+  f.mem.control[tword (2, VYRE_TENANT_OPS_MASK)] = 1u << VYRE_OP_SCAN;
+  EXPECT_FAULT (&f, j, VYRE_FAULT_TENANT_DENIED);
+  f.mem.control[tword (2, VYRE_TENANT_OPS_MASK)] = 0;
   j.tenant = 1;                        /* NOP only */
   EXPECT_FAULT (&f, j, VYRE_FAULT_TENANT_DENIED);
+  vyre_job fj = fence_job (1, 0, 0xF0);
+  fj.tenant = 1;
+  EXPECT_FAULT (&f, fj, VYRE_FAULT_TENANT_DENIED);
+  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring, 1), 0);
   j = (vyre_job) { .opcode = VYRE_OP_NOP, .tenant = 1, .tag = 5 };
   vyre_ticket t = PUBLISH (&f, j);
   drain (&f);
@@ -410,22 +518,27 @@ test_faults (void)
   j = data_job (VYRE_OP_HISTOGRAM, 1, TAG_IO_FAIL);
   EXPECT_FAULT (&f, j, VYRE_FAULT_IO_ERROR);
 
-  /* Faulted data jobs still count for their epoch (the host counted them
-   * in FENCE_JOBS): 3 good + the 8 faulted data jobs above -> fence of 11. */
+  /* Faulted data jobs of tenant 0 still count for its epoch (the host
+   * counted them in FENCE_JOBS): 3 good + the 5 faulted data jobs of
+   * tenant 0 above -> fence of 8.  Tenants 1 and 2's denied data jobs
+   * count for their own epoch 1; an id out of range has no counters. */
+  CHECK_EQ_U64 (epoch_jobs (&f, 1, 1), 1);
+  CHECK_EQ_U64 (epoch_jobs (&f, 2, 1), 2);
   vyre_ticket jobs[3];
   for (int i = 0; i < 3; i++)
     jobs[i] = PUBLISH (&f, data_job (VYRE_OP_SCAN, 1, 20 + (uint32_t) i));
-  t = PUBLISH (&f, fence_job (1, 11, 0xF1));
+  t = PUBLISH (&f, fence_job (1, 8, 0xF1));
   drain (&f);
   for (int i = 0; i < 3; i++)
     CHECK (reap (&f, jobs[i], &c, &err) == VYRE_OK);
   CHECK (reap (&f, t, &c, &err) == VYRE_OK);
   CHECK_EQ_U64 (c.epoch, 1);
-  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_EPOCH), 1);
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_EPOCH)), 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_FENCES_DONE), 1);
   CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_LAST_FENCE_TAG), 0xF1);
-  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_EPOCH_JOBS + 1), 0);
-  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring), 1);
-  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_FAULTS), 10);
+  CHECK_EQ_U64 (epoch_jobs (&f, 0, 1), 0);
+  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring, 0), 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_FAULTS), 14);
 
   /* A torn entry (a word still an earlier job's, the check word not
    * agreeing) is not ready yet; once the word lands it is DONE. */
@@ -495,8 +608,9 @@ test_consumer_epoch_rules (void)
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     vyre_job j = cases[k].job;
     j.seq = 1000 + k;
-    ctl[VYRE_CTRL_EPOCH] = cases[k].epoch_now;
-    ctl[VYRE_CTRL_EPOCH_JOBS + j.epoch % VYRE_EPOCH_WINDOW] = cases[k].counter;
+    j.tenant = TENANT_B;
+    ctl[tword (TENANT_B, VYRE_TENANT_EPOCH)] = cases[k].epoch_now;
+    ctl[tword (TENANT_B, VYRE_TENANT_EPOCH_JOBS + j.epoch % VYRE_EPOCH_WINDOW)] = cases[k].counter;
     vyre_slot_words w;
     vyre_slot_encode (&j, &w);
     w.w[VYRE_SLOT_STATUS] = VYRE_STATUS_PUBLISHED;
@@ -515,17 +629,18 @@ test_consumer_epoch_rules (void)
       ring_test_failures++;
     }
     if (j.opcode == VYRE_OP_BATCH_FENCE && cases[k].fault == VYRE_FAULT_NONE) {
-      CHECK_EQ_U64 (ctl[VYRE_CTRL_EPOCH], j.epoch);
-      CHECK_EQ_U64 (ctl[VYRE_CTRL_EPOCH_JOBS + j.epoch % VYRE_EPOCH_WINDOW], 0);
+      CHECK_EQ_U64 (ctl[tword (TENANT_B, VYRE_TENANT_EPOCH)], j.epoch);
+      CHECK_EQ_U64 (ctl[tword (TENANT_B, VYRE_TENANT_EPOCH_JOBS + j.epoch % VYRE_EPOCH_WINDOW)], 0);
       CHECK_EQ_U64 (c.epoch, j.epoch);
     }
   }
   /* Nothing published: idle, and an unready fence is handed back. */
   CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_IDLE);
-  ctl[VYRE_CTRL_EPOCH] = 5;
-  ctl[VYRE_CTRL_EPOCH_JOBS + 6] = 1;
+  ctl[tword (TENANT_B, VYRE_TENANT_EPOCH)] = 5;
+  ctl[tword (TENANT_B, VYRE_TENANT_EPOCH_JOBS + 6)] = 1;
   vyre_job j = fence_job (6, 2, 11);
   j.seq = 2000;
+  j.tenant = TENANT_B;
   vyre_slot_words w;
   vyre_slot_encode (&j, &w);
   w.w[VYRE_SLOT_STATUS] = VYRE_STATUS_PUBLISHED;
@@ -535,11 +650,13 @@ test_consumer_epoch_rules (void)
   CHECK_EQ_U64 (ctl[VYRE_CTRL_REQUEUES], requeues + 1);
   CHECK_EQ_U64 (f.mem.slots[VYRE_SLOT_WORDS + VYRE_SLOT_STATUS],
       VYRE_STATUS_PUBLISHED);
-  ctl[VYRE_CTRL_EPOCH_JOBS + 6] = 2;
+  ctl[tword (TENANT_B, VYRE_TENANT_EPOCH_JOBS + 6)] = 2;
   CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_DID_JOB);
-  CHECK_EQ_U64 (ctl[VYRE_CTRL_EPOCH], 6);
+  CHECK_EQ_U64 (ctl[tword (TENANT_B, VYRE_TENANT_EPOCH)], 6);
   CHECK_EQ_U64 (f.mem.slots[VYRE_SLOT_WORDS + VYRE_SLOT_STATUS],
       VYRE_STATUS_DONE);
+  /* Tenant B's epochs are its own. */
+  CHECK_EQ_U64 (ctl[tword (0, VYRE_TENANT_EPOCH)], 0);
   fixture_fini (&f);
 }
 
@@ -574,7 +691,7 @@ test_epoch_window (void)
     CHECK (reap (&f, fences[k], &c, &err) == VYRE_OK);
     CHECK_EQ_U64 (c.epoch, (uint32_t) k + 1);
   }
-  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring), 3);
+  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring, 0), 3);
   CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_LAST_FENCE_TAG), 0xF2);
   /* Now 64 .. 66 fit, 67 does not; 3 is closed. */
   j.epoch = 66;
@@ -595,8 +712,8 @@ test_epoch_window (void)
   CHECK (reap (&f, t, &c, &err) == VYRE_OK);
   CHECK (reap (&f, last, &c, &err) == VYRE_OK);
   CHECK (reap (&f, t2, &c, &err) == VYRE_OK);
-  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_EPOCH_JOBS + 66 % 64), 1);
-  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_EPOCH_JOBS + 63), 1);
+  CHECK_EQ_U64 (epoch_jobs (&f, 0, 66), 1);
+  CHECK_EQ_U64 (epoch_jobs (&f, 0, 63), 1);
   fixture_fini (&f);
 }
 
@@ -661,7 +778,7 @@ test_priorities (void)
   CHECK (reap (&f, b, &c, &err) == VYRE_OK);
   CHECK (reap (&f, ft, &c, &err) == VYRE_OK);
   CHECK_EQ_U64 (c.epoch, 2);
-  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring), 2);
+  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring, 0), 2);
   fixture_fini (&f);
 }
 
@@ -674,6 +791,7 @@ test_budgets_and_shutdown (void)
   vyre_completion c;
   f.cfg.poll_budget = 3;
   CHECK (vyre_host_ring_init_control (f.ring, &f.cfg, &err) == VYRE_OK);
+  CHECK (fixture_tenants (&f));
   vyre_reference_consumer_config cc = f.cons.cfg;
   cc.workgroup = 0;
   CHECK (vyre_reference_consumer_init (&f.cons, &cc, &err) == VYRE_OK);
@@ -698,23 +816,23 @@ test_budgets_and_shutdown (void)
   CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_IDLE);
   CHECK_EQ_U64 (vyre_reference_consumer_step (&f.cons), VYRE_CONSUMER_RETIRED);
 
-  /* init_control refuses while jobs are out; bad tenant masks. */
+  /* init_control refuses while jobs are out, and empties the tenant
+   * records but tenant 0's default. */
   f.cfg.iter_budget = 0;
   CHECK (vyre_host_ring_init_control (f.ring, &f.cfg, &err) == VYRE_OK);
+  CHECK (fixture_tenants (&f));
   CHECK (vyre_reference_consumer_init (&f.cons, &cc, &err) == VYRE_OK);
   t = PUBLISH (&f, data_job (VYRE_OP_SCAN, 1, 1));
   CHECK (vyre_host_ring_init_control (f.ring, &f.cfg, &err)
       == VYRE_ERR_INVALID_ARGUMENT && has (&err, "Fix:"));
   drain (&f);
   CHECK (reap (&f, t, &c, &err) == VYRE_OK);
-  vyre_ring_config bad = f.cfg;
-  bad.tenant_masks[4] = 1u << VYRE_OP_COUNT;
-  CHECK (vyre_host_ring_init_control (f.ring, &bad, &err)
-      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "Fix:"));
-  /* An all-zero tenant table is the default: tenant 0 may do anything. */
-  memset (bad.tenant_masks, 0, sizeof bad.tenant_masks);
-  CHECK (vyre_host_ring_init_control (f.ring, &bad, &err) == VYRE_OK);
-  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_TENANT_TABLE), VYRE_TENANT_ALL_OPS);
+  CHECK (vyre_host_ring_init_control (f.ring, &f.cfg, &err) == VYRE_OK);
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_OPS_MASK)),
+      (1u << VYRE_OP_NOP) | (1u << VYRE_OP_BATCH_FENCE));
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_ARENA_LO)), 0);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_B, VYRE_TENANT_OPS_MASK)), 0);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_B, VYRE_TENANT_RESULTS_LO)), 0);
 
   /* SHUTDOWN from tenant 0: the job completes, then consumers stop. */
   CHECK (vyre_reference_consumer_init (&f.cons, &cc, &err) == VYRE_OK);
@@ -805,6 +923,242 @@ test_high_sequences (void)
     CHECK (prev > starts[k] + 10 || prev < 100);
     fixture_fini (&f);
   }
+}
+
+/* vyre_host_ring_set_tenant: what it refuses, and that a record changes
+ * only once the tenant's last job was recycled. */
+static void
+test_set_tenant (void)
+{
+  fixture f;
+  CHECK (fixture_init (&f, 8, 0, false));
+  vyre_error err;
+  vyre_completion c;
+  const vyre_tenant_config good = tenant_config (&f.tmem[1]);
+  vyre_tenant_config tc;
+
+  CHECK (vyre_host_ring_set_tenant (NULL, 5, &good, &err)
+      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "Fix:"));
+  CHECK (vyre_host_ring_set_tenant (f.ring, VYRE_MAX_TENANTS, &good, &err)
+      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "Fix:")
+      && has (&err, "128"));
+  tc = good;
+  tc.ops_mask = 1u << VYRE_OP_COUNT;
+  CHECK (vyre_host_ring_set_tenant (f.ring, 5, &tc, &err)
+      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "Fix:")
+      && has (&err, "unknown"));
+  /* A tenant that may run data jobs needs its memory. */
+  const struct {
+    size_t field;
+    const char *name;
+  } missing[] = {
+    { offsetof (vyre_tenant_config, tables), "tables" },
+    { offsetof (vyre_tenant_config, arena), "arena" },
+    { offsetof (vyre_tenant_config, results), "results" },
+    { offsetof (vyre_tenant_config, carry), "carry" },
+  };
+  for (size_t k = 0; k < sizeof missing / sizeof missing[0]; k++) {
+    for (uint32_t op = VYRE_OP_SCAN; op <= VYRE_OP_HISTOGRAM; op++) {
+      tc = good;
+      tc.ops_mask = 1u << op;
+      memset ((char *) &tc + missing[k].field, 0, sizeof (uint64_t));
+      vyre_error_clear (&err);
+      if (vyre_host_ring_set_tenant (f.ring, 5, &tc, &err)
+          != VYRE_ERR_INVALID_ARGUMENT || !has (&err, "Fix:")
+          || !has (&err, missing[k].name)) {
+        fprintf (stderr, "set_tenant without %s (op %u): %s\n",
+            missing[k].name, op, err.message);
+        ring_test_failures++;
+      }
+    }
+  }
+  tc = good;
+  tc.carry = 0;
+  tc.max_carry = 0;            /* no carry windows: none needed */
+  CHECK (vyre_host_ring_set_tenant (f.ring, 5, &tc, &err) == VYRE_OK);
+  tc = good;
+  tc.result_count = 0;
+  CHECK (vyre_host_ring_set_tenant (f.ring, 5, &tc, &err)
+      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "Fix:"));
+  tc = good;
+  tc.max_matches = VYRE_RESULT_LANES + 1;
+  CHECK (vyre_host_ring_set_tenant (f.ring, 5, &tc, &err)
+      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "Fix:"));
+  /* Control opcodes need no memory. */
+  tc = (vyre_tenant_config) { .ops_mask = (1u << VYRE_OP_NOP)
+      | (1u << VYRE_OP_BATCH_FENCE) };
+  CHECK (vyre_host_ring_set_tenant (f.ring, 6, &tc, &err) == VYRE_OK);
+  /* A refused record leaves the one before it in place. */
+  CHECK_EQ_U64 (ctrl (&f, tword (5, VYRE_TENANT_MAX_CARRY)), 0);
+  CHECK_EQ_U64 (ctrl (&f, tword (5, VYRE_TENANT_OPS_MASK)),
+      VYRE_TENANT_ALL_OPS);
+
+  /* Not while a job of the tenant is outstanding: published, completed,
+   * polled, and still refused until recycled.  Other tenants' records
+   * may change meanwhile. */
+  vyre_job j = data_job (VYRE_OP_SCAN, 1, 40);
+  j.tenant = TENANT_B;
+  vyre_ticket t = PUBLISH (&f, j);
+  CHECK_EQ_U64 (vyre_host_ring_tenant_outstanding (f.ring, TENANT_B), 1);
+  CHECK_EQ_U64 (vyre_host_ring_tenant_outstanding (f.ring, 0), 0);
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_B, &good, &err)
+      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "Fix:")
+      && has (&err, "outstanding"));
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_B, NULL, &err)
+      == VYRE_ERR_INVALID_ARGUMENT);
+  CHECK (vyre_host_ring_set_tenant (f.ring, 5, NULL, &err) == VYRE_OK);
+  CHECK_EQ_U64 (drain (&f), 1);
+  CHECK (vyre_host_ring_poll (f.ring, t, &c, &err) == VYRE_OK);
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_B, &good, &err)
+      == VYRE_ERR_INVALID_ARGUMENT);
+  CHECK (vyre_host_ring_recycle (f.ring, t, &err) == VYRE_OK);
+  CHECK_EQ_U64 (vyre_host_ring_tenant_outstanding (f.ring, TENANT_B), 0);
+
+  /* Close an epoch, then rewrite the record: the tenant's epochs start
+   * afresh (last closed 0, the next fence closes 1 again). */
+  t = PUBLISH (&f, tenant_fence (TENANT_B, 1, 1, 0xB1));
+  CHECK_EQ_U64 (drain (&f), 1);
+  CHECK (reap (&f, t, &c, &err) == VYRE_OK);
+  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring, TENANT_B), 1);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_B, VYRE_TENANT_EPOCH)), 1);
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_B, &good, &err) == VYRE_OK);
+  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring, TENANT_B), 0);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_B, VYRE_TENANT_EPOCH)), 0);
+  t = PUBLISH (&f, tenant_fence (TENANT_B, 1, 0, 0xB2));
+  CHECK_EQ_U64 (drain (&f), 1);
+  CHECK (reap (&f, t, &c, &err) == VYRE_OK && c.epoch == 1);
+
+  /* NULL empties the record: the tenant's jobs are then denied. */
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_B, NULL, &err) == VYRE_OK);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_B, VYRE_TENANT_OPS_MASK)), 0);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_B, VYRE_TENANT_ARENA_LO)), 0);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_B, VYRE_TENANT_MAX_MATCHES)), 0);
+  j = data_job (VYRE_OP_CRC32, 1, 41);
+  j.tenant = TENANT_B;
+  EXPECT_FAULT (&f, j, VYRE_FAULT_TENANT_DENIED);
+  fixture_fini (&f);
+}
+
+/* Two tenants with their own memory and epochs: both start at 1, close
+ * independently, and one's open epochs never hold back the other. */
+static void
+test_two_tenants (void)
+{
+  fixture f;
+  CHECK (fixture_init (&f, 128, 0, false));
+  vyre_error err;
+  vyre_completion c;
+  const uint32_t tenants[2] = { 0, TENANT_B };
+
+  /* Epoch 1 of each: two data jobs with the same offsets and result
+   * index, each in its own tenant's memory. */
+  vyre_ticket jobs[2][2];
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < 2; i++) {
+      vyre_job j = data_job (VYRE_OP_SCAN, 1, 60 + (uint32_t) i);
+      j.tenant = tenants[k];
+      j.tag += 100 * (uint32_t) k;
+      j.result_index = (uint32_t) i;
+      jobs[k][i] = PUBLISH (&f, j);
+    }
+  /* Tenant B's fence of epoch 1 waits for a third job it has not got yet;
+   * tenant 0's closes meanwhile. */
+  vyre_ticket fb = PUBLISH (&f, tenant_fence (TENANT_B, 1, 3, 0xB1));
+  vyre_ticket f0 = PUBLISH (&f, fence_job (1, 2, 0xA1));
+  drain (&f);
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < 2; i++) {
+      CHECK (reap (&f, jobs[k][i], &c, &err) == VYRE_OK);
+      vyre_job j = data_job (VYRE_OP_SCAN, 1, 60 + (uint32_t) i);
+      CHECK_EQ_U64 (c.crc32, arena_sum (f.tmem[k].arena, j.data_offset,
+              j.data_len));
+      CHECK_EQ_U64 (f.tmem[k].results[(size_t) i * RECORD_WORDS],
+          60 + (uint32_t) i + 100 * (uint32_t) k);
+    }
+  CHECK (arena_sum (f.tmem[0].arena, 0, 100)
+      != arena_sum (f.tmem[1].arena, 0, 100));
+  CHECK (reap (&f, f0, &c, &err) == VYRE_OK && c.epoch == 1);
+  CHECK (vyre_host_ring_poll (f.ring, fb, &c, &err) == VYRE_ERR_NOT_READY);
+  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring, 0), 1);
+  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring, TENANT_B), 0);
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_EPOCH)), 1);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_B, VYRE_TENANT_EPOCH)), 0);
+  CHECK_EQ_U64 (epoch_jobs (&f, TENANT_B, 1), 2);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_FENCES_DONE), 1);
+  CHECK (ctrl (&f, VYRE_CTRL_REQUEUES) > 0);
+
+  /* Tenant B opens epochs up to its last (63: 64 is refused) ... */
+  vyre_job far = data_job (VYRE_OP_SCAN, VYRE_EPOCH_WINDOW - 1, 70);
+  far.tenant = TENANT_B;
+  vyre_ticket tfar = PUBLISH (&f, far);
+  far.epoch = VYRE_EPOCH_WINDOW;
+  vyre_ticket tx;
+  CHECK (vyre_host_ring_publish (f.ring, &far, &tx, &err)
+      == VYRE_ERR_QUEUE_FULL && has (&err, "Fix:"));
+  /* ... which holds back none of tenant 0's: its epochs 2..64 open
+   * (its last closed is 1). */
+  vyre_job j0 = data_job (VYRE_OP_SCAN, VYRE_EPOCH_WINDOW, 71);
+  vyre_ticket t0 = PUBLISH (&f, j0);
+  j0.epoch = VYRE_EPOCH_WINDOW + 1;
+  CHECK (vyre_host_ring_publish (f.ring, &j0, &tx, &err)
+      == VYRE_ERR_QUEUE_FULL);
+  /* Tenant B's third job arrives: its fence closes epoch 1 of B. */
+  vyre_job third = data_job (VYRE_OP_CRC32, 1, 72);
+  third.tenant = TENANT_B;
+  vyre_ticket t3 = PUBLISH (&f, third);
+  drain (&f);
+  CHECK (reap (&f, t3, &c, &err) == VYRE_OK);
+  CHECK (reap (&f, fb, &c, &err) == VYRE_OK && c.epoch == 1);
+  CHECK (reap (&f, tfar, &c, &err) == VYRE_OK);
+  CHECK (reap (&f, t0, &c, &err) == VYRE_OK);
+  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring, TENANT_B), 1);
+  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring, 0), 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_FENCES_DONE), 2);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_LAST_FENCE_TAG), 0xB1);
+  /* Each far job counted in its own tenant's window. */
+  CHECK_EQ_U64 (epoch_jobs (&f, TENANT_B, VYRE_EPOCH_WINDOW - 1), 1);
+  CHECK_EQ_U64 (epoch_jobs (&f, 0, VYRE_EPOCH_WINDOW), 1);
+  CHECK_EQ_U64 (epoch_jobs (&f, TENANT_B, VYRE_EPOCH_WINDOW), 0);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_FAULTS), 0);
+  fixture_fini (&f);
+}
+
+/* After init_control tenant 0 may run the control opcodes only, until
+ * set_tenant gives it memory; SHUTDOWN needs no record. */
+static void
+test_tenant0_default (void)
+{
+  fixture f;
+  CHECK (fixture_init (&f, 8, 0, false));
+  vyre_error err;
+  vyre_completion c;
+  CHECK (vyre_host_ring_init_control (f.ring, &f.cfg, &err) == VYRE_OK);
+  vyre_ticket t = PUBLISH (&f, ((vyre_job) { .opcode = VYRE_OP_NOP,
+          .tag = 1 }));
+  CHECK_EQ_U64 (drain (&f), 1);
+  CHECK (reap (&f, t, &c, &err) == VYRE_OK);
+  t = PUBLISH (&f, fence_job (1, 0, 2));
+  CHECK_EQ_U64 (drain (&f), 1);
+  CHECK (reap (&f, t, &c, &err) == VYRE_OK && c.epoch == 1);
+  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (f.ring, 0), 1);
+  for (uint32_t op = VYRE_OP_SCAN; op <= VYRE_OP_HISTOGRAM; op++)
+    EXPECT_FAULT (&f, data_job (op, 2, 3), VYRE_FAULT_TENANT_DENIED);
+  /* Other tenants have no record at all. */
+  vyre_job nop = { .opcode = VYRE_OP_NOP, .tenant = TENANT_NOP, .tag = 4 };
+  EXPECT_FAULT (&f, nop, VYRE_FAULT_TENANT_DENIED);
+  /* Given memory, tenant 0 scans; its epochs went on from 1. */
+  vyre_tenant_config t0 = tenant_config (&f.tmem[0]);
+  CHECK (vyre_host_ring_set_tenant (f.ring, 0, &t0, &err) == VYRE_OK);
+  t = PUBLISH (&f, data_job (VYRE_OP_SCAN, 1, 5));
+  CHECK_EQ_U64 (drain (&f), 1);
+  CHECK (reap (&f, t, &c, &err) == VYRE_OK);
+  vyre_job sd = { .opcode = VYRE_OP_SHUTDOWN, .tag = 6 };
+  CHECK (vyre_host_ring_init_control (f.ring, &f.cfg, &err) == VYRE_OK);
+  t = PUBLISH (&f, sd);
+  CHECK_EQ_U64 (drain (&f), 1);
+  CHECK (reap (&f, t, &c, &err) == VYRE_OK);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_SHUTDOWN), 1);
+  fixture_fini (&f);
 }
 
 /* ---- the consumer in another process, over MAP_SHARED memory ---- */
@@ -944,8 +1298,11 @@ test_forked_consumer (void)
   CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_FAULTS), 0);
   CHECK (ctrl (&f, VYRE_CTRL_HEARTBEAT) > 0);
   fprintf (stderr, "forked consumer: %llu jobs, %u epochs closed\n",
-      (unsigned long long) jobs, ctrl (&f, VYRE_CTRL_EPOCH));
-  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_EPOCH), vyre_host_ring_closed_epoch (f.ring));
+      (unsigned long long) jobs, ctrl (&f, tword (0, VYRE_TENANT_EPOCH)));
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_EPOCH)),
+      vyre_host_ring_closed_epoch (f.ring, 0));
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_FENCES_DONE),
+      vyre_host_ring_closed_epoch (f.ring, 0));
   fixture_fini (&f);
 }
 
@@ -961,6 +1318,9 @@ main (void)
   test_epoch_window ();
   test_priorities ();
   test_budgets_and_shutdown ();
+  test_set_tenant ();
+  test_two_tenants ();
+  test_tenant0_default ();
   test_high_sequences ();
   test_forked_consumer ();
   fprintf (stderr, "test_host_ring: %.2f s\n", ring_test_now () - t0);

@@ -1,23 +1,26 @@
 /*
  * test_ring_protocol_mt.c - the whole protocol under concurrency.
  *
- * 4 producer threads publish data jobs through one host ring, epoch by
- * epoch; whichever producer finishes its share of an epoch last publishes
- * that epoch's BATCH_FENCE (so fences are often published out of epoch
- * order).  3 reference consumer threads play the GPU's workgroups.  One
- * reaper thread takes the tickets (through an MPMC queue) and polls its
+ * 4 producer threads publish data jobs through one host ring, each as
+ * its own tenant with its own memory (arena, result records, tables) and
+ * its own epochs: every producer starts at epoch 1 and publishes the
+ * BATCH_FENCE of each of its epochs after that epoch's jobs, so fences of
+ * the same epoch number from different tenants are in the ring at once.
+ * 3 reference consumer threads play the GPU's workgroups.  One reaper
+ * thread takes the tickets (through an MPMC queue) and polls its
  * outstanding list in publish order, recycling whatever completed.
  *
  * Checked: every data job executed exactly once (the execute callback
- * counts by sequence number) and never after its epoch closed; every
- * completion carries its own job's tag, epoch and result; fences close in
- * epoch order and only after all jobs of their epoch executed: when a
- * fence's completion is visible, control EPOCH has reached its epoch and
- * every job of that epoch and of all earlier ones has a visible
- * completion, and no job ever runs once its epoch is closed; control
- * EPOCH, DONE_COUNT and the host's view agree at the end.  Sequence
- * numbers start just below 2^32 so the run crosses it.  Every wait has a
- * deadline that fails the test instead of hanging it.
+ * counts by sequence number), on its own tenant's memory, and never after
+ * its tenant's epoch closed; every completion carries its own job's tag,
+ * epoch and result; each tenant's fences close in epoch order and only
+ * after all jobs of their tenant's epoch executed: when a fence's
+ * completion is visible, the tenant's EPOCH has reached its epoch and
+ * every job of the tenant in that epoch and in all earlier ones has a
+ * visible completion; at the end every tenant's EPOCH, the host's view of
+ * it, FENCES_DONE and DONE_COUNT agree.  Sequence numbers start just
+ * below 2^32 so the run crosses it.  Every wait has a deadline that fails
+ * the test instead of hanging it.
  */
 #include "host_ring.h"
 #include "mpmc_queue.h"
@@ -42,10 +45,16 @@
 #define NSLOTS 128u
 #define PRODUCERS 4u
 #define CONSUMERS 3u
-#define SHARE 64u                       /* data jobs per producer per epoch */
-#define EPOCH_JOBS_N (SHARE * PRODUCERS)
+#define SHARE 64u                       /* data jobs per tenant per epoch */
 #define ARENA_BYTES 4096u
 #define RESULT_COUNT 64u
+#define MAX_MATCHES VYRE_RESULT_LANES
+#define RECORD_WORDS (VYRE_RESULT_HEADER_WORDS + VYRE_MATCH_WORDS * MAX_MATCHES)
+#define TABLES_WORDS 16u
+
+/* Producer p is tenant tenant_of[p]: ids across the range, none 0 (the
+ * ring owner's). */
+static const uint32_t tenant_of[PRODUCERS] = { 1, 42, 85, VYRE_MAX_TENANTS - 1 };
 #define FIRST_SEQ ((1ull << 32) - 20000)
 #define WAIT_LIMIT_S 40.0
 #define FENCE_TAG_BIT 0x80000000u
@@ -57,7 +66,15 @@ typedef struct {
   uint32_t epoch;
   uint32_t tag;
   uint32_t kind;
+  uint32_t producer;
 } job_meta;
+
+/* One tenant's memory. */
+typedef struct {
+  uint32_t *tables;
+  uint8_t *arena;
+  uint32_t *results;
+} tenant_mem;
 
 typedef struct {
   uint32_t *slots, *control, *completions;
@@ -72,8 +89,8 @@ typedef struct {
   job_meta *meta;                 /* written by the publisher before the
                                      ticket goes into the queue */
   _Atomic uint8_t *executed;      /* by the execute callback */
-  _Atomic uint32_t *executed_in_epoch;
-  _Atomic uint32_t *remaining_shares;
+  _Atomic uint32_t *executed_in_epoch[PRODUCERS];
+  tenant_mem tmem[PRODUCERS];
 
   _Atomic bool abort;
   _Atomic uint32_t errors;        /* failures seen in threads */
@@ -84,7 +101,7 @@ typedef struct {
   /* reaper results */
   uint64_t reaped;
   uint64_t fences_reaped;
-  uint32_t last_closed;
+  uint32_t last_closed[PRODUCERS];
 } mt_state;
 
 static mt_state S;
@@ -114,29 +131,53 @@ result_of (uint64_t seq)
   return (uint32_t) ((seq * 0x9E3779B97F4A7C15ull) >> 32);
 }
 
+/* Producer index of a tenant id, or PRODUCERS. */
+static uint32_t
+producer_of (uint32_t tenant)
+{
+  uint32_t p = 0;
+  while (p < PRODUCERS && tenant_of[p] != tenant)
+    p++;
+  return p;
+}
+
+static uint32_t *
+tenant_epoch_word (uint32_t p)
+{
+  return &S.control[VYRE_CTRL_TENANTS + tenant_of[p] * VYRE_TENANT_WORDS
+      + VYRE_TENANT_EPOCH];
+}
+
 /* Runs on consumer threads. */
 static void
-execute (void *user, const vyre_job * job, vyre_completion * out,
-    uint32_t * record)
+execute (void *user, const vyre_job * job, const vyre_reference_tenant * ten,
+    vyre_completion * out, uint32_t * record)
 {
   (void) user;
-  (void) record;
   uint64_t idx = job->seq - FIRST_SEQ;
-  if (idx >= S.ledger_size || job->epoch == 0 || job->epoch > S.epochs) {
-    THREAD_FAIL ("executed unknown job seq %llu epoch %u\n",
-        (unsigned long long) job->seq, job->epoch);
+  uint32_t p = producer_of (job->tenant);
+  if (idx >= S.ledger_size || job->epoch == 0 || job->epoch > S.epochs
+      || p == PRODUCERS) {
+    THREAD_FAIL ("executed unknown job seq %llu epoch %u tenant %u\n",
+        (unsigned long long) job->seq, job->epoch, job->tenant);
     return;
   }
+  /* The tenant's record led to the tenant's own memory. */
+  if (ten->arena != S.tmem[p].arena || ten->tables != S.tmem[p].tables
+      || record != S.tmem[p].results + (size_t) job->result_index
+      * RECORD_WORDS)
+    THREAD_FAIL ("job seq %llu of tenant %u ran on another tenant's "
+        "memory\n", (unsigned long long) job->seq, job->tenant);
   /* The job's fence cannot have closed: it waits for this very job. */
-  uint32_t closed = __atomic_load_n (&S.control[VYRE_CTRL_EPOCH],
-      __ATOMIC_ACQUIRE);
+  uint32_t closed = __atomic_load_n (tenant_epoch_word (p), __ATOMIC_ACQUIRE);
   if (closed >= job->epoch)
-    THREAD_FAIL ("job seq %llu of epoch %u ran after EPOCH reached %u\n",
-        (unsigned long long) job->seq, job->epoch, closed);
+    THREAD_FAIL ("job seq %llu of tenant %u epoch %u ran after its EPOCH "
+        "reached %u\n", (unsigned long long) job->seq, job->tenant,
+        job->epoch, closed);
   if (atomic_fetch_add (&S.executed[idx], 1) != 0)
     THREAD_FAIL ("job seq %llu executed twice\n",
         (unsigned long long) job->seq);
-  atomic_fetch_add (&S.executed_in_epoch[job->epoch], 1);
+  atomic_fetch_add (&S.executed_in_epoch[p][job->epoch], 1);
   out->crc32 = result_of (job->seq);
   out->matches = job->data_len;
 }
@@ -174,7 +215,7 @@ publish_retrying (const vyre_job * j, vyre_ticket * t)
 
 static bool
 record_and_hand_over (vyre_ticket t, uint32_t epoch, uint32_t tag,
-    uint32_t kind)
+    uint32_t kind, uint32_t producer)
 {
   uint64_t idx = t.seq - FIRST_SEQ;
   if (idx >= S.ledger_size) {
@@ -183,7 +224,7 @@ record_and_hand_over (vyre_ticket t, uint32_t epoch, uint32_t tag,
     atomic_store (&S.abort, true);
     return false;
   }
-  S.meta[idx] = (job_meta) { t.slot, epoch, tag, kind };
+  S.meta[idx] = (job_meta) { t.slot, epoch, tag, kind, producer };
   return hand_to_reaper (t.seq);
 }
 
@@ -198,28 +239,26 @@ producer_main (void *arg)
       uint64_t r = ring_test_rand (&rng);
       vyre_job j = {
         .opcode = VYRE_OP_SCAN + (uint32_t) (r % 3),
-        .tenant = 0, .priority = (uint32_t) (r >> 8) % 4,
+        .tenant = tenant_of[p], .priority = (uint32_t) (r >> 8) % 4,
         .data_offset = (r >> 16) % 2048, .data_len = (uint32_t) (r >> 32) % 1024,
         .stream_offset = 0, .carry_len = 0, .ops = VYRE_OPS_ALL,
         .epoch = e, .result_index = tag % RESULT_COUNT, .tag = tag,
       };
       vyre_ticket t;
       if (!publish_retrying (&j, &t)
-          || !record_and_hand_over (t, e, tag, KIND_DATA))
+          || !record_and_hand_over (t, e, tag, KIND_DATA, p))
         return NULL;
     }
-    /* The last producer done with epoch e publishes its fence. */
-    if (atomic_fetch_sub (&S.remaining_shares[e], 1) == 1) {
-      vyre_job f = {
-        .opcode = VYRE_OP_BATCH_FENCE, .epoch = e, .data_len = EPOCH_JOBS_N,
-        .tag = FENCE_TAG_BIT | e,
-        .priority = (uint32_t) ring_test_rand (&rng) % 8,
-      };
-      vyre_ticket t;
-      if (!publish_retrying (&f, &t)
-          || !record_and_hand_over (t, e, f.tag, KIND_FENCE))
-        return NULL;
-    }
+    /* The tenant's fence of its epoch e. */
+    vyre_job f = {
+      .opcode = VYRE_OP_BATCH_FENCE, .tenant = tenant_of[p], .epoch = e,
+      .data_len = SHARE, .tag = FENCE_TAG_BIT | (p << 24) | e,
+      .priority = (uint32_t) ring_test_rand (&rng) % 8,
+    };
+    vyre_ticket t;
+    if (!publish_retrying (&f, &t)
+        || !record_and_hand_over (t, e, f.tag, KIND_FENCE, p))
+      return NULL;
   }
   return NULL;
 }
@@ -230,8 +269,6 @@ consumer_main (void *arg)
   vyre_reference_consumer c;
   vyre_reference_consumer_config cc = {
     .mem = S.mem,
-    .limits = { .nslots = NSLOTS, .arena_bytes = ARENA_BYTES,
-      .result_count = RESULT_COUNT, .max_carry = 0 },
     .workgroup = (uint32_t) (uintptr_t) arg, .launch = 1,
     .execute = execute,
   };
@@ -307,33 +344,37 @@ reaper_main (void *arg)
           THREAD_FAIL ("data job seq %llu: wrong result\n",
               (unsigned long long) p->seq);
       } else {
-        /* Fence e.  Its completion may become visible before that of
-         * fence e - 1 (the consumer closing e - 1 advances EPOCH before it
-         * writes the completion), so order is judged by what the fence
-         * proves: EPOCH reached e, every job of e ran, and every job of
-         * every epoch <= e has a visible completion. */
+        /* Fence e of tenant pr.  Its completion may become visible
+         * before that of the tenant's fence e - 1 (the consumer closing
+         * e - 1 advances EPOCH before it writes the completion), so order
+         * is judged by what the fence proves: the tenant's EPOCH reached
+         * e, every job of its e ran, and every job of its epochs <= e has
+         * a visible completion.  Other tenants' epochs prove nothing. */
         uint32_t e = p->m.epoch;
-        if (e > S.last_closed)
-          S.last_closed = e;
+        uint32_t pr = p->m.producer;
+        if (e > S.last_closed[pr])
+          S.last_closed[pr] = e;
         S.fences_reaped++;
-        uint32_t now = __atomic_load_n (&S.control[VYRE_CTRL_EPOCH],
+        uint32_t now = __atomic_load_n (tenant_epoch_word (pr),
             __ATOMIC_ACQUIRE);
         if (now < e)
-          THREAD_FAIL ("fence of epoch %u complete, EPOCH only %u\n", e, now);
-        uint32_t ran = atomic_load (&S.executed_in_epoch[e]);
-        if (ran != EPOCH_JOBS_N)
-          THREAD_FAIL ("fence of epoch %u closed with %u of %u jobs run\n",
-              e, ran, EPOCH_JOBS_N);
-        /* Every job of epochs <= e was handed over before this fence was
-         * published (fences come after all shares), so those not reaped
-         * yet are in this list -- and must already be complete. */
+          THREAD_FAIL ("fence of tenant %u epoch %u complete, its EPOCH "
+              "only %u\n", tenant_of[pr], e, now);
+        uint32_t ran = atomic_load (&S.executed_in_epoch[pr][e]);
+        if (ran != SHARE)
+          THREAD_FAIL ("fence of tenant %u epoch %u closed with %u of %u "
+              "jobs run\n", tenant_of[pr], e, ran, SHARE);
+        /* Every job of the tenant's epochs <= e was handed over before
+         * this fence was published (by the same producer), so those not
+         * reaped yet are in this list -- and must already be complete. */
         for (size_t q = 0; q < n; q++) {
-          if (list[q].m.kind == KIND_DATA && list[q].m.epoch <= e
+          if (list[q].m.kind == KIND_DATA && list[q].m.producer == pr
+              && list[q].m.epoch <= e
               && vyre_host_ring_poll (S.ring, ticket_of (&list[q]), &c,
                   NULL) == VYRE_ERR_NOT_READY)
-            THREAD_FAIL ("fence of epoch %u completed before job seq %llu "
-                "of epoch %u\n", e, (unsigned long long) list[q].seq,
-                list[q].m.epoch);
+            THREAD_FAIL ("fence of tenant %u epoch %u completed before job "
+                "seq %llu of epoch %u\n", tenant_of[pr], e,
+                (unsigned long long) list[q].seq, list[q].m.epoch);
         }
       }
       if (vyre_host_ring_recycle (S.ring, ticket_of (p), &err) != VYRE_OK)
@@ -353,19 +394,22 @@ main (void)
 {
   S.seed = ring_test_seed ();
   uint64_t target = ring_test_scaled (2000000) / SANITIZER_DIVISOR;
-  S.epochs = (uint32_t) (target / EPOCH_JOBS_N);
+  S.epochs = (uint32_t) (target / (SHARE * PRODUCERS));
   if (S.epochs < 4)
     S.epochs = 4;
-  S.data_jobs = (uint64_t) S.epochs * EPOCH_JOBS_N;
-  S.fences = S.epochs;
+  S.data_jobs = (uint64_t) S.epochs * SHARE * PRODUCERS;
+  S.fences = (uint64_t) S.epochs * PRODUCERS;
   S.total = S.data_jobs + S.fences;
   S.ledger_size = S.total + 16;
   S.meta = calloc (S.ledger_size, sizeof *S.meta);
   S.executed = calloc (S.ledger_size, sizeof *S.executed);
-  S.executed_in_epoch = calloc (S.epochs + 1, sizeof *S.executed_in_epoch);
-  S.remaining_shares = calloc (S.epochs + 1, sizeof *S.remaining_shares);
-  for (uint32_t e = 0; e <= S.epochs; e++)
-    atomic_init (&S.remaining_shares[e], PRODUCERS);
+  for (uint32_t p = 0; p < PRODUCERS; p++) {
+    S.executed_in_epoch[p] = calloc (S.epochs + 1,
+        sizeof *S.executed_in_epoch[p]);
+    S.tmem[p].tables = calloc (TABLES_WORDS, 4);
+    S.tmem[p].arena = calloc (ARENA_BYTES, 1);
+    S.tmem[p].results = calloc ((size_t) RESULT_COUNT * RECORD_WORDS, 4);
+  }
 
   S.slots = aligned_alloc (64, NSLOTS * VYRE_SLOT_BYTES);
   S.control = aligned_alloc (64, VYRE_CONTROL_WORDS * 4);
@@ -376,9 +420,18 @@ main (void)
   CHECK (vyre_host_ring_new (&S.mem, FIRST_SEQ, &S.ring, &err) == VYRE_OK);
   vyre_ring_config cfg;
   vyre_ring_config_init (&cfg);
-  cfg.arena_bytes = ARENA_BYTES;
-  cfg.result_count = RESULT_COUNT;
   CHECK (vyre_host_ring_init_control (S.ring, &cfg, &err) == VYRE_OK);
+  for (uint32_t p = 0; p < PRODUCERS; p++) {
+    vyre_tenant_config tc = {
+      .ops_mask = VYRE_TENANT_ALL_OPS & ~(1u << VYRE_OP_NOP),
+      .tables = (uintptr_t) S.tmem[p].tables,
+      .arena = (uintptr_t) S.tmem[p].arena, .arena_bytes = ARENA_BYTES,
+      .results = (uintptr_t) S.tmem[p].results, .result_count = RESULT_COUNT,
+      .max_matches = MAX_MATCHES,
+    };
+    CHECK (vyre_host_ring_set_tenant (S.ring, tenant_of[p], &tc, &err)
+        == VYRE_OK);
+  }
   size_t qbytes = vyre_mpmc_footprint (NSLOTS * 2);
   S.tickets_mem = aligned_alloc (64, qbytes);
   CHECK (vyre_mpmc_init (S.tickets_mem, qbytes, NSLOTS * 2, 0, &S.tickets,
@@ -406,8 +459,9 @@ main (void)
   CHECK (!atomic_load (&S.abort));
   CHECK_EQ_U64 (atomic_load (&S.errors), 0);
   CHECK_EQ_U64 (S.reaped, S.total);
-  CHECK_EQ_U64 (S.last_closed, S.epochs);
-  CHECK_EQ_U64 (S.fences_reaped, S.epochs);
+  for (uint32_t p = 0; p < PRODUCERS; p++)
+    CHECK_EQ_U64 (S.last_closed[p], S.epochs);
+  CHECK_EQ_U64 (S.fences_reaped, S.fences);
   uint64_t once = 0, wrong = 0, data_seen = 0, fence_seen = 0;
   for (uint64_t i = 0; i < S.ledger_size; i++) {
     uint8_t n = atomic_load (&S.executed[i]);
@@ -427,15 +481,22 @@ main (void)
   CHECK_EQ_U64 (fence_seen, S.fences);
   CHECK_EQ_U64 (once, S.data_jobs);
   CHECK_EQ_U64 (wrong, 0);
-  for (uint32_t e = 1; e <= S.epochs; e++)
-    if (atomic_load (&S.executed_in_epoch[e]) != EPOCH_JOBS_N)
-      wrong++;
+  for (uint32_t p = 0; p < PRODUCERS; p++)
+    for (uint32_t e = 1; e <= S.epochs; e++)
+      if (atomic_load (&S.executed_in_epoch[p][e]) != SHARE)
+        wrong++;
   CHECK_EQ_U64 (wrong, 0);
 
   uint32_t done = vyre_host_ring_read_control (S.ring, VYRE_CTRL_DONE_COUNT);
   CHECK_EQ_U64 (done, (uint32_t) S.total);
-  CHECK_EQ_U64 (vyre_host_ring_read_control (S.ring, VYRE_CTRL_EPOCH), S.epochs);
-  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (S.ring), S.epochs);
+  for (uint32_t p = 0; p < PRODUCERS; p++) {
+    CHECK_EQ_U64 (*tenant_epoch_word (p), S.epochs);
+    CHECK_EQ_U64 (vyre_host_ring_closed_epoch (S.ring, tenant_of[p]),
+        S.epochs);
+  }
+  CHECK_EQ_U64 (vyre_host_ring_closed_epoch (S.ring, 0), 0);
+  CHECK_EQ_U64 (vyre_host_ring_read_control (S.ring, VYRE_CTRL_FENCES_DONE),
+      (uint32_t) S.fences);
   CHECK_EQ_U64 (vyre_host_ring_read_control (S.ring, VYRE_CTRL_FAULTS), 0);
   CHECK_EQ_U64 (vyre_host_ring_read_control (S.ring,
           VYRE_CTRL_OPCODE_COUNTERS + VYRE_OP_BATCH_FENCE), S.fences);
@@ -464,7 +525,11 @@ main (void)
   free (S.completions);
   free (S.meta);
   free (S.executed);
-  free (S.executed_in_epoch);
-  free (S.remaining_shares);
+  for (uint32_t p = 0; p < PRODUCERS; p++) {
+    free (S.executed_in_epoch[p]);
+    free (S.tmem[p].tables);
+    free (S.tmem[p].arena);
+    free (S.tmem[p].results);
+  }
   return ring_test_finish ("test_ring_protocol_mt");
 }

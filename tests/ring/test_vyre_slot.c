@@ -169,7 +169,7 @@ test_validation_errors (void)
 
   j = valid_job (VYRE_OP_NOP);
   j.tenant = VYRE_MAX_TENANTS;
-  REJECT (j, VYRE_FAULT_BAD_TENANT, "tenant 16");
+  REJECT (j, VYRE_FAULT_BAD_TENANT, "tenant 128");
   j.tenant = UINT32_MAX;
   REJECT (j, VYRE_FAULT_BAD_TENANT, "tenant 4294967295");
 
