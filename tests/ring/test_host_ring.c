@@ -1270,6 +1270,42 @@ test_forked_consumer (void)
   CHECK_EQ_U64 (bad, 0);
   CHECK_EQ_U64 (reaped, jobs);
 
+  /* A tenant joins the running consumer (another process) and brings its
+   * own memory; emptied again, its jobs are denied. */
+  const uint32_t joiner = 77;
+  vyre_tenant_config tc = tenant_config (&f.tmem[1]);
+  CHECK (vyre_host_ring_set_tenant (f.ring, joiner, &tc, &err) == VYRE_OK);
+  for (int round = 0; round < 2 && !timed_out; round++) {
+    vyre_job j = data_job (VYRE_OP_CRC32, 1, 900 + (uint32_t) round);
+    j.tenant = joiner;
+    vyre_ticket t;
+    CHECK (vyre_host_ring_publish (f.ring, &j, &t, &err) == VYRE_OK);
+    vyre_status st;
+    while ((st = vyre_host_ring_poll (f.ring, t, &c, &err))
+        == VYRE_ERR_NOT_READY) {
+      if (ring_test_now () > deadline) {
+        timed_out = true;
+        break;
+      }
+      sched_yield ();
+    }
+    if (round == 0) {
+      CHECK (st == VYRE_OK);
+      CHECK_EQ_U64 (c.crc32, arena_sum (f.tmem[1].arena, j.data_offset,
+              j.data_len));
+      CHECK_EQ_U64 (f.tmem[1].results[(size_t) j.result_index
+              * RECORD_WORDS], j.tag);
+    } else {
+      CHECK (st == VYRE_ERR_FAULT && c.fault_code == VYRE_FAULT_TENANT_DENIED);
+    }
+    if (st != VYRE_ERR_NOT_READY)
+      CHECK (vyre_host_ring_recycle (f.ring, t, &err) == VYRE_OK);
+    if (round == 0)
+      CHECK (vyre_host_ring_set_tenant (f.ring, joiner, NULL, &err)
+          == VYRE_OK);
+  }
+  CHECK (!timed_out);
+
   /* Retire the child with a SHUTDOWN job from tenant 0. */
   vyre_job sd = { .opcode = VYRE_OP_SHUTDOWN, .tenant = 0, .tag = 0x5D };
   vyre_ticket t;
@@ -1293,9 +1329,10 @@ test_forked_consumer (void)
     usleep (1000);
   }
   CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0);
-  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_DONE_COUNT), jobs + 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_DONE_COUNT), jobs + 3);
   CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_EXITED), 1);
-  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_FAULTS), 0);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_FAULTS), 1);
+  CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_LAST_FAULT_TENANT), joiner);
   CHECK (ctrl (&f, VYRE_CTRL_HEARTBEAT) > 0);
   fprintf (stderr, "forked consumer: %llu jobs, %u epochs closed\n",
       (unsigned long long) jobs, ctrl (&f, tword (0, VYRE_TENANT_EPOCH)));

@@ -2,8 +2,8 @@
  * test_ring_protocol_mt.c - the whole protocol under concurrency.
  *
  * 4 producer threads publish data jobs through one host ring, each as
- * its own tenant with its own memory (arena, result records, tables) and
- * its own epochs: every producer starts at epoch 1 and publishes the
+ * its own tenant (writing its record once the consumers already run) with
+ * its own memory (arena, result records, tables) and its own epochs: every producer starts at epoch 1 and publishes the
  * BATCH_FENCE of each of its epochs after that epoch's jobs, so fences of
  * the same epoch number from different tenants are in the ring at once.
  * 3 reference consumer threads play the GPU's workgroups.  One reaper
@@ -233,6 +233,21 @@ producer_main (void *arg)
 {
   uint32_t p = (uint32_t) (uintptr_t) arg;
   uint64_t rng = S.seed + p * 7919;
+  /* The tenant joins while the consumers already run: its record is
+   * written before its first publish, as a running kernel needs. */
+  vyre_tenant_config tc = {
+    .ops_mask = VYRE_TENANT_ALL_OPS & ~(1u << VYRE_OP_NOP),
+    .tables = (uintptr_t) S.tmem[p].tables,
+    .arena = (uintptr_t) S.tmem[p].arena, .arena_bytes = ARENA_BYTES,
+    .results = (uintptr_t) S.tmem[p].results, .result_count = RESULT_COUNT,
+    .max_matches = MAX_MATCHES,
+  };
+  vyre_error err;
+  if (vyre_host_ring_set_tenant (S.ring, tenant_of[p], &tc, &err) != VYRE_OK) {
+    THREAD_FAIL ("set_tenant %u: %s\n", tenant_of[p], err.message);
+    atomic_store (&S.abort, true);
+    return NULL;
+  }
   for (uint32_t e = 1; e <= S.epochs; e++) {
     for (uint32_t i = 0; i < SHARE; i++) {
       uint32_t tag = (uint32_t) (((uint64_t) (e - 1) * PRODUCERS + p) * SHARE + i);
@@ -421,17 +436,6 @@ main (void)
   vyre_ring_config cfg;
   vyre_ring_config_init (&cfg);
   CHECK (vyre_host_ring_init_control (S.ring, &cfg, &err) == VYRE_OK);
-  for (uint32_t p = 0; p < PRODUCERS; p++) {
-    vyre_tenant_config tc = {
-      .ops_mask = VYRE_TENANT_ALL_OPS & ~(1u << VYRE_OP_NOP),
-      .tables = (uintptr_t) S.tmem[p].tables,
-      .arena = (uintptr_t) S.tmem[p].arena, .arena_bytes = ARENA_BYTES,
-      .results = (uintptr_t) S.tmem[p].results, .result_count = RESULT_COUNT,
-      .max_matches = MAX_MATCHES,
-    };
-    CHECK (vyre_host_ring_set_tenant (S.ring, tenant_of[p], &tc, &err)
-        == VYRE_OK);
-  }
   size_t qbytes = vyre_mpmc_footprint (NSLOTS * 2);
   S.tickets_mem = aligned_alloc (64, qbytes);
   CHECK (vyre_mpmc_init (S.tickets_mem, qbytes, NSLOTS * 2, 0, &S.tickets,
