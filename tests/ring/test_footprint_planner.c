@@ -366,7 +366,8 @@ test_u64_edges (void)
   p.result_records--;                                  /* fits */
   {
     const uint64_t stride = HEADER_BYTES + 16 * (1ull << 20);
-    const u128 need = (u128) p.result_records * stride + 64 + 64 + CONTROL_BYTES + 1;
+    const u128 need = (u128) p.result_records * stride + 64 + 64
+        + CONTROL_BYTES + 1;
     if (need > M) {
       expect_overflow (p, "the total");
     } else {
@@ -385,7 +386,8 @@ test_u64_edges (void)
   CHECK_EQ_U64 (plan.total_bytes, M);
   CHECK_EQ_U64 (plan.headroom_bytes, 0);
   CHECK (plan.largest == VYRE_FOOTPRINT_ARENA);
-  CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_ARENA], M - (64 + 64 + CONTROL_BYTES) - HEADER_BYTES);
+  CHECK_EQ_U64 (plan.bytes[VYRE_FOOTPRINT_ARENA],
+      M - (64 + 64 + CONTROL_BYTES) - HEADER_BYTES);
   /* One byte more, in any component, overflows. */
   p.arena_bytes++;
   expect_overflow (p, "the total");

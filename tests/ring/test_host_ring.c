@@ -610,7 +610,8 @@ test_consumer_epoch_rules (void)
     j.seq = 1000 + k;
     j.tenant = TENANT_B;
     ctl[tword (TENANT_B, VYRE_TENANT_EPOCH)] = cases[k].epoch_now;
-    ctl[tword (TENANT_B, VYRE_TENANT_EPOCH_JOBS + j.epoch % VYRE_EPOCH_WINDOW)] = cases[k].counter;
+    ctl[tword (TENANT_B, VYRE_TENANT_EPOCH_JOBS
+            + j.epoch % VYRE_EPOCH_WINDOW)] = cases[k].counter;
     vyre_slot_words w;
     vyre_slot_encode (&j, &w);
     w.w[VYRE_SLOT_STATUS] = VYRE_STATUS_PUBLISHED;
@@ -630,7 +631,8 @@ test_consumer_epoch_rules (void)
     }
     if (j.opcode == VYRE_OP_BATCH_FENCE && cases[k].fault == VYRE_FAULT_NONE) {
       CHECK_EQ_U64 (ctl[tword (TENANT_B, VYRE_TENANT_EPOCH)], j.epoch);
-      CHECK_EQ_U64 (ctl[tword (TENANT_B, VYRE_TENANT_EPOCH_JOBS + j.epoch % VYRE_EPOCH_WINDOW)], 0);
+      CHECK_EQ_U64 (ctl[tword (TENANT_B, VYRE_TENANT_EPOCH_JOBS
+                  + j.epoch % VYRE_EPOCH_WINDOW)], 0);
       CHECK_EQ_U64 (c.epoch, j.epoch);
     }
   }

@@ -3,9 +3,10 @@
  *
  * 4 producer threads publish data jobs through one host ring, each as
  * its own tenant (writing its record once the consumers already run) with
- * its own memory (arena, result records, tables) and its own epochs: every producer starts at epoch 1 and publishes the
- * BATCH_FENCE of each of its epochs after that epoch's jobs, so fences of
- * the same epoch number from different tenants are in the ring at once.
+ * its own memory (arena, result records, tables) and its own epochs:
+ * every producer starts at epoch 1 and publishes the BATCH_FENCE of each
+ * of its epochs after that epoch's jobs, so fences of the same epoch
+ * number from different tenants are in the ring at once.
  * 3 reference consumer threads play the GPU's workgroups.  One reaper
  * thread takes the tickets (through an MPMC queue) and polls its
  * outstanding list in publish order, recycling whatever completed.
@@ -54,7 +55,9 @@
 
 /* Producer p is tenant tenant_of[p]: ids across the range, none 0 (the
  * ring owner's). */
-static const uint32_t tenant_of[PRODUCERS] = { 1, 42, 85, VYRE_MAX_TENANTS - 1 };
+static const uint32_t tenant_of[PRODUCERS] = {
+  1, 42, 85, VYRE_MAX_TENANTS - 1
+};
 #define FIRST_SEQ ((1ull << 32) - 20000)
 #define WAIT_LIMIT_S 40.0
 #define FENCE_TAG_BIT 0x80000000u
