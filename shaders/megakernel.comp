@@ -117,6 +117,7 @@ shared uint s_crc;         // the job's CRC-32, XOR-reduced over lanes
 shared uint s_class[256];  // byte -> class of the tables at s_class_tables
 shared uint64_t s_class_tables;
 shared uint s_reload_class;
+shared uint s_counts;      // the job counts toward its tenant's epoch fence
 shared uint s_ten[16];     // the claimed job's tenant record, words 0..15
 shared uint s_matches;   // matches found (sum of pattern outputs)
 shared uint s_events;    // match events reserved (one per end position)
@@ -208,14 +209,18 @@ void complete(uint slot, uint status, uint fault, uint matches, uint stored,
   comp_put(cb, VYRE_COMP_RESULT_CHECK, rcheck, check);
   comp_put(cb, VYRE_COMP_HIST_CHECK, hcheck, check);
   comp.w[cb + VYRE_COMP_CHECK] = check;
-  ring_store_rel(slot * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS, status);
-  comp_store_rel(cb + VYRE_COMP_SEQ_LO, s_job[VYRE_ARG_SEQ_LO]);
+  // LAST_FAULT_* before the completion: a host that polled the fault
+  // reads this fault's words, not an earlier one's.
   if (status == VYRE_STATUS_FAULT) {
-    ctrl_add(VYRE_CTRL_FAULTS, 1u);
     ctrl_store_rel(VYRE_CTRL_LAST_FAULT_TENANT, s_job[VYRE_SLOT_TENANT]);
     ctrl_store_rel(VYRE_CTRL_LAST_FAULT_SLOT, slot);
     ctrl_store_rel(VYRE_CTRL_LAST_FAULT_OPCODE, s_job[VYRE_SLOT_OPCODE]);
     ctrl_store_rel(VYRE_CTRL_LAST_FAULT_CODE, fault);
+  }
+  ring_store_rel(slot * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS, status);
+  comp_store_rel(cb + VYRE_COMP_SEQ_LO, s_job[VYRE_ARG_SEQ_LO]);
+  if (status == VYRE_STATUS_FAULT) {
+    ctrl_add(VYRE_CTRL_FAULTS, 1u);
   } else {
     uint op = s_job[VYRE_SLOT_OPCODE];
     if (op < VYRE_CTRL_OPCODE_COUNTER_SLOTS)
@@ -273,6 +278,11 @@ uint validate(uint slot)
   if (s_job[VYRE_ARG_RESULT_INDEX] >= s_ten[VYRE_TENANT_RESULT_COUNT])
     return VYRE_FAULT_BAD_RESULT;
   if (s_job[VYRE_ARG_EPOCH] == 0u)
+    return VYRE_FAULT_BAD_EPOCH;
+  // A job counted in its fence must name an open epoch of its tenant (a
+  // closed one's counter belongs to epoch + WINDOW).  A re-scanned piece
+  // (NO_EPOCH) is not counted and may come after its epoch closed.
+  if ((s_job[VYRE_ARG_OPS] & VYRE_OPS_NO_EPOCH) == 0u && s_counts == 0u)
     return VYRE_FAULT_BAD_EPOCH;
   if ((s_job[VYRE_ARG_OPS] & ~VYRE_OPS_VALID) != 0u)
     return VYRE_FAULT_BAD_OPCODE;
@@ -549,7 +559,7 @@ void run_data_job(uint slot, uint lid, uint wg)
     uint stored = s_stored;
     complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, s_matches, stored,
              s_events, do_crc ? s_crc : 0u, s_job[VYRE_ARG_EPOCH], wg, s_rcheck, s_hcheck);
-    if ((s_job[VYRE_ARG_OPS] & VYRE_OPS_NO_EPOCH) == 0u)
+    if (s_counts != 0u)
       ctrl_add(ten_word(s_job[VYRE_SLOT_TENANT],
                         VYRE_TENANT_EPOCH_JOBS + (s_job[VYRE_ARG_EPOCH] % VYRE_EPOCH_WINDOW)), 1u);
   }
@@ -564,14 +574,26 @@ void run_fence(uint slot, uint wg)
   uint e = s_job[VYRE_ARG_EPOCH];
   uint t = s_job[VYRE_SLOT_TENANT];
   uint counter = ten_word(t, VYRE_TENANT_EPOCH_JOBS + (e % VYRE_EPOCH_WINDOW));
-  if (ctrl_load_acq(ten_word(t, VYRE_TENANT_EPOCH)) == e - 1u &&
-      ctrl_load_acq(counter) == s_job[VYRE_ARG_FENCE_JOBS]) {
+  uint n = s_job[VYRE_ARG_FENCE_JOBS];
+  bool first = ctrl_load_acq(ten_word(t, VYRE_TENANT_EPOCH)) == e - 1u;
+  uint done = ctrl_load_acq(counter);
+  s_requeue = 0u;
+  if (first && done == n) {
     ctrl_store_rel(counter, 0u);
-    ctrl_store_rel(VYRE_CTRL_LAST_FENCE_TAG, s_job[VYRE_ARG_TAG]);
-    ctrl_store_rel(ten_word(t, VYRE_TENANT_EPOCH), e);
-    ctrl_add(VYRE_CTRL_FENCES_DONE, 1u);
-    complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, 0u, e, wg, 0u, 0u);
-    s_requeue = 0u;
+    // A second fence for one epoch finds EPOCH moved on: it faults.
+    uint was = atomicCompSwap(ctrl.w[ten_word(t, VYRE_TENANT_EPOCH)], e - 1u, e, gl_ScopeDevice,
+                              gl_StorageSemanticsBuffer, gl_SemanticsRelease,
+                              gl_StorageSemanticsBuffer, gl_SemanticsRelaxed);
+    if (was == e - 1u) {
+      ctrl_store_rel(VYRE_CTRL_LAST_FENCE_TAG, s_job[VYRE_ARG_TAG]);
+      ctrl_add(VYRE_CTRL_FENCES_DONE, 1u);
+      complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, 0u, e, wg, 0u, 0u);
+    } else {
+      complete(slot, VYRE_STATUS_FAULT, VYRE_FAULT_BAD_EPOCH, 0u, 0u, 0u, 0u, e, wg, 0u, 0u);
+    }
+  } else if (first && done > n) {
+    // More jobs finished than the fence names: it could never close.
+    complete(slot, VYRE_STATUS_FAULT, VYRE_FAULT_BAD_EPOCH, 0u, 0u, 0u, 0u, e, wg, 0u, 0u);
   } else {
     ring_store_rel(slot * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS, VYRE_STATUS_PUBLISHED);
     ctrl_add(VYRE_CTRL_REQUEUES, 1u);
@@ -587,6 +609,14 @@ bool run_slot(uint lid, uint wg, uint budget_left)
   if (lid == 0u) {
     [[unroll]] for (uint i = 0u; i < VYRE_SLOT_WORDS; i++)
       s_job[i] = ring_load(slot * VYRE_SLOT_WORDS + i);
+    {
+      uint t = s_job[VYRE_SLOT_TENANT], e = s_job[VYRE_ARG_EPOCH];
+      uint now = t < VYRE_MAX_TENANTS ? ctrl_load_acq(ten_word(t, VYRE_TENANT_EPOCH)) : 0u;
+      s_counts = (ctrl_load(VYRE_CTRL_PROTOCOL_VERSION) == VYRE_PROTOCOL_VERSION &&
+                  t < VYRE_MAX_TENANTS && is_data_op(s_job[VYRE_SLOT_OPCODE]) && e != 0u &&
+                  e - now >= 1u && e - now <= VYRE_EPOCH_WINDOW - 1u &&
+                  (s_job[VYRE_ARG_OPS] & VYRE_OPS_NO_EPOCH) == 0u) ? 1u : 0u;
+    }
     s_fault = validate(slot);
     s_requeue = 0u;
     s_cut = 0u;
@@ -615,10 +645,9 @@ bool run_slot(uint lid, uint wg, uint budget_left)
       complete(slot, VYRE_STATUS_FAULT, s_fault, 0u, 0u, 0u, 0u, s_job[VYRE_ARG_EPOCH], wg, 0u, 0u);
       // A rejected data job is finished too: its epoch must still close.
       uint e = s_job[VYRE_ARG_EPOCH];
-      uint t = s_job[VYRE_SLOT_TENANT];
-      if (is_data_op(op) && e != 0u && t < VYRE_MAX_TENANTS &&
-          (s_job[VYRE_ARG_OPS] & VYRE_OPS_NO_EPOCH) == 0u)
-        ctrl_add(ten_word(t, VYRE_TENANT_EPOCH_JOBS + (e % VYRE_EPOCH_WINDOW)), 1u);
+      if (s_counts != 0u)
+        ctrl_add(ten_word(s_job[VYRE_SLOT_TENANT],
+                          VYRE_TENANT_EPOCH_JOBS + (e % VYRE_EPOCH_WINDOW)), 1u);
     }
   } else if (is_data_op(op)) {
     bind_tenant();
