@@ -335,6 +335,23 @@ check_footprint (VyreMegakernel * mk, const vyre_footprint_profile * p0,
   return TRUE;
 }
 
+/* A buffer the kernel reaches through a device address: no descriptor
+ * binds it, so maxStorageBufferRange does not apply (the kernel's word
+ * indices are 32-bit: 16 GiB). */
+static gboolean
+alloc_addressed (VyreMegakernel * mk, VyreMemoryRole role, guint64 bytes,
+    const gchar * what, VyreDeviceBuffer * out, GError ** error)
+{
+  if (bytes > (G_GUINT64_CONSTANT (4) << 32)) {
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_OUT_OF_MEMORY,
+        "The %s needs %" G_GUINT64_FORMAT " bytes, more than the kernel "
+        "addresses (16 GiB). Fix: lower ring-slots, block-size or "
+        "job-size.", what, bytes);
+    return FALSE;
+  }
+  return vyre_device_alloc_buffer (mk->dev, role, bytes, what, out, error);
+}
+
 static gboolean
 alloc_one (VyreMegakernel * mk, VyreMemoryRole role, guint64 bytes,
     const gchar * what, VyreDeviceBuffer * out, GError ** error)
@@ -829,7 +846,7 @@ tables_acquire_locked (VyreMegakernel * mk, const VyreTenantConfig * c,
     return t;
   }
   t = g_new0 (SharedTables, 1);
-  if (!alloc_one (mk, VYRE_MEMORY_HOST_TO_GPU, c->table_words * 4,
+  if (!alloc_addressed (mk, VYRE_MEMORY_HOST_TO_GPU, c->table_words * 4,
           "scan tables", &t->buf, error)) {
     g_bytes_unref (key);
     g_free (t);
@@ -918,6 +935,7 @@ vyre_megakernel_add_tenant (VyreMegakernel * mk,
   const gchar *who = config->name ? config->name : "a scan";
   VyreTenant *t = g_new0 (VyreTenant, 1);
   t->refcount = 1;
+  t->mk = mk;                   /* referenced once registered */
   t->name = g_strdup (who);
   t->cfg = *config;
   t->cfg.tables = NULL;
@@ -969,13 +987,13 @@ vyre_megakernel_add_tenant (VyreMegakernel * mk,
   if (reused)
     mk->tenant_bytes -= t->footprint;   /* counted again below */
   t->tables = tables_acquire_locked (mk, config, error);
-  if (t->tables == NULL || (!reused && (!alloc_one (mk, VYRE_MEMORY_GPU_TO_HOST,
+  if (t->tables == NULL || (!reused && (!alloc_addressed (mk, VYRE_MEMORY_GPU_TO_HOST,
           (guint64) config->contexts * t->result_stride_words * 4, "results",
           &t->mem[MEM_RESULTS], error)
-      || !alloc_one (mk, VYRE_MEMORY_HOST_TO_GPU, config->arena_bytes,
+      || !alloc_addressed (mk, VYRE_MEMORY_HOST_TO_GPU, config->arena_bytes,
           "data arena", &t->mem[MEM_ARENA], error)
       /* whole words: the kernel reads the windows as uints */
-      || !alloc_one (mk, VYRE_MEMORY_HOST_TO_GPU,
+      || !alloc_addressed (mk, VYRE_MEMORY_HOST_TO_GPU,
           ((guint64) config->contexts * carry_stride + 3) & ~3ull,
           "carry windows", &t->mem[MEM_CARRY], error)))) {
     tenant_free_memory_locked (t, FALSE);
@@ -1001,7 +1019,7 @@ vyre_megakernel_add_tenant (VyreMegakernel * mk,
     goto fail;
   }
   t->id = id;
-  t->mk = vyre_megakernel_ref (mk);
+  vyre_megakernel_ref (mk);
   mk->tenants[id] = t;
   mk->n_tenants++;
   mk->tenant_bytes += t->footprint;
