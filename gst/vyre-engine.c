@@ -8,6 +8,8 @@
 
 #include "vyre-engine.h"
 
+#include <stdlib.h>
+
 GST_DEBUG_CATEGORY_STATIC (vyre_engine_debug);
 #define GST_CAT_DEFAULT vyre_engine_debug
 
@@ -146,6 +148,33 @@ linger_thread (gpointer data)
   return NULL;
 }
 
+/* At process exit, before the Vulkan driver's own exit handlers (which run
+ * after this one: it is registered after the first device was opened),
+ * every lingering kernel is stopped and its device closed.  A device left
+ * open with a resident kernel crashes NVIDIA's driver in its exit
+ * handlers ("double free or corruption"), and the linger must not delay
+ * the exit either.  An engine with active tenants (an application that
+ * exits without stopping its pipelines) only has its kernel stopped:
+ * its tenants' threads may still use the memory. */
+static void
+release_at_exit (void)
+{
+  g_mutex_lock (&registry_lock);
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, registry);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    VyreEngine *e = value;
+    g_mutex_lock (&e->lock);
+    if (e->active == 0)
+      release_locked (e, "process exit");
+    else if (e->mk)
+      vyre_megakernel_stop (e->mk);
+    g_mutex_unlock (&e->lock);
+  }
+  g_mutex_unlock (&registry_lock);
+}
+
 VyreMegakernel *
 vyre_engine_acquire (VyreEngine * engine, guint64 progress_timeout_us,
     GError ** error)
@@ -170,6 +199,12 @@ vyre_engine_acquire (VyreEngine * engine, guint64 progress_timeout_us,
     if (engine->mk == NULL)
       goto fail;
     engine->kernels++;
+    static gsize exit_handler = 0;
+    if (g_once_init_enter (&exit_handler)) {
+      /* In a plugin, glibc runs it when the module is unloaded too. */
+      atexit (release_at_exit);
+      g_once_init_leave (&exit_handler, 1);
+    }
   }
   engine->active++;
   VyreMegakernel *mk = vyre_megakernel_ref (engine->mk);

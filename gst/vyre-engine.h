@@ -10,7 +10,9 @@
  * and the kernel are kept for the linger time (default
  * VYRE_ENGINE_DEFAULT_LINGER_MS; the VYRE_ENGINE_LINGER_MS environment
  * variable or vyrescan's engine-linger property change it), then released
- * by a detached timer thread, which never delays process exit.  The
+ * by a detached timer thread, which never delays process exit: at exit an
+ * idle engine is released at once (before the driver's own exit
+ * handlers), and an active one has its kernel stopped.  The
  * handle itself stays valid (a pipeline in NULL may keep it in its
  * context) and opens the device again on demand.  An engine whose device
  * was lost drops its kernel; the next tenant gets a new one.

@@ -20,6 +20,10 @@ for i in 1 2 3 4 5; do
   time timeout 60 gst-launch-1.0 -q filesrc location=/tmp/one-kib.txt ! \
     vyrescan patterns="<secret,password>" ! vyresink print-summary=false
 done
+echo "== where a fresh process spends its time (GST_DEBUG timestamps)"
+GST_DEBUG=vyre*:4 GST_DEBUG_NO_COLOR=1 timeout 60 gst-launch-1.0 -q filesrc \
+  location=/tmp/one-kib.txt ! vyrescan patterns="<secret,password>" ! \
+  vyresink print-summary=false 2>&1 | grep -E "INFO" | cut -c1-200
 echo "== bench_engine"
 timeout 400 .gpu/bin/bench_engine --small-files 1000 --big 1073741824 --concurrent 8 2>"$OUT/bench_engine.err"
 echo "bench_engine exit $?"; tail -5 "$OUT/bench_engine.err"
