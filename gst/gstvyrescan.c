@@ -1254,6 +1254,11 @@ gst_vyre_scan_loop (gpointer user_data)
 static void
 drain_entries (GstVyreScan * self, gboolean keep_sticky)
 {
+  /* Stopping (no sticky events kept: nothing follows) hands the jobs still
+   * on the GPU to the engine instead of waiting for them; a flush waits,
+   * since the contexts they use are published into again right after. */
+  GArray *hand_over = keep_sticky ? NULL :
+      g_array_new (FALSE, FALSE, sizeof (vyre_ticket));
   for (;;) {
     g_mutex_lock (&self->lock);
     Entry *e = g_queue_pop_head (&self->entries);
@@ -1268,6 +1273,8 @@ drain_entries (GstVyreScan * self, gboolean keep_sticky)
     g_mutex_unlock (&self->lock);
     if (e->kind != ENTRY_EVENT && self->tenant && e->dispatched)
       vyre_tenant_release (self->tenant, &e->ticket);
+    else if (e->kind != ENTRY_EVENT && self->tenant && hand_over)
+      g_array_append_val (hand_over, e->ticket);
     else if (e->kind != ENTRY_EVENT && self->tenant) {
       vyre_completion c;
       GError *err = NULL;
@@ -1292,6 +1299,14 @@ drain_entries (GstVyreScan * self, gboolean keep_sticky)
       gst_pad_store_sticky_event (self->srcpad, e->event);
     entry_free (e);
   }
+  if (hand_over && hand_over->len > 0) {
+    GST_DEBUG_OBJECT (self, "%u jobs still on the GPU handed to the engine",
+        hand_over->len);
+    vyre_tenant_hand_over (self->tenant, (vyre_ticket *) hand_over->data,
+        hand_over->len);
+  }
+  if (hand_over)
+    g_array_free (hand_over, TRUE);
   reset_assembly (self);
 }
 

@@ -449,8 +449,8 @@ vyre_device_role_is_write_combining (VyreDevice * dev, VyreMemoryRole role)
 
 gboolean
 vyre_device_alloc_buffer (VyreDevice * dev, VyreMemoryRole role,
-    VkDeviceSize size, const gchar * what, VyreDeviceBuffer * out,
-    GError ** error)
+    VkDeviceSize size, const gchar * what, gboolean clear,
+    VyreDeviceBuffer * out, GError ** error)
 {
   memset (out, 0, sizeof *out);
   if (size == 0)
@@ -505,7 +505,8 @@ vyre_device_alloc_buffer (VyreDevice * dev, VyreMemoryRole role,
     .buffer = out->buffer
   };
   out->address = vkGetBufferDeviceAddress (dev->device, &bdai);
-  memset (out->map, 0, size);
+  if (clear)
+    memset (out->map, 0, size);
   GST_DEBUG ("%s: %" G_GUINT64_FORMAT " bytes in memory type %u (flags 0x%x)",
       what, (guint64) size, out->type_index, out->flags);
   return TRUE;

@@ -66,9 +66,13 @@ guint64 vyre_device_budget (VyreDevice * dev, VyreMemoryRole role);
 gboolean vyre_device_role_is_write_combining (VyreDevice * dev,
     VyreMemoryRole role);
 
+/* A buffer of `size` bytes, mapped, with its device address.  clear:
+ * zero it (through the mapping: a few GB/s into a discrete GPU's BAR,
+ * so only memory whose initial contents the kernel or the host reads is
+ * cleared). */
 gboolean vyre_device_alloc_buffer (VyreDevice * dev, VyreMemoryRole role,
-    VkDeviceSize size, const gchar * what, VyreDeviceBuffer * out,
-    GError ** error);
+    VkDeviceSize size, const gchar * what, gboolean clear,
+    VyreDeviceBuffer * out, GError ** error);
 void vyre_device_free_buffer (VyreDevice * dev, VyreDeviceBuffer * buf);
 
 /* "VK_ERROR_DEVICE_LOST", ... */

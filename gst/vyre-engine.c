@@ -159,6 +159,11 @@ linger_thread (gpointer data)
 static void
 release_at_exit (void)
 {
+  /* Jobs a stopped pipeline handed over complete in microseconds on a
+   * GPU: their tenants must be gone before the kernel can be released. */
+  if (!vyre_megakernel_wait_reclaimed (2 * G_USEC_PER_SEC))
+    GST_WARNING ("jobs handed over by stopped pipelines did not complete "
+        "within 2 s of process exit");
   g_mutex_lock (&registry_lock);
   GHashTableIter it;
   gpointer value;

@@ -121,6 +121,18 @@ VyreMkStatus vyre_tenant_wait (VyreTenant * t, vyre_ticket * ticket,
 /* The ticket's slot may be reused (after its results were read). */
 void vyre_tenant_release (VyreTenant * t, const vyre_ticket * ticket);
 
+/* Stopping without waiting: the tenant's jobs still in flight (published,
+ * their completions not yet taken) are handed to the engine, which
+ * recycles each as it completes and keeps the tenant (its memory, its id,
+ * the buffers in its arena) alive until the last one did.  Returns at
+ * once; the caller forgets the tickets and may unref the tenant. */
+void vyre_tenant_hand_over (VyreTenant * t, const vyre_ticket * tickets,
+    guint n);
+/* Waits (at most timeout_us) until every hand-over of the process is
+ * reclaimed, its tenant's last reference included; FALSE if some are
+ * still waiting for their jobs. */
+gboolean vyre_megakernel_wait_reclaimed (gint64 timeout_us);
+
 /* Statistics for logs and reports. */
 typedef struct
 {

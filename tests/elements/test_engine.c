@@ -286,6 +286,52 @@ GST_START_TEST (test_linger)
 
 GST_END_TEST;
 
+static GstPadProbeReturn
+hold_buffers (G_GNUC_UNUSED GstPad * pad, G_GNUC_UNUSED GstPadProbeInfo * info,
+    gpointer data)
+{
+  g_atomic_int_set ((gint *) data, 1);
+  return GST_PAD_PROBE_OK;      /* the BLOCK type holds the buffer */
+}
+
+/* Tenants' quotas are their own: a pipeline whose downstream holds its
+ * buffers (its vyrescan fills its job contexts with 256-byte jobs, more
+ * than it has, and its streaming thread waits for one) does not stop
+ * another pipeline on the same kernel, which runs to EOS with exact
+ * results meanwhile; released, the held one finishes exact too. */
+GST_START_TEST (test_held_tenant_does_not_hold_others)
+{
+  Run held, free_run;
+  run_init (&held, 0, "job-size=256");
+  run_init (&free_run, 2, NULL);
+  GstPad *sinkpad = gst_element_get_static_pad (held.sink, "sink");
+  gint blocked = 0;
+  gulong probe = gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BLOCK |
+      GST_PAD_PROBE_TYPE_BUFFER, hold_buffers, &blocked, NULL);
+  fail_unless (gst_element_set_state (held.pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  gint64 until = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (!g_atomic_int_get (&blocked) && g_get_monotonic_time () < until)
+    g_usleep (10 * 1000);
+  fail_unless (g_atomic_int_get (&blocked), "the held pipeline never "
+      "pushed a buffer");
+  g_usleep (300 * 1000);        /* let it fill its contexts */
+  fail_unless (gst_element_set_state (free_run.pipeline, GST_STATE_PLAYING)
+      != GST_STATE_CHANGE_FAILURE);
+  run_wait_eos (&free_run);
+  fail_unless_equals_uint64 (run_matches (&free_run), free_run.expected);
+  fail_unless_equals_uint64 (run_matches (&held), 0);
+  fail_unless_equals_int (engine_field (&free_run, "kernels"), 1);
+  gst_pad_remove_probe (sinkpad, probe);
+  gst_object_unref (sinkpad);
+  run_wait_eos (&held);
+  fail_unless_equals_uint64 (run_matches (&held), held.expected);
+  run_clear (&free_run);
+  run_clear (&held);
+}
+
+GST_END_TEST;
+
 static Suite *
 engine_suite (void)
 {
@@ -296,6 +342,7 @@ engine_suite (void)
   tcase_add_test (tc, test_pipelines_share_one_kernel);
   tcase_add_test (tc, test_context_from_application);
   tcase_add_test (tc, test_linger);
+  tcase_add_test (tc, test_held_tenant_does_not_hold_others);
   return s;
 }
 
