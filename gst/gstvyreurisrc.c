@@ -584,6 +584,23 @@ open_file (GstVyreUriSrc * self, const gchar * path)
     GST_INFO_OBJECT (self, "%s: size unknown (stat size %" G_GUINT64_FORMAT
         "%s%s): reading to end of file", path, size, self->pseudo_fs ?
         ", on " : "", self->pseudo_fs ? self->pseudo_fs : "");
+  /* A file whose first read fails (/proc/self/mem: EIO) fails the state
+   * change here rather than in the streaming thread a moment later:
+   * gst-launch-1.0 (1.22) loses an ERROR posted before its main loop runs
+   * and then never exits (seen in 2 runs of 25). ESPIPE: a pseudo file
+   * that only reads in order, read by the streaming thread as usual. */
+  guint8 probe;
+  if (size > 0 || self->pseudo_fs) {
+    ssize_t n;
+    do
+      n = pread (self->fd, &probe, 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno != ESPIPE) {
+      vyre_uri_src_error_read (GST_ELEMENT (self), path, 0, 0, 1, errno,
+          "pread", self->pseudo_fs);
+      return FALSE;
+    }
+  }
   return TRUE;
 }
 
