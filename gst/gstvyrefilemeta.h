@@ -15,10 +15,10 @@
  *
  * Contract:
  *  - a buffer never holds bytes of two files;
- *  - file_index counts the files the source has pushed bytes of, from 0,
- *    in stream order; it changes exactly at a buffer flagged DISCONT, and
- *    files that were skipped or empty take no index, so index k is the
- *    k-th file whose bytes appear in the stream;
+ *  - file_index counts the files the source has read, from 0, in stream
+ *    order; it changes exactly at a buffer flagged DISCONT; skipped files
+ *    take no index; an empty file takes one, with one empty buffer (so
+ *    downstream counts and names it), so index k is the k-th file read;
  *  - path is the file's path as it was opened (the walk's root joined
  *    with the relative path, or the files-from entry as listed), in the
  *    file system's encoding (not necessarily UTF-8).  It is a GRefString:

@@ -32,7 +32,8 @@
  * list's: one BYTES segment, offsets running on across files, not
  * seekable.  A file's first buffer is DISCONT and follows a sticky tag
  * event (GST_TAG_LOCATION: its file:// URI); no buffer holds bytes of two
- * files; every buffer carries a #GstVyreFileMeta (gstvyrefilemeta.h).
+ * files, an empty file has one empty buffer; every buffer carries a
+ * #GstVyreFileMeta (gstvyrefilemeta.h).
  * Files are stat'ed, opened and closed through io_uring, many at once
  * ahead of the one being read (vyre-file-opener.h: STATX, then OPENAT2
  * beneath the walked directory with O_NOFOLLOW and RESOLVE_NO_SYMLINKS
@@ -1511,6 +1512,17 @@ create_from_files (GstVyreUriSrc * self, guint length, GstBuffer ** ret)
     }
     GstBuffer *buf = NULL;
     GstFlowReturn fr = do_create (self, self->file_pos, length, &buf);
+    if (fr == GST_FLOW_EOS && !self->file_started) {
+      /* An empty file: one empty buffer (DISCONT, tag, file meta) so that
+       * downstream counts and names it like any other; its end comes at
+       * the next call. */
+      buf = gst_buffer_new ();
+      fr = GST_FLOW_OK;
+      GST_OBJECT_LOCK (self);
+      self->size = 0;           /* read to its end: now known */
+      self->size_known = TRUE;
+      GST_OBJECT_UNLOCK (self);
+    }
     if (fr == GST_FLOW_EOS) {
       GST_OBJECT_LOCK (self);
       self->stats.files_scanned++;
