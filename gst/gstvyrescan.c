@@ -235,9 +235,11 @@ struct _GstVyreScan
   GQueue entries;               /* Entry*, oldest first */
   guint8 *ctx_free;             /* per context: 1 = free */
   guint ctx_free_count;
-  gint flushing;                /* atomic: wakes chain and the task */
+  /* GstFlowReturn, atomic (written under lock, with a broadcast):
+   * FLUSHING while flushing or inactive, else the src task's last
+   * downstream result.  Non-OK cancels every wait of chain and task. */
+  gint flow;
   gboolean eos;
-  GstFlowReturn src_result;     /* last downstream result */
 
   /* chain-only state (streaming thread) */
   guint64 next_offset;          /* expected stream offset of the next byte */
@@ -371,10 +373,9 @@ static GstFlowReturn
 acquire_context_locked (GstVyreScan * self, guint * ctx)
 {
   while (self->ctx_free_count == 0) {
-    if (g_atomic_int_get (&self->flushing))
-      return GST_FLOW_FLUSHING;
-    if (self->src_result != GST_FLOW_OK)
-      return self->src_result;
+    GstFlowReturn flow = g_atomic_int_get (&self->flow);
+    if (flow != GST_FLOW_OK)
+      return flow;
     wait_locked (self, &self->ctx_waiters, 100 * G_TIME_SPAN_MILLISECOND);
   }
   for (guint i = 0; i < self->n_contexts; i++) {
@@ -426,11 +427,10 @@ submit_job (GstVyreScan * self, vyre_job * job, vyre_ticket * ticket)
     /* Ring full: wait for the task to complete something (unless it
      * stopped: then nothing completes any more). */
     g_mutex_lock (&self->lock);
-    if (g_atomic_int_get (&self->flushing) || self->src_result != GST_FLOW_OK) {
-      GstFlowReturn ret = g_atomic_int_get (&self->flushing) ?
-          GST_FLOW_FLUSHING : self->src_result;
+    GstFlowReturn flow = g_atomic_int_get (&self->flow);
+    if (flow != GST_FLOW_OK) {
       g_mutex_unlock (&self->lock);
-      return ret;
+      return flow;
     }
     wait_locked (self, &self->waiters, 2 * G_TIME_SPAN_MILLISECOND);
     g_mutex_unlock (&self->lock);
@@ -652,16 +652,10 @@ gst_vyre_scan_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   GstVyreScan *self = GST_VYRE_SCAN (parent);
   (void) pad;
 
-  g_mutex_lock (&self->lock);
-  GstFlowReturn ret = self->src_result;
-  g_mutex_unlock (&self->lock);
+  GstFlowReturn ret = g_atomic_int_get (&self->flow);
   if (ret != GST_FLOW_OK) {
     gst_buffer_unref (buf);
     return ret;
-  }
-  if (g_atomic_int_get (&self->flushing)) {
-    gst_buffer_unref (buf);
-    return GST_FLOW_FLUSHING;
   }
 
   gsize size = gst_buffer_get_size (buf);
@@ -871,7 +865,7 @@ rescan_in_pieces (GstVyreScan * self, Entry * e, const vyre_completion * c,
       break;
     Piece *p = g_queue_peek_head (&q);
     vyre_completion pc;
-    VyreMkStatus st = finish_piece (self, p, &pc, &self->flushing, error);
+    VyreMkStatus st = finish_piece (self, p, &pc, &self->flow, error);
     if (st == VYRE_MK_CANCELLED) {
       ret = GST_FLOW_FLUSHING;
       break;
@@ -934,7 +928,7 @@ expand_job (gpointer data, gpointer user_data)
   Entry *e = data;
   GstVyreScan *self = user_data;
   GError *err = NULL;
-  if (!g_atomic_int_get (&self->flushing))
+  if (g_atomic_int_get (&self->flow) != GST_FLOW_FLUSHING)
     read_events (self, e, e->ctx, &e->comp, &err);
   g_mutex_lock (&self->lock);
   e->error = err;
@@ -955,10 +949,10 @@ dispatch_entry (GstVyreScan * self, Entry * e)
   if (e->kind != ENTRY_EVENT) {
     gint64 t0 = PHASE_START (self);
     VyreMkStatus st = vyre_tenant_wait (self->tenant, &e->ticket, &e->comp,
-        &self->flushing, &err);
+        &self->flow, &err);
     PHASE_ADD (self, PH_TASK_WAIT_GPU, t0);
     if (st == VYRE_MK_CANCELLED)
-      return GST_FLOW_FLUSHING;
+      return g_atomic_int_get (&self->flow);
     if (st != VYRE_MK_OK) {
       GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
           ("The GPU scan kernel failed."), ("%s", err->message));
@@ -1110,7 +1104,9 @@ static void
 pause_task (GstVyreScan * self, GstFlowReturn ret)
 {
   g_mutex_lock (&self->lock);
-  self->src_result = ret;
+  /* a flush that came meanwhile stays a flush */
+  if (g_atomic_int_get (&self->flow) != GST_FLOW_FLUSHING)
+    g_atomic_int_set (&self->flow, ret);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
   gst_pad_pause_task (self->srcpad);
@@ -1124,9 +1120,9 @@ gst_vyre_scan_loop (gpointer user_data)
   gint64 t0 = PHASE_START (self);
   g_mutex_lock (&self->lock);
   while (g_queue_is_empty (&self->entries) &&
-      !g_atomic_int_get (&self->flushing))
+      g_atomic_int_get (&self->flow) == GST_FLOW_OK)
     wait_locked (self, &self->waiters, 100 * G_TIME_SPAN_MILLISECOND);
-  if (g_atomic_int_get (&self->flushing)) {
+  if (g_atomic_int_get (&self->flow) != GST_FLOW_OK) {
     g_mutex_unlock (&self->lock);
     gst_pad_pause_task (self->srcpad);
     return;
@@ -1187,7 +1183,7 @@ gst_vyre_scan_loop (gpointer user_data)
   /* The head's matches, expanded by a worker (or the task). */
   t0 = PHASE_START (self);
   g_mutex_lock (&self->lock);
-  while (!e->expanded && !g_atomic_int_get (&self->flushing))
+  while (!e->expanded && g_atomic_int_get (&self->flow) == GST_FLOW_OK)
     wait_locked (self, &self->waiters, 100 * G_TIME_SPAN_MILLISECOND);
   gboolean expanded = e->expanded;
   g_mutex_unlock (&self->lock);
@@ -1316,7 +1312,7 @@ wait_drained (GstVyreScan * self)
 {
   g_mutex_lock (&self->lock);
   while (!g_queue_is_empty (&self->entries) &&
-      !g_atomic_int_get (&self->flushing) && self->src_result == GST_FLOW_OK)
+      g_atomic_int_get (&self->flow) == GST_FLOW_OK)
     wait_locked (self, &self->waiters, 100 * G_TIME_SPAN_MILLISECOND);
   gboolean ok = g_queue_is_empty (&self->entries);
   g_mutex_unlock (&self->lock);
@@ -1327,7 +1323,7 @@ static void
 start_task (GstVyreScan * self)
 {
   g_mutex_lock (&self->lock);
-  self->src_result = GST_FLOW_OK;
+  g_atomic_int_set (&self->flow, GST_FLOW_OK);
   g_mutex_unlock (&self->lock);
   gst_pad_start_task (self->srcpad, gst_vyre_scan_loop, self, NULL);
 }
@@ -1349,8 +1345,8 @@ gst_vyre_scan_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   GstVyreScan *self = GST_VYRE_SCAN (parent);
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_FLUSH_START:
-      g_atomic_int_set (&self->flushing, 1);
       g_mutex_lock (&self->lock);
+      g_atomic_int_set (&self->flow, GST_FLOW_FLUSHING);
       g_cond_broadcast (&self->cond);
       g_mutex_unlock (&self->lock);
       gst_pad_push_event (self->srcpad, event);
@@ -1362,8 +1358,7 @@ gst_vyre_scan_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       gst_pad_push_event (self->srcpad, event);
       drain_entries (self, TRUE);
       reset_stream (self);
-      g_atomic_int_set (&self->flushing, 0);
-      /* A pad being deactivated stays without a task. */
+      /* A pad being deactivated stays flushing, without a task. */
       if (gst_pad_is_active (self->srcpad))
         start_task (self);
       return TRUE;
@@ -1452,12 +1447,11 @@ gst_vyre_scan_src_activate_mode (GstPad * pad, GstObject * parent,
   if (mode != GST_PAD_MODE_PUSH)
     return FALSE;
   if (active) {
-    g_atomic_int_set (&self->flushing, 0);
     start_task (self);
     return TRUE;
   }
-  g_atomic_int_set (&self->flushing, 1);
   g_mutex_lock (&self->lock);
+  g_atomic_int_set (&self->flow, GST_FLOW_FLUSHING);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
   return gst_pad_stop_task (pad);
@@ -1473,8 +1467,8 @@ gst_vyre_scan_sink_activate_mode (GstPad * pad, GstObject * parent,
     return FALSE;
   if (!active) {
     /* Wake a chain blocked on a full ring. */
-    g_atomic_int_set (&self->flushing, 1);
     g_mutex_lock (&self->lock);
+    g_atomic_int_set (&self->flow, GST_FLOW_FLUSHING);
     g_cond_broadcast (&self->cond);
     g_mutex_unlock (&self->lock);
   }
@@ -2190,5 +2184,5 @@ gst_vyre_scan_init (GstVyreScan * self)
   g_queue_init (&self->entries);
   self->matches = g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
   self->not_stored_touched = g_array_new (FALSE, FALSE, sizeof (guint32));
-  self->src_result = GST_FLOW_OK;
+  self->flow = GST_FLOW_FLUSHING;       /* until the src pad is active */
 }
