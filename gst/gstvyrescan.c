@@ -1716,8 +1716,13 @@ gst_vyre_scan_start (GstVyreScan * self)
     return FALSE;
   }
   if (!open_kernel (self, &err)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("No usable Vulkan device for vyrescan."), ("%s", err->message));
+    /* No device at all, or one that could not run the kernel. */
+    gboolean no_device = err->domain == VYRE_DEVICE_ERROR &&
+        (err->code == VYRE_DEVICE_ERROR_NO_DEVICE ||
+        err->code == VYRE_DEVICE_ERROR_UNSUPPORTED);
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("%s", no_device ?
+            "No usable Vulkan device for vyrescan." :
+            "Could not start the GPU scan kernel."), ("%s", err->message));
     g_error_free (err);
     return FALSE;
   }

@@ -448,6 +448,21 @@ vyre_device_role_is_write_combining (VyreDevice * dev, VyreMemoryRole role)
 }
 
 gboolean
+vyre_device_fault_forced (const gchar * item, const gchar * value)
+{
+  const gchar *env = g_getenv ("VYRE_DEVICE_FORCE");
+  if (env == NULL || *env == '\0')
+    return FALSE;
+  gchar *want = value ? g_strdup_printf ("%s=%s", item, value) :
+      g_strdup (item);
+  gchar **items = g_strsplit (env, ",", -1);
+  gboolean found = g_strv_contains ((const gchar * const *) items, want);
+  g_strfreev (items);
+  g_free (want);
+  return found;
+}
+
+gboolean
 vyre_device_alloc_buffer (VyreDevice * dev, VyreMemoryRole role,
     VkDeviceSize size, const gchar * what, gboolean clear,
     VyreDeviceBuffer * out, GError ** error)
@@ -488,7 +503,9 @@ vyre_device_alloc_buffer (VyreDevice * dev, VyreMemoryRole role,
     .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,.pNext = &mafi,
     .allocationSize = mr.size,.memoryTypeIndex = out->type_index
   };
-  r = vkAllocateMemory (dev->device, &mai, NULL, &out->memory);
+  r = vyre_device_fault_forced ("alloc", what) ?
+      VK_ERROR_OUT_OF_DEVICE_MEMORY :
+      vkAllocateMemory (dev->device, &mai, NULL, &out->memory);
   if (r != VK_SUCCESS)
     goto fail;
   r = vkBindBufferMemory (dev->device, out->buffer, out->memory, 0);

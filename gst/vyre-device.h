@@ -7,6 +7,13 @@
  * then integrated, then virtual, then CPU (Mesa's lavapipe); the `device`
  * property or the VYRE_DEVICE environment variable (which wins) picks an
  * index of vkEnumeratePhysicalDevices instead.
+ *
+ * For tests, the environment variable VYRE_DEVICE_FORCE injects faults
+ * (comma-separated; read at each use, so a test can change it between
+ * pipelines): alloc=WHAT (every allocation of the buffer named WHAT, e.g.
+ * "data arena", fails with VK_ERROR_OUT_OF_DEVICE_MEMORY), lost (the
+ * kernel's fence reads VK_ERROR_DEVICE_LOST the next time it is looked
+ * at: vyre-megakernel.c).
  */
 #ifndef __VYRE_DEVICE_H__
 #define __VYRE_DEVICE_H__
@@ -74,6 +81,10 @@ gboolean vyre_device_alloc_buffer (VyreDevice * dev, VyreMemoryRole role,
     VkDeviceSize size, const gchar * what, gboolean clear,
     VyreDeviceBuffer * out, GError ** error);
 void vyre_device_free_buffer (VyreDevice * dev, VyreDeviceBuffer * buf);
+
+/* Whether VYRE_DEVICE_FORCE holds `item` ("lost") or `item=value`
+ * ("alloc=data arena"). */
+gboolean vyre_device_fault_forced (const gchar * item, const gchar * value);
 
 /* "VK_ERROR_DEVICE_LOST", ... */
 const gchar *vyre_vk_result_name (VkResult r);

@@ -123,6 +123,7 @@ struct _VyreMegakernel
   gint64 fence_checked;         /* when its fence was last looked at */
   guint64 launches;
   gboolean lost;
+  gboolean force_lost;          /* VYRE_DEVICE_FORCE=lost when made */
   guint64 retries;              /* jobs republished after ITER_LIMIT */
 };
 
@@ -490,6 +491,7 @@ vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
       rc.iter_budget);
   if (!warm_up (mk, error))
     goto fail;
+  mk->force_lost = vyre_device_fault_forced ("lost", NULL);
   return mk;
 
 fail:
@@ -516,7 +518,8 @@ ensure_running_locked (VyreMegakernel * mk, gboolean force, GError ** error)
     if (!force && now - mk->fence_checked < FENCE_CHECK_US)
       return TRUE;
     __atomic_store_n (&mk->fence_checked, now, __ATOMIC_RELAXED);
-    VkResult r = vkGetFenceStatus (d, mk->fence);
+    VkResult r = mk->force_lost ? VK_ERROR_DEVICE_LOST :
+        vkGetFenceStatus (d, mk->fence);
     if (r == VK_NOT_READY)
       return TRUE;
     if (r != VK_SUCCESS) {

@@ -332,6 +332,72 @@ GST_START_TEST (test_held_tenant_does_not_hold_others)
 
 GST_END_TEST;
 
+/* Runs pipeline i to its end; returns the error's text and details (NULL
+ * when it reached EOS, with exact results checked). */
+static gchar *
+run_to_end (guint i)
+{
+  Run r;
+  run_init (&r, i, "engine-linger=0");
+  gchar *text = NULL;
+  if (gst_element_set_state (r.pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE)
+    text = g_strdup ("(state change failed)");
+  GstBus *bus = gst_element_get_bus (r.pipeline);
+  GstMessage *m = gst_bus_timed_pop_filtered (bus, EOS_TIMEOUT,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (m != NULL, "neither EOS nor an error within %"
+      GST_TIME_FORMAT, GST_TIME_ARGS (EOS_TIMEOUT));
+  if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+    GError *err = NULL;
+    gchar *dbg = NULL;
+    gst_message_parse_error (m, &err, &dbg);
+    g_free (text);
+    text = g_strdup_printf ("%s\n%s", err->message, dbg ? dbg : "");
+    g_error_free (err);
+    g_free (dbg);
+  } else {
+    fail_unless (text == NULL, "EOS after a failed state change");
+    fail_unless_equals_uint64 (run_matches (&r), r.expected);
+  }
+  gst_message_unref (m);
+  gst_object_unref (bus);
+  run_clear (&r);
+  return text;
+}
+
+/* Faults injected at the device boundary (VYRE_DEVICE_FORCE): an error
+ * that names the cause, nothing hangs, and the next pipeline of the
+ * process works (after a lost device, on a new kernel). */
+GST_START_TEST (test_faults_then_recovery)
+{
+  static const struct
+  {
+    const gchar *force;
+    const gchar *expect;
+  } faults[] = {
+    {"alloc=data arena", "data arena"},
+    {"alloc=results", "VK_ERROR_OUT_OF_DEVICE_MEMORY"},
+    {"alloc=ring", "ring"},
+    {"lost", "VK_ERROR_DEVICE_LOST"},
+  };
+  for (guint f = 0; f < G_N_ELEMENTS (faults); f++) {
+    g_setenv ("VYRE_DEVICE_FORCE", faults[f].force, TRUE);
+    gchar *text = run_to_end (3);
+    g_unsetenv ("VYRE_DEVICE_FORCE");
+    fail_unless (text != NULL, "%s: no error", faults[f].force);
+    fail_unless (strstr (text, faults[f].expect) != NULL && strstr (text,
+            "Fix:") != NULL, "%s: the error does not name the cause: %s",
+        faults[f].force, text);
+    g_free (text);
+    text = run_to_end (4);
+    fail_unless (text == NULL, "after %s the next pipeline failed: %s",
+        faults[f].force, text);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 engine_suite (void)
 {
@@ -343,6 +409,7 @@ engine_suite (void)
   tcase_add_test (tc, test_context_from_application);
   tcase_add_test (tc, test_linger);
   tcase_add_test (tc, test_held_tenant_does_not_hold_others);
+  tcase_add_test (tc, test_faults_then_recovery);
   return s;
 }
 
