@@ -931,6 +931,44 @@ counted (guint64 n, const gchar * one, const gchar * many)
   return s;
 }
 
+/* "  files: 8 scanned, 2 with matches, 1 skipped" and each skipped file
+ * with its reason (the first few), for a stream of several files. */
+static void
+append_files_line (GString * out, const GstStructure * summary)
+{
+  const GValue *v = gst_structure_get_value (summary, "files");
+  if (v == NULL || !GST_VALUE_HOLDS_STRUCTURE (v))
+    return;
+  const GstStructure *files = gst_value_get_structure (v);
+  guint64 scanned = get_u64 (files, "scanned");
+  guint64 skipped = get_u64 (files, "skipped");
+  if (scanned <= 1 && skipped == 0)
+    return;
+  gchar *ns = counted (scanned, "file scanned", "files scanned");
+  gchar *nw = vyre_report_format_count (get_u64 (files, "with_matches"));
+  gchar *nk = vyre_report_format_count (skipped);
+  g_string_append_printf (out, "  %s, %s with matches, %s skipped\n", ns,
+      nw, nk);
+  g_free (ns);
+  g_free (nw);
+  g_free (nk);
+  const GValue *list = gst_structure_get_value (files, "skipped_files");
+  guint n = list && GST_VALUE_HOLDS_ARRAY (list) ?
+      gst_value_array_get_size (list) : 0;
+  const guint shown = 5;
+  for (guint i = 0; i < MIN (n, shown); i++) {
+    const GValue *e = gst_value_array_get_value (list, i);
+    if (!GST_VALUE_HOLDS_STRUCTURE (e))
+      continue;
+    const GstStructure *f = gst_value_get_structure (e);
+    g_string_append_printf (out, "    skipped %s: %s\n",
+        get_string (f, "path"), get_string (f, "description"));
+  }
+  if (n > shown)
+    g_string_append_printf (out, "    ... and %u more skipped (the JSON "
+        "report lists them all)\n", n - shown);
+}
+
 gchar *
 vyre_report_format_summary (const GstStructure * summary, guint max_patterns)
 {
@@ -959,6 +997,7 @@ vyre_report_format_summary (const GstStructure * summary, guint max_patterns)
   g_free (nmatches);
   g_free (ndropped);
   g_free (rate);
+  append_files_line (out, summary);
 
   GArray *totals = vyre_report_pattern_totals (summary);
   g_array_sort (totals, by_count_then_id);

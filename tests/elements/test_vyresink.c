@@ -759,6 +759,45 @@ GST_START_TEST (test_summary_lists_top_patterns)
 
 GST_END_TEST;
 
+/* A stream of several files: the printed summary counts them and names
+ * the skipped ones with their reasons (five, then how many more). */
+GST_START_TEST (test_summary_counts_files)
+{
+  GstStructure *files = gst_structure_new ("files", "scanned", G_TYPE_UINT64,
+      (guint64) 1500, "with_matches", G_TYPE_UINT64, (guint64) 12,
+      "skipped", G_TYPE_UINT64, (guint64) 7, NULL);
+  GValue skipped = G_VALUE_INIT;
+  gst_value_array_init (&skipped, 7);
+  for (guint i = 0; i < 7; i++) {
+    GValue v = G_VALUE_INIT;
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    gchar *path = g_strdup_printf ("/tree/f%u", i);
+    g_value_take_boxed (&v, gst_structure_new ("skipped", "path",
+            G_TYPE_STRING, path, "reason", G_TYPE_STRING, "read-error",
+            "description", G_TYPE_STRING, "a read failed", NULL));
+    g_free (path);
+    gst_value_array_append_and_take_value (&skipped, &v);
+  }
+  gst_structure_take_value (files, "skipped_files", &skipped);
+  GstStructure *s = gst_structure_new ("vyre-summary", "bytes",
+      G_TYPE_UINT64, (guint64) 1000, "files", GST_TYPE_STRUCTURE, files,
+      NULL);
+  gst_structure_free (files);
+  gchar *text = vyre_report_format_summary (s, 20);
+  gchar **lines = g_strsplit (text, "\n", -1);
+  fail_unless_equals_string (lines[1],
+      "  1,500 files scanned, 12 with matches, 7 skipped");
+  fail_unless_equals_string (lines[2], "    skipped /tree/f0: a read failed");
+  fail_unless_equals_string (lines[6], "    skipped /tree/f4: a read failed");
+  fail_unless_equals_string (lines[7], "    ... and 2 more skipped (the JSON "
+      "report lists them all)");
+  g_strfreev (lines);
+  g_free (text);
+  gst_structure_free (s);
+}
+
+GST_END_TEST;
+
 /* gst-launch-1.0 itself exits non-zero, naming the path, when the matches
  * cannot be written. */
 GST_START_TEST (test_gst_launch_exit_status)
@@ -916,6 +955,7 @@ vyresink_suite (void)
   tcase_add_test (tc, test_startup_apart_from_scan);
   tcase_add_test (tc, test_rate_and_count_formatting);
   tcase_add_test (tc, test_summary_lists_top_patterns);
+  tcase_add_test (tc, test_summary_counts_files);
   tcase_add_test (tc, test_gst_launch_exit_status);
   tcase_add_test (tc, test_dense_counts_agree);
   suite_add_tcase (s, tc);
