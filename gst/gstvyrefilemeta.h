@@ -41,6 +41,13 @@ G_BEGIN_DECLS
 
 #define GST_VYRE_FILE_SIZE_UNKNOWN G_MAXUINT64
 
+/* A custom query (GST_QUERY_CUSTOM) whose structure has this name asks how
+ * many files a source of several files met: vyreurisrc answers with the
+ * field "total" (#guint64: files listed to read plus files left out by the
+ * walk), once it started; a single file or a source that knows nothing of
+ * it does not answer. */
+#define GST_VYRE_FILES_QUERY "vyre-files"
+
 typedef struct
 {
   GstMeta meta;

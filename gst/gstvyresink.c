@@ -72,6 +72,10 @@
  * - `percent` (#gdouble): bytes / total * 100, -1 when unknown.
  * - `eta_s` (#gdouble): seconds left at the current rate, -1 when unknown.
  * - `gbps` (#gdouble): the scan's rate so far, as in `vyre-summary`.
+ * - `files` (#guint64): files done (scanned or skipped) of a stream of
+ *   several files, the one being read not counted before EOS.
+ * - `files_total` (#guint64): the files the source met (its answer to
+ *   GST_VYRE_FILES_QUERY: vyreurisrc on a tree or a list), 0 unknown.
  *
  * ## vyre-epoch message
  * For each completed batch fence (vyrescan's `vyre-epoch` event):
@@ -195,6 +199,7 @@ struct _GstVyreSink
   GArray *pending;              /* GstVyreMatch held back for stream order */
   gint64 last_message;
   guint64 total_size;           /* from a duration query, 0 = unknown */
+  guint64 files_total;          /* from a GST_VYRE_FILES_QUERY, 0 = unknown */
   gboolean progress_shown;
 };
 
@@ -353,6 +358,7 @@ gst_vyre_sink_start (GstBaseSink * sink)
     watch_bus (self);
   self->last_message = 0;
   self->total_size = 0;
+  self->files_total = 0;
   self->progress_shown = FALSE;
   g_array_set_size (self->pending, 0);
   return ok;
@@ -683,9 +689,10 @@ post_progress (GstVyreSink * self, gboolean final)
   GST_OBJECT_LOCK (self);
   GstClockTime interval = self->message_interval;
   gboolean show = self->progress;
-  /* files done: all at the end, before it all but the one being read */
-  guint64 files = final || self->files_scanned == 0 ? self->files_scanned :
-      self->files_scanned - 1;
+  /* files done: all at the end, before it all but the one being read;
+   * skipped ones are done too */
+  guint64 files = (final || self->files_scanned == 0 ? self->files_scanned :
+      self->files_scanned - 1) + self->skipped->len;
   guint64 bytes = self->bytes;
   times_locked (self, &startup, &elapsed, &rate);
   /* until a second buffer came the rate is start-up's, not the scan's:
@@ -703,6 +710,15 @@ post_progress (GstVyreSink * self, gboolean final)
             GST_FORMAT_BYTES, &dur) && dur > 0)
       self->total_size = dur;
   }
+  if (self->files_total == 0) {
+    GstQuery *q = gst_query_new_custom (GST_QUERY_CUSTOM,
+        gst_structure_new_empty (GST_VYRE_FILES_QUERY));
+    guint64 t = 0;
+    if (gst_pad_peer_query (GST_BASE_SINK_PAD (self), q) &&
+        gst_structure_get_uint64 (gst_query_get_structure (q), "total", &t))
+      self->files_total = t;
+    gst_query_unref (q);
+  }
   double pct = self->total_size ? 100.0 * bytes / self->total_size : -1;
   double eta = (self->total_size && rate > 0) ?
       (self->total_size - MIN (bytes, self->total_size)) / rate : -1;
@@ -714,10 +730,13 @@ post_progress (GstVyreSink * self, gboolean final)
               "percent", G_TYPE_DOUBLE, pct,
               "eta_s", G_TYPE_DOUBLE, eta,
               "gbps", G_TYPE_DOUBLE, rate / 1e9,
-              "files", G_TYPE_UINT64, files, NULL)));
+              "files", G_TYPE_UINT64, files,
+              "files_total", G_TYPE_UINT64, self->files_total, NULL)));
   if (show) {
     gchar *size = g_format_size (bytes);
-    gchar *done = files > 1 ? g_strdup_printf ("%" G_GUINT64_FORMAT
+    gchar *done = self->files_total ? g_strdup_printf ("%" G_GUINT64_FORMAT
+        " / %" G_GUINT64_FORMAT " files, %s", files, self->files_total,
+        size) : files > 1 ? g_strdup_printf ("%" G_GUINT64_FORMAT
         " files, %s", files, size) : g_strdup (size);
     g_free (size);
     gchar *speed = rate > 0 ? vyre_report_format_rate (rate) : g_strdup ("");

@@ -251,6 +251,7 @@ struct _GstVyreUriSrc
   gboolean tree_follow_symlinks, tree_skip_binary, tree_strict, tree_direct;
   gsize tree_read_len;          /* the largest read: min(blocksize, largest) */
   guint files_pushed;           /* files with bytes in the stream so far */
+  guint64 files_total;          /* listed and left out; object lock */
   guint64 stream_pos;           /* bytes pushed, all files */
   guint file_index;             /* the current file's GstVyreFileMeta index */
   guint64 file_base;            /* stream offset of its byte 0 */
@@ -770,6 +771,7 @@ list_files (GstVyreUriSrc * self, const gchar * location,
   }
   /* What setup_arena plans for; each file sets its own when it opens. */
   GST_OBJECT_LOCK (self);
+  self->files_total = self->walk->files->len + self->walk->skips->len;
   self->size = largest;
   self->size_known = TRUE;
   GST_OBJECT_UNLOCK (self);
@@ -1735,6 +1737,9 @@ gst_vyre_uri_src_stop (GstBaseSrc * bsrc)
     g_clear_pointer (&self->opener, vyre_file_opener_free);
   }
   g_clear_pointer (&self->walk, vyre_walk_result_free);
+  GST_OBJECT_LOCK (self);
+  self->files_total = 0;
+  GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
 
@@ -1877,6 +1882,18 @@ gst_vyre_uri_src_query (GstBaseSrc * bsrc, GstQuery * query)
     gchar *uri = gst_uri_handler_get_uri (GST_URI_HANDLER (self));
     gst_query_set_uri (query, uri);
     g_free (uri);
+    return TRUE;
+  }
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CUSTOM &&
+      gst_structure_has_name (gst_query_get_structure (query),
+          GST_VYRE_FILES_QUERY)) {
+    GST_OBJECT_LOCK (self);
+    guint64 total = self->files_total;
+    GST_OBJECT_UNLOCK (self);
+    if (total == 0)
+      return FALSE;             /* one file, or not started */
+    gst_structure_set (gst_query_writable_structure (query), "total",
+        G_TYPE_UINT64, total, NULL);
     return TRUE;
   }
   return GST_BASE_SRC_CLASS (parent_class)->query (bsrc, query);

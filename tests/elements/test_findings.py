@@ -86,25 +86,34 @@ def run(root, outdir, fail_on_match):
     desc = (f'vyreurisrc location="{root}" ! vyrescan patterns="<{pats}>" ! '
             f'vyresink print-summary=false matches-location="{paths["jsonl"]}" '
             f'sarif-location="{paths["sarif"]}" '
-            f'report-location="{paths["json"]}" '
+            f'report-location="{paths["json"]}" message-interval=0 '
             f'fail-on-match={"true" if fail_on_match else "false"}')
     pipeline = Gst.parse_launch(desc)
     bus = pipeline.get_bus()
     pipeline.set_state(Gst.State.PLAYING)
     error = None
+    progress = []
     while True:
         msg = bus.timed_pop_filtered(240 * Gst.SECOND,
                                      Gst.MessageType.EOS |
-                                     Gst.MessageType.ERROR)
+                                     Gst.MessageType.ERROR |
+                                     Gst.MessageType.ELEMENT)
         if msg is None:
             error = "no EOS or error within 240 s"
             break
+        if msg.type == Gst.MessageType.ELEMENT:
+            st = msg.get_structure()
+            if st.get_name() == "vyre-progress":
+                progress.append((st.get_value("files"),
+                                 st.get_value("files_total")))
+            continue
         if msg.type == Gst.MessageType.ERROR:
             err, dbg = msg.parse_error()
             error = err.message
             break
         break  # EOS
     pipeline.set_state(Gst.State.NULL)
+    paths["progress"] = progress
     return error, paths
 
 
@@ -204,6 +213,16 @@ def main():
                 failures.append(f"report: {report['files']['with_matches']}"
                                 f" files with matches, {len(per_file)} "
                                 "expected")
+            # Progress counts files done of all the source met; the last
+            # message (at EOS) has them all done.
+            prog = paths["progress"]
+            if not prog or prog[-1] != (len(files), len(files)):
+                failures.append(f"progress (files, files_total): "
+                                f"{prog[-3:]}, the last expected "
+                                f"{(len(files), len(files))}")
+            elif any(d > t for d, t in prog if t):
+                failures.append(f"progress: files done past the total "
+                                f"{prog}")
             if report["matches"] != len(want):
                 failures.append(f"report: {report['matches']} matches")
 
