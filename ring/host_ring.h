@@ -1,6 +1,6 @@
 /*
- * host_ring.h - the producer side of the ring (seed 004's "producer /
- * consumer interface"), over memory the caller maps.
+ * host_ring.h - the producer side of the ring, over memory the caller
+ * maps.
  *
  * The ring's three regions (slots, control, completions; see
  * vyre_protocol.h) may be anywhere the caller can map them: a GPU BAR

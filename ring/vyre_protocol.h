@@ -327,9 +327,9 @@
 #define VYRE_TRANS_STATE_MASK 0x7FFFFFFFu
 
 /* ------------------------------------------------------------------ */
-/* IO queue (seed 003): 8-word entries.  READ/WRITE/FENCE requests,
- * OK/ERROR outcomes.  ERROR is terminal and must be handled by every
- * consumer (vyre's GPU side spins forever on it). */
+/* IO queue: 8-word entries.  READ/WRITE/FENCE requests, OK/ERROR
+ * outcomes.  ERROR is terminal and must be handled by every consumer.
+ * Not used by the plugin yet (tests/ring/io_queue.h implements it). */
 #define VYRE_IO_SLOT_WORDS 8u
 #define VYRE_IO_OP 0u
 #define VYRE_IO_SRC 1u          /* source handle (file id)                  */
