@@ -380,6 +380,12 @@ vyre_device_unref (VyreDevice * dev)
   g_free (dev);
 }
 
+guint
+vyre_device_index (VyreDevice * dev)
+{
+  return dev->index;
+}
+
 const gchar *
 vyre_device_name (VyreDevice * dev)
 {

@@ -57,6 +57,8 @@ VyreDevice *vyre_device_ref (VyreDevice * dev);
 void vyre_device_unref (VyreDevice * dev);
 
 const gchar *vyre_device_name (VyreDevice * dev);
+/* Its index in vkEnumeratePhysicalDevices (what -1 resolved to). */
+guint vyre_device_index (VyreDevice * dev);
 const gchar *vyre_device_driver (VyreDevice * dev);
 gboolean vyre_device_is_cpu (VyreDevice * dev);
 gboolean vyre_device_is_discrete (VyreDevice * dev);

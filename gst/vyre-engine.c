@@ -43,6 +43,9 @@ G_DEFINE_BOXED_TYPE (VyreEngine, vyre_engine, vyre_engine_ref,
  * bytes: what lingers or is released is the device behind it). */
 static GMutex registry_lock;
 static GHashTable *registry;
+/* What device -1 opened the first time: later requests for either index
+ * get the same engine.  -1 until then.  registry_lock. */
+static gint auto_index = -1;
 
 static void
 debug_init (void)
@@ -71,11 +74,28 @@ default_linger_ms (void)
   return (guint) v;
 }
 
+/* The device a request for `index` opens: VYRE_DEVICE when it is set (it
+ * overrides the property, vyre-device.h), the automatic choice once
+ * known.  registry_lock. */
+static gint
+device_key_locked (gint index)
+{
+  const gchar *env = g_getenv ("VYRE_DEVICE");
+  if (env && *env) {
+    gchar *end = NULL;
+    gint64 v = g_ascii_strtoll (env, &end, 10);
+    if (end != env && *end == '\0' && v >= -1 && v <= G_MAXINT)
+      index = (gint) v;
+  }
+  return index == -1 && auto_index >= 0 ? auto_index : index;
+}
+
 VyreEngine *
 vyre_engine_get (gint index)
 {
   debug_init ();
   g_mutex_lock (&registry_lock);
+  index = device_key_locked (index);
   if (registry == NULL)
     registry = g_hash_table_new (g_direct_hash, g_direct_equal);
   VyreEngine *e = g_hash_table_lookup (registry, GINT_TO_POINTER (index));
@@ -164,12 +184,13 @@ release_at_exit (void)
   if (!vyre_megakernel_wait_reclaimed (2 * G_USEC_PER_SEC))
     GST_WARNING ("jobs handed over by stopped pipelines did not complete "
         "within 2 s of process exit");
+  /* Engines are locked after the registry is let go: acquire takes the
+   * registry lock under an engine's. */
   g_mutex_lock (&registry_lock);
-  GHashTableIter it;
-  gpointer value;
-  g_hash_table_iter_init (&it, registry);
-  while (g_hash_table_iter_next (&it, NULL, &value)) {
-    VyreEngine *e = value;
+  GList *engines = g_hash_table_get_values (registry);
+  g_mutex_unlock (&registry_lock);
+  for (GList * l = engines; l; l = l->next) {
+    VyreEngine *e = l->data;
     g_mutex_lock (&e->lock);
     if (e->active == 0)
       release_locked (e, "process exit");
@@ -177,7 +198,7 @@ release_at_exit (void)
       vyre_megakernel_stop (e->mk);
     g_mutex_unlock (&e->lock);
   }
-  g_mutex_unlock (&registry_lock);
+  g_list_free (engines);
 }
 
 VyreMegakernel *
@@ -193,6 +214,16 @@ vyre_engine_acquire (VyreEngine * engine, guint64 progress_timeout_us,
       goto fail;
     GST_INFO ("engine for device %d: %s (%s)", engine->device_index,
         vyre_device_name (dev), vyre_device_driver (dev));
+    if (engine->device_index == -1) {
+      /* Requests for this device by its index get this engine too. */
+      gint k = (gint) vyre_device_index (dev);
+      g_mutex_lock (&registry_lock);
+      auto_index = k;
+      if (!g_hash_table_contains (registry, GINT_TO_POINTER (k)))
+        g_hash_table_insert (registry, GINT_TO_POINTER (k),
+            vyre_engine_ref (engine));
+      g_mutex_unlock (&registry_lock);
+    }
     VyreMegakernelConfig mc = {
       .nslots = vyre_device_is_cpu (dev) ? VYRE_ENGINE_CPU_SLOTS :
           VYRE_ENGINE_GPU_SLOTS,

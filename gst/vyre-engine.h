@@ -17,9 +17,11 @@
  * context) and opens the device again on demand.  An engine whose device
  * was lost drops its kernel; the next tenant gets a new one.
  *
- * Engines are created under one registry lock, one per requested device
- * index (-1: the automatic choice), so pipelines that know nothing of each
- * other share them.  Applications see them as GstContext of type
+ * Engines are created under one registry lock, one per device (-1, the
+ * automatic choice, is the same engine as the index it resolved to once a
+ * pipeline opened it; VYRE_DEVICE, which overrides the property, picks
+ * the engine too), so pipelines that know nothing of each other share
+ * them.  Applications see them as GstContext of type
  * VYRE_ENGINE_CONTEXT_TYPE, whose structure holds the engine in the field
  * "engine" (GType VYRE_TYPE_ENGINE) and its device index in "device";
  * vyrescan follows GStreamer's context algorithm (query downstream and

@@ -332,6 +332,54 @@ GST_START_TEST (test_held_tenant_does_not_hold_others)
 
 GST_END_TEST;
 
+/* A pipeline asking for the automatic device and one asking for that
+ * device by its index share one engine (one kernel): while the first is
+ * held at its sink, the second's engine counts both as active. */
+GST_START_TEST (test_auto_and_index_share_engine)
+{
+  Run a, b;
+  run_init (&a, 5, NULL);
+  GstPad *sinkpad = gst_element_get_static_pad (a.sink, "sink");
+  gint blocked = 0;
+  gulong probe = gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BLOCK |
+      GST_PAD_PROBE_TYPE_BUFFER, hold_buffers, &blocked, NULL);
+  fail_unless (gst_element_set_state (a.pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  gint64 until = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (!g_atomic_int_get (&blocked) && g_get_monotonic_time () < until)
+    g_usleep (10 * 1000);
+  fail_unless (g_atomic_int_get (&blocked));
+  gchar *name_a = NULL;
+  g_object_get (a.scan, "device-name", &name_a, NULL);
+
+  /* The automatic choice on this machine, asked for by index: the first
+   * device of the same name (CI has one device, lavapipe, index 0). */
+  run_init (&b, 6, "device=0");
+  fail_unless (gst_element_set_state (b.pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  run_wait_eos (&b);
+  fail_unless_equals_uint64 (run_matches (&b), b.expected);
+  gchar *name_b = NULL;
+  g_object_get (b.scan, "device-name", &name_b, NULL);
+  if (g_strcmp0 (name_a, name_b) == 0) {
+    fail_unless_equals_int (engine_field (&b, "active"), 2);
+    fail_unless_equals_int (engine_field (&b, "kernels"), 1);
+  } else {
+    GST_WARNING ("device 0 (%s) is not the automatic choice (%s): not "
+        "checked", name_b, name_a);
+  }
+  g_free (name_a);
+  g_free (name_b);
+  gst_pad_remove_probe (sinkpad, probe);
+  gst_object_unref (sinkpad);
+  run_wait_eos (&a);
+  fail_unless_equals_uint64 (run_matches (&a), a.expected);
+  run_clear (&b);
+  run_clear (&a);
+}
+
+GST_END_TEST;
+
 /* Runs pipeline i to its end; returns the error's text and details (NULL
  * when it reached EOS, with exact results checked). */
 static gchar *
@@ -410,6 +458,7 @@ engine_suite (void)
   tcase_add_test (tc, test_linger);
   tcase_add_test (tc, test_held_tenant_does_not_hold_others);
   tcase_add_test (tc, test_faults_then_recovery);
+  tcase_add_test (tc, test_auto_and_index_share_engine);
   return s;
 }
 
