@@ -1531,6 +1531,17 @@ tenant_unref (gpointer t)
  * set on the element already; else a neighbour's, downstream then
  * upstream; else whatever the application sets on NEED_CONTEXT; else the
  * process's engine for the device, announced with HAVE_CONTEXT. */
+/* An engine from a context fits unless this element asks for another
+ * device by index (a pipeline may scan on two GPUs). */
+static gboolean
+engine_fits (GstVyreScan * self, VyreEngine * e)
+{
+  GST_OBJECT_LOCK (self);
+  gint want = self->device_index;
+  GST_OBJECT_UNLOCK (self);
+  return want == -1 || vyre_engine_device_index (e) == want;
+}
+
 static gboolean
 query_engine (GstVyreScan * self, GstPad * pad)
 {
@@ -1539,6 +1550,8 @@ query_engine (GstVyreScan * self, GstPad * pad)
   if (gst_pad_peer_query (pad, q))
     gst_query_parse_context (q, &ctx);
   VyreEngine *e = ctx ? vyre_engine_from_context (ctx) : NULL;
+  if (e && !engine_fits (self, e))
+    g_clear_pointer (&e, vyre_engine_unref);
   if (e) {
     GST_OBJECT_LOCK (self);
     if (self->engine == NULL)
@@ -1590,6 +1603,11 @@ gst_vyre_scan_set_context (GstElement * element, GstContext * context)
 {
   GstVyreScan *self = GST_VYRE_SCAN (element);
   VyreEngine *e = vyre_engine_from_context (context);
+  if (e && !engine_fits (self, e)) {
+    GST_DEBUG_OBJECT (self, "engine for device %d from the context: not "
+        "the device asked for", vyre_engine_device_index (e));
+    g_clear_pointer (&e, vyre_engine_unref);
+  }
   if (e) {
     GST_OBJECT_LOCK (self);
     VyreEngine *old = self->engine;
