@@ -332,6 +332,46 @@ GST_START_TEST (test_held_tenant_does_not_hold_others)
 
 GST_END_TEST;
 
+static gchar *run_to_end (guint i);
+
+/* Over the device's budget (VYRE_MEMORY_BUDGET stands in for a small
+ * GPU): a pipeline joining a running engine fails with an error naming
+ * the element that asked and the budget, the running one is untouched,
+ * and with room again the next one joins. */
+GST_START_TEST (test_over_budget_names_the_tenant)
+{
+  Run a;
+  run_init (&a, 2, NULL);
+  GstPad *sinkpad = gst_element_get_static_pad (a.sink, "sink");
+  gint blocked = 0;
+  gulong probe = gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BLOCK |
+      GST_PAD_PROBE_TYPE_BUFFER, hold_buffers, &blocked, NULL);
+  fail_unless (gst_element_set_state (a.pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  gint64 until = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (!g_atomic_int_get (&blocked) && g_get_monotonic_time () < until)
+    g_usleep (10 * 1000);
+  fail_unless (g_atomic_int_get (&blocked));
+
+  g_setenv ("VYRE_MEMORY_BUDGET", "1048576", TRUE);
+  gchar *text = run_to_end (3);
+  g_unsetenv ("VYRE_MEMORY_BUDGET");
+  fail_unless (text != NULL, "no error over the budget");
+  fail_unless (strstr (text, "scan does not fit") != NULL && strstr (text,
+          "bytes the scan engine holds already") != NULL, "%s", text);
+  g_free (text);
+  text = run_to_end (3);
+  fail_unless (text == NULL, "with room again: %s", text);
+
+  gst_pad_remove_probe (sinkpad, probe);
+  gst_object_unref (sinkpad);
+  run_wait_eos (&a);
+  fail_unless_equals_uint64 (run_matches (&a), a.expected);
+  run_clear (&a);
+}
+
+GST_END_TEST;
+
 /* A pipeline asking for the automatic device and one asking for that
  * device by its index share one engine (one kernel): while the first is
  * held at its sink, the second's engine counts both as active. */
@@ -459,6 +499,7 @@ engine_suite (void)
   tcase_add_test (tc, test_held_tenant_does_not_hold_others);
   tcase_add_test (tc, test_faults_then_recovery);
   tcase_add_test (tc, test_auto_and_index_share_engine);
+  tcase_add_test (tc, test_over_budget_names_the_tenant);
   return s;
 }
 
