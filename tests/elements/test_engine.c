@@ -294,6 +294,41 @@ hold_buffers (G_GNUC_UNUSED GstPad * pad, G_GNUC_UNUSED GstPadProbeInfo * info,
   return GST_PAD_PROBE_OK;      /* the BLOCK type holds the buffer */
 }
 
+typedef struct
+{
+  GstPad *pad;
+  gulong probe;
+  gint blocked;
+} Hold;
+
+/* Sets r PLAYING with its sink holding every buffer, and waits until the
+ * first buffer is held (the pipeline is a tenant with jobs out). */
+static void
+run_start_held (Run * r, Hold * h)
+{
+  h->pad = gst_element_get_static_pad (r->sink, "sink");
+  h->blocked = 0;
+  h->probe = gst_pad_add_probe (h->pad, GST_PAD_PROBE_TYPE_BLOCK |
+      GST_PAD_PROBE_TYPE_BUFFER, hold_buffers, &h->blocked, NULL);
+  fail_unless (gst_element_set_state (r->pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  gint64 until = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (!g_atomic_int_get (&h->blocked) && g_get_monotonic_time () < until)
+    g_usleep (10 * 1000);
+  fail_unless (g_atomic_int_get (&h->blocked), "the held pipeline never "
+      "pushed a buffer");
+}
+
+/* Lets r's buffers go and runs it to EOS, exact. */
+static void
+run_release_held (Run * r, Hold * h)
+{
+  gst_pad_remove_probe (h->pad, h->probe);
+  gst_object_unref (h->pad);
+  run_wait_eos (r);
+  fail_unless_equals_uint64 (run_matches (r), r->expected);
+}
+
 /* Tenants' quotas are their own: a pipeline whose downstream holds its
  * buffers (its vyrescan fills its job contexts with 256-byte jobs, more
  * than it has, and its streaming thread waits for one) does not stop
@@ -304,17 +339,8 @@ GST_START_TEST (test_held_tenant_does_not_hold_others)
   Run held, free_run;
   run_init (&held, 0, "job-size=256");
   run_init (&free_run, 2, NULL);
-  GstPad *sinkpad = gst_element_get_static_pad (held.sink, "sink");
-  gint blocked = 0;
-  gulong probe = gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BLOCK |
-      GST_PAD_PROBE_TYPE_BUFFER, hold_buffers, &blocked, NULL);
-  fail_unless (gst_element_set_state (held.pipeline, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
-  gint64 until = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  while (!g_atomic_int_get (&blocked) && g_get_monotonic_time () < until)
-    g_usleep (10 * 1000);
-  fail_unless (g_atomic_int_get (&blocked), "the held pipeline never "
-      "pushed a buffer");
+  Hold hold;
+  run_start_held (&held, &hold);
   g_usleep (300 * 1000);        /* let it fill its contexts */
   fail_unless (gst_element_set_state (free_run.pipeline, GST_STATE_PLAYING)
       != GST_STATE_CHANGE_FAILURE);
@@ -322,10 +348,7 @@ GST_START_TEST (test_held_tenant_does_not_hold_others)
   fail_unless_equals_uint64 (run_matches (&free_run), free_run.expected);
   fail_unless_equals_uint64 (run_matches (&held), 0);
   fail_unless_equals_int (engine_field (&free_run, "kernels"), 1);
-  gst_pad_remove_probe (sinkpad, probe);
-  gst_object_unref (sinkpad);
-  run_wait_eos (&held);
-  fail_unless_equals_uint64 (run_matches (&held), held.expected);
+  run_release_held (&held, &hold);
   run_clear (&free_run);
   run_clear (&held);
 }
@@ -342,16 +365,8 @@ GST_START_TEST (test_over_budget_names_the_tenant)
 {
   Run a;
   run_init (&a, 2, NULL);
-  GstPad *sinkpad = gst_element_get_static_pad (a.sink, "sink");
-  gint blocked = 0;
-  gulong probe = gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BLOCK |
-      GST_PAD_PROBE_TYPE_BUFFER, hold_buffers, &blocked, NULL);
-  fail_unless (gst_element_set_state (a.pipeline, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
-  gint64 until = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  while (!g_atomic_int_get (&blocked) && g_get_monotonic_time () < until)
-    g_usleep (10 * 1000);
-  fail_unless (g_atomic_int_get (&blocked));
+  Hold hold;
+  run_start_held (&a, &hold);
 
   g_setenv ("VYRE_MEMORY_BUDGET", "1048576", TRUE);
   gchar *text = run_to_end (3);
@@ -363,10 +378,7 @@ GST_START_TEST (test_over_budget_names_the_tenant)
   text = run_to_end (3);
   fail_unless (text == NULL, "with room again: %s", text);
 
-  gst_pad_remove_probe (sinkpad, probe);
-  gst_object_unref (sinkpad);
-  run_wait_eos (&a);
-  fail_unless_equals_uint64 (run_matches (&a), a.expected);
+  run_release_held (&a, &hold);
   run_clear (&a);
 }
 
@@ -379,16 +391,8 @@ GST_START_TEST (test_auto_and_index_share_engine)
 {
   Run a, b;
   run_init (&a, 5, NULL);
-  GstPad *sinkpad = gst_element_get_static_pad (a.sink, "sink");
-  gint blocked = 0;
-  gulong probe = gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BLOCK |
-      GST_PAD_PROBE_TYPE_BUFFER, hold_buffers, &blocked, NULL);
-  fail_unless (gst_element_set_state (a.pipeline, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
-  gint64 until = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  while (!g_atomic_int_get (&blocked) && g_get_monotonic_time () < until)
-    g_usleep (10 * 1000);
-  fail_unless (g_atomic_int_get (&blocked));
+  Hold hold;
+  run_start_held (&a, &hold);
   gchar *name_a = NULL;
   g_object_get (a.scan, "device-name", &name_a, NULL);
 
@@ -410,10 +414,7 @@ GST_START_TEST (test_auto_and_index_share_engine)
   }
   g_free (name_a);
   g_free (name_b);
-  gst_pad_remove_probe (sinkpad, probe);
-  gst_object_unref (sinkpad);
-  run_wait_eos (&a);
-  fail_unless_equals_uint64 (run_matches (&a), a.expected);
+  run_release_held (&a, &hold);
   run_clear (&b);
   run_clear (&a);
 }
