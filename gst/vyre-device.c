@@ -187,21 +187,38 @@ pick_memory_type (VyreDevice * dev, VyreMemoryRole role)
   return cached_sys >= 0 ? cached_sys : any;
 }
 
+/* VYRE_DEVICE as a device index (-1 or more); FALSE when not one. */
+static gboolean
+parse_env_index (const gchar * env, gint * out)
+{
+  gchar *end = NULL;
+  gint64 v = g_ascii_strtoll (env, &end, 10);
+  if (end == env || *end != '\0' || v < -1 || v > G_MAXINT)
+    return FALSE;
+  *out = (gint) v;
+  return TRUE;
+}
+
+gint
+vyre_device_requested_index (gint index)
+{
+  const gchar *env = g_getenv ("VYRE_DEVICE");
+  gint v;
+  return env && *env && parse_env_index (env, &v) ? v : index;
+}
+
 VyreDevice *
 vyre_device_open (gint index, GError ** error)
 {
   debug_init ();
   const gchar *env = g_getenv ("VYRE_DEVICE");
   if (env && *env) {
-    gchar *end = NULL;
-    gint64 v = g_ascii_strtoll (env, &end, 10);
-    if (end == env || *end != '\0' || v < -1 || v > G_MAXINT) {
+    if (!parse_env_index (env, &index)) {
       g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_NO_DEVICE,
           "VYRE_DEVICE='%s' is not a device index. Fix: set it to -1 (auto) "
           "or an index listed by `vulkaninfo --summary`.", env);
       return NULL;
     }
-    index = (gint) v;
   } else {
     env = NULL;
   }

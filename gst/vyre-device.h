@@ -53,6 +53,9 @@ typedef struct
  * provides a CPU one); when VYRE_DEVICE chose a missing or unusable
  * index, it names the variable and its value and says to unset it. */
 VyreDevice *vyre_device_open (gint index, GError ** error);
+/* The index vyre_device_open (index) will look for: VYRE_DEVICE when it
+ * holds one, else index. */
+gint vyre_device_requested_index (gint index);
 VyreDevice *vyre_device_ref (VyreDevice * dev);
 void vyre_device_unref (VyreDevice * dev);
 

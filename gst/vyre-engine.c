@@ -80,13 +80,7 @@ default_linger_ms (void)
 static gint
 device_key_locked (gint index)
 {
-  const gchar *env = g_getenv ("VYRE_DEVICE");
-  if (env && *env) {
-    gchar *end = NULL;
-    gint64 v = g_ascii_strtoll (env, &end, 10);
-    if (end != env && *end == '\0' && v >= -1 && v <= G_MAXINT)
-      index = (gint) v;
-  }
+  index = vyre_device_requested_index (index);
   return index == -1 && auto_index >= 0 ? auto_index : index;
 }
 
