@@ -29,6 +29,13 @@ struct _GstVyreAllocator
   GMutex lock;
   GCond block_freed;            /* a block returned, or a wake-up */
   GArray *free_blocks;          /* guint block indices */
+  /* Small memories share a block, carved one after the other, so that
+   * consecutive small reads (the small files of a tree) lie side by side
+   * and vyrescan scans them as one job.  A block returns to free_blocks
+   * when its last memory is freed and nothing more is carved from it. */
+  guint *users;                 /* live memories per block (index - first) */
+  gint carve_block;             /* block small memories come from, or -1 */
+  gsize carve_pos;              /* its first byte not handed out */
   gpointer owner;
   void (*owner_unref) (gpointer);
 };
@@ -36,6 +43,53 @@ struct _GstVyreAllocator
 G_DEFINE_TYPE_WITH_CODE (GstVyreAllocator, gst_vyre_allocator,
     GST_TYPE_ALLOCATOR, GST_DEBUG_CATEGORY_INIT (vyre_memory_debug,
         "vyrememory", 0, "gst-vyre GPU-readable memory"));
+
+/* Gives block b back when nothing uses it (lock held). */
+static void
+release_block_locked (GstVyreAllocator * self, guint b)
+{
+  if (self->users[b - self->first_block] == 0 && (gint) b != self->carve_block) {
+    g_array_append_val (self->free_blocks, b);
+    g_cond_broadcast (&self->block_freed);
+  }
+}
+
+/* A free block, or -1 (lock held). */
+static gint
+take_block_locked (GstVyreAllocator * self)
+{
+  if (self->free_blocks->len == 0)
+    return -1;
+  guint b = g_array_index (self->free_blocks, guint,
+      self->free_blocks->len - 1);
+  g_array_set_size (self->free_blocks, self->free_blocks->len - 1);
+  return (gint) b;
+}
+
+/* Carves `total` bytes (aligned by the mask `align`) for a small memory;
+ * -1 when no block is free.  *pos: where in the block (lock held). */
+static gint
+carve_locked (GstVyreAllocator * self, gsize total, gsize align, gsize * pos)
+{
+  if (self->carve_block >= 0) {
+    gsize at = (self->carve_pos + align) & ~align;
+    if (at + total <= self->block_size) {
+      *pos = at;
+      self->carve_pos = at + total;
+      return self->carve_block;
+    }
+    guint old = (guint) self->carve_block;
+    self->carve_block = -1;
+    release_block_locked (self, old);
+  }
+  gint b = take_block_locked (self);
+  if (b < 0)
+    return -1;
+  self->carve_block = b;
+  *pos = 0;
+  self->carve_pos = total;
+  return b;
+}
 
 static GstMemory *
 vyre_alloc (GstAllocator * allocator, gsize size, GstAllocationParams * params)
@@ -50,9 +104,17 @@ vyre_alloc (GstAllocator * allocator, gsize size, GstAllocationParams * params)
    * heap instead: upstream never fails or blocks here, and vyrescan copies
    * that memory like any foreign memory (logged on GST_CAT_PERFORMANCE). */
   gboolean fits = align < 4096 && prefix + size + padding <= maxsize;
+  gboolean small = fits && prefix + size + padding <= maxsize /
+      GST_VYRE_ALLOCATOR_CARVE_DIVISOR;
+  gsize pos = 0;
   g_mutex_lock (&self->lock);
-  if (!fits || self->free_blocks->len == 0) {
-    g_mutex_unlock (&self->lock);
+  gint block = !fits ? -1 : small ?
+      carve_locked (self, prefix + size + padding, align, &pos) :
+      take_block_locked (self);
+  if (block >= 0)
+    self->users[block - self->first_block]++;
+  g_mutex_unlock (&self->lock);
+  if (block < 0) {
     GST_CAT_DEBUG_OBJECT (GST_CAT_PERFORMANCE, self, "%" G_GSIZE_FORMAT
         " bytes from system memory (%s)", size, fits ? "all blocks in use" :
         "larger than a block");
@@ -66,15 +128,17 @@ vyre_alloc (GstAllocator * allocator, gsize size, GstAllocationParams * params)
     m->mem.maxsize = total;
     return GST_MEMORY_CAST (m);
   }
-  guint block = g_array_index (self->free_blocks, guint,
-      self->free_blocks->len - 1);
-  g_array_set_size (self->free_blocks, self->free_blocks->len - 1);
-  g_mutex_unlock (&self->lock);
 
   GstVyreMemory *m = g_new0 (GstVyreMemory, 1);
-  m->block = block;
-  gst_memory_init (GST_MEMORY_CAST (m), params ? params->flags : 0, allocator,
-      NULL, maxsize, 0, prefix, size);
+  m->block = (guint) block;
+  /* A carved memory cannot grow into its neighbour: its maxsize ends
+   * where it ends. */
+  if (small)
+    gst_memory_init (GST_MEMORY_CAST (m), params ? params->flags : 0,
+        allocator, NULL, pos + prefix + size + padding, 0, pos + prefix, size);
+  else
+    gst_memory_init (GST_MEMORY_CAST (m), params ? params->flags : 0,
+        allocator, NULL, maxsize, 0, prefix, size);
   return GST_MEMORY_CAST (m);
 }
 
@@ -89,8 +153,8 @@ vyre_free (GstAllocator * allocator, GstMemory * mem)
     g_free (m->sys);
   } else {
     g_mutex_lock (&self->lock);
-    g_array_append_val (self->free_blocks, m->block);
-    g_cond_broadcast (&self->block_freed);
+    self->users[m->block - self->first_block]--;
+    release_block_locked (self, m->block);
     g_mutex_unlock (&self->lock);
   }
   g_free (m);
@@ -137,6 +201,7 @@ gst_vyre_allocator_finalize (GObject * object)
 {
   GstVyreAllocator *self = GST_VYRE_ALLOCATOR (object);
   g_array_unref (self->free_blocks);
+  g_free (self->users);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->block_freed);
   if (self->owner_unref)
@@ -179,6 +244,8 @@ gst_vyre_allocator_new (guint8 * arena, gsize block_size, guint first_block,
   self->block_size = block_size;
   self->first_block = first_block;
   self->n_blocks = n_blocks;
+  self->users = g_new0 (guint, MAX (n_blocks, 1));
+  self->carve_block = -1;
   for (guint i = 0; i < n_blocks; i++) {
     guint b = first_block + n_blocks - 1 - i;
     g_array_append_val (self->free_blocks, b);

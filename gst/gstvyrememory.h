@@ -3,7 +3,13 @@
  * gstvyrememory.h - GstVyreAllocator: GstMemory the GPU reads directly.
  *
  * Each memory is one fixed-size block of a vyrescan data arena, which lives
- * in DEVICE_LOCAL|HOST_VISIBLE memory (the PCIe BAR on a discrete GPU).
+ * in DEVICE_LOCAL|HOST_VISIBLE memory (the PCIe BAR on a discrete GPU),
+ * or, for a small memory (at most 1/GST_VYRE_ALLOCATOR_CARVE_DIVISOR of a
+ * block), a piece of a block shared with other small memories: they are
+ * carved one right after the other (unless an alignment is asked for), so
+ * the small files of a tree, read one after the other, lie side by side
+ * and vyrescan scans a run of them as one GPU job.  A carved memory's
+ * maxsize ends where it ends: it cannot grow over its neighbour.
  * vyrescan offers a pool of these in the ALLOCATION query, so a cooperating
  * upstream element (vyreurisrc) reads file data straight into memory the
  * kernel scans: no copy.  The allocator keeps the arena alive while any of
@@ -17,6 +23,9 @@
 G_BEGIN_DECLS
 
 #define GST_VYRE_MEMORY_TYPE "VyreArenaMemory"
+
+/* Memories of at most block size / this many bytes share blocks. */
+#define GST_VYRE_ALLOCATOR_CARVE_DIVISOR 16
 
 #define GST_TYPE_VYRE_ALLOCATOR (gst_vyre_allocator_get_type ())
 G_DECLARE_FINAL_TYPE (GstVyreAllocator, gst_vyre_allocator, GST, VYRE_ALLOCATOR,

@@ -39,6 +39,7 @@
 #include "vyre-match-events.h"
 #include "vyre-result-read.h"
 #include "vyre-engine.h"
+#include "vyre-job-pack.h"
 #include "vyre-megakernel.h"
 #include "vyre-patterns.h"
 
@@ -99,6 +100,7 @@ enum
   PROP_DEVICE_NAME,
   PROP_BYTES_COPIED,
   PROP_BUFFERS_COPIED,
+  PROP_FILES_PACKED,
   PROP_ENGINE_LINGER,
   PROP_ENGINE_STATS,
 };
@@ -170,6 +172,7 @@ typedef struct
   guint32 epoch;
   GstBuffer *buffer;            /* on the buffer's last chunk */
   guint64 buffer_offset;        /* stream offset of the buffer */
+  VyreJobPack *pack;            /* instead: the small files of the job */
   GstEvent *event;
 } Entry;
 
@@ -207,6 +210,7 @@ struct _GstVyreScan
   VyreAutomaton *automaton;
   GPtrArray *pattern_list;      /* GBytes */
   guint max_pattern_len;
+  guint *pattern_len;           /* bytes of each pattern, by id */
   guint max_carry;
   guint kernel_max_matches;     /* event records per job context */
   guint n_rescan_contexts;      /* after the chain's n_contexts */
@@ -243,6 +247,7 @@ struct _GstVyreScan
 
   /* chain-only state (streaming thread) */
   guint64 next_offset;          /* expected stream offset of the next byte */
+  VyreJobPack *pack;            /* small whole files not yet published */
   guint8 *tail;                 /* last max_carry bytes of the stream */
   guint tail_len;
   guint32 epoch;                /* open epoch, 1-based */
@@ -274,6 +279,8 @@ struct _GstVyreScan
   /* statistics (object lock) */
   guint64 bytes_copied;
   guint64 buffers_copied;
+  guint64 files_packed;
+  guint64 packed_jobs;
 };
 
 G_DEFINE_TYPE_WITH_CODE (GstVyreScan, gst_vyre_scan, GST_TYPE_ELEMENT,
@@ -333,6 +340,7 @@ static void
 entry_free (Entry * e)
 {
   gst_clear_buffer (&e->buffer);
+  g_clear_pointer (&e->pack, vyre_job_pack_free);
   gst_clear_event (&e->event);
   if (e->matches)
     g_array_unref (e->matches);
@@ -438,9 +446,14 @@ submit_job (GstVyreScan * self, vyre_job * job, vyre_ticket * ticket)
 }
 
 /* Close the open epoch with an ordered fence (if it has jobs). */
+static GstFlowReturn publish_pack (GstVyreScan * self);
+
 static GstFlowReturn
 publish_fence (GstVyreScan * self)
 {
+  GstFlowReturn ret = publish_pack (self);
+  if (ret != GST_FLOW_OK)
+    return ret;
   if (self->epoch_jobs == 0)
     return GST_FLOW_OK;
   vyre_job job = { 0 };
@@ -451,7 +464,7 @@ publish_fence (GstVyreScan * self)
   Entry *e = g_new0 (Entry, 1);
   e->kind = ENTRY_FENCE;
   e->epoch = self->epoch;
-  GstFlowReturn ret = submit_job (self, &job, &e->ticket);
+  ret = submit_job (self, &job, &e->ticket);
   if (ret != GST_FLOW_OK) {
     entry_free (e);
     return ret;
@@ -502,7 +515,7 @@ window_carry (GstVyreScan * self, guint ctx)
 static GstFlowReturn
 publish_job (GstVyreScan * self, guint ctx, guint64 arena_offset, gsize len,
     guint64 stream_offset, guint carry_len, gboolean carry_in_arena,
-    GstBuffer * last_of, guint64 buffer_offset)
+    GstBuffer * last_of, guint64 buffer_offset, VyreJobPack * pack)
 {
   vyre_job job = { 0 };
   job.opcode = VYRE_OP_SCAN;
@@ -527,11 +540,12 @@ publish_job (GstVyreScan * self, guint ctx, guint64 arena_offset, gsize len,
   e->epoch = self->epoch;
   e->buffer = last_of;
   e->buffer_offset = buffer_offset;
+  e->pack = pack;
   gint64 t0 = PHASE_START (self);
   GstFlowReturn ret = submit_job (self, &job, &e->ticket);
   PHASE_ADD (self, PH_CHAIN_SUBMIT, t0);
   if (ret != GST_FLOW_OK) {
-    e->buffer = NULL;           /* the caller still owns it */
+    e->buffer = NULL;           /* the caller still owns it (not a pack) */
     entry_free (e);
     g_mutex_lock (&self->lock);
     release_context_locked (self, ctx);
@@ -581,7 +595,7 @@ publish_in_place (GstVyreScan * self, GstBuffer * buf, guint64 arena_offset,
     if (last)
       remember_tail (self, bytes, size);
     ret = publish_job (self, ctx, arena_offset + done, n, offset + done,
-        carry, in_arena, last ? buf : NULL, offset);
+        carry, in_arena, last ? buf : NULL, offset, NULL);
     if (ret == GST_FLOW_OK && last)
       return GST_FLOW_OK;
     done += n;
@@ -631,7 +645,7 @@ publish_copied (GstVyreScan * self, GstBuffer * buf, gsize size,
       mapped = FALSE;
     }
     ret = publish_job (self, ctx, arena, n, offset + done, carry, FALSE,
-        last ? buf : NULL, offset);
+        last ? buf : NULL, offset, NULL);
     buf_taken = last && ret == GST_FLOW_OK;
     done += n;
   } while (ret == GST_FLOW_OK && done < size);
@@ -644,6 +658,32 @@ publish_copied (GstVyreScan * self, GstBuffer * buf, gsize size,
   if (!buf_taken)
     gst_buffer_unref (buf);     /* error or flush */
   return ret;
+}
+
+/* The open pack of small files as one job (nothing when none is open).
+ * Its files are whole: no carry into the first, none out of the last. */
+static GstFlowReturn
+publish_pack (GstVyreScan * self)
+{
+  VyreJobPack *pack = self->pack;
+  if (pack == NULL)
+    return GST_FLOW_OK;
+  self->pack = NULL;
+  self->tail_len = 0;
+  if (pack->n_buffers > 1) {
+    GST_OBJECT_LOCK (self);
+    self->files_packed += pack->n_buffers;
+    self->packed_jobs++;
+    GST_OBJECT_UNLOCK (self);
+  }
+  guint ctx;
+  GstFlowReturn ret = take_context (self, &ctx);
+  if (ret != GST_FLOW_OK) {
+    vyre_job_pack_free (pack);
+    return ret;
+  }
+  return publish_job (self, ctx, pack->arena_offset, pack->len,
+      pack->stream_offset, 0, FALSE, NULL, pack->stream_offset, pack);
 }
 
 static GstFlowReturn
@@ -666,11 +706,25 @@ gst_vyre_scan_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     self->tail_len = 0;
   self->next_offset = offset + size;
 
-  guint64 arena_offset;
+  guint64 arena_offset = 0;
   gint64 t0 = PHASE_START (self);
-  if (gst_buffer_n_memory (buf) == 1 && size > 0 &&
+  gboolean in_arena = gst_buffer_n_memory (buf) == 1 && size > 0 &&
       gst_vyre_memory_arena_offset (gst_buffer_peek_memory (buf, 0),
-          GST_VYRE_ALLOCATOR (self->allocator), &arena_offset))
+      GST_VYRE_ALLOCATOR (self->allocator), &arena_offset);
+  if ((in_arena || size == 0) && vyre_job_pack_takes (buf, size, self->job)) {
+    /* A small whole file: scanned with its neighbours as one job. */
+    if (self->pack && !vyre_job_pack_continues (self->pack, buf,
+            arena_offset, size))
+      ret = publish_pack (self);
+    if (ret == GST_FLOW_OK) {
+      if (self->pack == NULL)
+        self->pack = vyre_job_pack_new (self->job);
+      vyre_job_pack_add_buffer (self->pack, buf, arena_offset);
+    } else
+      gst_buffer_unref (buf);
+  } else if ((ret = publish_pack (self)) != GST_FLOW_OK)
+    gst_buffer_unref (buf);
+  else if (in_arena)
     ret = publish_in_place (self, buf, arena_offset, size, offset);
   else
     ret = publish_copied (self, buf, size, offset);
@@ -713,9 +767,11 @@ read_events (GstVyreScan * self, Entry * e, guint ctx,
    * memory the GPU just wrote is a cache miss.) */
   if (e->matches == NULL)
     e->matches = g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
-  if (!self->store_matches && e->not_stored == NULL)
+  /* A pack's matches are split among its files by offset: all read. */
+  gboolean store = self->store_matches || e->pack != NULL;
+  if (!store && e->not_stored == NULL)
     e->not_stored = g_array_new (FALSE, FALSE, sizeof (guint32));
-  guint room = self->store_matches ? G_MAXUINT - e->matches->len : 0;
+  guint room = store ? G_MAXUINT - e->matches->len : 0;
   return vyre_result_read_events (self->automaton->words,
       vyre_tenant_result (self->tenant, ctx), self->kernel_max_matches, c,
       room, e->matches, e->not_stored, &e->dropped, &e->corrupt, &e->torn,
@@ -1055,19 +1111,25 @@ compare_u32 (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
+/* The assembled results as buffer's meta (the buffer is taken, the
+ * result returned).  digests: the buffer carries the CRC and histogram
+ * (not: a pack's file before its last), of the digest_bytes ending with
+ * it. */
 static GstBuffer *
-finish_buffer (GstVyreScan * self, Entry * e)
+finish_buffer (GstVyreScan * self, GstBuffer * buffer, guint64 offset,
+    guint32 epoch, gboolean digests, guint64 digest_bytes)
 {
-  GstBuffer *buf = gst_buffer_make_writable (e->buffer);
-  e->buffer = NULL;
+  GstBuffer *buf = gst_buffer_make_writable (buffer);
   GstVyreScanMeta *m = gst_buffer_add_vyre_scan_meta (buf);
-  m->stream_offset = e->buffer_offset;
+  m->stream_offset = offset;
   m->size = gst_buffer_get_size (buf);
-  m->epoch = e->epoch;
-  m->has_crc32 = (self->ops & GST_VYRE_SCAN_OPS_CRC32) != 0;
-  m->crc32 = self->crc;
-  m->has_histogram = (self->ops & GST_VYRE_SCAN_OPS_HISTOGRAM) != 0;
-  memcpy (m->histogram, self->hist, sizeof m->histogram);
+  m->epoch = epoch;
+  m->digest_bytes = digests ? digest_bytes : 0;
+  m->has_crc32 = digests && (self->ops & GST_VYRE_SCAN_OPS_CRC32);
+  m->crc32 = m->has_crc32 ? self->crc : 0;
+  m->has_histogram = digests && (self->ops & GST_VYRE_SCAN_OPS_HISTOGRAM);
+  if (m->has_histogram)
+    memcpy (m->histogram, self->hist, sizeof m->histogram);
   vyre_match_events_sort (self->matches);
   /* A limit keeps the first matches in stream order; the rest are counted
    * per pattern. */
@@ -1098,6 +1160,58 @@ finish_buffer (GstVyreScan * self, Entry * e)
   self->total_dropped += self->dropped;
   reset_assembly (self);
   return buf;
+}
+
+/* Job e's small files, each with its own matches, and the tag events
+ * between them, in stream order, appended to outs.  The job's CRC and
+ * histogram go with its last file (they cover all of its files). */
+static void
+finish_pack (GstVyreScan * self, Entry * e, GPtrArray * outs)
+{
+  VyreJobPack *pack = e->pack;
+  GArray **mine = g_new (GArray *, MAX (pack->n_buffers, 1));
+  guint64 across = vyre_job_pack_split (pack, self->matches,
+      self->pattern_len, mine);
+  if (across)
+    GST_LOG_OBJECT (self, "%" G_GUINT64_FORMAT " matches across the files "
+        "of a job dropped", across);
+  guint32 crc = self->crc;
+  guint32 hist[256];
+  memcpy (hist, self->hist, sizeof hist);
+  gsize n;
+  gpointer *members = g_ptr_array_steal (pack->members, &n);
+  guint64 offset = pack->stream_offset;
+  guint b = 0;
+  for (gsize i = 0; i < n; i++) {
+    if (!GST_IS_BUFFER (members[i])) {
+      g_ptr_array_add (outs, members[i]);
+      continue;
+    }
+    GstBuffer *buf = members[i];
+    GArray *matches = mine[b++];
+    reset_assembly (self);
+    self->found = matches->len;
+    if (self->store_matches)
+      g_array_append_vals (self->matches, matches->data, matches->len);
+    else {
+      const GstVyreMatch *mm = (const GstVyreMatch *) matches->data;
+      for (guint k = 0; k < matches->len; k++)
+        count_not_stored (self, mm[k].pattern_id, 1);
+      self->dropped = matches->len;
+    }
+    g_array_unref (matches);
+    gboolean last = b == pack->n_buffers;
+    if (last) {
+      self->crc = crc;
+      memcpy (self->hist, hist, sizeof hist);
+    }
+    gsize size = gst_buffer_get_size (buf);
+    g_ptr_array_add (outs, finish_buffer (self, buf, offset, e->epoch,
+            last, pack->len));
+    offset += size;
+  }
+  g_free (members);
+  g_free (mine);
 }
 
 static void
@@ -1148,11 +1262,12 @@ gst_vyre_scan_loop (gpointer user_data)
           "(read again until whole): %" G_GUINT64_FORMAT " completions, %"
           G_GUINT64_FORMAT " results; %" G_GUINT64_FORMAT " jobs whose "
           "events outgrew their record scanned again in %" G_GUINT64_FORMAT
-          " pieces", self->total_buffers,
+          " pieces; %" G_GUINT64_FORMAT " small files scanned in %"
+          G_GUINT64_FORMAT " shared jobs", self->total_buffers,
           self->total_bytes, self->total_matches, self->total_dropped,
           self->total_epochs, vyre_device_name (self->device),
           ks.torn_completions, self->torn_results, self->rescanned_jobs,
-          self->rescan_pieces);
+          self->rescan_pieces, self->files_packed, self->packed_jobs);
     }
     if (is_eos && self->phase_on) {
       GString *p = g_string_new (NULL);
@@ -1194,7 +1309,7 @@ gst_vyre_scan_loop (gpointer user_data)
   }
   const vyre_completion c = e->comp;
 
-  GstBuffer *out = NULL;
+  GPtrArray *outs = g_ptr_array_new ();       /* buffers and events */
   if (e->kind == ENTRY_JOB) {
     t0 = PHASE_START (self);
     GstFlowReturn cret = collect_chunk (self, e, &err);
@@ -1202,16 +1317,20 @@ gst_vyre_scan_loop (gpointer user_data)
       GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
           ("The GPU's scan results could not be read."), ("%s", err->message));
       g_error_free (err);
+      g_ptr_array_unref (outs);
       pause_task (self, GST_FLOW_ERROR);
       return;
     }
     self->total_jobs++;
     PHASE_ADD (self, PH_TASK_COLLECT, t0);
+    t0 = PHASE_START (self);
     if (e->buffer) {
-      t0 = PHASE_START (self);
-      out = finish_buffer (self, e);
-      PHASE_ADD (self, PH_TASK_FINISH, t0);
-    }
+      g_ptr_array_add (outs, finish_buffer (self, e->buffer, e->buffer_offset,
+              e->epoch, TRUE, gst_buffer_get_size (e->buffer)));
+      e->buffer = NULL;
+    } else if (e->pack)
+      finish_pack (self, e, outs);
+    PHASE_ADD (self, PH_TASK_FINISH, t0);
   } else {
     GST_DEBUG_OBJECT (self, "epoch %u closed", c.epoch);
     self->total_epochs = c.epoch;
@@ -1230,15 +1349,23 @@ gst_vyre_scan_loop (gpointer user_data)
   g_mutex_unlock (&self->lock);
   entry_free (e);
 
-  if (out) {
-    t0 = PHASE_START (self);
-    GstFlowReturn ret = gst_pad_push (self->srcpad, out);
-    PHASE_ADD (self, PH_TASK_PUSH, t0);
-    if (ret != GST_FLOW_OK) {
-      if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS)
-        GST_ELEMENT_FLOW_ERROR (self, ret);
-      pause_task (self, ret);
-    }
+  t0 = PHASE_START (self);
+  GstFlowReturn ret = GST_FLOW_OK;
+  for (guint i = 0; i < outs->len; i++) {
+    gpointer o = outs->pdata[i];
+    if (ret != GST_FLOW_OK)
+      gst_mini_object_unref (o);
+    else if (GST_IS_BUFFER (o))
+      ret = gst_pad_push (self->srcpad, o);
+    else
+      gst_pad_push_event (self->srcpad, o);
+  }
+  g_ptr_array_unref (outs);
+  PHASE_ADD (self, PH_TASK_PUSH, t0);
+  if (ret != GST_FLOW_OK) {
+    if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS)
+      GST_ELEMENT_FLOW_ERROR (self, ret);
+    pause_task (self, ret);
   }
 }
 
@@ -1288,6 +1415,10 @@ drain_entries (GstVyreScan * self, gboolean keep_sticky)
       release_context_locked (self, e->ctx);
       g_mutex_unlock (&self->lock);
     }
+    for (guint i = 0; keep_sticky && e->pack && i < e->pack->members->len;
+        i++)
+      if (GST_IS_EVENT (e->pack->members->pdata[i]))
+        gst_pad_store_sticky_event (self->srcpad, e->pack->members->pdata[i]);
     if (keep_sticky && e->kind == ENTRY_EVENT &&
         GST_EVENT_IS_STICKY (e->event) &&
         GST_EVENT_TYPE (e->event) != GST_EVENT_SEGMENT &&
@@ -1331,6 +1462,7 @@ start_task (GstVyreScan * self)
 static void
 reset_stream (GstVyreScan * self)
 {
+  g_clear_pointer (&self->pack, vyre_job_pack_free);
   self->next_offset = 0;
   self->tail_len = 0;
   self->epoch_buffer_count = 0;
@@ -1384,6 +1516,16 @@ gst_vyre_scan_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   }
   if (!GST_EVENT_IS_SERIALIZED (event) || self->tenant == NULL)
     return gst_pad_event_default (pad, parent, event);
+  /* Between the small files of a pack (each file's location tag) an
+   * event waits with them, in order; any other closes the pack. */
+  if (self->pack && GST_EVENT_TYPE (event) == GST_EVENT_TAG) {
+    vyre_job_pack_add_event (self->pack, event);
+    return TRUE;
+  }
+  if (publish_pack (self) != GST_FLOW_OK) {
+    gst_event_unref (event);
+    return FALSE;
+  }
   gboolean stream_start = GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START;
   Entry *e = g_new0 (Entry, 1);
   e->kind = ENTRY_EVENT;
@@ -1424,7 +1566,8 @@ gst_vyre_scan_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
         return TRUE;
       return gst_pad_query_default (pad, parent, query);
     default:
-      if (GST_QUERY_IS_SERIALIZED (query) && self->tenant && !wait_drained (self))
+      if (GST_QUERY_IS_SERIALIZED (query) && self->tenant &&
+          (publish_pack (self) != GST_FLOW_OK || !wait_drained (self)))
         return FALSE;
       return gst_pad_query_default (pad, parent, query);
   }
@@ -1509,9 +1652,11 @@ load_patterns (GstVyreScan * self, GError ** error)
     g_ptr_array_add (all, g_bytes_new_static ("\0", 1));
   self->pattern_list = all;
   self->max_pattern_len = 0;
-  for (guint i = 0; i < all->len; i++)
-    self->max_pattern_len = MAX (self->max_pattern_len,
-        g_bytes_get_size (all->pdata[i]));
+  self->pattern_len = g_new (guint, all->len);
+  for (guint i = 0; i < all->len; i++) {
+    self->pattern_len[i] = g_bytes_get_size (all->pdata[i]);
+    self->max_pattern_len = MAX (self->max_pattern_len, self->pattern_len[i]);
+  }
   return TRUE;
 }
 
@@ -1862,6 +2007,7 @@ gst_vyre_scan_start (GstVyreScan * self)
 static void
 gst_vyre_scan_stop (GstVyreScan * self)
 {
+  g_clear_pointer (&self->pack, vyre_job_pack_free);
   drain_entries (self, FALSE);
   if (self->expand_pool) {
     g_thread_pool_free (self->expand_pool, FALSE, TRUE);
@@ -1877,6 +2023,7 @@ gst_vyre_scan_stop (GstVyreScan * self)
   gst_clear_event (&self->info_event);
   g_clear_pointer (&self->automaton, vyre_automaton_free);
   g_clear_pointer (&self->pattern_list, g_ptr_array_unref);
+  g_clear_pointer (&self->pattern_len, g_free);
   g_clear_pointer (&self->ctx_free, g_free);
   g_clear_pointer (&self->rescan_free, g_free);
   g_clear_pointer (&self->not_stored_counts, g_free);
@@ -2027,6 +2174,9 @@ gst_vyre_scan_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_BUFFERS_COPIED:
       g_value_set_uint64 (value, self->buffers_copied);
       break;
+    case PROP_FILES_PACKED:
+      g_value_set_uint64 (value, self->files_packed);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2155,6 +2305,11 @@ gst_vyre_scan_class_init (GstVyreScanClass * klass)
   g_object_class_install_property (gobject_class, PROP_BUFFERS_COPIED,
       g_param_spec_uint64 ("buffers-copied", "Buffers copied",
           "Buffers that had to be copied", 0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property (gobject_class, PROP_FILES_PACKED,
+      g_param_spec_uint64 ("files-packed", "Files packed",
+          "Small whole files (from vyreurisrc) scanned several to a GPU job, "
+          "side by side in GPU memory, instead of one job each", 0,
+          G_MAXUINT64, 0, ro));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);

@@ -37,11 +37,18 @@ typedef struct
   guint64 size;                 /* bytes scanned */
   guint32 epoch;                /* 1-based batch (epoch-buffers) it belongs to */
 
+  /* The CRC-32 and the histogram cover the digest_bytes bytes that end
+   * with this buffer's last byte: its own bytes (digest_bytes == size),
+   * or, when vyrescan scanned several small whole files as one GPU job,
+   * those of all of them: the last of those buffers carries the digests of
+   * the run, the ones before it carry none (has_crc32 and has_histogram
+   * FALSE).  Combining every buffer's crc32 over digest_bytes in stream
+   * order (zlib's crc32_combine) gives the stream's CRC-32. */
   gboolean has_crc32;
-  guint32 crc32;                /* zlib CRC-32 of this buffer's bytes */
+  guint32 crc32;                /* zlib CRC-32 of the digest_bytes */
 
   gboolean has_histogram;
-  guint32 histogram[256];       /* byte counts */
+  guint32 histogram[256];       /* byte counts of the digest_bytes */
 
   /* Every match is found and counted.  Matches sorted by (offset,
    * pattern_id); all of them unless vyrescan's max-matches-per-buffer
@@ -54,6 +61,8 @@ typedef struct
   guint64 n_dropped;
   GstVyrePatternCount *not_stored;
   guint n_not_stored;
+
+  guint64 digest_bytes;         /* see has_crc32 */
 } GstVyreScanMeta;
 
 GType gst_vyre_scan_meta_api_get_type (void);

@@ -870,7 +870,7 @@ gst_vyre_sink_render (GstBaseSink * sink, GstBuffer * buf)
   self->matches += m->n_matches + m->n_dropped;
   self->dropped += m->n_dropped;
   if (m->has_crc32)
-    self->crc = vyre_crc32_combine (self->crc, m->crc32, size);
+    self->crc = vyre_crc32_combine (self->crc, m->crc32, m->digest_bytes);
   if (m->has_histogram)
     for (guint b = 0; b < 256; b++)
       self->histogram[b] += m->histogram[b];

@@ -8,7 +8,10 @@ The tree holds text with "\\r\\n" lines, multi-byte UTF-8 before matches,
 empty and 1-byte files, files of 4,095 / 4,097 bytes, a file of several
 blocks whose matches straddle the source's 1 MiB blocks (buffer and job
 edges), and two files whose concatenation would match across the
-boundary (it must not).  fail-on-match=true ends the run with an error
+boundary (it must not).  The small files are scanned several to a GPU job
+(vyrescan's files-packed counts them): the findings, the per-file counts
+and the stream's CRC-32 and byte counts must be those of the files one by
+one.  fail-on-match=true ends the run with an error
 after EOS that names the count; false does not.
 
 Needs GST_PLUGIN_PATH_1_0 naming the build's gst/ folder (meson sets it).
@@ -18,6 +21,7 @@ import json
 import os
 import sys
 import tempfile
+import zlib
 
 import gi
 
@@ -83,7 +87,8 @@ def run(root, outdir, fail_on_match):
     paths = {k: os.path.join(outdir, f"{k}-{int(fail_on_match)}")
              for k in ("jsonl", "sarif", "json")}
     pats = ",".join(p.decode() for p in PATTERNS)
-    desc = (f'vyreurisrc location="{root}" ! vyrescan patterns="<{pats}>" ! '
+    desc = (f'vyreurisrc location="{root}" ! vyrescan name=scan '
+            f'patterns="<{pats}>" ! '
             f'vyresink print-summary=false matches-location="{paths["jsonl"]}" '
             f'sarif-location="{paths["sarif"]}" '
             f'report-location="{paths["json"]}" message-interval=0 '
@@ -112,6 +117,8 @@ def run(root, outdir, fail_on_match):
             error = err.message
             break
         break  # EOS
+    paths["files_packed"] = pipeline.get_by_name("scan").get_property(
+        "files-packed")
     pipeline.set_state(Gst.State.NULL)
     paths["progress"] = progress
     return error, paths
@@ -225,6 +232,23 @@ def main():
                                 f"{prog}")
             if report["matches"] != len(want):
                 failures.append(f"report: {report['matches']} matches")
+            # The stream is the files in the walk's order (relative paths
+            # compared byte by byte).
+            stream = b"".join(files[r] for r in
+                              sorted(files, key=lambda r: r.encode()))
+            if report["crc32"] != "%08x" % zlib.crc32(stream):
+                failures.append(f"report crc32 {report['crc32']}, the "
+                                f"files' {zlib.crc32(stream):08x}")
+            hist = [0] * 256
+            for b in stream:
+                hist[b] += 1
+            if report["histogram"] != hist:
+                failures.append("report histogram differs from the files'")
+            # Every small file but big.txt and the 4 KiB ones shares a job.
+            if paths["files_packed"] < 4:
+                failures.append(f"vyrescan files-packed "
+                                f"{paths['files_packed']}: the small files "
+                                "were not scanned together")
 
         error, _ = run(root, outdir, fail_on_match=True)
         if error is None or f"{len(want)} matches" not in error.replace(",", ""):
