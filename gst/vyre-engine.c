@@ -201,7 +201,7 @@ vyre_engine_acquire (VyreEngine * engine, guint64 progress_timeout_us,
 {
   g_mutex_lock (&engine->lock);
   if (engine->mk && vyre_megakernel_is_lost (engine->mk))
-    release_locked (engine, "device lost");
+    release_locked (engine, "device lost or kernel hung");
   if (engine->mk == NULL) {
     VyreDevice *dev = vyre_device_open (engine->device_index, error);
     if (dev == NULL)

@@ -123,6 +123,7 @@ struct _VyreMegakernel
   gint64 fence_checked;         /* when its fence was last looked at */
   guint64 launches;
   gboolean lost;
+  gboolean hung;                /* a wait saw no progress for the timeout */
   gboolean force_lost;          /* VYRE_DEVICE_FORCE=lost when made */
   guint64 retries;              /* jobs republished after ITER_LIMIT */
 };
@@ -492,6 +493,11 @@ vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
   if (!warm_up (mk, error))
     goto fail;
   mk->force_lost = vyre_device_fault_forced ("lost", NULL);
+  /* VYRE_DEVICE_FORCE=hold: from now on the kernel claims no job (it keeps
+   * polling and obeys SHUTDOWN), as a kernel that stopped making progress
+   * would.  After the warm-up, which needs it running. */
+  if (vyre_device_fault_forced ("hold", NULL))
+    g_atomic_int_set ((gint *) & control_words (mk)[VYRE_CTRL_HOLD], 1);
   return mk;
 
 fail:
@@ -686,6 +692,14 @@ mk_wait (VyreMegakernel * mk, vyre_ticket * ticket, vyre_completion * out,
   gint64 spin_until = 0;
   for (;;) {
     vyre_status st = vyre_host_ring_poll (mk->ring, *ticket, out, &rerr);
+    if (st == VYRE_ERR_NOT_READY && g_atomic_int_get (&mk->hung)) {
+      g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_TIMEOUT,
+          "The scan kernel on %s stopped making progress earlier (a wait "
+          "timed out): job %" G_GUINT64_FORMAT " will not complete. Fix: "
+          "check the GPU (nvidia-smi, dmesg); the next pipeline gets a new "
+          "kernel.", vyre_device_name (mk->dev), ticket->seq);
+      return VYRE_MK_ERROR;
+    }
     if (st == VYRE_ERR_FAULT && out->fault_code == VYRE_FAULT_ITER_LIMIT) {
       VyreMkStatus r = retry_cut_job (mk, ticket, cancel, error);
       if (r != VYRE_MK_OK)
@@ -723,6 +737,9 @@ mk_wait (VyreMegakernel * mk, vyre_ticket * ticket, vyre_completion * out,
       last_progress = now;
       torn_at_progress = vyre_host_ring_torn_reads (mk->ring);
     } else if ((guint64) (now - last_progress) > mk->cfg.progress_timeout_us) {
+      /* Every tenant's waits fail from now on, and the engine drops this
+       * kernel for a new one (vyre_megakernel_is_lost). */
+      g_atomic_int_set (&mk->hung, TRUE);
       g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_TIMEOUT,
           "The scan kernel on %s completed nothing for %" G_GUINT64_FORMAT
           " ms while job %" G_GUINT64_FORMAT " waited (slot %u, %"
@@ -826,7 +843,7 @@ vyre_megakernel_device (VyreMegakernel * mk)
 gboolean
 vyre_megakernel_is_lost (VyreMegakernel * mk)
 {
-  return g_atomic_int_get (&mk->lost);
+  return g_atomic_int_get (&mk->lost) || g_atomic_int_get (&mk->hung);
 }
 
 guint

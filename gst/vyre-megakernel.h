@@ -74,7 +74,8 @@ void vyre_megakernel_unref (VyreMegakernel * mk);
  * submit relaunches it. */
 void vyre_megakernel_stop (VyreMegakernel * mk);
 VyreDevice *vyre_megakernel_device (VyreMegakernel * mk);
-/* The device was lost: nothing will run on this kernel again. */
+/* The device was lost, or a wait saw the kernel complete nothing for the
+ * progress timeout (hung): nothing will run on this kernel again. */
 gboolean vyre_megakernel_is_lost (VyreMegakernel * mk);
 /* Lanes per workgroup: each lane owns max_matches / VYRE_RESULT_LANES event
  * records of a job's result record and scans about 1/lanes of its bytes,

@@ -133,6 +133,9 @@
                                          65,535); 0 = unlimited             */
 #define VYRE_CTRL_PUBLISH_HINT 10u    /* host bumps after publishing        */
 #define VYRE_CTRL_LAUNCH_ID 11u       /* host numbers each kernel launch    */
+#define VYRE_CTRL_HOLD 12u            /* non-zero: claim no job (a fault
+                                         injected by tests: a kernel that
+                                         stops making progress)             */
 
 /* kernel -> host (atomics) */
 #define VYRE_CTRL_DONE_COUNT 16u /* slots completed (DONE or FAULT)         */

@@ -748,7 +748,7 @@ void main()
       }
     }
     wg_barrier();
-    if (lid == 0u && s_pick != 0u) {
+    if (lid == 0u && s_pick != 0u && ctrl_load_acq(VYRE_CTRL_HOLD) == 0u) {
       uint s = (start + (0xFFFFu - (s_pick & 0xFFFFu))) % nslots;
       if (ring_claim(s * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS) == VYRE_STATUS_PUBLISHED) {
         s_slot = s;

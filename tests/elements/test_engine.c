@@ -424,10 +424,12 @@ GST_END_TEST;
 /* Runs pipeline i to its end; returns the error's text and details (NULL
  * when it reached EOS, with exact results checked). */
 static gchar *
-run_to_end (guint i)
+run_to_end_with (guint i, const gchar * extra)
 {
   Run r;
-  run_init (&r, i, "engine-linger=0");
+  gchar *props = g_strdup_printf ("engine-linger=0 %s", extra ? extra : "");
+  run_init (&r, i, props);
+  g_free (props);
   gchar *text = NULL;
   if (gst_element_set_state (r.pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE)
@@ -455,6 +457,12 @@ run_to_end (guint i)
   return text;
 }
 
+static gchar *
+run_to_end (guint i)
+{
+  return run_to_end_with (i, NULL);
+}
+
 /* Faults injected at the device boundary (VYRE_DEVICE_FORCE): an error
  * that names the cause, nothing hangs, and the next pipeline of the
  * process works (after a lost device, on a new kernel). */
@@ -464,15 +472,20 @@ GST_START_TEST (test_faults_then_recovery)
   {
     const gchar *force;
     const gchar *expect;
+    const gchar *props;
   } faults[] = {
-    {"alloc=data arena", "data arena"},
-    {"alloc=results", "VK_ERROR_OUT_OF_DEVICE_MEMORY"},
-    {"alloc=ring", "ring"},
-    {"lost", "VK_ERROR_DEVICE_LOST"},
+    {"alloc=data arena", "data arena", NULL},
+    {"alloc=results", "VK_ERROR_OUT_OF_DEVICE_MEMORY", NULL},
+    {"alloc=ring", "ring", NULL},
+    {"lost", "VK_ERROR_DEVICE_LOST", NULL},
+    /* A kernel that stops making progress: the wait's timeout ends it;
+     * the engine lingers, and the next pipeline must not get its kernel. */
+    {"hold", "completed nothing for 1000 ms",
+        "timeout=1000 engine-linger=60000"},
   };
   for (guint f = 0; f < G_N_ELEMENTS (faults); f++) {
     g_setenv ("VYRE_DEVICE_FORCE", faults[f].force, TRUE);
-    gchar *text = run_to_end (3);
+    gchar *text = run_to_end_with (3, faults[f].props);
     g_unsetenv ("VYRE_DEVICE_FORCE");
     fail_unless (text != NULL, "%s: no error", faults[f].force);
     fail_unless (strstr (text, faults[f].expect) != NULL && strstr (text,
