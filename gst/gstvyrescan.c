@@ -29,23 +29,14 @@
 #include "gstvyrescan.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "gstvyrememory.h"
-#include "gstvyrescanmeta.h"
-#include "vyre-automaton.h"
-#include "vyre-crc32.h"
-#include "vyre-device.h"
-#include "vyre-match-events.h"
-#include "vyre-result-read.h"
-#include "vyre-engine.h"
-#include "vyre-job-pack.h"
-#include "vyre-megakernel.h"
+#include "gstvyrescan-private.h"
+#include "vyre-assembler.h"
 #include "vyre-patterns.h"
+#include "vyre-publisher.h"
 
-GST_DEBUG_CATEGORY_STATIC (vyre_scan_debug);
-#define GST_CAT_DEFAULT vyre_scan_debug
-GST_DEBUG_CATEGORY_EXTERN (GST_CAT_PERFORMANCE);
+GST_DEBUG_CATEGORY (vyre_scan_debug);
 
 #define DEFAULT_IGNORE_CASE FALSE
 #define DEFAULT_OPS (GST_VYRE_SCAN_OPS_SCAN | GST_VYRE_SCAN_OPS_CRC32 | \
@@ -105,182 +96,9 @@ enum
   PROP_ENGINE_STATS,
 };
 
-/* Where the host's time goes, summed per phase while the vyrescan debug
- * category is at INFO or more, and logged at EOS: what to look at when
- * the pipeline is slower than the kernel (bench_resident). */
-typedef enum
-{
-  PH_CHAIN,                     /* all of chain(), streaming thread */
-  PH_CHAIN_CONTEXT,             /* of which: waiting for a free job context */
-  PH_CHAIN_SUBMIT,              /* of which: publishing (ring full: waiting) */
-  PH_TASK_IDLE,                 /* src task: nothing queued */
-  PH_TASK_WAIT_GPU,             /* src task: the oldest job not done yet */
-  PH_TASK_COLLECT,              /* src task: reading a job's results */
-  PH_TASK_FINISH,               /* src task: sorting, meta */
-  PH_TASK_PUSH,                 /* src task: downstream (vyresink) */
-  N_PHASES
-} Phase;
 static const char *const phase_names[N_PHASES] = {
   "chain", "chain-context", "chain-submit", "task-idle", "task-wait-gpu",
   "task-collect", "task-finish", "task-push"
-};
-
-static inline gint64
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-#define PHASE_START(self) (G_UNLIKELY ((self)->phase_on) ? now_ns () : 0)
-#define PHASE_ADD(self, ph, t0) G_STMT_START { \
-    if (G_UNLIKELY ((self)->phase_on)) \
-      (self)->phase_ns[ph] += now_ns () - (t0); \
-  } G_STMT_END
-
-/* One entry of the in-order queue between chain and the src task. */
-typedef enum
-{
-  ENTRY_JOB,                    /* a data job: one chunk of a buffer */
-  ENTRY_FENCE,                  /* a batch fence */
-  ENTRY_EVENT,                  /* a serialized event, kept in order */
-} EntryKind;
-
-typedef struct
-{
-  EntryKind kind;
-  vyre_ticket ticket;
-  guint ctx;                    /* job context (ENTRY_JOB) */
-  guint64 len;                  /* bytes of the chunk */
-  /* where the job's bytes and carry are, to scan it again in pieces */
-  guint64 arena_offset;
-  guint64 stream_offset;
-  guint carry_len;
-  gboolean carry_in_arena;
-  /* After its completion (task): dispatched; its matches expanded by a
-   * worker of expand_pool or by the task itself: expanded (under lock). */
-  gboolean dispatched;
-  gboolean expanded;
-  vyre_completion comp;
-  GArray *matches;              /* GstVyreMatch of this job */
-  GArray *not_stored;           /* guint32 pattern ids (store-matches=false) */
-  guint64 dropped;              /* matches not stored */
-  guint64 torn;                 /* result records read again until whole */
-  guint corrupt;
-  GError *error;
-  guint32 epoch;
-  GstBuffer *buffer;            /* on the buffer's last chunk */
-  guint64 buffer_offset;        /* stream offset of the buffer */
-  VyreJobPack *pack;            /* instead: the small files of the job */
-  GstEvent *event;
-} Entry;
-
-struct _GstVyreScan
-{
-  GstElement parent;
-  GstPad *sinkpad, *srcpad;
-
-  /* properties (object lock) */
-  gchar *patterns;
-  gchar *patterns_file;
-  gboolean ignore_case;
-  guint ops;
-  guint ring_slots;
-  guint max_matches;
-  gboolean store_matches;
-  guint epoch_buffers;
-  GstVyreScanDispatch dispatch;
-  gint device_index;
-  guint block_size;
-  guint job_size;
-  guint timeout_ms;
-
-  /* The engine this element is a tenant of (GstContext "vyre.engine"):
-   * kept across NULL, so a pipeline set to PLAYING again rejoins it. */
-  VyreEngine *engine;
-  guint engine_linger;          /* property; G_MAXUINT = not set */
-
-  /* set up in READY->PAUSED */
-  VyreDevice *device;
-  VyreMegakernel *mk;           /* the engine's kernel, or a private one
-                                   (dispatch=per-buffer) */
-  gboolean mk_is_private;
-  VyreTenant *tenant;
-  VyreAutomaton *automaton;
-  GPtrArray *pattern_list;      /* GBytes */
-  guint max_pattern_len;
-  guint *pattern_len;           /* bytes of each pattern, by id */
-  guint max_carry;
-  guint kernel_max_matches;     /* event records per job context */
-  guint n_rescan_contexts;      /* after the chain's n_contexts */
-  /* Jobs' events are expanded into matches by these workers while the
-   * task waits for the next completions; the task keeps up to
-   * expand_window entries dispatched ahead of the one it pushes. */
-  GThreadPool *expand_pool;
-  guint expand_window;
-  guint *rescan_free;           /* task only: free rescan contexts, a stack */
-  guint rescan_free_count;
-  guint slots;                  /* ring slots in use (ring-slots or auto) */
-  guint job;                    /* bytes per GPU job (job-size or auto) */
-  guint copy_job;               /* same for copied buffers: the size of each
-                                   context's copy area */
-  guint64 staging_base;         /* arena offset of context 0's copy area */
-  GstAllocator *allocator;      /* pool blocks of the arena */
-  GstEvent *info_event;         /* vyre-info, sent after stream-start */
-  guint n_contexts;
-
-  /* streaming state (lock) */
-  GMutex lock;
-  GCond cond;                   /* any change: entry queued or done, flush */
-  guint waiters;                /* threads in wait_locked(), but ... */
-  guint ctx_waiters;            /* ... the chain waiting for contexts */
-  guint ctx_wake_at;            /* wake it when this many are free */
-  GQueue entries;               /* Entry*, oldest first */
-  guint8 *ctx_free;             /* per context: 1 = free */
-  guint ctx_free_count;
-  /* GstFlowReturn, atomic (written under lock, with a broadcast):
-   * FLUSHING while flushing or inactive, else the src task's last
-   * downstream result.  Non-OK cancels every wait of chain and task. */
-  gint flow;
-  gboolean eos;
-
-  /* chain-only state (streaming thread) */
-  guint64 next_offset;          /* expected stream offset of the next byte */
-  VyreJobPack *pack;            /* small whole files not yet published */
-  guint8 *tail;                 /* last max_carry bytes of the stream */
-  guint tail_len;
-  guint32 epoch;                /* open epoch, 1-based */
-  guint32 epoch_jobs;           /* data jobs published in it */
-  guint32 epoch_buffer_count;   /* buffers in it */
-  gboolean warned_copy;
-
-  /* task-only state: the buffer being assembled from its chunks */
-  GArray *matches;              /* GstVyreMatch */
-  guint64 found, dropped;
-  guint64 *not_stored_counts;   /* per pattern, folded from not_stored */
-  GArray *not_stored_touched;   /* guint32 ids whose count is not 0 */
-  guint32 crc;
-  guint64 crc_len;
-  guint32 hist[256];
-  guint64 torn_results;         /* result records read again until whole */
-  guint64 rescanned_jobs;       /* jobs whose events outgrew their record */
-  guint64 rescan_pieces;        /* pieces those were scanned again in */
-
-  /* task-only totals, logged at EOS */
-  guint64 total_buffers, total_bytes, total_matches, total_dropped;
-  guint64 total_jobs;
-  /* phases: chain ones written by the streaming thread, task ones by the
-   * task; read by the task at EOS, after the EOS entry passed the lock */
-  gboolean phase_on;
-  gint64 phase_ns[N_PHASES];
-  guint32 total_epochs;
-
-  /* statistics (object lock) */
-  guint64 bytes_copied;
-  guint64 buffers_copied;
-  guint64 files_packed;
-  guint64 packed_jobs;
 };
 
 G_DEFINE_TYPE_WITH_CODE (GstVyreScan, gst_vyre_scan, GST_TYPE_ELEMENT,
@@ -336,8 +154,8 @@ gst_vyre_scan_dispatch_get_type (void)
 /* ------------------------------------------------------------------ */
 /* Entries and contexts                                                */
 
-static void
-entry_free (Entry * e)
+void
+gst_vyre_scan_entry_free (Entry * e)
 {
   gst_clear_buffer (&e->buffer);
   g_clear_pointer (&e->pack, vyre_job_pack_free);
@@ -357,8 +175,8 @@ entry_free (Entry * e)
  * chain, once out of contexts, is woken when a batch of them is free
  * rather than for each one.  Every wait is bounded: a missed wake-up costs
  * time, never a hang. */
-static void
-wait_locked (GstVyreScan * self, guint * counter, gint64 timeout_us)
+void
+gst_vyre_scan_wait_locked (GstVyreScan * self, guint * counter, gint64 timeout_us)
 {
   (*counter)++;
   g_cond_wait_until (&self->cond, &self->lock, g_get_monotonic_time () +
@@ -366,8 +184,8 @@ wait_locked (GstVyreScan * self, guint * counter, gint64 timeout_us)
   (*counter)--;
 }
 
-static void
-wake_locked (GstVyreScan * self)
+void
+gst_vyre_scan_wake_locked (GstVyreScan * self)
 {
   if (self->waiters || (self->ctx_waiters &&
           self->ctx_free_count >= self->ctx_wake_at))
@@ -377,14 +195,14 @@ wake_locked (GstVyreScan * self)
 /* Wait until a job context is free.  Returns FLUSHING when flushing, and
  * the src task's result once it stopped (an error, not-linked...): it
  * frees no context any more, so waiting on would never end.  Lock held. */
-static GstFlowReturn
-acquire_context_locked (GstVyreScan * self, guint * ctx)
+GstFlowReturn
+gst_vyre_scan_acquire_context_locked (GstVyreScan * self, guint * ctx)
 {
   while (self->ctx_free_count == 0) {
     GstFlowReturn flow = g_atomic_int_get (&self->flow);
     if (flow != GST_FLOW_OK)
       return flow;
-    wait_locked (self, &self->ctx_waiters, 100 * G_TIME_SPAN_MILLISECOND);
+    gst_vyre_scan_wait_locked (self, &self->ctx_waiters, 100 * G_TIME_SPAN_MILLISECOND);
   }
   for (guint i = 0; i < self->n_contexts; i++) {
     if (self->ctx_free[i]) {
@@ -397,293 +215,23 @@ acquire_context_locked (GstVyreScan * self, guint * ctx)
   return GST_FLOW_ERROR;            /* a free count without a free context */
 }
 
-static void
-release_context_locked (GstVyreScan * self, guint ctx)
+void
+gst_vyre_scan_release_context_locked (GstVyreScan * self, guint ctx)
 {
   if (!self->ctx_free[ctx]) {
     self->ctx_free[ctx] = 1;
     self->ctx_free_count++;
   }
-  wake_locked (self);
+  gst_vyre_scan_wake_locked (self);
 }
 
-static void
-queue_entry (GstVyreScan * self, Entry * e)
+void
+gst_vyre_scan_queue_entry (GstVyreScan * self, Entry * e)
 {
   g_mutex_lock (&self->lock);
   g_queue_push_tail (&self->entries, e);
-  wake_locked (self);
+  gst_vyre_scan_wake_locked (self);
   g_mutex_unlock (&self->lock);
-}
-
-/* Publish a job, blocking while the ring is full (back-pressure).  Returns
- * GST_FLOW_FLUSHING when a flush interrupted the wait. */
-static GstFlowReturn
-submit_job (GstVyreScan * self, vyre_job * job, vyre_ticket * ticket)
-{
-  for (;;) {
-    GError *err = NULL;
-    VyreMkStatus st = vyre_tenant_submit (self->tenant, job, ticket, &err);
-    if (st == VYRE_MK_OK)
-      return GST_FLOW_OK;
-    if (st == VYRE_MK_ERROR) {
-      GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
-          ("Could not hand a buffer to the GPU."), ("%s", err->message));
-      g_error_free (err);
-      return GST_FLOW_ERROR;
-    }
-    /* Ring full: wait for the task to complete something (unless it
-     * stopped: then nothing completes any more). */
-    g_mutex_lock (&self->lock);
-    GstFlowReturn flow = g_atomic_int_get (&self->flow);
-    if (flow != GST_FLOW_OK) {
-      g_mutex_unlock (&self->lock);
-      return flow;
-    }
-    wait_locked (self, &self->waiters, 2 * G_TIME_SPAN_MILLISECOND);
-    g_mutex_unlock (&self->lock);
-  }
-}
-
-/* Close the open epoch with an ordered fence (if it has jobs). */
-static GstFlowReturn publish_pack (GstVyreScan * self);
-
-static GstFlowReturn
-publish_fence (GstVyreScan * self)
-{
-  GstFlowReturn ret = publish_pack (self);
-  if (ret != GST_FLOW_OK)
-    return ret;
-  if (self->epoch_jobs == 0)
-    return GST_FLOW_OK;
-  vyre_job job = { 0 };
-  job.opcode = VYRE_OP_BATCH_FENCE;
-  job.epoch = self->epoch;
-  job.data_len = self->epoch_jobs;      /* FENCE_JOBS */
-  job.tag = self->epoch;
-  Entry *e = g_new0 (Entry, 1);
-  e->kind = ENTRY_FENCE;
-  e->epoch = self->epoch;
-  ret = submit_job (self, &job, &e->ticket);
-  if (ret != GST_FLOW_OK) {
-    entry_free (e);
-    return ret;
-  }
-  queue_entry (self, e);
-  self->epoch++;
-  self->epoch_jobs = 0;
-  self->epoch_buffer_count = 0;
-  return GST_FLOW_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* chain: buffers in                                                   */
-
-static void
-remember_tail (GstVyreScan * self, const guint8 * data, gsize len)
-{
-  if (self->max_carry == 0)
-    return;
-  if (len >= self->max_carry) {
-    memcpy (self->tail, data + len - self->max_carry, self->max_carry);
-    self->tail_len = self->max_carry;
-  } else {
-    guint keep = MIN (self->tail_len, self->max_carry - (guint) len);
-    memmove (self->tail, self->tail + self->tail_len - keep, keep);
-    memcpy (self->tail + keep, data, len);
-    self->tail_len = keep + (guint) len;
-  }
-}
-
-/* The stream's remembered tail into context ctx's carry window, for a
- * job whose carry is not in the arena.  Returns the carry length.  Must
- * run before remember_tail() takes the job's own bytes. */
-static guint
-window_carry (GstVyreScan * self, guint ctx)
-{
-  if (self->tail_len)
-    memcpy (vyre_tenant_carry_window (self->tenant, ctx), self->tail,
-        self->tail_len);
-  return self->tail_len;
-}
-
-/* One job: len bytes (at most the job size) already in the arena at
- * arena_offset, with carry_len bytes of carry: in the context's window, or
- * (carry_in_arena) the bytes right before the data, when the job is not the
- * first of its buffer.  last_of: the buffer this job completes, handed to
- * the src task with it. */
-static GstFlowReturn
-publish_job (GstVyreScan * self, guint ctx, guint64 arena_offset, gsize len,
-    guint64 stream_offset, guint carry_len, gboolean carry_in_arena,
-    GstBuffer * last_of, guint64 buffer_offset, VyreJobPack * pack)
-{
-  vyre_job job = { 0 };
-  job.opcode = VYRE_OP_SCAN;
-  job.ops = self->ops;
-  job.data_offset = arena_offset;
-  job.data_len = (guint32) len;
-  job.stream_offset = stream_offset;
-  job.carry_len = carry_len;
-  job.carry_in_arena = carry_in_arena;
-  job.epoch = self->epoch;
-  job.result_index = ctx;
-  job.tag = ctx;
-
-  Entry *e = g_new0 (Entry, 1);
-  e->kind = ENTRY_JOB;
-  e->ctx = ctx;
-  e->len = len;
-  e->arena_offset = arena_offset;
-  e->stream_offset = stream_offset;
-  e->carry_len = carry_len;
-  e->carry_in_arena = carry_in_arena;
-  e->epoch = self->epoch;
-  e->buffer = last_of;
-  e->buffer_offset = buffer_offset;
-  e->pack = pack;
-  gint64 t0 = PHASE_START (self);
-  GstFlowReturn ret = submit_job (self, &job, &e->ticket);
-  PHASE_ADD (self, PH_CHAIN_SUBMIT, t0);
-  if (ret != GST_FLOW_OK) {
-    e->buffer = NULL;           /* the caller still owns it (not a pack) */
-    entry_free (e);
-    g_mutex_lock (&self->lock);
-    release_context_locked (self, ctx);
-    g_mutex_unlock (&self->lock);
-    return ret;
-  }
-  self->epoch_jobs++;
-  queue_entry (self, e);
-  return GST_FLOW_OK;
-}
-
-static GstFlowReturn
-take_context (GstVyreScan * self, guint * ctx)
-{
-  gint64 t0 = PHASE_START (self);
-  g_mutex_lock (&self->lock);
-  GstFlowReturn ret = acquire_context_locked (self, ctx);
-  g_mutex_unlock (&self->lock);
-  PHASE_ADD (self, PH_CHAIN_CONTEXT, t0);
-  return ret;
-}
-
-/* A buffer in our own arena: no copy.  It is cut into jobs of the job size
- * so that several workgroups scan it at once; every job after the first
- * reads its carry (the bytes a straddling match needs) from the arena. */
-static GstFlowReturn
-publish_in_place (GstVyreScan * self, GstBuffer * buf, guint64 arena_offset,
-    gsize size, guint64 offset)
-{
-  const guint8 *bytes = vyre_tenant_arena (self->tenant) + arena_offset;
-  GstFlowReturn ret = GST_FLOW_OK;
-  gsize done = 0;
-  do {
-    gsize n = MIN (size - done, (gsize) self->job);
-    gboolean last = done + n == size;
-    guint ctx;
-    if ((ret = take_context (self, &ctx)) != GST_FLOW_OK)
-      break;
-    guint carry;
-    gboolean in_arena = done > 0 && self->max_carry > 0;
-    if (in_arena)
-      carry = (guint) MIN ((gsize) self->max_carry, done);
-    else
-      carry = window_carry (self, ctx);
-    /* Nothing of the buffer may be touched once its last job went to the
-     * src task, which can push (and downstream free) it right away. */
-    if (last)
-      remember_tail (self, bytes, size);
-    ret = publish_job (self, ctx, arena_offset + done, n, offset + done,
-        carry, in_arena, last ? buf : NULL, offset, NULL);
-    if (ret == GST_FLOW_OK && last)
-      return GST_FLOW_OK;
-    done += n;
-  } while (ret == GST_FLOW_OK);
-  gst_buffer_unref (buf);
-  return ret;
-}
-
-/* Foreign memory: copied into the contexts' copy areas, job by job. */
-static GstFlowReturn
-publish_copied (GstVyreScan * self, GstBuffer * buf, gsize size,
-    guint64 offset)
-{
-  GstMapInfo map;
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Could not read a buffer."),
-        ("gst_buffer_map failed for a %" G_GSIZE_FORMAT "-byte buffer",
-            size));
-    gst_buffer_unref (buf);
-    return GST_FLOW_ERROR;
-  }
-  if (!self->warned_copy) {
-    GST_CAT_INFO_OBJECT (GST_CAT_PERFORMANCE, self, "upstream memory is "
-        "not GPU-readable: copying every buffer into the arena (use "
-        "vyreurisrc, or an upstream element that takes our allocator)");
-    self->warned_copy = TRUE;
-  }
-  GstFlowReturn ret = GST_FLOW_OK;
-  gsize done = 0;
-  gboolean buf_taken = FALSE, mapped = TRUE;
-  /* do: an empty buffer still passes, as an empty job (in order, with a
-   * meta like any other). */
-  do {
-    gsize n = MIN (size - done, (gsize) self->copy_job);
-    guint ctx;
-    if ((ret = take_context (self, &ctx)) != GST_FLOW_OK)
-      break;
-    guint64 arena = self->staging_base + (guint64) ctx * self->copy_job;
-    memcpy (vyre_tenant_arena (self->tenant) + arena, map.data + done, n);
-    guint carry = window_carry (self, ctx);
-    remember_tail (self, map.data + done, n);
-    gboolean last = done + n == size;
-    /* With its last job the buffer goes to the src task, which may push
-     * and free it at once: unmap before. */
-    if (last) {
-      gst_buffer_unmap (buf, &map);
-      mapped = FALSE;
-    }
-    ret = publish_job (self, ctx, arena, n, offset + done, carry, FALSE,
-        last ? buf : NULL, offset, NULL);
-    buf_taken = last && ret == GST_FLOW_OK;
-    done += n;
-  } while (ret == GST_FLOW_OK && done < size);
-  if (mapped)
-    gst_buffer_unmap (buf, &map);
-  GST_OBJECT_LOCK (self);
-  self->bytes_copied += done;
-  self->buffers_copied++;
-  GST_OBJECT_UNLOCK (self);
-  if (!buf_taken)
-    gst_buffer_unref (buf);     /* error or flush */
-  return ret;
-}
-
-/* The open pack of small files as one job (nothing when none is open).
- * Its files are whole: no carry into the first, none out of the last. */
-static GstFlowReturn
-publish_pack (GstVyreScan * self)
-{
-  VyreJobPack *pack = self->pack;
-  if (pack == NULL)
-    return GST_FLOW_OK;
-  self->pack = NULL;
-  self->tail_len = 0;
-  if (pack->n_buffers > 1) {
-    GST_OBJECT_LOCK (self);
-    self->files_packed += pack->n_buffers;
-    self->packed_jobs++;
-    GST_OBJECT_UNLOCK (self);
-  }
-  guint ctx;
-  GstFlowReturn ret = take_context (self, &ctx);
-  if (ret != GST_FLOW_OK) {
-    vyre_job_pack_free (pack);
-    return ret;
-  }
-  return publish_job (self, ctx, pack->arena_offset, pack->len,
-      pack->stream_offset, 0, FALSE, NULL, pack->stream_offset, pack);
 }
 
 static GstFlowReturn
@@ -691,528 +239,16 @@ gst_vyre_scan_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
   GstVyreScan *self = GST_VYRE_SCAN (parent);
   (void) pad;
-
   GstFlowReturn ret = g_atomic_int_get (&self->flow);
   if (ret != GST_FLOW_OK) {
     gst_buffer_unref (buf);
     return ret;
   }
-
-  gsize size = gst_buffer_get_size (buf);
-  guint64 offset = GST_BUFFER_OFFSET_IS_VALID (buf) ?
-      GST_BUFFER_OFFSET (buf) : self->next_offset;
-  /* A jump in the stream (seek, gap, DISCONT): no carry across it. */
-  if (offset != self->next_offset || GST_BUFFER_IS_DISCONT (buf))
-    self->tail_len = 0;
-  self->next_offset = offset + size;
-
-  guint64 arena_offset = 0;
-  gint64 t0 = PHASE_START (self);
-  gboolean in_arena = gst_buffer_n_memory (buf) == 1 && size > 0 &&
-      gst_vyre_memory_arena_offset (gst_buffer_peek_memory (buf, 0),
-      GST_VYRE_ALLOCATOR (self->allocator), &arena_offset);
-  if ((in_arena || size == 0) && vyre_job_pack_takes (buf, size, self->job)) {
-    /* A small whole file: scanned with its neighbours as one job. */
-    if (self->pack && !vyre_job_pack_continues (self->pack, buf,
-            arena_offset, size))
-      ret = publish_pack (self);
-    if (ret == GST_FLOW_OK) {
-      if (self->pack == NULL)
-        self->pack = vyre_job_pack_new (self->job);
-      vyre_job_pack_add_buffer (self->pack, buf, arena_offset);
-    } else
-      gst_buffer_unref (buf);
-  } else if ((ret = publish_pack (self)) != GST_FLOW_OK)
-    gst_buffer_unref (buf);
-  else if (in_arena)
-    ret = publish_in_place (self, buf, arena_offset, size, offset);
-  else
-    ret = publish_copied (self, buf, size, offset);
-  PHASE_ADD (self, PH_CHAIN, t0);
-  if (ret != GST_FLOW_OK)
-    return ret;
-
-  if (self->epoch_buffers && ++self->epoch_buffer_count >= self->epoch_buffers)
-    ret = publish_fence (self);
-  return ret;
+  return vyre_publisher_buffer (self, buf);
 }
 
 /* ------------------------------------------------------------------ */
 /* src task: completions out, in order                                 */
-
-static void
-reset_assembly (GstVyreScan * self)
-{
-  g_array_set_size (self->matches, 0);
-  for (guint i = 0; i < self->not_stored_touched->len; i++)
-    self->not_stored_counts[g_array_index (self->not_stored_touched, guint32,
-            i)] = 0;
-  g_array_set_size (self->not_stored_touched, 0);
-  self->found = self->dropped = 0;
-  self->crc = 0;
-  self->crc_len = 0;
-  memset (self->hist, 0, sizeof self->hist);
-}
-
-/* The matches of completed job e's events (the record of context ctx),
- * appended to e's own arrays: every match when they are stored (a limit
- * applies when the buffer is finished), only the pattern ids with
- * store-matches=false.  Reads only e, the record and the table: workers run
- * it on several jobs at once. */
-static gboolean
-read_events (GstVyreScan * self, Entry * e, guint ctx,
-    const vyre_completion * c, GError ** error)
-{
-  /* (A job that stored no events reads nothing: each read of result
-   * memory the GPU just wrote is a cache miss.) */
-  if (e->matches == NULL)
-    e->matches = g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
-  /* A pack's matches are split among its files by offset: all read. */
-  gboolean store = self->store_matches || e->pack != NULL;
-  if (!store && e->not_stored == NULL)
-    e->not_stored = g_array_new (FALSE, FALSE, sizeof (guint32));
-  guint room = store ? G_MAXUINT - e->matches->len : 0;
-  return vyre_result_read_events (self->automaton->words,
-      vyre_tenant_result (self->tenant, ctx), self->kernel_max_matches, c,
-      room, e->matches, e->not_stored, &e->dropped, &e->corrupt, &e->torn,
-      error);
-}
-
-/* Count `id` once more among the buffer's matches that are not stored. */
-static inline void
-count_not_stored (GstVyreScan * self, guint32 id, guint64 n)
-{
-  if (self->not_stored_counts[id] == 0)
-    g_array_append_val (self->not_stored_touched, id);
-  self->not_stored_counts[id] += n;
-}
-
-/* A piece of a job scanned again: [off, off + len) of the job's bytes. */
-typedef struct
-{
-  guint64 off;
-  guint64 len;
-  gboolean published;
-  guint ctx;
-  vyre_ticket ticket;
-} Piece;
-
-/* Cut [off, off + len) into pieces for a job whose events did not fit:
- * about twice as many as the matches found would fill, never smaller than
- * `safe` (a piece that small always fits), in order at the queue's head. */
-static void
-split_pieces (GQueue * q, guint64 off, guint64 len, guint64 matches,
-    guint64 record_events, guint64 safe)
-{
-  guint64 want = MAX (2, (2 * matches + record_events - 1) / record_events);
-  guint64 piece = MAX (safe, (len + want - 1) / want);
-  piece = (piece + 63) & ~(guint64) 63;
-  guint64 pos = off + len;
-  while (pos > off) {
-    guint64 n = (pos - off) % piece ? (pos - off) % piece : piece;
-    Piece *p = g_new0 (Piece, 1);
-    p->off = pos - n;
-    p->len = n;
-    g_queue_push_head (q, p);
-    pos -= n;
-  }
-}
-
-/* Publish piece p of job e into a free rescan context.  Its carry is what
- * the kernel would have had at that point of the job: the job's own carry
- * for the first piece, else the bytes before it in the arena, or (for a job
- * whose carry sat in its window, when the piece starts within the longest
- * pattern of the job's start) the tail of that window followed by the
- * job's first bytes, written into the piece's window. */
-static GstFlowReturn
-publish_piece (GstVyreScan * self, Entry * e, Piece * p)
-{
-  guint ctx = self->rescan_free[--self->rescan_free_count];
-  guint carry;
-  gboolean in_arena;
-  if (p->off == 0) {
-    carry = e->carry_len;
-    in_arena = e->carry_in_arena;
-    if (!in_arena && carry)
-      memcpy (vyre_tenant_carry_window (self->tenant, ctx),
-          vyre_tenant_carry_window (self->tenant, e->ctx), carry);
-  } else if (e->carry_in_arena || p->off >= self->max_carry) {
-    in_arena = TRUE;
-    carry = (guint) MIN ((guint64) self->max_carry,
-        p->off + (e->carry_in_arena ? e->carry_len : 0));
-  } else {
-    in_arena = FALSE;
-    carry = (guint) MIN ((guint64) self->max_carry, e->carry_len + p->off);
-    guint from_window = carry - (guint) p->off;
-    guint8 *w = vyre_tenant_carry_window (self->tenant, ctx);
-    memcpy (w, vyre_tenant_carry_window (self->tenant, e->ctx) +
-        e->carry_len - from_window, from_window);
-    memcpy (w + from_window, vyre_tenant_arena (self->tenant) +
-        e->arena_offset, p->off);
-  }
-  vyre_job job = { 0 };
-  job.opcode = VYRE_OP_SCAN;
-  job.ops = VYRE_OPS_SCAN | VYRE_OPS_NO_EPOCH;
-  job.data_offset = e->arena_offset + p->off;
-  job.data_len = (guint32) p->len;
-  job.stream_offset = e->stream_offset + p->off;
-  job.carry_len = carry;
-  job.carry_in_arena = in_arena;
-  job.epoch = e->epoch;
-  job.result_index = ctx;
-  job.tag = ctx;
-  GstFlowReturn ret = submit_job (self, &job, &p->ticket);
-  if (ret != GST_FLOW_OK) {
-    self->rescan_free[self->rescan_free_count++] = ctx;
-    return ret;
-  }
-  p->ctx = ctx;
-  p->published = TRUE;
-  self->rescan_pieces++;
-  return GST_FLOW_OK;
-}
-
-/* Wait for a published piece (cancel: NULL waits regardless of a flush)
- * and give its slot and context back. */
-static VyreMkStatus
-finish_piece (GstVyreScan * self, Piece * p, vyre_completion * out,
-    volatile gint * cancel, GError ** error)
-{
-  VyreMkStatus st = vyre_tenant_wait (self->tenant, &p->ticket, out, cancel,
-      error);
-  if (st == VYRE_MK_CANCELLED)
-    return st;
-  if (st == VYRE_MK_OK)
-    vyre_tenant_release (self->tenant, &p->ticket);
-  self->rescan_free[self->rescan_free_count++] = p->ctx;
-  p->published = FALSE;
-  return st;
-}
-
-/* Job e found more match events in some lane than its record holds
- * (c->matches_stored < c->matches): its events are scanned again, in
- * pieces small enough that they fit, a few pieces in flight at a time in
- * the task's own contexts, in order, splitting again any piece that still
- * overflows.  Every match is read; their number must equal the job's
- * count.  The job's CRC and histogram were whole and are kept.  Returns
- * GST_FLOW_FLUSHING when a flush came, GST_FLOW_ERROR with *error set. */
-static GstFlowReturn
-rescan_in_pieces (GstVyreScan * self, Entry * e, const vyre_completion * c,
-    GError ** error)
-{
-  const guint64 record_events = (guint64) vyre_megakernel_lanes (vyre_tenant_megakernel (self->tenant)) *
-      (self->kernel_max_matches / VYRE_RESULT_LANES);
-  GQueue q = G_QUEUE_INIT;
-  GstFlowReturn ret = GST_FLOW_OK;
-  guint64 found = 0;
-  self->rescanned_jobs++;
-  GST_DEBUG_OBJECT (self, "job %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
-      " bytes): %u of %u matches fit its record: scanning it again in pieces",
-      c->seq, e->len, c->matches_stored, c->matches);
-  split_pieces (&q, 0, e->len, c->matches, record_events, record_events);
-  while (ret == GST_FLOW_OK && !g_queue_is_empty (&q)) {
-    /* Fill the free contexts, in order: the head is always published. */
-    for (GList * l = q.head; l && self->rescan_free_count > 0; l = l->next) {
-      Piece *p = l->data;
-      if (!p->published && (ret = publish_piece (self, e, p)) != GST_FLOW_OK)
-        break;
-    }
-    if (ret != GST_FLOW_OK)
-      break;
-    Piece *p = g_queue_peek_head (&q);
-    vyre_completion pc;
-    VyreMkStatus st = finish_piece (self, p, &pc, &self->flow, error);
-    if (st == VYRE_MK_CANCELLED) {
-      ret = GST_FLOW_FLUSHING;
-      break;
-    }
-    if (st != VYRE_MK_OK) {
-      ret = GST_FLOW_ERROR;
-      break;
-    }
-    g_queue_pop_head (&q);
-    if (pc.matches_stored < pc.matches) {
-      if (p->len <= record_events) {
-        g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
-            "A %" G_GUINT64_FORMAT "-byte piece of job %" G_GUINT64_FORMAT
-            " stored %u of its %u matches, though no lane can find more "
-            "events than its record holds. Fix: this is a kernel bug: report "
-            "it with the device and a GST_DEBUG=vyrescan:6 log.", p->len,
-            c->seq, pc.matches_stored, pc.matches);
-        ret = GST_FLOW_ERROR;
-      } else
-        split_pieces (&q, p->off, p->len, pc.matches, record_events,
-            record_events);
-    } else if (!read_events (self, e, p->ctx, &pc, error)) {
-      ret = GST_FLOW_ERROR;
-    } else {
-      found += pc.matches;
-    }
-    g_free (p);
-  }
-  /* Pieces still on the GPU own their slots and contexts until done. */
-  for (GList * l = q.head; l; l = l->next) {
-    Piece *p = l->data;
-    if (p->published) {
-      vyre_completion pc;
-      GError *err = NULL;
-      if (finish_piece (self, p, &pc, NULL, &err) != VYRE_MK_OK) {
-        GST_WARNING_OBJECT (self, "a piece did not complete: %s",
-            err ? err->message : "?");
-        g_clear_error (&err);
-      }
-    }
-    g_free (p);
-  }
-  g_queue_clear (&q);
-  if (ret == GST_FLOW_OK && found != c->matches) {
-    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
-        "Job %" G_GUINT64_FORMAT " found %u matches, its %" G_GUINT64_FORMAT
-        "-byte pieces scanned again found %" G_GUINT64_FORMAT ". Fix: this "
-        "is a bug: report it with the device, the patterns and a "
-        "GST_DEBUG=vyrescan:6 log.", c->seq, c->matches, e->len, found);
-    ret = GST_FLOW_ERROR;
-  }
-  return ret;
-}
-
-/* A worker of expand_pool: job e's events into matches.  After a flush
- * started nothing is read (the job is thrown away).  Wakes the task. */
-static void
-expand_job (gpointer data, gpointer user_data)
-{
-  Entry *e = data;
-  GstVyreScan *self = user_data;
-  GError *err = NULL;
-  if (g_atomic_int_get (&self->flow) != GST_FLOW_FLUSHING)
-    read_events (self, e, e->ctx, &e->comp, &err);
-  g_mutex_lock (&self->lock);
-  e->error = err;
-  e->expanded = TRUE;
-  wake_locked (self);
-  g_mutex_unlock (&self->lock);
-}
-
-/* Wait for entry e's completion (task) and start on its results: a job
- * whose events outgrew its record is scanned again here, other scan jobs
- * go to the expansion workers.  FLUSHING when a flush came; ERROR with
- * the element error posted. */
-static GstFlowReturn
-dispatch_entry (GstVyreScan * self, Entry * e)
-{
-  gboolean expand_later = FALSE;
-  GError *err = NULL;
-  if (e->kind != ENTRY_EVENT) {
-    gint64 t0 = PHASE_START (self);
-    VyreMkStatus st = vyre_tenant_wait (self->tenant, &e->ticket, &e->comp,
-        &self->flow, &err);
-    PHASE_ADD (self, PH_TASK_WAIT_GPU, t0);
-    if (st == VYRE_MK_CANCELLED)
-      return g_atomic_int_get (&self->flow);
-    if (st != VYRE_MK_OK) {
-      GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
-          ("The GPU scan kernel failed."), ("%s", err->message));
-      g_error_free (err);
-      return GST_FLOW_ERROR;
-    }
-  }
-  if (e->kind == ENTRY_JOB && (self->ops & GST_VYRE_SCAN_OPS_SCAN)) {
-    if (e->comp.matches_stored < e->comp.matches) {
-      gint64 t0 = PHASE_START (self);
-      GstFlowReturn ret = rescan_in_pieces (self, e, &e->comp, &err);
-      PHASE_ADD (self, PH_TASK_COLLECT, t0);
-      if (ret == GST_FLOW_FLUSHING)
-        return ret;
-      if (ret != GST_FLOW_OK)
-        e->error = err;
-    } else
-      expand_later = TRUE;
-  }
-  e->dispatched = TRUE;
-  if (expand_later)
-    g_thread_pool_push (self->expand_pool, e, NULL);
-  else {
-    g_mutex_lock (&self->lock);
-    e->expanded = TRUE;
-    g_mutex_unlock (&self->lock);
-  }
-  return GST_FLOW_OK;
-}
-
-/* Dispatch the head entry and the ones after it, up to expand_window, so
- * workers expand later jobs while the head is finished. */
-static GstFlowReturn
-dispatch_ahead (GstVyreScan * self)
-{
-  GList *l = NULL;
-  for (guint i = 0; i < self->expand_window; i++) {
-    g_mutex_lock (&self->lock);
-    l = l ? l->next : self->entries.head;
-    g_mutex_unlock (&self->lock);
-    if (l == NULL)
-      break;
-    Entry *x = l->data;
-    if (!x->dispatched) {
-      GstFlowReturn ret = dispatch_entry (self, x);
-      if (ret != GST_FLOW_OK)
-        return ret;
-    }
-  }
-  return GST_FLOW_OK;
-}
-
-/* Fold the expanded job e into the buffer being assembled.  ERROR, with
- * *error set, when its results could not be read whole. */
-static GstFlowReturn
-collect_chunk (GstVyreScan * self, Entry * e, GError ** error)
-{
-  const vyre_completion *c = &e->comp;
-  if (e->error) {
-    g_propagate_error (error, e->error);
-    e->error = NULL;
-    return GST_FLOW_ERROR;
-  }
-  self->torn_results += e->torn;
-  if (e->corrupt)
-    GST_WARNING_OBJECT (self, "%u corrupt match events skipped", e->corrupt);
-  if (self->ops & GST_VYRE_SCAN_OPS_SCAN) {
-    /* The buffer's first job hands its array over; later ones append. */
-    if (e->matches && self->matches->len == 0) {
-      GArray *empty = self->matches;
-      self->matches = e->matches;
-      e->matches = empty;
-    } else if (e->matches)
-      g_array_append_vals (self->matches, e->matches->data, e->matches->len);
-    if (e->not_stored)
-      for (guint i = 0; i < e->not_stored->len; i++)
-        count_not_stored (self, g_array_index (e->not_stored, guint32, i), 1);
-    self->dropped += e->dropped;
-    self->found += c->matches;
-  }
-  if (self->ops & GST_VYRE_SCAN_OPS_CRC32) {
-    self->crc = vyre_crc32_combine (self->crc, c->crc32, e->len);
-    self->crc_len += e->len;
-  }
-  if (self->ops & GST_VYRE_SCAN_OPS_HISTOGRAM) {
-    guint32 job_hist[256];
-    if (!vyre_result_read_histogram (vyre_tenant_result (self->tenant,
-                e->ctx), c, job_hist, &self->torn_results, error))
-      return GST_FLOW_ERROR;
-    for (guint b = 0; b < 256; b++)
-      self->hist[b] += job_hist[b];
-  }
-  return GST_FLOW_OK;
-}
-
-static gint
-compare_u32 (gconstpointer a, gconstpointer b)
-{
-  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
-  return x < y ? -1 : x > y;
-}
-
-/* The assembled results as buffer's meta (the buffer is taken, the
- * result returned).  digests: the buffer carries the CRC and histogram
- * (not: a pack's file before its last), of the digest_bytes ending with
- * it. */
-static GstBuffer *
-finish_buffer (GstVyreScan * self, GstBuffer * buffer, guint64 offset,
-    guint32 epoch, gboolean digests, guint64 digest_bytes)
-{
-  GstBuffer *buf = gst_buffer_make_writable (buffer);
-  GstVyreScanMeta *m = gst_buffer_add_vyre_scan_meta (buf);
-  m->stream_offset = offset;
-  m->size = gst_buffer_get_size (buf);
-  m->epoch = epoch;
-  m->digest_bytes = digests ? digest_bytes : 0;
-  m->has_crc32 = digests && (self->ops & GST_VYRE_SCAN_OPS_CRC32);
-  m->crc32 = m->has_crc32 ? self->crc : 0;
-  m->has_histogram = digests && (self->ops & GST_VYRE_SCAN_OPS_HISTOGRAM);
-  if (m->has_histogram)
-    memcpy (m->histogram, self->hist, sizeof m->histogram);
-  vyre_match_events_sort (self->matches);
-  /* A limit keeps the first matches in stream order; the rest are counted
-   * per pattern. */
-  if (self->max_matches && self->matches->len > self->max_matches) {
-    const GstVyreMatch *mm = (const GstVyreMatch *) self->matches->data;
-    for (guint i = self->max_matches; i < self->matches->len; i++)
-      count_not_stored (self, mm[i].pattern_id, 1);
-    self->dropped += self->matches->len - self->max_matches;
-    g_array_set_size (self->matches, self->max_matches);
-  }
-  guint n = self->matches->len;
-  gst_vyre_scan_meta_take_matches (m, (GstVyreMatch *)
-      g_array_steal (self->matches, NULL), n);
-  m->n_dropped = self->dropped;
-  if (self->not_stored_touched->len) {
-    g_array_sort (self->not_stored_touched, compare_u32);
-    guint k = self->not_stored_touched->len;
-    GstVyrePatternCount *pc = g_new (GstVyrePatternCount, k);
-    for (guint i = 0; i < k; i++) {
-      pc[i].pattern_id = g_array_index (self->not_stored_touched, guint32, i);
-      pc[i].count = self->not_stored_counts[pc[i].pattern_id];
-    }
-    gst_vyre_scan_meta_take_not_stored (m, pc, k);
-  }
-  self->total_buffers++;
-  self->total_bytes += m->size;
-  self->total_matches += self->found;
-  self->total_dropped += self->dropped;
-  reset_assembly (self);
-  return buf;
-}
-
-/* Job e's small files, each with its own matches, and the tag events
- * between them, in stream order, appended to outs.  The job's CRC and
- * histogram go with its last file (they cover all of its files). */
-static void
-finish_pack (GstVyreScan * self, Entry * e, GPtrArray * outs)
-{
-  VyreJobPack *pack = e->pack;
-  GArray **mine = g_new (GArray *, MAX (pack->n_buffers, 1));
-  guint64 across = vyre_job_pack_split (pack, self->matches,
-      self->pattern_len, mine);
-  if (across)
-    GST_LOG_OBJECT (self, "%" G_GUINT64_FORMAT " matches across the files "
-        "of a job dropped", across);
-  guint32 crc = self->crc;
-  guint32 hist[256];
-  memcpy (hist, self->hist, sizeof hist);
-  gsize n;
-  gpointer *members = g_ptr_array_steal (pack->members, &n);
-  guint64 offset = pack->stream_offset;
-  guint b = 0;
-  for (gsize i = 0; i < n; i++) {
-    if (!GST_IS_BUFFER (members[i])) {
-      g_ptr_array_add (outs, members[i]);
-      continue;
-    }
-    GstBuffer *buf = members[i];
-    GArray *matches = mine[b++];
-    reset_assembly (self);
-    self->found = matches->len;
-    if (self->store_matches)
-      g_array_append_vals (self->matches, matches->data, matches->len);
-    else {
-      const GstVyreMatch *mm = (const GstVyreMatch *) matches->data;
-      for (guint k = 0; k < matches->len; k++)
-        count_not_stored (self, mm[k].pattern_id, 1);
-      self->dropped = matches->len;
-    }
-    g_array_unref (matches);
-    gboolean last = b == pack->n_buffers;
-    if (last) {
-      self->crc = crc;
-      memcpy (self->hist, hist, sizeof hist);
-    }
-    gsize size = gst_buffer_get_size (buf);
-    g_ptr_array_add (outs, finish_buffer (self, buf, offset, e->epoch,
-            last, pack->len));
-    offset += size;
-  }
-  g_free (members);
-  g_free (mine);
-}
 
 static void
 pause_task (GstVyreScan * self, GstFlowReturn ret)
@@ -1235,7 +271,7 @@ gst_vyre_scan_loop (gpointer user_data)
   g_mutex_lock (&self->lock);
   while (g_queue_is_empty (&self->entries) &&
       g_atomic_int_get (&self->flow) == GST_FLOW_OK)
-    wait_locked (self, &self->waiters, 100 * G_TIME_SPAN_MILLISECOND);
+    gst_vyre_scan_wait_locked (self, &self->waiters, 100 * G_TIME_SPAN_MILLISECOND);
   if (g_atomic_int_get (&self->flow) != GST_FLOW_OK) {
     g_mutex_unlock (&self->lock);
     gst_pad_pause_task (self->srcpad);
@@ -1248,7 +284,7 @@ gst_vyre_scan_loop (gpointer user_data)
   if (e->kind == ENTRY_EVENT) {
     g_mutex_lock (&self->lock);
     g_queue_pop_head (&self->entries);
-    wake_locked (self);
+    gst_vyre_scan_wake_locked (self);
     g_mutex_unlock (&self->lock);
     GstEvent *ev = e->event;
     e->event = NULL;
@@ -1279,14 +315,14 @@ gst_vyre_scan_loop (gpointer user_data)
       g_string_free (p, TRUE);
     }
     gst_pad_push_event (self->srcpad, ev);
-    entry_free (e);
+    gst_vyre_scan_entry_free (e);
     if (is_eos)
       pause_task (self, GST_FLOW_EOS);
     return;
   }
 
   GError *err = NULL;
-  GstFlowReturn dret = dispatch_ahead (self);
+  GstFlowReturn dret = vyre_assembler_dispatch_ahead (self);
   if (dret == GST_FLOW_FLUSHING) {
     gst_pad_pause_task (self->srcpad);
     return;
@@ -1299,7 +335,7 @@ gst_vyre_scan_loop (gpointer user_data)
   t0 = PHASE_START (self);
   g_mutex_lock (&self->lock);
   while (!e->expanded && g_atomic_int_get (&self->flow) == GST_FLOW_OK)
-    wait_locked (self, &self->waiters, 100 * G_TIME_SPAN_MILLISECOND);
+    gst_vyre_scan_wait_locked (self, &self->waiters, 100 * G_TIME_SPAN_MILLISECOND);
   gboolean expanded = e->expanded;
   g_mutex_unlock (&self->lock);
   PHASE_ADD (self, PH_TASK_COLLECT, t0);
@@ -1312,7 +348,7 @@ gst_vyre_scan_loop (gpointer user_data)
   GPtrArray *outs = g_ptr_array_new ();       /* buffers and events */
   if (e->kind == ENTRY_JOB) {
     t0 = PHASE_START (self);
-    GstFlowReturn cret = collect_chunk (self, e, &err);
+    GstFlowReturn cret = vyre_assembler_collect (self, e, &err);
     if (cret != GST_FLOW_OK) {
       GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
           ("The GPU's scan results could not be read."), ("%s", err->message));
@@ -1324,12 +360,7 @@ gst_vyre_scan_loop (gpointer user_data)
     self->total_jobs++;
     PHASE_ADD (self, PH_TASK_COLLECT, t0);
     t0 = PHASE_START (self);
-    if (e->buffer) {
-      g_ptr_array_add (outs, finish_buffer (self, e->buffer, e->buffer_offset,
-              e->epoch, TRUE, gst_buffer_get_size (e->buffer)));
-      e->buffer = NULL;
-    } else if (e->pack)
-      finish_pack (self, e, outs);
+    vyre_assembler_finish (self, e, outs);
     PHASE_ADD (self, PH_TASK_FINISH, t0);
   } else {
     GST_DEBUG_OBJECT (self, "epoch %u closed", c.epoch);
@@ -1343,11 +374,11 @@ gst_vyre_scan_loop (gpointer user_data)
   g_mutex_lock (&self->lock);
   g_queue_pop_head (&self->entries);
   if (e->kind == ENTRY_JOB)
-    release_context_locked (self, e->ctx);       /* wakes whom it concerns */
+    gst_vyre_scan_release_context_locked (self, e->ctx);       /* wakes whom it concerns */
   else
-    wake_locked (self);
+    gst_vyre_scan_wake_locked (self);
   g_mutex_unlock (&self->lock);
-  entry_free (e);
+  gst_vyre_scan_entry_free (e);
 
   t0 = PHASE_START (self);
   GstFlowReturn ret = GST_FLOW_OK;
@@ -1392,7 +423,7 @@ drain_entries (GstVyreScan * self, gboolean keep_sticky)
      * once flushing is set, and otherwise takes milliseconds). */
     g_mutex_lock (&self->lock);
     while (e->dispatched && !e->expanded)
-      wait_locked (self, &self->waiters, 10 * G_TIME_SPAN_MILLISECOND);
+      gst_vyre_scan_wait_locked (self, &self->waiters, 10 * G_TIME_SPAN_MILLISECOND);
     g_mutex_unlock (&self->lock);
     if (e->kind != ENTRY_EVENT && self->tenant && e->dispatched)
       vyre_tenant_release (self->tenant, &e->ticket);
@@ -1412,7 +443,7 @@ drain_entries (GstVyreScan * self, gboolean keep_sticky)
     }
     if (e->kind == ENTRY_JOB) {
       g_mutex_lock (&self->lock);
-      release_context_locked (self, e->ctx);
+      gst_vyre_scan_release_context_locked (self, e->ctx);
       g_mutex_unlock (&self->lock);
     }
     for (guint i = 0; keep_sticky && e->pack && i < e->pack->members->len;
@@ -1424,7 +455,7 @@ drain_entries (GstVyreScan * self, gboolean keep_sticky)
         GST_EVENT_TYPE (e->event) != GST_EVENT_SEGMENT &&
         GST_EVENT_TYPE (e->event) != GST_EVENT_EOS)
       gst_pad_store_sticky_event (self->srcpad, e->event);
-    entry_free (e);
+    gst_vyre_scan_entry_free (e);
   }
   if (hand_over && hand_over->len > 0) {
     GST_DEBUG_OBJECT (self, "%u jobs still on the GPU handed to the engine",
@@ -1434,7 +465,7 @@ drain_entries (GstVyreScan * self, gboolean keep_sticky)
   }
   if (hand_over)
     g_array_free (hand_over, TRUE);
-  reset_assembly (self);
+  vyre_assembler_reset (self);
 }
 
 /* Wait until everything queued went downstream (serialized queries). */
@@ -1444,7 +475,7 @@ wait_drained (GstVyreScan * self)
   g_mutex_lock (&self->lock);
   while (!g_queue_is_empty (&self->entries) &&
       g_atomic_int_get (&self->flow) == GST_FLOW_OK)
-    wait_locked (self, &self->waiters, 100 * G_TIME_SPAN_MILLISECOND);
+    gst_vyre_scan_wait_locked (self, &self->waiters, 100 * G_TIME_SPAN_MILLISECOND);
   gboolean ok = g_queue_is_empty (&self->entries);
   g_mutex_unlock (&self->lock);
   return ok;
@@ -1496,7 +527,7 @@ gst_vyre_scan_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       return TRUE;
     case GST_EVENT_EOS:
       /* Close the last epoch, then EOS leaves after everything before it. */
-      if (self->tenant && publish_fence (self) != GST_FLOW_OK) {
+      if (self->tenant && vyre_publisher_fence (self) != GST_FLOW_OK) {
         gst_event_unref (event);
         return FALSE;
       }
@@ -1522,7 +553,7 @@ gst_vyre_scan_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     vyre_job_pack_add_event (self->pack, event);
     return TRUE;
   }
-  if (publish_pack (self) != GST_FLOW_OK) {
+  if (vyre_publisher_flush_pack (self) != GST_FLOW_OK) {
     gst_event_unref (event);
     return FALSE;
   }
@@ -1530,13 +561,13 @@ gst_vyre_scan_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   Entry *e = g_new0 (Entry, 1);
   e->kind = ENTRY_EVENT;
   e->event = event;
-  queue_entry (self, e);
+  gst_vyre_scan_queue_entry (self, e);
   /* Tell downstream (vyresink) what is scanned, right after stream-start. */
   if (stream_start && self->info_event) {
     e = g_new0 (Entry, 1);
     e->kind = ENTRY_EVENT;
     e->event = gst_event_ref (self->info_event);
-    queue_entry (self, e);
+    gst_vyre_scan_queue_entry (self, e);
   }
   return TRUE;
 }
@@ -1567,7 +598,7 @@ gst_vyre_scan_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
       return gst_pad_query_default (pad, parent, query);
     default:
       if (GST_QUERY_IS_SERIALIZED (query) && self->tenant &&
-          (publish_pack (self) != GST_FLOW_OK || !wait_drained (self)))
+          (vyre_publisher_flush_pack (self) != GST_FLOW_OK || !wait_drained (self)))
         return FALSE;
       return gst_pad_query_default (pad, parent, query);
   }
@@ -1960,7 +991,7 @@ gst_vyre_scan_start (GstVyreScan * self)
   guint workers = wenv ? (guint) CLAMP (g_ascii_strtoull (wenv, NULL, 10), 1,
       64) : vyre_device_is_cpu (self->device) ? 1 :
       CLAMP (g_get_num_processors () / 2, 1, 8);
-  self->expand_pool = g_thread_pool_new (expand_job, self, (gint) workers,
+  self->expand_pool = g_thread_pool_new (vyre_assembler_expand_job, self, (gint) workers,
       FALSE, NULL);
   self->expand_window = 4 * workers + 2;
   self->not_stored_counts = g_new0 (guint64, MAX (1,
@@ -1979,7 +1010,7 @@ gst_vyre_scan_start (GstVyreScan * self)
   self->phase_on = gst_debug_category_get_threshold (vyre_scan_debug) >=
       GST_LEVEL_INFO;
   reset_stream (self);
-  reset_assembly (self);
+  vyre_assembler_reset (self);
 
   /* What is being scanned, for downstream (vyresink): device, dispatch,
    * patterns in the patterns-file syntax. */

@@ -1,0 +1,504 @@
+/* gst-vyre
+ *
+ * vyre-assembler.c - see vyre-assembler.h.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "vyre-assembler.h"
+
+#include <string.h>
+
+#include "vyre-crc32.h"
+#include "vyre-match-events.h"
+#include "vyre-publisher.h"
+#include "vyre-result-read.h"
+
+
+void
+vyre_assembler_reset (GstVyreScan * self)
+{
+  g_array_set_size (self->matches, 0);
+  for (guint i = 0; i < self->not_stored_touched->len; i++)
+    self->not_stored_counts[g_array_index (self->not_stored_touched, guint32,
+            i)] = 0;
+  g_array_set_size (self->not_stored_touched, 0);
+  self->found = self->dropped = 0;
+  self->crc = 0;
+  self->crc_len = 0;
+  memset (self->hist, 0, sizeof self->hist);
+}
+
+/* The matches of completed job e's events (the record of context ctx),
+ * appended to e's own arrays: every match when they are stored (a limit
+ * applies when the buffer is finished), only the pattern ids with
+ * store-matches=false.  Reads only e, the record and the table: workers run
+ * it on several jobs at once. */
+static gboolean
+read_events (GstVyreScan * self, Entry * e, guint ctx,
+    const vyre_completion * c, GError ** error)
+{
+  /* (A job that stored no events reads nothing: each read of result
+   * memory the GPU just wrote is a cache miss.) */
+  if (e->matches == NULL)
+    e->matches = g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
+  /* A pack's matches are split among its files by offset: all read. */
+  gboolean store = self->store_matches || e->pack != NULL;
+  if (!store && e->not_stored == NULL)
+    e->not_stored = g_array_new (FALSE, FALSE, sizeof (guint32));
+  guint room = store ? G_MAXUINT - e->matches->len : 0;
+  return vyre_result_read_events (self->automaton->words,
+      vyre_tenant_result (self->tenant, ctx), self->kernel_max_matches, c,
+      room, e->matches, e->not_stored, &e->dropped, &e->corrupt, &e->torn,
+      error);
+}
+
+/* Count `id` once more among the buffer's matches that are not stored. */
+static inline void
+count_not_stored (GstVyreScan * self, guint32 id, guint64 n)
+{
+  if (self->not_stored_counts[id] == 0)
+    g_array_append_val (self->not_stored_touched, id);
+  self->not_stored_counts[id] += n;
+}
+
+/* A piece of a job scanned again: [off, off + len) of the job's bytes. */
+typedef struct
+{
+  guint64 off;
+  guint64 len;
+  gboolean published;
+  guint ctx;
+  vyre_ticket ticket;
+} Piece;
+
+/* Cut [off, off + len) into pieces for a job whose events did not fit:
+ * about twice as many as the matches found would fill, never smaller than
+ * `safe` (a piece that small always fits), in order at the queue's head. */
+static void
+split_pieces (GQueue * q, guint64 off, guint64 len, guint64 matches,
+    guint64 record_events, guint64 safe)
+{
+  guint64 want = MAX (2, (2 * matches + record_events - 1) / record_events);
+  guint64 piece = MAX (safe, (len + want - 1) / want);
+  piece = (piece + 63) & ~(guint64) 63;
+  guint64 pos = off + len;
+  while (pos > off) {
+    guint64 n = (pos - off) % piece ? (pos - off) % piece : piece;
+    Piece *p = g_new0 (Piece, 1);
+    p->off = pos - n;
+    p->len = n;
+    g_queue_push_head (q, p);
+    pos -= n;
+  }
+}
+
+/* Publish piece p of job e into a free rescan context.  Its carry is what
+ * the kernel would have had at that point of the job: the job's own carry
+ * for the first piece, else the bytes before it in the arena, or (for a job
+ * whose carry sat in its window, when the piece starts within the longest
+ * pattern of the job's start) the tail of that window followed by the
+ * job's first bytes, written into the piece's window. */
+static GstFlowReturn
+publish_piece (GstVyreScan * self, Entry * e, Piece * p)
+{
+  guint ctx = self->rescan_free[--self->rescan_free_count];
+  guint carry;
+  gboolean in_arena;
+  if (p->off == 0) {
+    carry = e->carry_len;
+    in_arena = e->carry_in_arena;
+    if (!in_arena && carry)
+      memcpy (vyre_tenant_carry_window (self->tenant, ctx),
+          vyre_tenant_carry_window (self->tenant, e->ctx), carry);
+  } else if (e->carry_in_arena || p->off >= self->max_carry) {
+    in_arena = TRUE;
+    carry = (guint) MIN ((guint64) self->max_carry,
+        p->off + (e->carry_in_arena ? e->carry_len : 0));
+  } else {
+    in_arena = FALSE;
+    carry = (guint) MIN ((guint64) self->max_carry, e->carry_len + p->off);
+    guint from_window = carry - (guint) p->off;
+    guint8 *w = vyre_tenant_carry_window (self->tenant, ctx);
+    memcpy (w, vyre_tenant_carry_window (self->tenant, e->ctx) +
+        e->carry_len - from_window, from_window);
+    memcpy (w + from_window, vyre_tenant_arena (self->tenant) +
+        e->arena_offset, p->off);
+  }
+  vyre_job job = { 0 };
+  job.opcode = VYRE_OP_SCAN;
+  job.ops = VYRE_OPS_SCAN | VYRE_OPS_NO_EPOCH;
+  job.data_offset = e->arena_offset + p->off;
+  job.data_len = (guint32) p->len;
+  job.stream_offset = e->stream_offset + p->off;
+  job.carry_len = carry;
+  job.carry_in_arena = in_arena;
+  job.epoch = e->epoch;
+  job.result_index = ctx;
+  job.tag = ctx;
+  GstFlowReturn ret = vyre_publisher_submit (self, &job, &p->ticket);
+  if (ret != GST_FLOW_OK) {
+    self->rescan_free[self->rescan_free_count++] = ctx;
+    return ret;
+  }
+  p->ctx = ctx;
+  p->published = TRUE;
+  self->rescan_pieces++;
+  return GST_FLOW_OK;
+}
+
+/* Wait for a published piece (cancel: NULL waits regardless of a flush)
+ * and give its slot and context back. */
+static VyreMkStatus
+finish_piece (GstVyreScan * self, Piece * p, vyre_completion * out,
+    volatile gint * cancel, GError ** error)
+{
+  VyreMkStatus st = vyre_tenant_wait (self->tenant, &p->ticket, out, cancel,
+      error);
+  if (st == VYRE_MK_CANCELLED)
+    return st;
+  if (st == VYRE_MK_OK)
+    vyre_tenant_release (self->tenant, &p->ticket);
+  self->rescan_free[self->rescan_free_count++] = p->ctx;
+  p->published = FALSE;
+  return st;
+}
+
+/* Job e found more match events in some lane than its record holds
+ * (c->matches_stored < c->matches): its events are scanned again, in
+ * pieces small enough that they fit, a few pieces in flight at a time in
+ * the task's own contexts, in order, splitting again any piece that still
+ * overflows.  Every match is read; their number must equal the job's
+ * count.  The job's CRC and histogram were whole and are kept.  Returns
+ * GST_FLOW_FLUSHING when a flush came, GST_FLOW_ERROR with *error set. */
+static GstFlowReturn
+rescan_in_pieces (GstVyreScan * self, Entry * e, const vyre_completion * c,
+    GError ** error)
+{
+  const guint64 record_events = (guint64) vyre_megakernel_lanes (vyre_tenant_megakernel (self->tenant)) *
+      (self->kernel_max_matches / VYRE_RESULT_LANES);
+  GQueue q = G_QUEUE_INIT;
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint64 found = 0;
+  self->rescanned_jobs++;
+  GST_DEBUG_OBJECT (self, "job %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+      " bytes): %u of %u matches fit its record: scanning it again in pieces",
+      c->seq, e->len, c->matches_stored, c->matches);
+  split_pieces (&q, 0, e->len, c->matches, record_events, record_events);
+  while (ret == GST_FLOW_OK && !g_queue_is_empty (&q)) {
+    /* Fill the free contexts, in order: the head is always published. */
+    for (GList * l = q.head; l && self->rescan_free_count > 0; l = l->next) {
+      Piece *p = l->data;
+      if (!p->published && (ret = publish_piece (self, e, p)) != GST_FLOW_OK)
+        break;
+    }
+    if (ret != GST_FLOW_OK)
+      break;
+    Piece *p = g_queue_peek_head (&q);
+    vyre_completion pc;
+    VyreMkStatus st = finish_piece (self, p, &pc, &self->flow, error);
+    if (st == VYRE_MK_CANCELLED) {
+      ret = GST_FLOW_FLUSHING;
+      break;
+    }
+    if (st != VYRE_MK_OK) {
+      ret = GST_FLOW_ERROR;
+      break;
+    }
+    g_queue_pop_head (&q);
+    if (pc.matches_stored < pc.matches) {
+      if (p->len <= record_events) {
+        g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
+            "A %" G_GUINT64_FORMAT "-byte piece of job %" G_GUINT64_FORMAT
+            " stored %u of its %u matches, though no lane can find more "
+            "events than its record holds. Fix: this is a kernel bug: report "
+            "it with the device and a GST_DEBUG=vyrescan:6 log.", p->len,
+            c->seq, pc.matches_stored, pc.matches);
+        ret = GST_FLOW_ERROR;
+      } else
+        split_pieces (&q, p->off, p->len, pc.matches, record_events,
+            record_events);
+    } else if (!read_events (self, e, p->ctx, &pc, error)) {
+      ret = GST_FLOW_ERROR;
+    } else {
+      found += pc.matches;
+    }
+    g_free (p);
+  }
+  /* Pieces still on the GPU own their slots and contexts until done. */
+  for (GList * l = q.head; l; l = l->next) {
+    Piece *p = l->data;
+    if (p->published) {
+      vyre_completion pc;
+      GError *err = NULL;
+      if (finish_piece (self, p, &pc, NULL, &err) != VYRE_MK_OK) {
+        GST_WARNING_OBJECT (self, "a piece did not complete: %s",
+            err ? err->message : "?");
+        g_clear_error (&err);
+      }
+    }
+    g_free (p);
+  }
+  g_queue_clear (&q);
+  if (ret == GST_FLOW_OK && found != c->matches) {
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
+        "Job %" G_GUINT64_FORMAT " found %u matches, its %" G_GUINT64_FORMAT
+        "-byte pieces scanned again found %" G_GUINT64_FORMAT ". Fix: this "
+        "is a bug: report it with the device, the patterns and a "
+        "GST_DEBUG=vyrescan:6 log.", c->seq, c->matches, e->len, found);
+    ret = GST_FLOW_ERROR;
+  }
+  return ret;
+}
+
+/* A worker of expand_pool: job e's events into matches.  After a flush
+ * started nothing is read (the job is thrown away).  Wakes the task. */
+void
+vyre_assembler_expand_job (gpointer data, gpointer user_data)
+{
+  Entry *e = data;
+  GstVyreScan *self = user_data;
+  GError *err = NULL;
+  if (g_atomic_int_get (&self->flow) != GST_FLOW_FLUSHING)
+    read_events (self, e, e->ctx, &e->comp, &err);
+  g_mutex_lock (&self->lock);
+  e->error = err;
+  e->expanded = TRUE;
+  gst_vyre_scan_wake_locked (self);
+  g_mutex_unlock (&self->lock);
+}
+
+/* Wait for entry e's completion (task) and start on its results: a job
+ * whose events outgrew its record is scanned again here, other scan jobs
+ * go to the expansion workers.  FLUSHING when a flush came; ERROR with
+ * the element error posted. */
+static GstFlowReturn
+dispatch_entry (GstVyreScan * self, Entry * e)
+{
+  gboolean expand_later = FALSE;
+  GError *err = NULL;
+  if (e->kind != ENTRY_EVENT) {
+    gint64 t0 = PHASE_START (self);
+    VyreMkStatus st = vyre_tenant_wait (self->tenant, &e->ticket, &e->comp,
+        &self->flow, &err);
+    PHASE_ADD (self, PH_TASK_WAIT_GPU, t0);
+    if (st == VYRE_MK_CANCELLED)
+      return g_atomic_int_get (&self->flow);
+    if (st != VYRE_MK_OK) {
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+          ("The GPU scan kernel failed."), ("%s", err->message));
+      g_error_free (err);
+      return GST_FLOW_ERROR;
+    }
+  }
+  if (e->kind == ENTRY_JOB && (self->ops & GST_VYRE_SCAN_OPS_SCAN)) {
+    if (e->comp.matches_stored < e->comp.matches) {
+      gint64 t0 = PHASE_START (self);
+      GstFlowReturn ret = rescan_in_pieces (self, e, &e->comp, &err);
+      PHASE_ADD (self, PH_TASK_COLLECT, t0);
+      if (ret == GST_FLOW_FLUSHING)
+        return ret;
+      if (ret != GST_FLOW_OK)
+        e->error = err;
+    } else
+      expand_later = TRUE;
+  }
+  e->dispatched = TRUE;
+  if (expand_later)
+    g_thread_pool_push (self->expand_pool, e, NULL);
+  else {
+    g_mutex_lock (&self->lock);
+    e->expanded = TRUE;
+    g_mutex_unlock (&self->lock);
+  }
+  return GST_FLOW_OK;
+}
+
+/* Dispatch the head entry and the ones after it, up to expand_window, so
+ * workers expand later jobs while the head is finished. */
+GstFlowReturn
+vyre_assembler_dispatch_ahead (GstVyreScan * self)
+{
+  GList *l = NULL;
+  for (guint i = 0; i < self->expand_window; i++) {
+    g_mutex_lock (&self->lock);
+    l = l ? l->next : self->entries.head;
+    g_mutex_unlock (&self->lock);
+    if (l == NULL)
+      break;
+    Entry *x = l->data;
+    if (!x->dispatched) {
+      GstFlowReturn ret = dispatch_entry (self, x);
+      if (ret != GST_FLOW_OK)
+        return ret;
+    }
+  }
+  return GST_FLOW_OK;
+}
+
+/* Fold the expanded job e into the buffer being assembled.  ERROR, with
+ * *error set, when its results could not be read whole. */
+GstFlowReturn
+vyre_assembler_collect (GstVyreScan * self, Entry * e, GError ** error)
+{
+  const vyre_completion *c = &e->comp;
+  if (e->error) {
+    g_propagate_error (error, e->error);
+    e->error = NULL;
+    return GST_FLOW_ERROR;
+  }
+  self->torn_results += e->torn;
+  if (e->corrupt)
+    GST_WARNING_OBJECT (self, "%u corrupt match events skipped", e->corrupt);
+  if (self->ops & GST_VYRE_SCAN_OPS_SCAN) {
+    /* The buffer's first job hands its array over; later ones append. */
+    if (e->matches && self->matches->len == 0) {
+      GArray *empty = self->matches;
+      self->matches = e->matches;
+      e->matches = empty;
+    } else if (e->matches)
+      g_array_append_vals (self->matches, e->matches->data, e->matches->len);
+    if (e->not_stored)
+      for (guint i = 0; i < e->not_stored->len; i++)
+        count_not_stored (self, g_array_index (e->not_stored, guint32, i), 1);
+    self->dropped += e->dropped;
+    self->found += c->matches;
+  }
+  if (self->ops & GST_VYRE_SCAN_OPS_CRC32) {
+    self->crc = vyre_crc32_combine (self->crc, c->crc32, e->len);
+    self->crc_len += e->len;
+  }
+  if (self->ops & GST_VYRE_SCAN_OPS_HISTOGRAM) {
+    guint32 job_hist[256];
+    if (!vyre_result_read_histogram (vyre_tenant_result (self->tenant,
+                e->ctx), c, job_hist, &self->torn_results, error))
+      return GST_FLOW_ERROR;
+    for (guint b = 0; b < 256; b++)
+      self->hist[b] += job_hist[b];
+  }
+  return GST_FLOW_OK;
+}
+
+static gint
+compare_u32 (gconstpointer a, gconstpointer b)
+{
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* The assembled results as buffer's meta (the buffer is taken, the
+ * result returned).  digests: the buffer carries the CRC and histogram
+ * (not: a pack's file before its last), of the digest_bytes ending with
+ * it. */
+static GstBuffer *
+finish_buffer (GstVyreScan * self, GstBuffer * buffer, guint64 offset,
+    guint32 epoch, gboolean digests, guint64 digest_bytes)
+{
+  GstBuffer *buf = gst_buffer_make_writable (buffer);
+  GstVyreScanMeta *m = gst_buffer_add_vyre_scan_meta (buf);
+  m->stream_offset = offset;
+  m->size = gst_buffer_get_size (buf);
+  m->epoch = epoch;
+  m->digest_bytes = digests ? digest_bytes : 0;
+  m->has_crc32 = digests && (self->ops & GST_VYRE_SCAN_OPS_CRC32);
+  m->crc32 = m->has_crc32 ? self->crc : 0;
+  m->has_histogram = digests && (self->ops & GST_VYRE_SCAN_OPS_HISTOGRAM);
+  if (m->has_histogram)
+    memcpy (m->histogram, self->hist, sizeof m->histogram);
+  vyre_match_events_sort (self->matches);
+  /* A limit keeps the first matches in stream order; the rest are counted
+   * per pattern. */
+  if (self->max_matches && self->matches->len > self->max_matches) {
+    const GstVyreMatch *mm = (const GstVyreMatch *) self->matches->data;
+    for (guint i = self->max_matches; i < self->matches->len; i++)
+      count_not_stored (self, mm[i].pattern_id, 1);
+    self->dropped += self->matches->len - self->max_matches;
+    g_array_set_size (self->matches, self->max_matches);
+  }
+  guint n = self->matches->len;
+  gst_vyre_scan_meta_take_matches (m, (GstVyreMatch *)
+      g_array_steal (self->matches, NULL), n);
+  m->n_dropped = self->dropped;
+  if (self->not_stored_touched->len) {
+    g_array_sort (self->not_stored_touched, compare_u32);
+    guint k = self->not_stored_touched->len;
+    GstVyrePatternCount *pc = g_new (GstVyrePatternCount, k);
+    for (guint i = 0; i < k; i++) {
+      pc[i].pattern_id = g_array_index (self->not_stored_touched, guint32, i);
+      pc[i].count = self->not_stored_counts[pc[i].pattern_id];
+    }
+    gst_vyre_scan_meta_take_not_stored (m, pc, k);
+  }
+  self->total_buffers++;
+  self->total_bytes += m->size;
+  self->total_matches += self->found;
+  self->total_dropped += self->dropped;
+  vyre_assembler_reset (self);
+  return buf;
+}
+
+/* Job e's small files, each with its own matches, and the tag events
+ * between them, in stream order, appended to outs.  The job's CRC and
+ * histogram go with its last file (they cover all of its files). */
+static void
+finish_pack (GstVyreScan * self, Entry * e, GPtrArray * outs)
+{
+  VyreJobPack *pack = e->pack;
+  GArray **mine = g_new (GArray *, MAX (pack->n_buffers, 1));
+  guint64 across = vyre_job_pack_split (pack, self->matches,
+      self->pattern_len, mine);
+  if (across)
+    GST_LOG_OBJECT (self, "%" G_GUINT64_FORMAT " matches across the files "
+        "of a job dropped", across);
+  guint32 crc = self->crc;
+  guint32 hist[256];
+  memcpy (hist, self->hist, sizeof hist);
+  gsize n;
+  gpointer *members = g_ptr_array_steal (pack->members, &n);
+  guint64 offset = pack->stream_offset;
+  guint b = 0;
+  for (gsize i = 0; i < n; i++) {
+    if (!GST_IS_BUFFER (members[i])) {
+      g_ptr_array_add (outs, members[i]);
+      continue;
+    }
+    GstBuffer *buf = members[i];
+    GArray *matches = mine[b++];
+    vyre_assembler_reset (self);
+    self->found = matches->len;
+    if (self->store_matches)
+      g_array_append_vals (self->matches, matches->data, matches->len);
+    else {
+      const GstVyreMatch *mm = (const GstVyreMatch *) matches->data;
+      for (guint k = 0; k < matches->len; k++)
+        count_not_stored (self, mm[k].pattern_id, 1);
+      self->dropped = matches->len;
+    }
+    g_array_unref (matches);
+    gboolean last = b == pack->n_buffers;
+    if (last) {
+      self->crc = crc;
+      memcpy (self->hist, hist, sizeof hist);
+    }
+    gsize size = gst_buffer_get_size (buf);
+    g_ptr_array_add (outs, finish_buffer (self, buf, offset, e->epoch,
+            last, pack->len));
+    offset += size;
+  }
+  g_free (members);
+  g_free (mine);
+}
+
+
+/* See vyre-assembler.h. */
+void
+vyre_assembler_finish (GstVyreScan * self, Entry * e, GPtrArray * outs)
+{
+  if (e->buffer) {
+    g_ptr_array_add (outs, finish_buffer (self, e->buffer, e->buffer_offset,
+            e->epoch, TRUE, gst_buffer_get_size (e->buffer)));
+    e->buffer = NULL;
+  } else if (e->pack)
+    finish_pack (self, e, outs);
+}
