@@ -4,7 +4,11 @@
  * many pipelines in one process (prints a table; never a test).
  *
  *   bench_engine [--small-files N] [--big BYTES] [--concurrent K]
- *                [--patterns "a,b,c"]
+ *                [--patterns "a,b,c"] [--source vyreurisrc|filesrc]
+ *
+ * Pipelines are `SOURCE location=F ! vyrescan ! vyresink`: vyreurisrc
+ * (default) reads into vyrescan's GPU-readable memory (zero copy),
+ * filesrc into system memory that vyrescan copies.
  *
  * Rows:
  *   1. first pipeline: READY->PLAYING->EOS of a 1 KiB file, the engine
@@ -29,6 +33,7 @@
 #include <string.h>
 
 static gchar *patterns = (gchar *) "secret,password,BEGIN RSA,token";
+static gchar *source = (gchar *) "vyreurisrc";
 static guint failures;
 
 typedef struct
@@ -52,10 +57,9 @@ static void
 run_start (Run * r, const gchar * path)
 {
   memset (r, 0, sizeof *r);
-  gchar *desc = g_strdup_printf ("filesrc location=%s blocksize=1048576 ! "
+  gchar *desc = g_strdup_printf ("%s location=%s blocksize=1048576 ! "
       "vyrescan name=scan patterns=\"<%s>\" ! vyresink name=sink "
-      "print-summary=false", path,
-      patterns);
+      "print-summary=false", source, path, patterns);
   GError *err = NULL;
   r->pipeline = gst_parse_launch (desc, &err);
   if (r->pipeline == NULL) {
@@ -154,6 +158,8 @@ main (int argc, char **argv)
         "pipelines at once on big files", "K"},
     {"patterns", 0, 0, G_OPTION_ARG_STRING, &patterns,
         "comma-separated literals", "LIST"},
+    {"source", 0, 0, G_OPTION_ARG_STRING, &source,
+        "vyreurisrc (zero copy, the default) or filesrc", "ELEMENT"},
     {NULL}
   };
   GOptionContext *oc = g_option_context_new ("- the shared engine's gains");
