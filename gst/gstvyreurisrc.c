@@ -2216,6 +2216,32 @@ gst_vyre_uri_src_finalize (GObject * object)
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
+/* A location that cannot be opened fails going to READY, with vyre's own
+ * error: failing later, in GstBaseSrc's start(), makes GstBaseSrc post a
+ * second, generic error ("failed to post a proper error message") after
+ * it.  start() opens the file again (it may have changed meanwhile) and
+ * still reports what goes wrong then. */
+static GstStateChangeReturn
+gst_vyre_uri_src_change_state (GstElement * element, GstStateChange transition)
+{
+  GstVyreUriSrc *self = GST_VYRE_URI_SRC (element);
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
+    gchar *path = get_location (self);
+    if (path != NULL) {
+      int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+      if (fd < 0) {
+        vyre_uri_src_error_open (element, path, errno);
+        g_free (path);
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      close (fd);
+      g_free (path);
+    }
+  }
+  return GST_ELEMENT_CLASS (gst_vyre_uri_src_parent_class)->change_state
+      (element, transition);
+}
+
 static void
 gst_vyre_uri_src_class_init (GstVyreUriSrcClass * klass)
 {
@@ -2308,6 +2334,7 @@ gst_vyre_uri_src_class_init (GstVyreUriSrcClass * klass)
           "files-scanned and files-skipped (of a directory or a list)",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
+  element_class->change_state = gst_vyre_uri_src_change_state;
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
       "io_uring file source", "Source/File",

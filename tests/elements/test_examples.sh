@@ -57,6 +57,17 @@ else
   echo "ok: error names the missing file"
 fi
 
+# gst-launch-1.0 on a missing file: one error, vyre's (what, the path, the
+# Fix), none of GstBaseSrc's generic "failed to post a proper error
+# message" after it; a non-zero exit.
+out=$(timeout 60 gst-launch-1.0 vyreurisrc location="$dir/missing.txt" ! fakesink 2>&1); rc=$?
+if [ $rc -eq 0 ] || ! grep -q "Could not open \"$dir/missing.txt\"" <<<"$out" ||
+   ! grep -q "Fix:" <<<"$out" || grep -q "proper error message" <<<"$out"; then
+  echo "FAIL: gst-launch-1.0 on a missing file: rc=$rc"; echo "$out"; fail=1
+else
+  echo "ok: a missing file is one error, vyre's"
+fi
+
 # The Python example is executable, and where PyGObject is missing it names
 # the packages instead of a traceback (-S: no site-packages, hence no gi).
 if [ ! -x "$py_example" ] || [ "$(head -c 22 "$py_example")" != "#!/usr/bin/env python3" ]; then
