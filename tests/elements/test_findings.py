@@ -82,13 +82,14 @@ def reference(files, root):
     return out
 
 
-def run(root, outdir, fail_on_match):
+def run(root, outdir, fail_on_match, scan_props=""):
     """Runs the pipeline; returns (error text or None, paths)."""
-    paths = {k: os.path.join(outdir, f"{k}-{int(fail_on_match)}")
+    tag = f"{int(fail_on_match)}{'-' if scan_props else ''}{len(scan_props)}"
+    paths = {k: os.path.join(outdir, f"{k}-{tag}")
              for k in ("jsonl", "sarif", "json")}
     pats = ",".join(p.decode() for p in PATTERNS)
     desc = (f'vyreurisrc location="{root}" ! vyrescan name=scan '
-            f'patterns="<{pats}>" ! '
+            f'patterns="<{pats}>" {scan_props} ! '
             f'vyresink print-summary=false matches-location="{paths["jsonl"]}" '
             f'sarif-location="{paths["sarif"]}" '
             f'report-location="{paths["json"]}" message-interval=0 '
@@ -249,6 +250,33 @@ def main():
                 failures.append(f"vyrescan files-packed "
                                 f"{paths['files_packed']}: the small files "
                                 "were not scanned together")
+
+        # Only counted (store-matches=false): the files sharing a job are
+        # still told apart; per-file and per-pattern counts exact.
+        error, paths = run(root, outdir, fail_on_match=False,
+                           scan_props="store-matches=false")
+        if error:
+            failures.append(f"store-matches=false: error {error}")
+        else:
+            with open(paths["json"], encoding="utf-8") as f:
+                report = json.load(f)
+            per_file = {}
+            per_pattern = {}
+            for w in want:
+                per_file[w["file"]] = per_file.get(w["file"], 0) + 1
+                p = PATTERNS[w["pattern_id"]].decode()
+                per_pattern[p] = per_pattern.get(p, 0) + 1
+            got_files = {e["file"]: e["matches"]
+                         for e in report["files"]["match_counts"]}
+            if got_files != per_file or report["matches"] != len(want):
+                failures.append(f"store-matches=false: {report['matches']} "
+                                f"matches, per file {got_files}, expected "
+                                f"{len(want)}, {per_file}")
+            got_patterns = {k: v for k, v in report["pattern_counts"].items()
+                            if v}
+            if got_patterns != per_pattern:
+                failures.append(f"store-matches=false: pattern counts "
+                                f"{got_patterns}, expected {per_pattern}")
 
         error, _ = run(root, outdir, fail_on_match=True)
         if error is None or f"{len(want)} matches" not in error.replace(",", ""):
