@@ -54,6 +54,7 @@ struct _VyreTenant
   gchar *name;
   VyreTenantConfig cfg;         /* tables/name pointers not kept */
   guint32 result_stride_words;
+  gint held;                    /* ring slots its data jobs hold (atomic) */
   VyreDeviceBuffer mem[N_MEMS];
   SharedTables *tables;
   guint64 footprint;            /* bytes it holds on the device */
@@ -96,7 +97,11 @@ struct _VyreMegakernel
   /* tenants (tenant_lock) */
   GMutex tenant_lock;
   VyreTenant *tenants[VYRE_MAX_TENANTS];        /* [0]: the kernel's own */
-  guint n_tenants;
+  gint n_tenants;               /* written under tenant_lock, atomically */
+  /* Per slot: the tenant whose data job (counted against its share of
+   * the ring) holds it, or NULL.  Written at publish, cleared at recycle,
+   * by whoever owns the slot then. */
+  VyreTenant **slot_owner;
   GHashTable *tables;           /* GBytes -> SharedTables */
   /* Memory of tenants that left, kept for the next tenant of the same
    * sizes while the kernel stays (an application's next pipeline then
@@ -446,6 +451,7 @@ vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
         "Could not set up the ring: %s", rerr.message);
     goto fail;
   }
+  mk->slot_owner = g_new0 (VyreTenant *, config->nslots);
   gboolean cpu = vyre_device_is_cpu (dev);
   vyre_ring_config rc;
   vyre_ring_config_init (&rc);
@@ -634,6 +640,13 @@ completion_status (vyre_status st, const vyre_error * rerr,
 
 /* The driver cut the job's loops short: lower the budget the kernel reads
  * at launch and publish the same job again. */
+static inline gboolean
+is_data_opcode (guint32 opcode)
+{
+  return opcode == VYRE_OP_SCAN || opcode == VYRE_OP_CRC32 ||
+      opcode == VYRE_OP_HISTOGRAM;
+}
+
 static VyreMkStatus
 retry_cut_job (VyreMegakernel * mk, vyre_ticket * ticket,
     volatile gint * cancel, GError ** error)
@@ -665,14 +678,25 @@ retry_cut_job (VyreMegakernel * mk, vyre_ticket * ticket,
     mk_release (mk, ticket);
     return VYRE_MK_ERROR;
   }
+  /* The job keeps its place in its tenant's share of the ring. */
+  VyreTenant *owner = mk->slot_owner[ticket->slot];
+  if (owner)
+    g_atomic_int_inc (&owner->held);
   mk_release (mk, ticket);
   mk->retries++;
   for (;;) {
     VyreMkStatus st = mk_submit (mk, &job, ticket, error);
+    if (st == VYRE_MK_OK)
+      mk->slot_owner[ticket->slot] = owner;
+    else if (st != VYRE_MK_FULL && owner)
+      g_atomic_int_add (&owner->held, -1);
     if (st != VYRE_MK_FULL)
       return st;
-    if (cancel && g_atomic_int_get (cancel))
+    if (cancel && g_atomic_int_get (cancel)) {
+      if (owner)
+        g_atomic_int_add (&owner->held, -1);
       return VYRE_MK_CANCELLED;
+    }
     g_usleep (50);
   }
 }
@@ -758,6 +782,11 @@ mk_wait (VyreMegakernel * mk, vyre_ticket * ticket, vyre_completion * out,
 static void
 mk_release (VyreMegakernel * mk, const vyre_ticket * ticket)
 {
+  VyreTenant *owner = mk->slot_owner[ticket->slot];
+  if (owner) {
+    mk->slot_owner[ticket->slot] = NULL;
+    g_atomic_int_add (&owner->held, -1);
+  }
   vyre_error rerr;
   if (vyre_host_ring_recycle (mk->ring, *ticket, &rerr) != VYRE_OK)
     GST_WARNING ("recycle of slot %u failed: %s", ticket->slot, rerr.message);
@@ -831,6 +860,7 @@ vyre_megakernel_unref (VyreMegakernel * mk)
   g_mutex_clear (&mk->tenant_lock);
   g_hash_table_unref (mk->tables);
   vyre_device_unref (mk->dev);
+  g_free (mk->slot_owner);
   g_free (mk);
 }
 
@@ -1053,7 +1083,7 @@ vyre_megakernel_add_tenant (VyreMegakernel * mk,
   t->id = id;
   vyre_megakernel_ref (mk);
   mk->tenants[id] = t;
-  mk->n_tenants++;
+  g_atomic_int_inc (&mk->n_tenants);
   mk->tenant_bytes += t->footprint;
   g_mutex_unlock (&mk->tenant_lock);
   GST_INFO ("tenant %u (%s): %u contexts, arena %" G_GUINT64_FORMAT " bytes, "
@@ -1094,7 +1124,7 @@ vyre_tenant_unref (VyreTenant * t)
   mk->tenant_bytes -= t->footprint;
   tenant_free_memory_locked (t, TRUE);
   mk->tenants[t->id] = NULL;
-  mk->n_tenants--;
+  g_atomic_int_add (&mk->n_tenants, -1);
   g_mutex_unlock (&mk->tenant_lock);
   GST_INFO ("tenant %u (%s) left", t->id, t->name);
   g_free (t->name);
@@ -1133,12 +1163,43 @@ vyre_tenant_result (VyreTenant * t, guint context)
       (gsize) context * t->result_stride_words;
 }
 
+/* A tenant's share of the ring for its data jobs: a quarter of the ring
+ * is left to fences and to jobs scanned again in pieces (their element's
+ * src task publishes them; were they held back by the share, that task
+ * could wait on slots only it releases), the rest split evenly among the
+ * tenants, and never more than a quarter of it for one: a tenant whose
+ * downstream is slow fills its share and then waits (back-pressure on it
+ * alone).  Slots a tenant holds are not taken back when others join, so
+ * the floor of four shares is what guarantees room: up to four slow
+ * tenants leave every other its share. */
+#define RING_SHARES_MIN 4u
+
+static gboolean
+over_share (VyreTenant * t)
+{
+  VyreMegakernel *mk = t->mk;
+  /* read without tenant_lock: the publish path takes no global lock */
+  guint tenants = MAX ((guint) g_atomic_int_get (&mk->n_tenants),
+      RING_SHARES_MIN);
+  guint share = MAX (mk->cfg.nslots * 3 / 4 / tenants, 1u);
+  return (guint) g_atomic_int_get (&t->held) >= share;
+}
+
 VyreMkStatus
 vyre_tenant_submit (VyreTenant * t, vyre_job * job, vyre_ticket * ticket,
     GError ** error)
 {
   job->tenant = t->id;
-  return mk_submit (t->mk, job, ticket, error);
+  gboolean counted = is_data_opcode (job->opcode) &&
+      !(job->ops & VYRE_OPS_NO_EPOCH);
+  if (counted && over_share (t))
+    return VYRE_MK_FULL;
+  VyreMkStatus st = mk_submit (t->mk, job, ticket, error);
+  if (st == VYRE_MK_OK && counted) {
+    g_atomic_int_inc (&t->held);
+    t->mk->slot_owner[ticket->slot] = t;
+  }
+  return st;
 }
 
 VyreMkStatus

@@ -355,6 +355,36 @@ GST_START_TEST (test_held_tenant_does_not_hold_others)
 
 GST_END_TEST;
 
+/* The ring is shared, not first come first served: three pipelines whose
+ * sinks hold every buffer, each with job contexts for more than a third
+ * of the ring (ring-slots=128 and 256-byte jobs: together more than a CPU
+ * device's 256 slots), fill only their shares of it; a fourth runs to EOS
+ * exact meanwhile.  (On a GPU the ring has 2,048 slots: the three fit
+ * anyway.) */
+GST_START_TEST (test_slow_tenants_leave_a_share)
+{
+  Run held[3], free_run;
+  Hold hold[3];
+  for (guint i = 0; i < 3; i++) {
+    run_init (&held[i], i, "job-size=256 ring-slots=128");
+    run_start_held (&held[i], &hold[i]);
+  }
+  g_usleep (300 * 1000);        /* let them fill what they may */
+  run_init (&free_run, 3, NULL);
+  fail_unless (gst_element_set_state (free_run.pipeline, GST_STATE_PLAYING)
+      != GST_STATE_CHANGE_FAILURE);
+  run_wait_eos (&free_run);
+  fail_unless_equals_uint64 (run_matches (&free_run), free_run.expected);
+  fail_unless_equals_int (engine_field (&free_run, "kernels"), 1);
+  for (guint i = 0; i < 3; i++)
+    run_release_held (&held[i], &hold[i]);
+  run_clear (&free_run);
+  for (guint i = 0; i < 3; i++)
+    run_clear (&held[i]);
+}
+
+GST_END_TEST;
+
 static gchar *run_to_end (guint i);
 
 /* Over the device's budget (VYRE_MEMORY_BUDGET stands in for a small
@@ -511,6 +541,7 @@ engine_suite (void)
   tcase_add_test (tc, test_context_from_application);
   tcase_add_test (tc, test_linger);
   tcase_add_test (tc, test_held_tenant_does_not_hold_others);
+  tcase_add_test (tc, test_slow_tenants_leave_a_share);
   tcase_add_test (tc, test_faults_then_recovery);
   tcase_add_test (tc, test_auto_and_index_share_engine);
   tcase_add_test (tc, test_over_budget_names_the_tenant);
