@@ -184,14 +184,14 @@ for k in 4 1000; do
         ! vyrescan "patterns-file=$P" ${VYRE_SCAN_OPTS:-}
         ! vyresink "report-location=$OUT/vyre-$k.json" print-summary=false progress=false)
   if run_best "vyre-$k" "${PIPE[@]}" && [ -s "$OUT/vyre-$k.json" ]; then
-    read -r v_count v_bytes < <(python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(j["matches"], j["bytes"])' "$OUT/vyre-$k.json")
+    read -r v_count v_bytes v_start < <(python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(j["matches"], j["bytes"], "%.3f" % j.get("startup_s", 0))' "$OUT/vyre-$k.json")
     check="count not checked: no Hyperscan"
     if [ "$v_bytes" != "$BYTES" ]; then
       check="FAIL: read $v_bytes bytes of $BYTES"; STATUS=1
     elif [ -n "$hs_count" ]; then
       if [ "$v_count" = "$hs_count" ]; then check="= Hyperscan"; else check="FAIL: Hyperscan counted $hs_count"; STATUS=1; fi
     fi
-    ROWS+=("| vyreurisrc ! vyrescan ! vyresink | $k | $BEST | $(rate "$N_FILES" "$BEST") | $v_count | $check |")
+    ROWS+=("| vyreurisrc ! vyrescan ! vyresink | $k | $BEST (start-up $v_start) | $(rate "$N_FILES" "$BEST") | $v_count | $check |")
   else
     ROWS+=("| vyreurisrc ! vyrescan ! vyresink | $k | ERROR ($(grep -m1 -i error "$OUT/vyre-$k.err" || tail -1 "$OUT/vyre-$k.err")) | | | |"); STATUS=1
   fi
