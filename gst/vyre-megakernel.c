@@ -1167,12 +1167,13 @@ vyre_tenant_result (VyreTenant * t, guint context)
  * is left to fences and to jobs scanned again in pieces (their element's
  * src task publishes them; were they held back by the share, that task
  * could wait on slots only it releases), the rest split evenly among the
- * tenants, and never more than a quarter of it for one: a tenant whose
+ * tenants, and never more than a third of it for one: a tenant whose
  * downstream is slow fills its share and then waits (back-pressure on it
  * alone).  Slots a tenant holds are not taken back when others join, so
- * the floor of four shares is what guarantees room: up to four slow
- * tenants leave every other its share. */
-#define RING_SHARES_MIN 4u
+ * the floor of three shares is what guarantees room: up to three slow
+ * tenants leave every other its share.  (Three, not more: on a GPU a
+ * third is 512 slots, what one vyrescan keeps in flight by default.) */
+#define RING_SHARES_MIN 3u
 
 static gboolean
 over_share (VyreTenant * t)
