@@ -640,13 +640,6 @@ completion_status (vyre_status st, const vyre_error * rerr,
 
 /* The driver cut the job's loops short: lower the budget the kernel reads
  * at launch and publish the same job again. */
-static inline gboolean
-is_data_opcode (guint32 opcode)
-{
-  return opcode == VYRE_OP_SCAN || opcode == VYRE_OP_CRC32 ||
-      opcode == VYRE_OP_HISTOGRAM;
-}
-
 static VyreMkStatus
 retry_cut_job (VyreMegakernel * mk, vyre_ticket * ticket,
     volatile gint * cancel, GError ** error)
@@ -678,10 +671,10 @@ retry_cut_job (VyreMegakernel * mk, vyre_ticket * ticket,
     mk_release (mk, ticket);
     return VYRE_MK_ERROR;
   }
-  /* The job keeps its place in its tenant's share of the ring. */
+  /* The job keeps its place in its tenant's share of the ring: taken off
+   * the old slot before it is recycled, put on the new one. */
   VyreTenant *owner = mk->slot_owner[ticket->slot];
-  if (owner)
-    g_atomic_int_inc (&owner->held);
+  mk->slot_owner[ticket->slot] = NULL;
   mk_release (mk, ticket);
   mk->retries++;
   for (;;) {
@@ -879,10 +872,7 @@ vyre_megakernel_is_lost (VyreMegakernel * mk)
 guint
 vyre_megakernel_n_tenants (VyreMegakernel * mk)
 {
-  g_mutex_lock (&mk->tenant_lock);
-  guint n = mk->n_tenants;
-  g_mutex_unlock (&mk->tenant_lock);
-  return n;
+  return (guint) g_atomic_int_get (&mk->n_tenants);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1179,9 +1169,7 @@ static gboolean
 over_share (VyreTenant * t)
 {
   VyreMegakernel *mk = t->mk;
-  /* read without tenant_lock: the publish path takes no global lock */
-  guint tenants = MAX ((guint) g_atomic_int_get (&mk->n_tenants),
-      RING_SHARES_MIN);
+  guint tenants = MAX (vyre_megakernel_n_tenants (mk), RING_SHARES_MIN);
   guint share = MAX (mk->cfg.nslots * 3 / 4 / tenants, 1u);
   return (guint) g_atomic_int_get (&t->held) >= share;
 }
@@ -1191,7 +1179,7 @@ vyre_tenant_submit (VyreTenant * t, vyre_job * job, vyre_ticket * ticket,
     GError ** error)
 {
   job->tenant = t->id;
-  gboolean counted = is_data_opcode (job->opcode) &&
+  gboolean counted = vyre_opcode_is_data (job->opcode) &&
       !(job->ops & VYRE_OPS_NO_EPOCH);
   if (counted && over_share (t))
     return VYRE_MK_FULL;

@@ -279,7 +279,6 @@ vyre_publisher_flush_pack (GstVyreScan * self)
       pack->stream_offset, 0, FALSE, NULL, pack->stream_offset, pack);
 }
 
-
 /* See vyre-publisher.h. */
 GstFlowReturn
 vyre_publisher_buffer (GstVyreScan * self, GstBuffer * buf)

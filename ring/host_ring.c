@@ -54,12 +54,6 @@ struct vyre_host_ring {
   _Atomic uint64_t torn_reads;    /* entries read before all words landed */
 };
 
-static bool
-opcode_is_data (uint32_t opcode)
-{
-  return opcode == VYRE_OP_SCAN || opcode == VYRE_OP_CRC32
-      || opcode == VYRE_OP_HISTOGRAM;
-}
 
 /* Statuses a caller meets in a hot loop (NOT_READY, QUEUE_FULL) get a
  * constant message: formatting one on every poll would cost more than
@@ -355,7 +349,7 @@ vyre_host_ring_publish (vyre_host_ring * ring, const vyre_job * job,
   /* A tenant id out of range goes to the consumer, which faults it
    * BAD_TENANT: the host keeps no epochs for it. */
   bool tenant_ok = job->tenant < VYRE_MAX_TENANTS;
-  if (tenant_ok && (opcode_is_data (job->opcode)
+  if (tenant_ok && (vyre_opcode_is_data (job->opcode)
           || job->opcode == VYRE_OP_BATCH_FENCE)) {
     /* closed only grows, so a check against a stale value is merely
      * conservative. */

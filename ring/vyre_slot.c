@@ -19,12 +19,6 @@ join_u64 (uint32_t lo, uint32_t hi)
   return (uint64_t) lo | ((uint64_t) hi << 32);
 }
 
-static bool
-opcode_is_data (uint32_t opcode)
-{
-  return opcode == VYRE_OP_SCAN || opcode == VYRE_OP_CRC32
-      || opcode == VYRE_OP_HISTOGRAM;
-}
 
 void
 vyre_slot_encode (const vyre_job * job, vyre_slot_words * out)
@@ -117,7 +111,7 @@ vyre_slot_decode (const vyre_slot_words * in, const vyre_slot_limits * limits,
         "below %u). Fix: use a tenant id below VYRE_MAX_TENANTS.",
         job.seq, job.tenant, VYRE_MAX_TENANTS);
 
-  if (opcode_is_data (job.opcode)) {
+  if (vyre_opcode_is_data (job.opcode)) {
     /* data_offset + data_len <= arena_bytes, written so that no
      * intermediate sum can wrap: data_offset may be anything a 64-bit
      * word pair holds. */
@@ -160,7 +154,7 @@ vyre_slot_decode (const vyre_slot_words * in, const vyre_slot_limits * limits,
           job.seq, job.ops, VYRE_OPS_VALID);
   }
 
-  if ((opcode_is_data (job.opcode) || job.opcode == VYRE_OP_BATCH_FENCE)
+  if ((vyre_opcode_is_data (job.opcode) || job.opcode == VYRE_OP_BATCH_FENCE)
       && job.epoch == 0)
     SLOT_FAIL (VYRE_FAULT_BAD_EPOCH,
         "slot seq %" PRIu64 ": epoch 0 (limit: epochs start at 1). Fix: "

@@ -78,6 +78,15 @@ typedef struct {
   uint32_t hist_check;    /* ... and over the histogram it wrote */
 } vyre_completion;
 
+/* A data opcode (SCAN, CRC32, HISTOGRAM): its job reads the arena and
+ * counts toward its epoch; fences, NOP and SHUTDOWN do not. */
+static inline bool
+vyre_opcode_is_data (uint32_t opcode)
+{
+  return opcode == VYRE_OP_SCAN || opcode == VYRE_OP_CRC32
+      || opcode == VYRE_OP_HISTOGRAM;
+}
+
 /* Payload words of a job; STATUS is set to EMPTY (publishing writes it). */
 void vyre_slot_encode (const vyre_job * job, vyre_slot_words * out);
 
