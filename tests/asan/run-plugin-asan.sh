@@ -54,7 +54,7 @@ run() {
 }
 run test_engine "$BUILD/tests/elements/test_engine"
 run test_vyreurisrc_tree-scan env \
-  GST_CHECKS=test_scan_boundary,test_tree_filesink \
+  GST_CHECKS=test_scan_boundary,test_tree_filesink,test_scan_stop_mid_tree \
   "$BUILD/tests/elements/test_vyreurisrc_tree"
 run test_vyresink "$BUILD/tests/elements/test_vyresink"
 run test_findings.py /usr/bin/python3 tests/elements/test_findings.py

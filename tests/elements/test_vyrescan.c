@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "gstvyrescanmeta.h"
+#include "leak-check.h"
 #include "ring_test_util.h"
 #include "vyre-crc32.h"
 #include "vyre-device.h"
@@ -973,75 +974,6 @@ GST_END_TEST;
 /* ------------------------------------------------------------------ */
 /* 7. state changes                                                    */
 
-static GstTracer *
-leaks_tracer (void)
-{
-  GstTracer *found = NULL;
-  GList *l = gst_tracing_get_active_tracers ();
-  for (GList * i = l; i; i = i->next)
-    if (found == NULL && g_str_equal (G_OBJECT_TYPE_NAME (i->data),
-            "GstLeaksTracer"))
-      found = gst_object_ref (i->data);
-  g_list_free_full (l, gst_object_unref);
-  return found;
-}
-
-/* type name -> number of live objects of that type, from the tracer. */
-static GHashTable *
-live_objects (GstTracer * leaks)
-{
-  GHashTable *counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      NULL);
-  GstStructure *info = NULL;
-  g_signal_emit_by_name (leaks, "get-live-objects", &info);
-  fail_unless (info != NULL);
-  const GValue *list = gst_structure_get_value (info, "live-objects-list");
-  fail_unless (list != NULL);
-  for (guint i = 0; i < gst_value_list_get_size (list); i++) {
-    const GstStructure *o =
-        gst_value_get_structure (gst_value_list_get_value (list, i));
-    const GValue *obj = gst_structure_get_value (o, "object");
-    const gchar *name = obj ? G_VALUE_TYPE_NAME (obj) :
-        gst_structure_get_string (o, "type-name");
-    if (name == NULL)
-      name = gst_structure_get_name (o);
-    gpointer n = g_hash_table_lookup (counts, name);
-    g_hash_table_replace (counts, g_strdup (name),
-        GUINT_TO_POINTER (GPOINTER_TO_UINT (n) + 1));
-  }
-  gst_structure_free (info);
-  return counts;
-}
-
-/* The src tasks state_cycle saw (GWeakRef *), until they are finalized. */
-static GPtrArray *src_tasks;
-
-/* Waits (bounded) until every task state_cycle saw is finalized. */
-static void
-wait_task_gone (void)
-{
-  gint64 until = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  guint alive;
-  do {
-    alive = 0;
-    for (guint i = 0; src_tasks && i < src_tasks->len; i++) {
-      GObject *t = g_weak_ref_get (src_tasks->pdata[i]);
-      if (t) {
-        alive++;
-        g_object_unref (t);
-      }
-    }
-    if (alive)
-      g_usleep (1000);
-  } while (alive && g_get_monotonic_time () < until);
-  fail_unless (alive == 0, "%u src tasks outlived their element", alive);
-  for (guint i = 0; src_tasks && i < src_tasks->len; i++) {
-    g_weak_ref_clear (src_tasks->pdata[i]);
-    g_free (src_tasks->pdata[i]);
-  }
-  g_clear_pointer (&src_tasks, g_ptr_array_unref);
-}
-
 static void
 state_cycle (GstHarness * h, guint cycle, const guint8 * data, GArray * pieces,
     GPtrArray * pats)
@@ -1066,20 +998,6 @@ state_cycle (GstHarness * h, guint cycle, const guint8 * data, GArray * pieces,
     gst_buffer_unref (b);
   }
   (void) pats;
-  /* Remember the src task: stopping it joins its loop, but its thread drops
-   * the last reference a moment later (GstTaskPool threads are not
-   * joined), and the leak check must not look at it before that. */
-  GstPad *src = gst_element_get_static_pad (h->element, "src");
-  GST_OBJECT_LOCK (src);
-  if (GST_PAD_TASK (src) != NULL) {
-    GWeakRef *r = g_new0 (GWeakRef, 1);
-    g_weak_ref_init (r, GST_PAD_TASK (src));
-    if (src_tasks == NULL)
-      src_tasks = g_ptr_array_new ();
-    g_ptr_array_add (src_tasks, r);
-  }
-  GST_OBJECT_UNLOCK (src);
-  gst_object_unref (src);
   GstEvent *ev;
   while ((ev = gst_harness_try_pull_event (h)) != NULL)
     gst_event_unref (ev);
@@ -1103,13 +1021,12 @@ GST_START_TEST (test_state_cycles)
   state_cycle (h, 0, data, pieces, pats);
   gst_harness_teardown (h);
   gst_object_unref (el);
-  wait_task_gone ();
 
-  GstTracer *leaks = leaks_tracer ();
-  GHashTable *before = NULL;
-  if (leaks)
-    before = live_objects (leaks);
-  else
+  /* Every object the cycles create is gone again after teardown (the
+   * src task's thread drops its last reference a moment after the join:
+   * leak_check_alive waits for that). */
+  LeakCheck *lc = leak_check_begin ();
+  if (lc == NULL)
     GST_WARNING ("no leaks tracer (GST_TRACERS=leaks): only refcounts "
         "checked");
 
@@ -1123,28 +1040,10 @@ GST_START_TEST (test_state_cycles)
   gst_harness_teardown (h);
   ASSERT_OBJECT_REFCOUNT (el, "vyrescan", 1);
   gst_object_unref (el);
-  wait_task_gone ();
-
-  if (leaks) {
-    /* Every object the cycles created is gone again. */
-    GHashTable *after = live_objects (leaks);
-    GHashTableIter it;
-    gpointer key, value;
-    GString *leaked = g_string_new (NULL);
-    g_hash_table_iter_init (&it, after);
-    while (g_hash_table_iter_next (&it, &key, &value)) {
-      guint b = GPOINTER_TO_UINT (g_hash_table_lookup (before, key));
-      if (GPOINTER_TO_UINT (value) > b)
-        g_string_append_printf (leaked, " %u %s", GPOINTER_TO_UINT (value) - b,
-            (const gchar *) key);
-    }
-    fail_unless (leaked->len == 0, "alive after %u state cycles and "
-        "teardown:%s", cycles, leaked->str);
-    g_string_free (leaked, TRUE);
-    g_hash_table_unref (after);
-    g_hash_table_unref (before);
-    gst_object_unref (leaks);
-  }
+  gchar *alive = leak_check_alive (lc, NULL, 10000);
+  fail_unless (alive == NULL, "alive after %u state cycles and teardown: %s",
+      cycles, alive);
+  leak_check_end (lc);
   g_array_unref (pieces);
   g_free (data);
   g_ptr_array_unref (pats);

@@ -53,6 +53,7 @@
 #endif
 
 #include "gstvyrefilemeta.h"
+#include "leak-check.h"
 #include "vyre-device.h"
 
 /* A guard against a hang, never a timing: the pipelines here take
@@ -886,32 +887,6 @@ count_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Buffers alive now, as the leaks tracer (GST_TRACERS=leaks, as the
- * plain setup runs the tests) sees them; -1 without the tracer. */
-static gint
-live_buffers (void)
-{
-  gint n = -1;
-  GList *tracers = gst_tracing_get_active_tracers ();
-  for (GList * l = tracers; l; l = l->next) {
-    if (g_strcmp0 (G_OBJECT_TYPE_NAME (l->data), "GstLeaksTracer") != 0)
-      continue;
-    GstStructure *info = NULL;
-    g_signal_emit_by_name (l->data, "get-live-objects", &info);
-    const GValue *alive = gst_structure_get_value (info, "live-objects-list");
-    n = 0;
-    for (guint i = 0; alive && i < gst_value_list_get_size (alive); i++) {
-      const GstStructure *o =
-          gst_value_get_structure (gst_value_list_get_value (alive, i));
-      const GValue *obj = gst_structure_get_value (o, "object");
-      n += obj && GST_VALUE_HOLDS_BUFFER (obj);
-    }
-    gst_structure_free (info);
-  }
-  g_list_free_full (tracers, gst_object_unref);
-  return n;
-}
-
 /* Stopping a tree scan while small files wait to share a job, or share
  * one on the GPU: set to NULL after a few files, again and again, then
  * once to EOS.  Nothing hangs, no buffer outlives its pipeline (with the
@@ -951,6 +926,7 @@ GST_START_TEST (test_scan_stop_mid_tree)
       "vyrescan name=scan patterns=SECRET ! vyresink name=sink "
       "print-summary=false", dir);
   for (guint cycle = 0; cycle < 10; cycle++) {
+    LeakCheck *lc = leak_check_begin ();
     GstElement *pipe = gst_parse_launch (desc, NULL);
     fail_unless (pipe != NULL);
     GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
@@ -984,9 +960,10 @@ GST_START_TEST (test_scan_stop_mid_tree)
     gst_object_unref (pad);
     gst_object_unref (sink);
     gst_object_unref (pipe);
-    gint live = live_buffers ();
-    fail_unless (live <= 0, "cycle %u: %d buffers outlived the pipeline",
-        cycle, live);
+    gchar *alive = leak_check_alive (lc, "GstBuffer", 10000);
+    fail_unless (alive == NULL, "cycle %u: outlived the pipeline: %s",
+        cycle, alive);
+    leak_check_end (lc);
   }
   Run run;
   run_init (&run);
