@@ -58,6 +58,7 @@ struct _VyreTenant
   VyreDeviceBuffer mem[N_MEMS];
   SharedTables *tables;
   guint64 footprint;            /* bytes it holds on the device */
+  GCond done;                   /* the poller found a job of its done */
 };
 
 /* lavapipe stops every loop of an invocation after 65,535 iterations in
@@ -76,8 +77,14 @@ struct _VyreTenant
 /* How long a shutdown may take before the device is called hung. */
 /* How often the submit path looks at the launch fence. */
 #define FENCE_CHECK_US 200
-/* How long a waiter spins before it starts to sleep. */
+/* How long a waiter spins on its own job before it sleeps until the
+ * poller wakes it. */
 #define SPIN_US 500
+/* How long a sleeping waiter goes without looking at its cancel flag. */
+#define CANCEL_CHECK_US 5000
+/* How long the poller, with nobody waiting, sleeps between looks (a
+ * waiter that comes wakes it at once). */
+#define POLLER_IDLE_US (100 * 1000)
 #define SHUTDOWN_TIMEOUT_NS (5 * G_GUINT64_CONSTANT (1000000000))
 
 typedef struct
@@ -131,12 +138,33 @@ struct _VyreMegakernel
   gboolean hung;                /* a wait saw no progress for the timeout */
   gboolean force_lost;          /* VYRE_DEVICE_FORCE=lost when made */
   guint64 retries;              /* jobs republished after ITER_LIMIT */
+
+  /* The poller: one thread that watches the jobs every sleeping waiter
+   * waits for, wakes their tenant's cond, relaunches a retired kernel
+   * and calls the kernel hung (wait_lock). */
+  GMutex wait_lock;
+  GCond poller_wake;            /* a waiter came, or quit */
+  GCond own_done;               /* for the kernel's own jobs (warm-up) */
+  GQueue waiters;               /* Waiter *, not yet done */
+  gboolean poller_quit;
+  GThread *poller;
 };
+
+/* A thread sleeping until the poller finds its job done. */
+typedef struct
+{
+  const vyre_ticket *ticket;
+  GCond *cond;                  /* its tenant's done, or own_done */
+  gboolean done;                /* completed (or failed: error set) */
+  GError *error;                /* the poller's: hung, or a relaunch failed */
+} Waiter;
 
 static VyreMkStatus mk_submit (VyreMegakernel * mk, vyre_job * job,
     vyre_ticket * ticket, GError ** error);
-static VyreMkStatus mk_wait (VyreMegakernel * mk, vyre_ticket * ticket,
-    vyre_completion * out, volatile gint * cancel, GError ** error);
+static VyreMkStatus mk_wait (VyreMegakernel * mk, VyreTenant * t,
+    vyre_ticket * ticket, vyre_completion * out, volatile gint * cancel,
+    GError ** error);
+static gpointer poller_thread (gpointer data);
 static void mk_release (VyreMegakernel * mk, const vyre_ticket * ticket);
 static void free_spare_locked (VyreMegakernel * mk);
 
@@ -410,7 +438,7 @@ warm_up (VyreMegakernel * mk, GError ** error)
   vyre_ticket ticket;
   vyre_completion c;
   gboolean ok = mk_submit (mk, &job, &ticket, error) == VYRE_MK_OK &&
-      mk_wait (mk, &ticket, &c, NULL, error) == VYRE_MK_OK;
+      mk_wait (mk, NULL, &ticket, &c, NULL, error) == VYRE_MK_OK;
   if (ok)
     mk_release (mk, &ticket);
   mk->cfg.progress_timeout_us = timeout;
@@ -430,6 +458,10 @@ vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
   mk->cfg = *config;
   g_mutex_init (&mk->launch_lock);
   g_mutex_init (&mk->tenant_lock);
+  g_mutex_init (&mk->wait_lock);
+  g_cond_init (&mk->poller_wake);
+  g_cond_init (&mk->own_done);
+  g_queue_init (&mk->waiters);
   mk->tables = g_hash_table_new (g_bytes_hash, g_bytes_equal);
   g_queue_init (&mk->spare);
   if (mk->cfg.progress_timeout_us == 0)
@@ -480,6 +512,12 @@ vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
     mk->lanes = 64;
   if (!create_pipeline (mk, error))
     goto fail;
+  mk->poller = g_thread_try_new ("vyre-poller", poller_thread, mk, error);
+  if (mk->poller == NULL) {
+    g_prefix_error (error, "Could not start the thread that watches the "
+        "scan kernel's completions: ");
+    goto fail;
+  }
 
   /* Workgroups: on a CPU device each spinning workgroup holds a core, so
    * leave the streaming threads room; on GPUs one per slot, up to 1024
@@ -694,18 +732,117 @@ retry_cut_job (VyreMegakernel * mk, vyre_ticket * ticket,
   }
 }
 
+/* Hands every sleeping waiter an error and wakes it.  wait_lock held. */
+static void
+fail_waiters_locked (VyreMegakernel * mk, const GError * error)
+{
+  Waiter *w;
+  while ((w = g_queue_pop_head (&mk->waiters)) != NULL) {
+    w->error = g_error_copy (error);
+    w->done = TRUE;
+    g_cond_broadcast (w->cond);
+  }
+}
+
+/* The poller's thread.  While someone sleeps on a job it looks at every
+ * such job, 20 us apart while jobs complete and 200 us apart once none
+ * has for 2 ms (a completion arrives in microseconds; a sleep costs a
+ * timer slack of ~50 us), and wakes the tenant whose job is done.  It is
+ * also the one that relaunches a kernel that retired with work waiting
+ * and calls the kernel hung when nothing completes for the progress
+ * timeout: then every waiter fails, now and later
+ * (vyre_megakernel_is_lost). */
+static gpointer
+poller_thread (gpointer data)
+{
+  VyreMegakernel *mk = data;
+  gint64 last_progress = 0;
+  guint32 last_done = 0;
+  guint64 torn_at_progress = 0;
+  g_mutex_lock (&mk->wait_lock);
+  while (!mk->poller_quit) {
+    if (g_queue_is_empty (&mk->waiters)) {
+      g_cond_wait_until (&mk->poller_wake, &mk->wait_lock,
+          g_get_monotonic_time () + POLLER_IDLE_US);
+      last_progress = 0;
+      continue;
+    }
+    gint64 now = g_get_monotonic_time ();
+    if (last_progress == 0) {
+      last_progress = now;
+      last_done = (guint32) vyre_host_ring_read_control (mk->ring,
+          VYRE_CTRL_DONE_COUNT);
+      torn_at_progress = vyre_host_ring_torn_reads (mk->ring);
+    }
+    for (GList * l = mk->waiters.head; l;) {
+      Waiter *w = l->data;
+      GList *next = l->next;
+      vyre_completion c;
+      vyre_error rerr;
+      if (vyre_host_ring_poll (mk->ring, *w->ticket, &c, &rerr) !=
+          VYRE_ERR_NOT_READY) {
+        g_queue_delete_link (&mk->waiters, l);
+        w->done = TRUE;
+        g_cond_broadcast (w->cond);
+        last_progress = now;
+      }
+      l = next;
+    }
+    if (g_queue_is_empty (&mk->waiters))
+      continue;
+    g_mutex_unlock (&mk->wait_lock);
+    g_usleep (now - last_progress < 2000 ? 20 : 200);
+
+    /* Relaunch a retired kernel; see whether anything completes. */
+    GError *err = NULL;
+    g_mutex_lock (&mk->launch_lock);
+    gboolean ok = !mk->cfg.persistent || ensure_running_locked (mk, TRUE,
+        &err);
+    g_mutex_unlock (&mk->launch_lock);
+    guint32 done = (guint32) vyre_host_ring_read_control (mk->ring,
+        VYRE_CTRL_DONE_COUNT);
+    now = g_get_monotonic_time ();
+    g_mutex_lock (&mk->wait_lock);
+    if (!ok) {
+      fail_waiters_locked (mk, err);
+      g_error_free (err);
+    } else if (done != last_done) {
+      last_done = done;
+      last_progress = now;
+      torn_at_progress = vyre_host_ring_torn_reads (mk->ring);
+    } else if ((guint64) (now - last_progress) > mk->cfg.progress_timeout_us) {
+      /* Every tenant's waits fail from now on, and the engine drops this
+       * kernel for a new one (vyre_megakernel_is_lost). */
+      g_atomic_int_set (&mk->hung, TRUE);
+      Waiter *first = g_queue_peek_head (&mk->waiters);
+      err = g_error_new (VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_TIMEOUT,
+          "The scan kernel on %s completed nothing for %" G_GUINT64_FORMAT
+          " ms while %u jobs waited (the oldest: job %" G_GUINT64_FORMAT
+          ", slot %u; %" G_GUINT64_FORMAT " launches%s). Fix: check the GPU "
+          "(nvidia-smi, dmesg); on a CPU device make sure other processes "
+          "leave it a core.", vyre_device_name (mk->dev),
+          mk->cfg.progress_timeout_us / 1000, mk->waiters.length,
+          first->ticket->seq, first->ticket->slot, mk->launches,
+          vyre_host_ring_torn_reads (mk->ring) != torn_at_progress ?
+          "; completion entries were there but never whole: their check "
+          "words disagreed with their other words" : "");
+      fail_waiters_locked (mk, err);
+      g_error_free (err);
+    }
+  }
+  g_mutex_unlock (&mk->wait_lock);
+  return NULL;
+}
+
+/* Waits for one job: spins on it first (completions arrive in
+ * microseconds), then sleeps until the poller finds it done, waking every
+ * CANCEL_CHECK_US to look at *cancel. */
 static VyreMkStatus
-mk_wait (VyreMegakernel * mk, vyre_ticket * ticket, vyre_completion * out,
-    volatile gint * cancel, GError ** error)
+mk_wait (VyreMegakernel * mk, VyreTenant * t, vyre_ticket * ticket,
+    vyre_completion * out, volatile gint * cancel, GError ** error)
 {
   vyre_error rerr;
-  gint64 last_progress = g_get_monotonic_time ();
-  /* Torn entries read over a whole progress timeout in which nothing
-   * completed point at entries that never became whole (a bug): the
-   * timeout's message says so. */
-  guint64 torn_at_progress = vyre_host_ring_torn_reads (mk->ring);
-  guint32 last_done = G_MAXUINT32;
-  guint spins = 0, checks = 0;
+  guint spins = 0;
   gint64 spin_until = 0;
   for (;;) {
     vyre_status st = vyre_host_ring_poll (mk->ring, *ticket, out, &rerr);
@@ -721,52 +858,34 @@ mk_wait (VyreMegakernel * mk, vyre_ticket * ticket, vyre_completion * out,
       VyreMkStatus r = retry_cut_job (mk, ticket, cancel, error);
       if (r != VYRE_MK_OK)
         return r;
+      spin_until = 0;
       continue;
     }
     if (st != VYRE_ERR_NOT_READY)
       return completion_status (st, &rerr, out, error);
     if (cancel && g_atomic_int_get (cancel))
       return VYRE_MK_CANCELLED;
-    /* Spin first (completions arrive in microseconds: sleeping costs a
-     * timer slack of ~50 us), then back off. */
     if (++spins < 64)
       continue;
     spins = 0;
     gint64 now = g_get_monotonic_time ();
     if (spin_until == 0)
       spin_until = now + SPIN_US;
-    if (now < spin_until && ++checks % 256 != 0)
+    if (now < spin_until)
       continue;
-    if (now >= spin_until)
-      g_usleep (now - spin_until < 2000 ? 20 : 200);
 
-    /* Slow path: relaunch a retired kernel, detect a hang or a lost device. */
-    g_mutex_lock (&mk->launch_lock);
-    gboolean ok = !mk->cfg.persistent || ensure_running_locked (mk, TRUE, error);
-    g_mutex_unlock (&mk->launch_lock);
-    if (!ok)
-      return VYRE_MK_ERROR;
-    guint32 done = (guint32) vyre_host_ring_read_control (mk->ring,
-        VYRE_CTRL_DONE_COUNT);
-    now = g_get_monotonic_time ();
-    if (done != last_done) {
-      last_done = done;
-      last_progress = now;
-      torn_at_progress = vyre_host_ring_torn_reads (mk->ring);
-    } else if ((guint64) (now - last_progress) > mk->cfg.progress_timeout_us) {
-      /* Every tenant's waits fail from now on, and the engine drops this
-       * kernel for a new one (vyre_megakernel_is_lost). */
-      g_atomic_int_set (&mk->hung, TRUE);
-      g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_TIMEOUT,
-          "The scan kernel on %s completed nothing for %" G_GUINT64_FORMAT
-          " ms while job %" G_GUINT64_FORMAT " waited (slot %u, %"
-          G_GUINT64_FORMAT " launches%s). Fix: check the GPU (nvidia-smi, "
-          "dmesg); on a CPU device make sure other processes leave it a "
-          "core.", vyre_device_name (mk->dev),
-          mk->cfg.progress_timeout_us / 1000, ticket->seq, ticket->slot,
-          mk->launches, vyre_host_ring_torn_reads (mk->ring) != torn_at_progress ?
-          "; completion entries were there but never whole: their check "
-          "words disagreed with their other words" : "");
+    Waiter w = { ticket, t ? &t->done : &mk->own_done, FALSE, NULL };
+    g_mutex_lock (&mk->wait_lock);
+    g_queue_push_tail (&mk->waiters, &w);
+    g_cond_signal (&mk->poller_wake);
+    while (!w.done && !(cancel && g_atomic_int_get (cancel)))
+      g_cond_wait_until (w.cond, &mk->wait_lock,
+          g_get_monotonic_time () + CANCEL_CHECK_US);
+    if (!w.done)
+      g_queue_remove (&mk->waiters, &w);
+    g_mutex_unlock (&mk->wait_lock);
+    if (w.error) {
+      g_propagate_error (error, w.error);
       return VYRE_MK_ERROR;
     }
   }
@@ -829,6 +948,13 @@ vyre_megakernel_unref (VyreMegakernel * mk)
   if (mk == NULL || !g_atomic_int_dec_and_test (&mk->refcount))
     return;
   VkDevice d = vyre_device_handle (mk->dev);
+  if (mk->poller) {
+    g_mutex_lock (&mk->wait_lock);
+    mk->poller_quit = TRUE;
+    g_cond_signal (&mk->poller_wake);
+    g_mutex_unlock (&mk->wait_lock);
+    g_thread_join (mk->poller);
+  }
   vyre_megakernel_stop (mk);
   if (mk->fence)
     vkDestroyFence (d, mk->fence, NULL);
@@ -849,6 +975,9 @@ vyre_megakernel_unref (VyreMegakernel * mk)
   for (guint i = 0; i < N_BINDINGS; i++)
     vyre_device_free_buffer (mk->dev, &mk->buf[i]);
   g_mutex_clear (&mk->launch_lock);
+  g_mutex_clear (&mk->wait_lock);
+  g_cond_clear (&mk->poller_wake);
+  g_cond_clear (&mk->own_done);
   free_spare_locked (mk);
   g_mutex_clear (&mk->tenant_lock);
   g_hash_table_unref (mk->tables);
@@ -980,6 +1109,7 @@ vyre_megakernel_add_tenant (VyreMegakernel * mk,
   const gchar *who = config->name ? config->name : "a scan";
   VyreTenant *t = g_new0 (VyreTenant, 1);
   t->refcount = 1;
+  g_cond_init (&t->done);
   t->mk = mk;                   /* referenced once registered */
   t->name = g_strdup (who);
   t->cfg = *config;
@@ -1083,6 +1213,7 @@ vyre_megakernel_add_tenant (VyreMegakernel * mk,
 
 fail:
   g_mutex_unlock (&mk->tenant_lock);
+  g_cond_clear (&t->done);
   g_free (t->name);
   g_free (t);
   return NULL;
@@ -1117,6 +1248,7 @@ vyre_tenant_unref (VyreTenant * t)
   g_atomic_int_add (&mk->n_tenants, -1);
   g_mutex_unlock (&mk->tenant_lock);
   GST_INFO ("tenant %u (%s) left", t->id, t->name);
+  g_cond_clear (&t->done);
   g_free (t->name);
   g_free (t);
   vyre_megakernel_unref (mk);
@@ -1195,7 +1327,7 @@ VyreMkStatus
 vyre_tenant_wait (VyreTenant * t, vyre_ticket * ticket,
     vyre_completion * out, volatile gint * cancel, GError ** error)
 {
-  return mk_wait (t->mk, ticket, out, cancel, error);
+  return mk_wait (t->mk, t, ticket, out, cancel, error);
 }
 
 void
@@ -1230,7 +1362,7 @@ reclaim_thread (gpointer data)
     vyre_completion c;
     GError *err = NULL;
     VyreMegakernel *mk = h->tenant->mk;
-    VyreMkStatus st = mk_wait (mk, &h->tickets[i], &c, NULL, &err);
+    VyreMkStatus st = mk_wait (mk, h->tenant, &h->tickets[i], &c, NULL, &err);
     vyre_error rerr;
     /* completed, or completed with a fault: either way the slot is done */
     if (st == VYRE_MK_OK || vyre_host_ring_poll (mk->ring, h->tickets[i], &c,

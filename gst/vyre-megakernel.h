@@ -20,7 +20,11 @@
  *
  * Threading: submit may be called from several threads at once (the ring
  * is multi-producer, ring/mpmc_queue.h); wait/release from others.  Every
- * wait is bounded.
+ * wait is bounded.  A waiter spins on its own job for 500 us, then
+ * sleeps on its tenant's GCond: one poller thread per kernel watches the
+ * jobs of every sleeping waiter, wakes the tenant whose job is done,
+ * relaunches a kernel that retired with work waiting and calls the
+ * kernel hung when nothing completes for the progress timeout.
  */
 #ifndef __VYRE_MEGAKERNEL_H__
 #define __VYRE_MEGAKERNEL_H__
