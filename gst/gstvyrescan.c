@@ -1324,8 +1324,10 @@ gst_vyre_scan_class_init (GstVyreScanClass * klass)
       g_param_spec_boxed ("engine-stats", "Engine statistics",
           "The shared engine this element uses (NULL before READY->PAUSED "
           "found one): a vyre-engine structure with device, resident, "
-          "kernels (created so far), active (users now), tenants and "
-          "linger-ms", GST_TYPE_STRUCTURE, ro));
+          "kernels (created so far), active (users now), tenants, "
+          "poller-wakes (waits for a job that outlasted a 500 us spin and "
+          "slept until the engine's poller thread woke them) and linger-ms",
+          GST_TYPE_STRUCTURE, ro));
   g_object_class_install_property (gobject_class, PROP_DEVICE_NAME,
       g_param_spec_string ("device-name", "Device name",
           "The Vulkan device in use (from PAUSED on)", NULL, ro));

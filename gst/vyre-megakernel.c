@@ -148,6 +148,7 @@ struct _VyreMegakernel
   GQueue waiters;               /* Waiter *, not yet done */
   gboolean poller_quit;
   GThread *poller;
+  guint64 poller_wakes;         /* sleeping waiters it woke (atomic) */
 };
 
 /* A thread sleeping until the poller finds its job done. */
@@ -784,6 +785,7 @@ poller_thread (gpointer data)
         g_queue_delete_link (&mk->waiters, l);
         w->done = TRUE;
         g_cond_broadcast (w->cond);
+        __atomic_add_fetch (&mk->poller_wakes, 1, __ATOMIC_RELAXED);
         last_progress = now;
       }
       l = next;
@@ -996,6 +998,12 @@ gboolean
 vyre_megakernel_is_lost (VyreMegakernel * mk)
 {
   return g_atomic_int_get (&mk->lost) || g_atomic_int_get (&mk->hung);
+}
+
+guint64
+vyre_megakernel_poller_wakes (VyreMegakernel * mk)
+{
+  return __atomic_load_n (&mk->poller_wakes, __ATOMIC_RELAXED);
 }
 
 guint

@@ -87,6 +87,9 @@ gboolean vyre_megakernel_is_lost (VyreMegakernel * mk);
 guint vyre_megakernel_lanes (VyreMegakernel * mk);
 /* Tenants now registered (not counting the kernel's own tenant 0). */
 guint vyre_megakernel_n_tenants (VyreMegakernel * mk);
+/* Waits that outlasted their spin and that the poller ended (a job done,
+ * or a failure handed to them), since the kernel started. */
+guint64 vyre_megakernel_poller_wakes (VyreMegakernel * mk);
 
 /* Registers a tenant: the lowest free id, its memory (the footprint of
  * every tenant together is checked against the device budget first:

@@ -205,6 +205,15 @@ GST_START_TEST (test_pipelines_share_one_kernel)
   /* One kernel was ever created for all of them, and each element that
    * announced an engine announced the same one. */
   fail_unless_equals_int (engine_field (&runs[0], "kernels"), 1);
+  /* Their streaming threads slept while jobs ran and the engine's one
+   * poller woke them (on lavapipe a job takes longer than a waiter's
+   * 500 us spin). */
+  GstStructure *st = NULL;
+  g_object_get (runs[0].scan, "engine-stats", &st, NULL);
+  guint64 wakes = 0;
+  fail_unless (gst_structure_get_uint64 (st, "poller-wakes", &wakes));
+  gst_structure_free (st);
+  fail_unless (wakes > 0, "no wait was ended by the poller");
   gpointer engine = NULL;
   guint announced = 0;
   for (guint i = 0; i < N_PIPELINES; i++) {
