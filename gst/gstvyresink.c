@@ -530,6 +530,12 @@ write_buffer_matches (GstVyreSink * self, GstBuffer * buf,
       self->snippet;
   guint64 end = m->stream_offset + size;
   guint64 limit = end > keep ? end - keep : 0;
+  /* The scan's histogram counted the newlines of the bytes it covers: the
+   * line index jumps over them instead of reading them again. */
+  guint64 file_end = end - MIN (self->file_stream_start, end);
+  if (m->has_histogram && m->digest_bytes <= file_end)
+    vyre_line_index_add_newline_count (self->lines,
+        file_end - m->digest_bytes, m->digest_bytes, m->histogram['\n']);
   GstMapInfo map;
   gboolean lent = !vyre_line_index_reads_file (self->lines) &&
       gst_buffer_map (buf, &map, GST_MAP_READ);

@@ -35,11 +35,23 @@ struct _VyreLineIndex
 
   /* Everything before `pos` is counted: the byte at pos is on line
    * `line`, which starts at line_start; `chars` code points lie between
-   * line_start and pos. */
+   * line_start and pos.  After a jump over counts the scan made,
+   * line_start and chars are unknown until a newline is read or
+   * find_line_start() looks back for one. */
   guint64 pos;
   guint64 line;
   guint64 line_start;
   guint64 chars;
+  gboolean line_start_known;
+
+  /* The scan's newline counts (vyre_line_index_add_newline_count): the
+   * file's pieces from its start, as (end, newlines before end); the
+   * next one must start at known_end.  known_next: the first piece not
+   * yet behind pos. */
+  GArray *known;                /* KnownCount */
+  guint64 known_end;
+  gboolean known_broken;
+  guint known_next;
 
   /* Lent bytes: those kept from earlier loans, then the current loan. */
   GByteArray *kept;
@@ -48,6 +60,12 @@ struct _VyreLineIndex
   guint64 lent_start;
   gsize lent_len;
 };
+
+typedef struct
+{
+  guint64 end;                  /* file offset the piece ends at */
+  guint64 newlines;             /* in the file's bytes [0, end) */
+} KnownCount;
 
 /* ------------------------------------------------------------------ */
 /* counting                                                            */
@@ -166,10 +184,34 @@ bytes_at (VyreLineIndex * self, guint64 offset, guint64 max,
   return FALSE;
 }
 
+/* Jump to the end of the last piece the scan counted that ends after
+ * pos and at or before `to`: its newlines are known, its bytes need not
+ * be read (the line's start is then unknown). */
+static void
+jump_known (VyreLineIndex * self, guint64 to)
+{
+  const KnownCount *best = NULL;
+  while (self->known_next < self->known->len) {
+    const KnownCount *k = &g_array_index (self->known, KnownCount,
+        self->known_next);
+    if (k->end > to)
+      break;
+    if (k->end > self->pos)
+      best = k;
+    self->known_next++;
+  }
+  if (best == NULL)
+    return;
+  self->pos = best->end;
+  self->line = 1 + best->newlines;
+  self->line_start_known = FALSE;
+}
+
 /* Count up to `to`.  FALSE when the bytes run out before it. */
 static gboolean
 advance (VyreLineIndex * self, guint64 to)
 {
+  jump_known (self, to);
   while (self->pos < to) {
     const guint8 *data;
     gsize len;
@@ -180,6 +222,7 @@ advance (VyreLineIndex * self, guint64 to)
       const guint8 *last = memrchr (data, '\n', len);
       self->line += newlines;
       self->line_start = self->pos + (last - data) + 1;
+      self->line_start_known = TRUE;
       if (self->count_chars)
         self->chars = count_chars (last + 1, data + len - (last + 1));
     } else if (self->count_chars) {
@@ -190,11 +233,70 @@ advance (VyreLineIndex * self, guint64 to)
   return TRUE;
 }
 
+/* Exactly the file's bytes [start, start + len) (len <= READ_CHUNK):
+ * from the piece kept if it holds them, else read alone (a line's start
+ * is usually a few bytes back: reading a whole piece for it would cost
+ * more than the jump saved).  NULL when they cannot be read. */
+static const guint8 *
+window_at (VyreLineIndex * self, guint64 start, gsize len)
+{
+  if (start >= self->chunk_start &&
+      start + len <= self->chunk_start + self->chunk_len)
+    return self->chunk + (start - self->chunk_start);
+  if (!open_file (self))
+    return NULL;
+  gssize n;
+  do
+    n = pread (self->fd, self->chunk, len, (off_t) start);
+  while (n < 0 && errno == EINTR);
+  self->chunk_start = start;
+  self->chunk_len = n > 0 ? (gsize) n : 0;
+  return n == (gssize) len ? self->chunk : NULL;
+}
+
+/* After a jump: the start of pos's line, the last newline before pos
+ * looked for backwards in windows of 4 KiB, 64 KiB, then 1 MiB (a line's
+ * length, unless the file is one long line), and the code points from
+ * there to pos.  FALSE when the bytes cannot be read. */
+static gboolean
+find_line_start (VyreLineIndex * self)
+{
+  guint64 end = self->pos, line_start = 0;
+  gsize window = 4096;
+  while (end > 0) {
+    gsize len = (gsize) MIN ((guint64) window, end);
+    const guint8 *data = window_at (self, end - len, len);
+    if (data == NULL)
+      return FALSE;
+    const guint8 *last = memrchr (data, '\n', len);
+    if (last) {
+      line_start = end - len + (last - data) + 1;
+      break;
+    }
+    end -= len;
+    window = MIN (window * 16, READ_CHUNK);
+  }
+  self->line_start = line_start;
+  self->chars = 0;
+  for (guint64 at = line_start; self->count_chars && at < self->pos;) {
+    gsize len = (gsize) MIN (self->pos - at, (guint64) READ_CHUNK);
+    const guint8 *data = window_at (self, at, len);
+    if (data == NULL)
+      return FALSE;
+    self->chars += count_chars (data, len);
+    at += len;
+  }
+  self->line_start_known = TRUE;
+  return TRUE;
+}
+
 static void
 restart (VyreLineIndex * self)
 {
   self->pos = self->line_start = self->chars = 0;
   self->line = 1;
+  self->line_start_known = TRUE;
+  self->known_next = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -206,6 +308,7 @@ vyre_line_index_new (gboolean count_chars)
   self->count_chars = count_chars;
   self->fd = -1;
   self->kept = g_byte_array_new ();
+  self->known = g_array_new (FALSE, FALSE, sizeof (KnownCount));
   restart (self);
   return self;
 }
@@ -220,6 +323,7 @@ vyre_line_index_free (VyreLineIndex * index)
   g_free (index->path);
   g_free (index->chunk);
   g_byte_array_unref (index->kept);
+  g_array_unref (index->known);
   g_free (index);
 }
 
@@ -237,7 +341,27 @@ vyre_line_index_begin_file (VyreLineIndex * index, const gchar * path)
   index->lent = NULL;
   index->lent_start = index->lent_len = 0;
   index->chunk_start = index->chunk_len = 0;
+  g_array_set_size (index->known, 0);
+  index->known_end = 0;
+  index->known_broken = FALSE;
   restart (index);
+}
+
+void
+vyre_line_index_add_newline_count (VyreLineIndex * index, guint64 offset,
+    guint64 len, guint64 newlines)
+{
+  if (index->path == NULL || index->known_broken || len == 0)
+    return;
+  if (offset != index->known_end) {
+    index->known_broken = offset > index->known_end;
+    return;
+  }
+  guint64 before = index->known->len ? g_array_index (index->known,
+      KnownCount, index->known->len - 1).newlines : 0;
+  KnownCount k = { offset + len, before + newlines };
+  g_array_append_val (index->known, k);
+  index->known_end = k.end;
 }
 
 gboolean
@@ -295,7 +419,8 @@ vyre_line_index_locate (VyreLineIndex * index, guint64 offset,
       return FALSE;
     restart (index);
   }
-  if (!advance (index, offset))
+  if (!advance (index, offset) ||
+      (!index->line_start_known && !find_line_start (index)))
     return FALSE;
   pos->line = index->line;
   pos->column = offset - index->line_start + 1;

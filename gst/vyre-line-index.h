@@ -66,6 +66,16 @@ void vyre_line_index_free (VyreLineIndex * index);
  * previous file and any lent bytes. */
 void vyre_line_index_begin_file (VyreLineIndex * index, const gchar * path);
 
+/* The scan counted `newlines` newlines in the file's bytes [offset,
+ * offset + len) (its histogram's '\n' bin): positions past them are then
+ * found without reading those bytes, only the line of the position
+ * itself (back to its start) and the bytes after the piece.  Pieces
+ * count only in a chain from the file's start, each starting where the
+ * one before ended; after a gap the rest of the file's are ignored (and
+ * positions counted by reading).  Files only: ignored for lent bytes. */
+void vyre_line_index_add_newline_count (VyreLineIndex * index,
+    guint64 offset, guint64 len, guint64 newlines);
+
 /* Whether the index reads positions from a file (a path was given)
  * rather than from lent bytes: a caller lends bytes only when not. */
 gboolean vyre_line_index_reads_file (VyreLineIndex * index);

@@ -52,6 +52,11 @@ def make_tree(root):
     for i in range(0, len(big), 997):
         big[i] = 0x0A
     files["big.txt"] = bytes(big)
+    # One match at the end, after 1.1 MiB of short lines and a 1.2 MiB line
+    # that crosses a block edge: its line comes from the scan's newline
+    # counts, its column from looking back across the edge.
+    files["late.txt"] = (b"short line\n" * 105000 + b"z" * 1250000
+                         + b" secret\n")
     for rel, data in files.items():
         path = os.path.join(root, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -33,6 +33,26 @@ reference (const guint8 * data, guint64 offset)
   return p;
 }
 
+/* The same, carried on from the reference position *p of byte *at (for
+ * increasing offsets: one walk over the bytes in all). */
+static VyreLinePosition
+reference_from (const guint8 * data, guint64 offset, VyreLinePosition * p,
+    guint64 * at)
+{
+  for (; *at < offset; (*at)++) {
+    if (data[*at] == '\n') {
+      p->line++;
+      p->column = 1;
+      p->column_chars = 1;
+    } else {
+      p->column++;
+      if ((data[*at] & 0xC0) != 0x80)
+        p->column_chars++;
+    }
+  }
+  return *p;
+}
+
 /* Text with short and long lines, empty lines, "\r\n", multi-byte UTF-8
  * and a few stray continuation bytes. */
 static guint8 *
@@ -145,6 +165,79 @@ test_file (void)
   g_free (data);
 }
 
+/* Newline counts the scan made (vyresink passes its histogram's '\n' bin
+ * per buffer): positions are exact whether the index jumps over the
+ * counted pieces or reads them, on lines far longer than a read piece
+ * (the first line of the file among them), with pieces given as the
+ * buffers pass between the positions asked; a gap in the pieces falls
+ * back to reading; and the counts are really used: a wrong one shows. */
+static void
+test_scan_counts (void)
+{
+  gsize len = (6u << 20) + 777;
+  guint8 *data = make_text (len, 3);
+  /* Long lines: the file's first 1.5 MiB, and 2.5 MiB in the middle. */
+  for (gsize i = 0; i < (3u << 19); i++)
+    data[i] = (i % 7) ? 'x' : 0xc3;
+  for (gsize i = (3u << 20); i < (11u << 19); i++)
+    data[i] = (i % 5) ? 'y' : 0x80;
+  gchar *dir = g_dir_make_tmp ("vyre-line-index-XXXXXX", NULL);
+  gchar *path = g_build_filename (dir, "text.txt", NULL);
+  g_assert_true (g_file_set_contents (path, (const gchar *) data, len, NULL));
+
+  for (guint round = 0; round < 6; round++) {
+    gboolean chars = round % 2 == 0;
+    /* round 2-3: one piece left out (a gap); 4-5: the first piece's
+     * count off by 1000 */
+    VyreLineIndex *idx = vyre_line_index_new (chars);
+    vyre_line_index_begin_file (idx, path);
+    GRand *r = g_rand_new_with_seed (10 + round);
+    GArray *offs = offsets_for (len, 20 + round);
+    guint next_off = 0, piece = 0;
+    guint64 at = 0, ref_at = 0;
+    VyreLinePosition ref = { 1, 1, 1 };
+    while (at < len) {
+      guint64 want = (guint64) g_rand_int_range (r, 1, 600000);
+      guint64 n = MIN (len - at, want);
+      guint64 nl = vyre_count_newlines (data + at, n);
+      if (round >= 4 && piece == 0)
+        nl += 1000;
+      if (!(round >= 2 && round < 4 && piece == 3))
+        vyre_line_index_add_newline_count (idx, at, n, nl);
+      piece++;
+      at += n;
+      /* the positions in this piece, asked after it came */
+      while (next_off < offs->len &&
+          g_array_index (offs, guint64, next_off) < at) {
+        guint64 o = g_array_index (offs, guint64, next_off++);
+        VyreLinePosition got, want = reference_from (data, o, &ref, &ref_at);
+        g_assert_true (vyre_line_index_locate (idx, o, &got));
+        if (round >= 4 && o >= at - n && piece > 1) {
+          /* past the wrong piece: off by exactly what it claimed */
+          g_assert_cmpuint (got.line, ==, want.line + 1000);
+          continue;
+        }
+        if (got.line != want.line || got.column != want.column
+            || got.column_chars != (chars ? want.column_chars : 0))
+          g_error ("round %u offset %" G_GUINT64_FORMAT ": line %"
+              G_GUINT64_FORMAT " column %" G_GUINT64_FORMAT " (%"
+              G_GUINT64_FORMAT " chars), expected %" G_GUINT64_FORMAT " %"
+              G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT ")", round, o,
+              got.line, got.column, got.column_chars, want.line,
+              want.column, want.column_chars);
+      }
+    }
+    g_array_unref (offs);
+    g_rand_free (r);
+    vyre_line_index_free (idx);
+  }
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (data);
+}
+
 /* Bytes lent buffer by buffer, as vyresink does for a stream without a
  * file: positions of offsets in the current loan and of offsets just
  * before it (kept from the previous one) are exact. */
@@ -229,6 +322,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/line-index/file", test_file);
+  g_test_add_func ("/line-index/scan-counts", test_scan_counts);
   g_test_add_func ("/line-index/lent", test_lent);
   g_test_add_func ("/line-index/no-chars", test_no_chars);
   g_test_add_func ("/line-index/count-newlines", test_count_newlines);
