@@ -110,7 +110,6 @@ struct _GstVyreScan
   guint max_matches;
   gboolean store_matches;
   guint epoch_buffers;
-  GstVyreScanDispatch dispatch;
   gint device_index;
   guint block_size;
   guint job_size;
@@ -123,9 +122,7 @@ struct _GstVyreScan
 
   /* set up in READY->PAUSED */
   VyreDevice *device;
-  VyreMegakernel *mk;           /* the engine's kernel, or a private one
-                                   (dispatch=per-buffer) */
-  gboolean mk_is_private;
+  VyreMegakernel *mk;           /* the engine's kernel */
   VyreTenant *tenant;
   VyreAutomaton *automaton;
   GPtrArray *pattern_list;      /* GBytes */

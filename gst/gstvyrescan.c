@@ -67,7 +67,6 @@ GST_DEBUG_CATEGORY (vyre_scan_debug);
 #define RESCAN_CONTEXTS_GPU 16
 #define RESCAN_CONTEXTS_CPU 2
 #define DEFAULT_EPOCH_BUFFERS 64
-#define DEFAULT_DISPATCH GST_VYRE_SCAN_DISPATCH_PERSISTENT
 #define DEFAULT_DEVICE -1
 #define DEFAULT_BLOCK_SIZE (1 << 20)
 #define DEFAULT_TIMEOUT_MS 10000
@@ -83,7 +82,6 @@ enum
   PROP_MAX_MATCHES,
   PROP_STORE_MATCHES,
   PROP_EPOCH_BUFFERS,
-  PROP_DISPATCH,
   PROP_DEVICE,
   PROP_BLOCK_SIZE,
   PROP_JOB_SIZE,
@@ -127,25 +125,6 @@ gst_vyre_scan_ops_get_type (void)
   };
   if (g_once_init_enter (&type)) {
     GType t = g_flags_register_static ("GstVyreScanOps", values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
-}
-
-GType
-gst_vyre_scan_dispatch_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_VYRE_SCAN_DISPATCH_PERSISTENT,
-        "One resident kernel polls the ring", "persistent"},
-    {GST_VYRE_SCAN_DISPATCH_PER_BUFFER,
-          "One vkQueueSubmit and fence wait per job (for comparison)",
-        "per-buffer"},
-    {0, NULL, NULL}
-  };
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstVyreScanDispatch", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -817,30 +796,13 @@ answer_engine_query (GstVyreScan * self, GstQuery * query)
   return TRUE;
 }
 
-/* The kernel: the engine's (persistent) or a private one for the
- * per-buffer dispatch, which cannot share a ring with a resident kernel
- * (both would claim its slots). */
+/* The kernel: the engine's. */
 static gboolean
 open_kernel (GstVyreScan * self, GError ** err)
 {
-  guint64 timeout_us = (guint64) self->timeout_ms * 1000;
-  if (self->dispatch == GST_VYRE_SCAN_DISPATCH_PERSISTENT) {
-    VyreEngine *e = ensure_engine (self);
-    self->mk = vyre_engine_acquire (e, timeout_us, err);
-    vyre_engine_unref (e);
-    self->mk_is_private = FALSE;
-  } else {
-    VyreDevice *dev = vyre_device_open (self->device_index, err);
-    if (dev == NULL)
-      return FALSE;
-    VyreMegakernelConfig cfg = {
-      .nslots = CPU_RING_SLOTS + VYRE_EPOCH_WINDOW,.persistent = FALSE,
-      .progress_timeout_us = timeout_us,
-    };
-    self->mk = vyre_megakernel_new (dev, &cfg, err);
-    vyre_device_unref (dev);
-    self->mk_is_private = TRUE;
-  }
+  VyreEngine *e = ensure_engine (self);
+  self->mk = vyre_engine_acquire (e, (guint64) self->timeout_ms * 1000, err);
+  vyre_engine_unref (e);
   if (self->mk == NULL)
     return FALSE;
   self->device = vyre_device_ref (vyre_megakernel_device (self->mk));
@@ -852,15 +814,11 @@ close_kernel (GstVyreScan * self)
 {
   if (self->mk == NULL)
     return;
-  if (self->mk_is_private) {
-    vyre_megakernel_unref (self->mk);
-  } else {
-    GST_OBJECT_LOCK (self);
-    VyreEngine *e = vyre_engine_ref (self->engine);
-    GST_OBJECT_UNLOCK (self);
-    vyre_engine_release (e, self->mk);
-    vyre_engine_unref (e);
-  }
+  GST_OBJECT_LOCK (self);
+  VyreEngine *e = vyre_engine_ref (self->engine);
+  GST_OBJECT_UNLOCK (self);
+  vyre_engine_release (e, self->mk);
+  vyre_engine_unref (e);
   self->mk = NULL;
 }
 
@@ -1012,13 +970,10 @@ gst_vyre_scan_start (GstVyreScan * self)
   reset_stream (self);
   vyre_assembler_reset (self);
 
-  /* What is being scanned, for downstream (vyresink): device, dispatch,
-   * patterns in the patterns-file syntax. */
+  /* What is being scanned, for downstream (vyresink): device, patterns
+   * in the patterns-file syntax. */
   GstStructure *info = gst_structure_new ("vyre-info",
-      "device", G_TYPE_STRING, vyre_device_name (self->device),
-      "dispatch", G_TYPE_STRING,
-      self->dispatch == GST_VYRE_SCAN_DISPATCH_PERSISTENT ? "persistent" :
-      "per-buffer", NULL);
+      "device", G_TYPE_STRING, vyre_device_name (self->device), NULL);
   GValue list = G_VALUE_INIT;
   gst_value_array_init (&list, self->pattern_list->len);
   for (guint i = 0; i < self->pattern_list->len && (self->ops &
@@ -1115,9 +1070,6 @@ gst_vyre_scan_set_property (GObject * object, guint prop_id,
     case PROP_EPOCH_BUFFERS:
       self->epoch_buffers = g_value_get_uint (value);
       break;
-    case PROP_DISPATCH:
-      self->dispatch = g_value_get_enum (value);
-      break;
     case PROP_DEVICE:
       self->device_index = g_value_get_int (value);
       break;
@@ -1170,9 +1122,6 @@ gst_vyre_scan_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_EPOCH_BUFFERS:
       g_value_set_uint (value, self->epoch_buffers);
-      break;
-    case PROP_DISPATCH:
-      g_value_set_enum (value, self->dispatch);
       break;
     case PROP_DEVICE:
       g_value_set_int (value, self->device_index);
@@ -1287,10 +1236,6 @@ gst_vyre_scan_class_init (GstVyreScanClass * klass)
       g_param_spec_uint ("epoch-buffers", "Epoch buffers",
           "A batch fence every N buffers and at EOS (0: only at EOS)", 0,
           G_MAXUINT32, DEFAULT_EPOCH_BUFFERS, rw));
-  g_object_class_install_property (gobject_class, PROP_DISPATCH,
-      g_param_spec_enum ("dispatch", "Dispatch",
-          "How jobs reach the GPU", GST_TYPE_VYRE_SCAN_DISPATCH,
-          DEFAULT_DISPATCH, rw));
   g_object_class_install_property (gobject_class, PROP_DEVICE,
       g_param_spec_int ("device", "Device",
           "Vulkan device index (-1: first discrete GPU, then integrated, then "
@@ -1352,7 +1297,6 @@ gst_vyre_scan_class_init (GstVyreScanClass * klass)
       "multi-literal matches, CRC-32 and byte histogram as GstVyreScanMeta",
       "gst-vyre developers");
   gst_type_mark_as_plugin_api (GST_TYPE_VYRE_SCAN_OPS, 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_VYRE_SCAN_DISPATCH, 0);
 }
 
 static void
@@ -1384,7 +1328,6 @@ gst_vyre_scan_init (GstVyreScan * self)
   self->max_matches = DEFAULT_MAX_MATCHES;
   self->store_matches = DEFAULT_STORE_MATCHES;
   self->epoch_buffers = DEFAULT_EPOCH_BUFFERS;
-  self->dispatch = DEFAULT_DISPATCH;
   self->device_index = DEFAULT_DEVICE;
   self->engine_linger = G_MAXUINT;
   self->block_size = DEFAULT_BLOCK_SIZE;

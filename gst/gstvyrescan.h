@@ -22,15 +22,6 @@ typedef enum
 #define GST_TYPE_VYRE_SCAN_OPS (gst_vyre_scan_ops_get_type ())
 GType gst_vyre_scan_ops_get_type (void);
 
-/* How jobs reach the GPU (property "dispatch"). */
-typedef enum
-{
-  GST_VYRE_SCAN_DISPATCH_PERSISTENT,
-  GST_VYRE_SCAN_DISPATCH_PER_BUFFER,
-} GstVyreScanDispatch;
-#define GST_TYPE_VYRE_SCAN_DISPATCH (gst_vyre_scan_dispatch_get_type ())
-GType gst_vyre_scan_dispatch_get_type (void);
-
 GST_ELEMENT_REGISTER_DECLARE (vyrescan);
 
 G_END_DECLS

@@ -54,7 +54,6 @@
  * - `throughput` (#gchararray): the same rate for people, in a unit that
  *   keeps it at least 1: "1.79 MB/s", "33.5 GB/s".
  * - `device` (#gchararray): the Vulkan device vyrescan ran on.
- * - `dispatch` (#gchararray): "persistent" or "per-buffer".
  * - `histogram` (#GstValueArray of 256 #guint64): count of each byte value.
  * - `patterns` (#GstValueArray of #gchararray): each pattern id's text,
  *   escaped as in a patterns file.
@@ -177,7 +176,6 @@ struct _GstVyreSink
    * the summary stays whole, replaced at the next start */
   GPtrArray *patterns;          /* escaped text per id */
   gchar *device;
-  gchar *dispatch;
 
   /* streaming thread only (and start/stop) */
   VyreReportWriter *report;
@@ -326,7 +324,6 @@ gst_vyre_sink_start (GstBaseSink * sink)
   self->timed_bytes = 0;
   g_clear_pointer (&self->patterns, g_ptr_array_unref);
   g_clear_pointer (&self->device, g_free);
-  g_clear_pointer (&self->dispatch, g_free);
   GST_OBJECT_UNLOCK (self);
   self->max_pattern_len = 0;
 
@@ -652,8 +649,7 @@ build_summary (GstVyreSink * self, const gchar * name)
       "elapsed_s", G_TYPE_DOUBLE, elapsed,
       "gbps", G_TYPE_DOUBLE, rate / 1e9,
       "throughput", G_TYPE_STRING, throughput,
-      "device", G_TYPE_STRING, self->device ? self->device : "",
-      "dispatch", G_TYPE_STRING, self->dispatch ? self->dispatch : "", NULL);
+      "device", G_TYPE_STRING, self->device ? self->device : "", NULL);
   g_free (throughput);
   GValue hist = G_VALUE_INIT, counts = G_VALUE_INIT, names = G_VALUE_INIT;
   gst_value_array_init (&hist, 256);
@@ -934,9 +930,7 @@ take_info (GstVyreSink * self, const GstStructure * s)
   }
   GST_OBJECT_LOCK (self);
   g_free (self->device);
-  g_free (self->dispatch);
   self->device = g_strdup (gst_structure_get_string (s, "device"));
-  self->dispatch = g_strdup (gst_structure_get_string (s, "dispatch"));
   if (self->patterns)
     g_ptr_array_unref (self->patterns);
   self->patterns = patterns;
@@ -1105,7 +1099,6 @@ gst_vyre_sink_finalize (GObject * object)
   if (self->patterns)
     g_ptr_array_unref (self->patterns);
   g_free (self->device);
-  g_free (self->dispatch);
   G_OBJECT_CLASS (gst_vyre_sink_parent_class)->finalize (object);
 }
 

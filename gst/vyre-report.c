@@ -985,12 +985,12 @@ vyre_report_format_summary (const GstStructure * summary, guint max_patterns)
   gchar *rate = vyre_report_format_rate (get_double (summary, "gbps") * 1e9);
   g_string_append_printf (out, "vyre summary: %s (%s) in %s, %s "
       "(%s not stored), %u epochs, crc32 %s, entropy %.3f bits/byte, "
-      "start-up %.3f s, scan %.3f s at %s on %s (%s)\n", nbytes, size,
+      "start-up %.3f s, scan %.3f s at %s on %s\n", nbytes, size,
       nbuffers, nmatches, ndropped, (guint) get_u64 (summary, "epochs"),
       get_string (summary, "crc32"),
       get_double (summary, "entropy_bits_per_byte"),
       get_double (summary, "startup_s"), get_double (summary, "elapsed_s"),
-      rate, get_string (summary, "device"), get_string (summary, "dispatch"));
+      rate, get_string (summary, "device"));
   g_free (nbytes);
   g_free (size);
   g_free (nbuffers);

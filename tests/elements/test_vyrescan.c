@@ -9,7 +9,6 @@
  *                    OFFSET_NONE): all metas together == the reference over
  *                    the whole stream, per-buffer CRC-32 and histogram
  *  ignore_case       the same against the reference with ignore_case
- *  dispatch_modes    persistent and per-buffer give identical metas
  *  backpressure      ring-slots=2, slow downstream: bounded, nothing lost
  *  flush_blocked     a chain blocked on a full ring is released by a flush;
  *                    sticky events survive; the element works afterwards
@@ -551,67 +550,6 @@ GST_START_TEST (test_ignore_case)
 GST_END_TEST;
 
 /* ------------------------------------------------------------------ */
-/* 3. persistent vs per-buffer                                         */
-
-static void
-check_meta_equal (guint i, const GstVyreScanMeta * a, const GstVyreScanMeta * b)
-{
-  fail_unless (a->stream_offset == b->stream_offset && a->size == b->size,
-      "buffer %u: offsets/sizes differ", i);
-  fail_unless (a->epoch == b->epoch, "buffer %u: epoch %u vs %u", i, a->epoch,
-      b->epoch);
-  fail_unless (a->has_crc32 == b->has_crc32 && a->crc32 == b->crc32,
-      "buffer %u: crc32 %08x vs %08x", i, a->crc32, b->crc32);
-  fail_unless (a->has_histogram == b->has_histogram &&
-      memcmp (a->histogram, b->histogram, sizeof a->histogram) == 0,
-      "buffer %u: histograms differ", i);
-  fail_unless (a->n_dropped == b->n_dropped, "buffer %u: dropped %"
-      G_GUINT64_FORMAT " vs %" G_GUINT64_FORMAT, i, a->n_dropped, b->n_dropped);
-  fail_unless (a->n_matches == b->n_matches, "buffer %u: %u vs %u matches",
-      i, a->n_matches, b->n_matches);
-  /* Field by field: GstVyreMatch has padding. */
-  for (guint k = 0; k < a->n_matches; k++)
-    fail_unless (a->matches[k].offset == b->matches[k].offset &&
-        a->matches[k].pattern_id == b->matches[k].pattern_id,
-        "buffer %u: match %u differs", i, k);
-}
-
-GST_START_TEST (test_dispatch_modes)
-{
-  guint64 rng = test_seed () ^ 0x3d;
-  GPtrArray *pats = dense_patterns ();
-  gsize len = scaled (160 * KIB, 8 * KIB);
-  guint8 *data = make_data (&rng, len, "abcehirs", pats);
-  GArray *ref = vyre_scan_reference_find (pats, FALSE, data, len, 0);
-  static const gsize cycle[] = { 1, 7, 4097, 2, 65536, SZ_RANDOM, SZ_EMPTY,
-    300, 3, SZ_RANDOM, 5, SZ_RANDOM, 11, SZ_RANDOM
-  };
-  GArray *pieces = cut_stream (&rng, len, cycle, G_N_ELEMENTS (cycle), 1500);
-
-  GPtrArray *outs[2];
-  const char *modes[2] = { "persistent", "per-buffer" };
-  for (guint r = 0; r < 2; r++) {
-    GstElement *el = make_scan (pats);
-    gst_util_set_object_arg (G_OBJECT (el), "dispatch", modes[r]);
-    g_object_set (el, "epoch-buffers", 3, NULL);
-    outs[r] = scan_stream (modes[r], el, data, pieces, 0, TRUE, pats, ref);
-    gst_object_unref (el);
-  }
-  fail_unless_equals_int (outs[0]->len, outs[1]->len);
-  for (guint i = 0; i < outs[0]->len; i++)
-    check_meta_equal (i, scan_meta (outs[0]->pdata[i]),
-        scan_meta (outs[1]->pdata[i]));
-  g_ptr_array_unref (outs[0]);
-  g_ptr_array_unref (outs[1]);
-  g_array_unref (pieces);
-  g_array_unref (ref);
-  g_free (data);
-  g_ptr_array_unref (pats);
-}
-
-GST_END_TEST;
-
-/* ------------------------------------------------------------------ */
 /* 4. back-pressure                                                    */
 
 typedef struct
@@ -915,8 +853,6 @@ GST_START_TEST (test_eos_drain)
   const GValue *pl = gst_structure_get_value (is, "patterns");
   fail_unless (pl != NULL && gst_value_array_get_size (pl) == pats->len,
       "vyre-info lists the wrong patterns");
-  fail_unless_equals_string (gst_structure_get_string (is, "dispatch"),
-      "persistent");
   fail_unless (gst_structure_get_string (is, "device") != NULL);
   gst_event_unref (info);
 
@@ -1680,7 +1616,6 @@ vyrescan_suite (void)
   tcase_add_test (tc, test_downstream_error);
   tcase_add_test (tc, test_correctness);
   tcase_add_test (tc, test_ignore_case);
-  tcase_add_test (tc, test_dispatch_modes);
   tcase_add_test (tc, test_backpressure);
   tcase_add_test (tc, test_flush_blocked);
   tcase_add_test (tc, test_eos_drain);

@@ -240,7 +240,7 @@ GST_START_TEST (test_report_and_messages)
   const gchar *keys[] = { "bytes", "buffers", "epochs", "matches",
     "dropped_matches", "pattern_counts", "crc32", "histogram",
     "entropy_bits_per_byte", "startup_s", "elapsed_s", "gbps", "throughput",
-    "device", "dispatch"
+    "device"
   };
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     fail_unless (json_object_has_member (o, keys[i]), "report lacks %s",
