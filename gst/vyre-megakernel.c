@@ -742,6 +742,7 @@ fail_waiters_locked (VyreMegakernel * mk, const GError * error)
     w->error = g_error_copy (error);
     w->done = TRUE;
     g_cond_broadcast (w->cond);
+    __atomic_add_fetch (&mk->poller_wakes, 1, __ATOMIC_RELAXED);
   }
 }
 
