@@ -190,8 +190,8 @@ queue_sqe (VyreUringReader * r, guint id)
   /* Page-cached reads complete inline on the submitting thread: one
    * core's memcpy.  IOSQE_ASYNC hands each read to an io-wq worker, so the
    * reads in flight copy on several cores (8 -> 33 GB/s end to end on the
-   * H200 host, docs/benchmarks.md). */
-  if (r->async)
+   * H200 host, docs/benchmarks.md); small ones stay inline. */
+  if (r->async && n >= VYRE_URING_WORKER_MIN_BYTES)
     io_uring_sqe_set_flags (sqe, IOSQE_ASYNC);
   io_uring_sqe_set_data64 (sqe, ud_of (r, id));
   r->stats.sqes++;
