@@ -497,7 +497,8 @@ vyre_device_alloc_buffer (VyreDevice * dev, VyreMemoryRole role,
     g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_UNSUPPORTED,
         "%s offers no DEVICE_LOCAL|HOST_VISIBLE memory for the %s: a running "
         "kernel cannot see host writes to system memory on a discrete GPU. "
-        "Fix: enable Resizable BAR in the firmware, or use dispatch=per-buffer.",
+        "Fix: enable Resizable BAR (and Above 4G Decoding) in the firmware, or "
+        "choose another device with the device property / VYRE_DEVICE.",
         dev->props.deviceName, what);
     return FALSE;
   }
