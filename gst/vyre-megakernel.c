@@ -58,7 +58,7 @@ struct _VyreTenant
   VyreDeviceBuffer mem[N_MEMS];
   SharedTables *tables;
   guint64 footprint;            /* bytes it holds on the device */
-  GCond done;                   /* the poller found a job of its done */
+  GCond done;                   /* the poller found one of its jobs done */
 };
 
 /* lavapipe stops every loop of an invocation after 65,535 iterations in
