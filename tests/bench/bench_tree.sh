@@ -3,7 +3,8 @@
 # process, as people run it: one table of wall time and files per second for
 #   vyre       gst-launch-1.0 vyreurisrc location=DIR ! vyrescan
 #              patterns-file=P ! vyresink report-location=R (matches counted:
-#              every (pattern, end offset) pair, per file)
+#              every (pattern, end offset) pair, per file), and
+#              vyreurisrc location=DIR ! fakesink: the reading alone
 #   Hyperscan  bench_hyperscan_tree -t all cores: every file read and
 #              scanned on its own, patterns compiled once (the count vyre's
 #              must equal, or the row says FAIL)
@@ -165,6 +166,15 @@ rate() { awk -v n="$1" -v t="$2" 'BEGIN { if (t > 0) printf "%.0f", n / t; else 
 
 STATUS=0
 ROWS=()
+# The source alone: what reading the tree costs vyre before any scan (the
+# bound of the vyre rows when it is most of their time).
+# shellcheck disable=SC2206
+SRC=(gst-launch-1.0 -q vyreurisrc "location=$TREE" "$EXCLUDE" ${VYRE_SRC_OPTS:-} ! fakesink)
+if run_best "vyre-source" "${SRC[@]}"; then
+  ROWS+=("| vyreurisrc ! fakesink (reading only) | - | $BEST | $(rate "$N_FILES" "$BEST") | | |")
+else
+  ROWS+=("| vyreurisrc ! fakesink (reading only) | - | ERROR ($(tail -1 "$OUT/vyre-source.err")) | | | |"); STATUS=1
+fi
 for k in 4 1000; do
   P="$OUT/patterns-$k.txt"
   hs_count=""
