@@ -140,6 +140,20 @@ open_file (VyreLineIndex * self)
   return TRUE;
 }
 
+/* The kept piece becomes the file's bytes from `offset`, at most len
+ * (<= READ_CHUNK); the pread's result (short or failed: fewer kept). */
+static gssize
+read_piece (VyreLineIndex * self, guint64 offset, gsize len)
+{
+  gssize n;
+  do
+    n = pread (self->fd, self->chunk, len, (off_t) offset);
+  while (n < 0 && errno == EINTR);
+  self->chunk_start = offset;
+  self->chunk_len = n > 0 ? (gsize) n : 0;
+  return n;
+}
+
 /* Up to `max` bytes at `offset`: *data points at them, *len says how
  * many (at least 1).  FALSE when none are available there. */
 static gboolean
@@ -153,17 +167,10 @@ bytes_at (VyreLineIndex * self, guint64 offset, guint64 max,
       return FALSE;
     /* Whole pieces, kept: dense matches ask a few bytes at a time, and a
      * read per match would cost a system call each (1.3 us). */
-    if (offset < self->chunk_start
-        || offset >= self->chunk_start + self->chunk_len) {
-      gssize n;
-      do
-        n = pread (self->fd, self->chunk, READ_CHUNK, (off_t) offset);
-      while (n < 0 && errno == EINTR);
-      self->chunk_start = offset;
-      self->chunk_len = n > 0 ? (gsize) n : 0;
-      if (n <= 0)
-        return FALSE;
-    }
+    if ((offset < self->chunk_start
+            || offset >= self->chunk_start + self->chunk_len)
+        && read_piece (self, offset, READ_CHUNK) <= 0)
+      return FALSE;
     gsize at = (gsize) (offset - self->chunk_start);
     *data = self->chunk + at;
     *len = MIN (max, self->chunk_len - at);
@@ -245,13 +252,7 @@ window_at (VyreLineIndex * self, guint64 start, gsize len)
     return self->chunk + (start - self->chunk_start);
   if (!open_file (self))
     return NULL;
-  gssize n;
-  do
-    n = pread (self->fd, self->chunk, len, (off_t) start);
-  while (n < 0 && errno == EINTR);
-  self->chunk_start = start;
-  self->chunk_len = n > 0 ? (gsize) n : 0;
-  return n == (gssize) len ? self->chunk : NULL;
+  return read_piece (self, start, len) == (gssize) len ? self->chunk : NULL;
 }
 
 /* After a jump: the start of pos's line, the last newline before pos
