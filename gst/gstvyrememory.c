@@ -22,7 +22,9 @@ typedef struct
 struct _GstVyreAllocator
 {
   GstAllocator parent;
-  guint8 *arena;
+  GstVyreArenaReserve reserve;
+  guint8 **block_map;           /* host address per block, once reserved */
+  gboolean reserve_failed;      /* logged once */
   gsize block_size;
   guint first_block;
   guint n_blocks;
@@ -62,6 +64,22 @@ take_block_locked (GstVyreAllocator * self)
     return -1;
   guint b = g_array_index (self->free_blocks, guint,
       self->free_blocks->len - 1);
+  guint i = b - self->first_block;
+  if (self->block_map[i] == NULL) {
+    /* The block's first use: its part of the arena may not exist yet. */
+    GError *err = NULL;
+    self->block_map[i] = self->reserve (self->owner,
+        (guint64) b * self->block_size, self->block_size, &err);
+    if (self->block_map[i] == NULL) {
+      if (!self->reserve_failed)
+        GST_WARNING_OBJECT (self, "arena block %u unavailable, memory "
+            "comes from the system heap instead (and is copied): %s", b,
+            err ? err->message : "?");
+      self->reserve_failed = TRUE;
+      g_clear_error (&err);
+      return -1;
+    }
+  }
   g_array_set_size (self->free_blocks, self->free_blocks->len - 1);
   return (gint) b;
 }
@@ -170,7 +188,7 @@ vyre_mem_map (GstMemory * mem, gsize maxsize, GstMapFlags flags)
   if (m->sys)
     return m->sys;
   /* Persistently mapped: the block's address. */
-  return self->arena + (gsize) m->block * self->block_size;
+  return self->block_map[m->block - self->first_block];
 }
 
 static void
@@ -202,6 +220,7 @@ gst_vyre_allocator_finalize (GObject * object)
   GstVyreAllocator *self = GST_VYRE_ALLOCATOR (object);
   g_array_unref (self->free_blocks);
   g_free (self->users);
+  g_free (self->block_map);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->block_freed);
   if (self->owner_unref)
@@ -234,13 +253,14 @@ gst_vyre_allocator_init (GstVyreAllocator * self)
 }
 
 GstAllocator *
-gst_vyre_allocator_new (guint8 * arena, gsize block_size, guint first_block,
-    guint n_blocks, gpointer owner, gpointer (*owner_ref) (gpointer),
-    void (*owner_unref) (gpointer))
+gst_vyre_allocator_new (GstVyreArenaReserve reserve, gsize block_size,
+    guint first_block, guint n_blocks, gpointer owner,
+    gpointer (*owner_ref) (gpointer), void (*owner_unref) (gpointer))
 {
   GstVyreAllocator *self = g_object_new (GST_TYPE_VYRE_ALLOCATOR, NULL);
   gst_object_ref_sink (self);
-  self->arena = arena;
+  self->reserve = reserve;
+  self->block_map = g_new0 (guint8 *, MAX (n_blocks, 1));
   self->block_size = block_size;
   self->first_block = first_block;
   self->n_blocks = n_blocks;

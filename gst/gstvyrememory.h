@@ -31,11 +31,20 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (GstVyreAllocator, gst_vyre_allocator, GST, VYRE_ALLOCATOR,
     GstAllocator)
 
-/* Blocks [first_block, first_block + n_blocks) of the arena at `arena`
- * (block_size bytes each).  `owner` is kept alive (owner_ref / owner_unref)
- * as long as the allocator or any memory of it lives. */
-GstAllocator *gst_vyre_allocator_new (guint8 * arena, gsize block_size,
-    guint first_block, guint n_blocks, gpointer owner,
+/* Host address of arena bytes [offset, offset + size) of `owner`, made
+ * available first if they were not (the arena grows as it is used); NULL
+ * with *error when they cannot be. */
+typedef guint8 *(*GstVyreArenaReserve) (gpointer owner, guint64 offset,
+    guint64 size, GError ** error);
+
+/* Blocks [first_block, first_block + n_blocks) of `owner`'s arena
+ * (block_size bytes each, block b at offset b * block_size), each reserved
+ * when it is first handed out: an arena that cannot grow makes that
+ * memory come from the system heap instead.  `owner` is kept alive
+ * (owner_ref / owner_unref) as long as the allocator or any memory of it
+ * lives. */
+GstAllocator *gst_vyre_allocator_new (GstVyreArenaReserve reserve,
+    gsize block_size, guint first_block, guint n_blocks, gpointer owner,
     gpointer (*owner_ref) (gpointer), void (*owner_unref) (gpointer));
 
 gsize gst_vyre_allocator_block_size (GstVyreAllocator * alloc);

@@ -143,6 +143,8 @@ struct _GstVyreScan
   guint copy_job;               /* same for copied buffers: the size of each
                                    context's copy area */
   guint64 staging_base;         /* arena offset of context 0's copy area */
+  guint64 chunk_bytes;          /* the arena grows in chunks of this size */
+  guint copy_areas_per_chunk;   /* copy areas never cross a chunk edge */
   GstAllocator *allocator;      /* pool blocks of the arena */
   GstEvent *info_event;         /* vyre-info, sent after stream-start */
   guint n_contexts;
@@ -211,6 +213,8 @@ void gst_vyre_scan_wake_locked (GstVyreScan * self);
  * when a flush or an error ended the wait. */
 GstFlowReturn gst_vyre_scan_acquire_context_locked (GstVyreScan * self,
     guint * ctx);
+/* Arena offset of context ctx's copy area (inside one chunk). */
+guint64 gst_vyre_scan_copy_area (GstVyreScan * self, guint ctx);
 void gst_vyre_scan_release_context_locked (GstVyreScan * self, guint ctx);
 /* Appends e to the entries for the src task (takes the lock). */
 void gst_vyre_scan_queue_entry (GstVyreScan * self, Entry * e);

@@ -682,6 +682,20 @@ tenant_unref (gpointer t)
   vyre_tenant_unref (t);
 }
 
+static guint8 *
+tenant_reserve (gpointer t, guint64 offset, guint64 size, GError ** error)
+{
+  return vyre_tenant_arena_reserve (t, offset, size, error);
+}
+
+guint64
+gst_vyre_scan_copy_area (GstVyreScan * self, guint ctx)
+{
+  return self->staging_base + (guint64) (ctx / self->copy_areas_per_chunk) *
+      self->chunk_bytes + (guint64) (ctx % self->copy_areas_per_chunk) *
+      self->copy_job;
+}
+
 /* GStreamer's context algorithm (design/context.md) for the engine: one
  * set on the element already; else a neighbour's, downstream then
  * upstream; else whatever the application sets on NEED_CONTEXT; else the
@@ -898,12 +912,27 @@ gst_vyre_scan_start (GstVyreScan * self)
    * every job in flight plus room for a source's read-ahead (vyreurisrc
    * keeps queue-depth reads in flight), so a zero-copy source does not run
    * dry and fall back to copied memory; then a copy area of one job per
-   * context for buffers in foreign memory. */
+   * context for buffers in foreign memory.  It is allocated in chunks as
+   * jobs first reach them (a 1 KiB file touches one), so the chunks are
+   * whole blocks, copy areas never cross one, and the pool's blocks and
+   * the copy areas together take at most VYRE_TENANT_CHUNKS_MAX chunks. */
   guint pool_blocks = (guint) (((guint64) self->slots * self->job +
           self->block_size - 1) / self->block_size) + 16;
-  self->staging_base = (guint64) pool_blocks * self->block_size;
-  guint64 arena = self->staging_base +
-      (guint64) self->n_contexts * self->copy_job;
+  guint blocks_per_chunk = MAX (1u, (self->copy_job + self->block_size - 1) /
+      self->block_size);
+  guint pool_chunks, staging_chunks;
+  for (;; blocks_per_chunk++) {
+    self->chunk_bytes = (guint64) blocks_per_chunk * self->block_size;
+    self->copy_areas_per_chunk = (guint) (self->chunk_bytes / self->copy_job);
+    pool_chunks = (pool_blocks + blocks_per_chunk - 1) / blocks_per_chunk;
+    staging_chunks = (self->n_contexts + self->copy_areas_per_chunk - 1) /
+        self->copy_areas_per_chunk;
+    if (pool_chunks + staging_chunks <= VYRE_TENANT_CHUNKS_MAX)
+      break;
+  }
+  pool_blocks = pool_chunks * blocks_per_chunk;   /* whole chunks */
+  self->staging_base = (guint64) pool_chunks * self->chunk_bytes;
+  guint64 arena = (guint64) (pool_chunks + staging_chunks) * self->chunk_bytes;
   /* This element's quota on the shared kernel: its job contexts (the
    * chain's, one per job in flight, and the src task's pieces) and its
    * arena.  The ring is the engine's; a full ring is back-pressure. */
@@ -911,7 +940,8 @@ gst_vyre_scan_start (GstVyreScan * self)
   VyreTenantConfig cfg = {
     .name = name,
     .contexts = self->n_contexts + self->n_rescan_contexts,
-    .arena_bytes = arena,.max_matches = self->kernel_max_matches,
+    .arena_bytes = arena,.arena_chunk_bytes = self->chunk_bytes,
+    .max_matches = self->kernel_max_matches,
     /* Whole words per carry window: the kernel reads the windows as
      * uints out of a buffer of contexts * max_carry bytes: with a stride
      * that is no multiple of 4 the last window's final bytes read as zero
@@ -930,7 +960,7 @@ gst_vyre_scan_start (GstVyreScan * self)
   }
   GST_INFO_OBJECT (self, "tenant %u of the kernel on %s",
       vyre_tenant_id (self->tenant), vyre_device_name (self->device));
-  self->allocator = gst_vyre_allocator_new (vyre_tenant_arena (self->tenant),
+  self->allocator = gst_vyre_allocator_new (tenant_reserve,
       self->block_size, 0, pool_blocks, self->tenant, tenant_ref,
       tenant_unref);
   self->ctx_free = g_malloc (self->n_contexts);
@@ -1271,7 +1301,11 @@ gst_vyre_scan_class_init (GstVyreScanClass * klass)
           "found one): a vyre-engine structure with device, resident, "
           "kernels (created so far), active (users now), tenants, "
           "poller-wakes (waits for a job that outlasted a 500 us spin and "
-          "slept until the engine's poller thread woke them) and linger-ms",
+          "slept until the engine's poller thread woke them), memory-bytes "
+          "(device memory of its tenants: arena and result chunks are "
+          "allocated as jobs first need them, so this grows with what was "
+          "in flight, plus memory of stopped tenants kept for later ones) "
+          "and linger-ms",
           GST_TYPE_STRUCTURE, ro));
   g_object_class_install_property (gobject_class, PROP_DEVICE_NAME,
       g_param_spec_string ("device-name", "Device name",

@@ -123,8 +123,9 @@ publish_piece (GstVyreScan * self, Entry * e, Piece * p)
     guint8 *w = vyre_tenant_carry_window (self->tenant, ctx);
     memcpy (w, vyre_tenant_carry_window (self->tenant, e->ctx) +
         e->carry_len - from_window, from_window);
-    memcpy (w + from_window, vyre_tenant_arena (self->tenant) +
-        e->arena_offset, p->off);
+    /* the job's bytes: in a chunk that exists */
+    memcpy (w + from_window, vyre_tenant_arena_reserve (self->tenant,
+            e->arena_offset, p->off, NULL), p->off);
   }
   vyre_job job = { 0 };
   job.opcode = VYRE_OP_SCAN;

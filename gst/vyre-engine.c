@@ -334,6 +334,8 @@ vyre_engine_stats (VyreEngine * engine)
       vyre_megakernel_n_tenants (engine->mk) : 0,
       "poller-wakes", G_TYPE_UINT64, engine->mk ?
       vyre_megakernel_poller_wakes (engine->mk) : G_GUINT64_CONSTANT (0),
+      "memory-bytes", G_TYPE_UINT64, engine->mk ?
+      vyre_megakernel_memory_bytes (engine->mk) : G_GUINT64_CONSTANT (0),
       "linger-ms", G_TYPE_UINT, engine->linger_ms, NULL);
   g_mutex_unlock (&engine->lock);
   return st;

@@ -23,10 +23,12 @@ enum
   BIND_RING, BIND_CONTROL, BIND_COMPLETIONS, N_BINDINGS
 };
 
-/* A tenant's memory, reached by the kernel through device addresses. */
+/* What a spare piece of tenant memory was (vyre_chunk_kind, or carry). */
 enum
 {
-  MEM_RESULTS, MEM_ARENA, MEM_CARRY, N_MEMS
+  SPARE_ARENA = VYRE_CHUNK_ARENA,
+  SPARE_RESULTS = VYRE_CHUNK_RESULTS,
+  SPARE_CARRY,
 };
 
 /* One copy of each distinct set of scan tables, shared by the tenants
@@ -38,13 +40,15 @@ typedef struct
   guint refs;
 } SharedTables;
 
-#define MAX_SPARE_MEMORY 8
+/* Memory of tenants that left, kept for later tenants (an application's
+ * next pipeline then allocates and clears nothing), up to this much. */
+#define MAX_SPARE_BYTES (G_GUINT64_CONSTANT (1) << 30)
 
 typedef struct
 {
-  VyreDeviceBuffer mem[N_MEMS];
-  guint64 footprint;
-} TenantMemory;
+  guint kind;                   /* SPARE_* */
+  VyreDeviceBuffer buf;
+} SpareBuffer;
 
 struct _VyreTenant
 {
@@ -55,10 +59,25 @@ struct _VyreTenant
   VyreTenantConfig cfg;         /* tables/name pointers not kept */
   guint32 result_stride_words;
   gint held;                    /* ring slots its data jobs hold (atomic) */
-  VyreDeviceBuffer mem[N_MEMS];
   SharedTables *tables;
-  guint64 footprint;            /* bytes it holds on the device */
+  guint64 footprint;            /* the most it may hold (planned) */
   GCond done;                   /* the poller found one of its jobs done */
+  /* Memory that grows (vyre_protocol.h, "Memory that grows"): chunks are
+   * allocated under grow_lock when a job first needs them; a chunk's map
+   * is set (atomically) only once its table entry is written, so a
+   * non-NULL map means the kernel can reach the chunk. */
+  GMutex grow_lock;
+  guint64 arena_chunk_bytes;
+  guint arena_chunks;
+  guint result_chunk_records;
+  guint result_chunks;
+  guint64 result_chunk_bytes;
+  VyreDeviceBuffer arena_chunk[VYRE_TENANT_CHUNKS_MAX];
+  VyreDeviceBuffer result_chunk[VYRE_TENANT_CHUNKS_MAX];
+  guint8 *arena_map[VYRE_TENANT_CHUNKS_MAX];
+  guint8 *result_map[VYRE_TENANT_CHUNKS_MAX];
+  VyreDeviceBuffer carry;
+  gsize held_bytes;             /* allocated now (atomic) */
 };
 
 /* lavapipe stops every loop of an invocation after 65,535 iterations in
@@ -110,11 +129,12 @@ struct _VyreMegakernel
    * by whoever owns the slot then. */
   VyreTenant **slot_owner;
   GHashTable *tables;           /* GBytes -> SharedTables */
-  /* Memory of tenants that left, kept for the next tenant of the same
-   * sizes while the kernel stays (an application's next pipeline then
-   * allocates and clears nothing): TenantMemory*, newest first. */
+  /* Buffers of tenants that left (SpareBuffer*, newest first), taken by
+   * a later tenant's chunk of the same kind and size. */
   GQueue spare;
-  guint64 tenant_bytes;         /* every tenant's footprint, together */
+  guint64 spare_bytes;
+  /* every tenant's planned footprint and the spare buffers, together */
+  guint64 tenant_bytes;
 
   VkShaderModule module;
   VkDescriptorSetLayout set_layout;
@@ -1054,61 +1074,141 @@ tables_release_locked (VyreMegakernel * mk, SharedTables * t)
 }
 
 static void
-free_spare_locked (VyreMegakernel * mk)
+drop_spare_locked (VyreMegakernel * mk, SpareBuffer * b)
 {
-  TenantMemory *m;
-  while ((m = g_queue_pop_tail (&mk->spare)) != NULL) {
-    for (guint i = 0; i < N_MEMS; i++)
-      vyre_device_free_buffer (mk->dev, &m->mem[i]);
-    mk->tenant_bytes -= m->footprint;
-    g_free (m);
-  }
+  mk->spare_bytes -= b->buf.size;
+  mk->tenant_bytes -= b->buf.size;
+  vyre_device_free_buffer (mk->dev, &b->buf);
+  g_free (b);
 }
 
-/* A spare set of exactly these sizes, moved into t; FALSE when none. */
+static void
+free_spare_locked (VyreMegakernel * mk)
+{
+  SpareBuffer *b;
+  while ((b = g_queue_pop_tail (&mk->spare)) != NULL)
+    drop_spare_locked (mk, b);
+}
+
+/* A spare buffer of this kind and size moved into *out; FALSE when none. */
 static gboolean
-take_spare_locked (VyreMegakernel * mk, VyreTenant * t, const guint64 *sizes)
+take_spare_locked (VyreMegakernel * mk, guint kind, guint64 size,
+    VyreDeviceBuffer * out)
 {
   for (GList * l = mk->spare.head; l; l = l->next) {
-    TenantMemory *m = l->data;
-    gboolean same = TRUE;
-    for (guint i = 0; i < N_MEMS; i++)
-      same = same && m->mem[i].size == sizes[i];
-    if (!same)
+    SpareBuffer *b = l->data;
+    if (b->kind != kind || b->buf.size != size)
       continue;
     g_queue_delete_link (&mk->spare, l);
-    memcpy (t->mem, m->mem, sizeof t->mem);
-    t->footprint = m->footprint;
-    g_free (m);
+    *out = b->buf;
+    mk->spare_bytes -= size;
+    mk->tenant_bytes -= size;
+    g_free (b);
     return TRUE;
   }
   return FALSE;
+}
+
+/* Keeps buf for a later tenant (newest first, the oldest dropped beyond
+ * MAX_SPARE_BYTES) or frees it; buf is emptied either way. */
+static void
+give_spare_locked (VyreMegakernel * mk, guint kind, VyreDeviceBuffer * buf,
+    gboolean keep)
+{
+  if (buf->buffer == VK_NULL_HANDLE)
+    return;
+  if (!keep) {
+    vyre_device_free_buffer (mk->dev, buf);
+    memset (buf, 0, sizeof *buf);
+    return;
+  }
+  SpareBuffer *b = g_new0 (SpareBuffer, 1);
+  b->kind = kind;
+  b->buf = *buf;
+  memset (buf, 0, sizeof *buf);
+  mk->spare_bytes += b->buf.size;
+  mk->tenant_bytes += b->buf.size;
+  g_queue_push_head (&mk->spare, b);
+  while (mk->spare_bytes > MAX_SPARE_BYTES)
+    drop_spare_locked (mk, g_queue_pop_tail (&mk->spare));
 }
 
 static void
 tenant_free_memory_locked (VyreTenant * t, gboolean keep_spare)
 {
   VyreMegakernel *mk = t->mk;
-  if (keep_spare && t->mem[MEM_ARENA].buffer) {
-    TenantMemory *m = g_new0 (TenantMemory, 1);
-    memcpy (m->mem, t->mem, sizeof m->mem);
-    m->footprint = t->footprint;
-    mk->tenant_bytes += m->footprint;
-    g_queue_push_head (&mk->spare, m);
-    while (mk->spare.length > MAX_SPARE_MEMORY) {
-      TenantMemory *old = g_queue_pop_tail (&mk->spare);
-      for (guint i = 0; i < N_MEMS; i++)
-        vyre_device_free_buffer (mk->dev, &old->mem[i]);
-      mk->tenant_bytes -= old->footprint;
-      g_free (old);
-    }
-  } else {
-    for (guint i = 0; i < N_MEMS; i++)
-      vyre_device_free_buffer (mk->dev, &t->mem[i]);
+  for (guint i = 0; i < VYRE_TENANT_CHUNKS_MAX; i++) {
+    give_spare_locked (mk, SPARE_ARENA, &t->arena_chunk[i], keep_spare);
+    give_spare_locked (mk, SPARE_RESULTS, &t->result_chunk[i], keep_spare);
+    t->arena_map[i] = t->result_map[i] = NULL;
   }
-  memset (t->mem, 0, sizeof t->mem);
+  give_spare_locked (mk, SPARE_CARRY, &t->carry, keep_spare);
+  t->held_bytes = 0;
   tables_release_locked (mk, t->tables);
   t->tables = NULL;
+}
+
+/* One buffer of the tenant's memory: a spare one of the same kind and
+ * size, else a new one.  Arena chunks and carry windows are not cleared
+ * (60 ms of a fresh process on an H100 for 184 MB written through the
+ * BAR): the host writes a job's bytes and carry before publishing it and
+ * the kernel reads nothing else of them.  Result records are (host
+ * memory, fast): the host reads every event word of a record, not only
+ * those the kernel wrote. */
+static gboolean
+tenant_alloc (VyreTenant * t, guint kind, guint64 bytes,
+    VyreDeviceBuffer * out, GError ** error)
+{
+  VyreMegakernel *mk = t->mk;
+  g_mutex_lock (&mk->tenant_lock);
+  gboolean reused = take_spare_locked (mk, kind, bytes, out);
+  g_mutex_unlock (&mk->tenant_lock);
+  if (!reused && !alloc_addressed (mk, kind == SPARE_RESULTS ?
+          VYRE_MEMORY_GPU_TO_HOST : VYRE_MEMORY_HOST_TO_GPU, bytes,
+          kind == SPARE_ARENA ? "data arena" : kind == SPARE_RESULTS ?
+          "results" : "carry windows", kind == SPARE_RESULTS, out, error))
+    return FALSE;
+  g_atomic_pointer_add (&t->held_bytes, (gssize) bytes);
+  return TRUE;
+}
+
+/* Chunk `index` of the tenant's arena or result records, allocated and
+ * entered in its chunk table if it was not yet. */
+static gboolean
+tenant_grow (VyreTenant * t, vyre_chunk_kind kind, guint index,
+    GError ** error)
+{
+  guint8 **map = kind == VYRE_CHUNK_ARENA ? &t->arena_map[index] :
+      &t->result_map[index];
+  if (g_atomic_pointer_get (map) != NULL)
+    return TRUE;
+  VyreDeviceBuffer *buf = kind == VYRE_CHUNK_ARENA ? &t->arena_chunk[index] :
+      &t->result_chunk[index];
+  gboolean ok = TRUE;
+  g_mutex_lock (&t->grow_lock);
+  if (g_atomic_pointer_get (map) == NULL) {
+    ok = tenant_alloc (t, kind, kind == VYRE_CHUNK_ARENA ?
+        t->arena_chunk_bytes : t->result_chunk_bytes, buf, error);
+    vyre_error rerr;
+    if (ok && vyre_host_ring_set_tenant_chunk (t->mk->ring, t->id, kind,
+            index, buf->address, &rerr) != VYRE_OK) {
+      g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
+          "%s could not give the scan kernel more memory: %s", t->name,
+          rerr.message);
+      g_atomic_pointer_add (&t->held_bytes, -(gssize) buf->size);
+      vyre_device_free_buffer (t->mk->dev, buf);
+      memset (buf, 0, sizeof *buf);
+      ok = FALSE;
+    }
+    if (ok) {
+      GST_DEBUG ("tenant %u (%s): %s chunk %u (%" G_GUINT64_FORMAT
+          " bytes)", t->id, t->name, kind == VYRE_CHUNK_ARENA ? "arena" :
+          "result", index, (guint64) buf->size);
+      g_atomic_pointer_set (map, buf->map);
+    }
+  }
+  g_mutex_unlock (&t->grow_lock);
+  return ok;
 }
 
 VyreTenant *
@@ -1119,6 +1219,7 @@ vyre_megakernel_add_tenant (VyreMegakernel * mk,
   VyreTenant *t = g_new0 (VyreTenant, 1);
   t->refcount = 1;
   g_cond_init (&t->done);
+  g_mutex_init (&t->grow_lock);
   t->mk = mk;                   /* referenced once registered */
   t->name = g_strdup (who);
   t->cfg = *config;
@@ -1141,10 +1242,35 @@ vyre_megakernel_add_tenant (VyreMegakernel * mk,
         vyre_device_name (mk->dev), VYRE_MAX_TENANTS - 1);
     goto fail;
   }
+  /* Chunk geometry: the arena in chunks of the caller's size (jobs never
+   * cross one), the records in as few as VYRE_TENANT_CHUNKS_MAX chunks
+   * hold. */
+  t->arena_chunk_bytes = config->arena_chunk_bytes ?
+      MIN (config->arena_chunk_bytes, MAX (config->arena_bytes, 4)) :
+      MAX (config->arena_bytes, 4);
+  t->arena_chunks = (guint) ((MAX (config->arena_bytes, 4) +
+          t->arena_chunk_bytes - 1) / t->arena_chunk_bytes);
+  t->result_chunk_records = (config->contexts + VYRE_TENANT_CHUNKS_MAX - 1) /
+      VYRE_TENANT_CHUNKS_MAX;
+  t->result_chunk_records = MAX (t->result_chunk_records, 1u);
+  t->result_chunks = (MAX (config->contexts, 1u) + t->result_chunk_records -
+      1) / t->result_chunk_records;
+  t->result_chunk_bytes = (guint64) t->result_chunk_records *
+      t->result_stride_words * 4;
+  if (t->arena_chunks > VYRE_TENANT_CHUNKS_MAX) {
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
+        "%s asked for an arena of %" G_GUINT64_FORMAT " bytes in chunks of %"
+        G_GUINT64_FORMAT ": more than the %u chunks a tenant may have. Fix: "
+        "larger chunks (a bug in the element that asked).", who,
+        config->arena_bytes, t->arena_chunk_bytes, VYRE_TENANT_CHUNKS_MAX);
+    goto fail;
+  }
   vyre_footprint_profile p;
   vyre_footprint_profile_init (&p);
   /* The ring is counted with every tenant: a few hundred KiB of slack
-   * per tenant in the sum, never an undercount. */
+   * per tenant in the sum, never an undercount.  What is planned is the
+   * most the tenant may grow to, so growing never fails for want of
+   * budget the engine promised elsewhere. */
   p.ring_slots = mk->cfg.nslots;
   p.completion_entries = mk->cfg.nslots;
   p.arena_bytes = config->arena_bytes;
@@ -1153,52 +1279,44 @@ vyre_megakernel_add_tenant (VyreMegakernel * mk,
   p.result_records = config->contexts;
   p.max_matches = config->max_matches;
   p.pattern_table_bytes = (guint64) config->table_words * 4;
-  guint64 sizes[N_MEMS] = {
-    [MEM_RESULTS] = MAX ((guint64) config->contexts * t->result_stride_words *
-        4, 4),
-    [MEM_ARENA] = MAX (config->arena_bytes, 4),
-    [MEM_CARRY] = MAX (((guint64) config->contexts * carry_stride + 3) &
-        ~3ull, 4),
-  };
-  gboolean reused = take_spare_locked (mk, t, sizes);
-  if (!reused && !check_footprint (mk, &p, mk->tenant_bytes, who,
-          &t->footprint, NULL)) {
+  if (!check_footprint (mk, &p, mk->tenant_bytes, who, &t->footprint, NULL)) {
     free_spare_locked (mk);     /* make room, then the error if still none */
     if (!check_footprint (mk, &p, mk->tenant_bytes, who, &t->footprint,
             error))
       goto fail;
   }
-  if (reused)
-    mk->tenant_bytes -= t->footprint;   /* counted again below */
   t->tables = tables_acquire_locked (mk, config, error);
-  /* Arena and carry windows are not cleared (60 ms of a fresh process on
-   * an H100: 184 MB written through the BAR): the host writes a job's
-   * bytes and carry before publishing it and the kernel reads nothing
-   * else of them.  Result records are (host memory, fast): the host reads
-   * every event word of a record, not only those the kernel wrote. */
-  if (t->tables == NULL || (!reused && (!alloc_addressed (mk,
-                  VYRE_MEMORY_GPU_TO_HOST,
-                  (guint64) config->contexts * t->result_stride_words * 4,
-                  "results", TRUE, &t->mem[MEM_RESULTS], error)
-              || !alloc_addressed (mk, VYRE_MEMORY_HOST_TO_GPU,
-                  config->arena_bytes, "data arena", FALSE,
-                  &t->mem[MEM_ARENA], error)
-              /* whole words: the kernel reads the windows as uints */
-              || !alloc_addressed (mk, VYRE_MEMORY_HOST_TO_GPU,
-                  ((guint64) config->contexts * carry_stride + 3) & ~3ull,
-                  "carry windows", FALSE, &t->mem[MEM_CARRY], error)))) {
-    tenant_free_memory_locked (t, FALSE);
+  if (t->tables == NULL)
     goto fail;
-  }
+  /* The id and the budget are this tenant's while it allocates unlocked. */
+  t->id = id;
+  mk->tenants[id] = t;
+  mk->tenant_bytes += t->footprint;
+  g_mutex_unlock (&mk->tenant_lock);
+  /* The first chunk of each: what the first buffer needs, and where an
+   * allocation failure shows at start rather than mid-stream. */
+  gboolean ok = tenant_alloc (t, SPARE_RESULTS, t->result_chunk_bytes,
+      &t->result_chunk[0], error)
+      && tenant_alloc (t, SPARE_ARENA, t->arena_chunk_bytes,
+      &t->arena_chunk[0], error)
+      /* whole words: the kernel reads the windows as uints */
+      && tenant_alloc (t, SPARE_CARRY, ((guint64) config->contexts *
+          carry_stride + 3) & ~3ull, &t->carry, error);
+  g_mutex_lock (&mk->tenant_lock);
+  if (!ok)
+    goto fail_reserved;
   vyre_tenant_config rec = {
     .ops_mask = VYRE_TENANT_ALL_OPS,
     .tables = t->tables->buf.address,
-    .arena = t->mem[MEM_ARENA].address,
-    .arena_bytes = config->arena_bytes,
-    .results = t->mem[MEM_RESULTS].address,
+    .arena_chunk_bytes = t->arena_chunk_bytes,
+    .arena_chunks = t->arena_chunks,
+    .result_chunk_records = t->result_chunk_records,
+    .result_chunks = t->result_chunks,
+    .arena_chunk = {t->arena_chunk[0].address},
+    .result_chunk = {t->result_chunk[0].address},
     .result_count = config->contexts,
     .max_matches = config->max_matches,
-    .carry = t->mem[MEM_CARRY].address,
+    .carry = t->carry.address,
     .max_carry = config->max_carry,
   };
   vyre_error rerr;
@@ -1206,23 +1324,28 @@ vyre_megakernel_add_tenant (VyreMegakernel * mk,
     g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
         "%s could not be registered with the scan kernel: %s", who,
         rerr.message);
-    tenant_free_memory_locked (t, FALSE);
-    goto fail;
+    goto fail_reserved;
   }
-  t->id = id;
+  t->arena_map[0] = t->arena_chunk[0].map;
+  t->result_map[0] = t->result_chunk[0].map;
   vyre_megakernel_ref (mk);
-  mk->tenants[id] = t;
   g_atomic_int_inc (&mk->n_tenants);
-  mk->tenant_bytes += t->footprint;
   g_mutex_unlock (&mk->tenant_lock);
-  GST_INFO ("tenant %u (%s): %u contexts, arena %" G_GUINT64_FORMAT " bytes, "
-      "%u tenants on the kernel", id, who, config->contexts,
-      config->arena_bytes, mk->n_tenants);
+  GST_INFO ("tenant %u (%s): %u contexts, arena %" G_GUINT64_FORMAT " bytes "
+      "in %u chunks of %" G_GUINT64_FORMAT ", result records in %u chunks of "
+      "%u, %u tenants on the kernel", id, who, config->contexts,
+      config->arena_bytes, t->arena_chunks, t->arena_chunk_bytes,
+      t->result_chunks, t->result_chunk_records, mk->n_tenants);
   return t;
 
+fail_reserved:
+  tenant_free_memory_locked (t, TRUE);
+  mk->tenants[id] = NULL;
+  mk->tenant_bytes -= t->footprint;
 fail:
   g_mutex_unlock (&mk->tenant_lock);
   g_cond_clear (&t->done);
+  g_mutex_clear (&t->grow_lock);
   g_free (t->name);
   g_free (t);
   return NULL;
@@ -1258,6 +1381,7 @@ vyre_tenant_unref (VyreTenant * t)
   g_mutex_unlock (&mk->tenant_lock);
   GST_INFO ("tenant %u (%s) left", t->id, t->name);
   g_cond_clear (&t->done);
+  g_mutex_clear (&t->grow_lock);
   g_free (t->name);
   g_free (t);
   vyre_megakernel_unref (mk);
@@ -1276,22 +1400,63 @@ vyre_tenant_megakernel (VyreTenant * t)
 }
 
 guint8 *
-vyre_tenant_arena (VyreTenant * t)
+vyre_tenant_arena_reserve (VyreTenant * t, guint64 offset, guint64 len,
+    GError ** error)
 {
-  return t->mem[MEM_ARENA].map;
+  guint64 chunk = offset / t->arena_chunk_bytes;
+  guint64 in_chunk = offset - chunk * t->arena_chunk_bytes;
+  if (chunk >= t->arena_chunks || len > t->arena_chunk_bytes - in_chunk) {
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
+        "%s asked for arena bytes [%" G_GUINT64_FORMAT ", +%" G_GUINT64_FORMAT
+        ") across a chunk edge or past its %u chunks of %" G_GUINT64_FORMAT
+        " bytes (a bug in the element: jobs must lie in one chunk).",
+        t->name, offset, len, t->arena_chunks, t->arena_chunk_bytes);
+    return NULL;
+  }
+  if (!tenant_grow (t, VYRE_CHUNK_ARENA, (guint) chunk, error))
+    return NULL;
+  return (guint8 *) g_atomic_pointer_get (&t->arena_map[chunk]) + in_chunk;
+}
+
+guint64
+vyre_tenant_arena_chunk_bytes (VyreTenant * t)
+{
+  return t->arena_chunk_bytes;
 }
 
 guint8 *
 vyre_tenant_carry_window (VyreTenant * t, guint context)
 {
-  return t->mem[MEM_CARRY].map + (gsize) context * t->cfg.max_carry;
+  return t->carry.map + (gsize) context * t->cfg.max_carry;
 }
 
 const guint32 *
 vyre_tenant_result (VyreTenant * t, guint context)
 {
-  return (const guint32 *) t->mem[MEM_RESULTS].map +
-      (gsize) context * t->result_stride_words;
+  const guint32 *chunk = (const guint32 *)
+      g_atomic_pointer_get (&t->result_map[context /
+          t->result_chunk_records]);
+  g_return_val_if_fail (chunk != NULL, NULL);
+  return chunk + (gsize) (context % t->result_chunk_records) *
+      t->result_stride_words;
+}
+
+guint64
+vyre_megakernel_memory_bytes (VyreMegakernel * mk)
+{
+  g_mutex_lock (&mk->tenant_lock);
+  guint64 bytes = mk->spare_bytes;
+  for (guint i = 1; i < VYRE_MAX_TENANTS; i++)
+    if (mk->tenants[i])
+      bytes += (guint64) g_atomic_pointer_get (&mk->tenants[i]->held_bytes);
+  g_mutex_unlock (&mk->tenant_lock);
+  return bytes;
+}
+
+guint64
+vyre_tenant_memory_bytes (VyreTenant * t)
+{
+  return (guint64) g_atomic_pointer_get (&t->held_bytes);
 }
 
 /* A tenant's share of the ring for its data jobs: a quarter of the ring
@@ -1320,6 +1485,13 @@ vyre_tenant_submit (VyreTenant * t, vyre_job * job, vyre_ticket * ticket,
     GError ** error)
 {
   job->tenant = t->id;
+  /* The job's result chunk exists before the kernel may write it (its
+   * arena chunk does already: the caller wrote the data there). */
+  if (vyre_opcode_is_data (job->opcode)
+      && job->result_index < t->cfg.contexts
+      && !tenant_grow (t, VYRE_CHUNK_RESULTS,
+          job->result_index / t->result_chunk_records, error))
+    return VYRE_MK_ERROR;
   gboolean counted = vyre_opcode_is_data (job->opcode) &&
       !(job->ops & VYRE_OPS_NO_EPOCH);
   if (counted && over_share (t))

@@ -52,6 +52,12 @@ typedef struct
   const gchar *name;            /* who asks (errors name it) */
   guint contexts;               /* job contexts: result records + carry windows */
   guint64 arena_bytes;          /* data arena the jobs point into */
+  /* The arena is allocated in chunks of this many bytes as jobs first
+   * need them (0: one chunk, all at once); a job, its in-arena carry
+   * included, never crosses a chunk edge, and at most
+   * VYRE_TENANT_CHUNKS_MAX chunks make the arena.  Result records grow
+   * the same way, in chunks the engine sizes. */
+  guint64 arena_chunk_bytes;
   guint max_matches;            /* match events stored per job */
   guint max_carry;              /* carry window bytes per context */
   const guint32 *tables;        /* VYRT scan tables (ring/vyre_protocol.h) */
@@ -91,6 +97,10 @@ guint vyre_megakernel_n_tenants (VyreMegakernel * mk);
  * or a failure handed to them), since the kernel started. */
 guint64 vyre_megakernel_poller_wakes (VyreMegakernel * mk);
 
+/* Device memory of every tenant now (their chunks allocated so far and
+ * carry windows) and of departed tenants kept for later ones. */
+guint64 vyre_megakernel_memory_bytes (VyreMegakernel * mk);
+
 /* Registers a tenant: the lowest free id, its memory (the footprint of
  * every tenant together is checked against the device budget first:
  * over it is an error naming config->name), its record in the control
@@ -106,13 +116,23 @@ void vyre_tenant_unref (VyreTenant * t);
 guint vyre_tenant_id (VyreTenant * t);
 VyreMegakernel *vyre_tenant_megakernel (VyreTenant * t);
 
-guint8 *vyre_tenant_arena (VyreTenant * t);
+/* Host address of arena bytes [offset, offset + len), which lie in one
+ * chunk (arena_chunk_bytes of the config), allocating the chunk first
+ * when no job of the tenant used it yet.  NULL with *error when the range
+ * crosses a chunk edge or the chunk could not be allocated. */
+guint8 *vyre_tenant_arena_reserve (VyreTenant * t, guint64 offset,
+    guint64 len, GError ** error);
+guint64 vyre_tenant_arena_chunk_bytes (VyreTenant * t);
+/* Bytes of device memory the tenant holds now (chunks allocated so far,
+ * carry windows): grows with what it had in flight at once. */
+guint64 vyre_tenant_memory_bytes (VyreTenant * t);
 guint8 *vyre_tenant_carry_window (VyreTenant * t, guint context);
 /* A context's result record.  Its words may land after the completion
  * does: read them through vyre-result-read.h. */
 const guint32 *vyre_tenant_result (VyreTenant * t, guint context);
 
-/* Publish one job of the tenant (job->seq and job->tenant are assigned).
+/* Publish one job of the tenant (job->seq and job->tenant are assigned;
+ * its result record's chunk is allocated if it was not yet).
  * VYRE_MK_FULL when the ring has no free slot. */
 VyreMkStatus vyre_tenant_submit (VyreTenant * t, vyre_job * job,
     vyre_ticket * ticket, GError ** error);

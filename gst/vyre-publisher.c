@@ -168,7 +168,18 @@ static GstFlowReturn
 publish_in_place (GstVyreScan * self, GstBuffer * buf, guint64 arena_offset,
     gsize size, guint64 offset)
 {
-  const guint8 *bytes = vyre_tenant_arena (self->tenant) + arena_offset;
+  /* In the arena already, so in a chunk that exists. */
+  GError *err = NULL;
+  const guint8 *bytes = vyre_tenant_arena_reserve (self->tenant,
+      arena_offset, size, &err);
+  if (bytes == NULL) {
+    GST_ELEMENT_ERROR (self, CORE, FAILED,
+        ("A buffer of the GPU scan's own memory is not where it should be."),
+        ("%s", err->message));
+    g_error_free (err);
+    gst_buffer_unref (buf);
+    return GST_FLOW_ERROR;
+  }
   GstFlowReturn ret = GST_FLOW_OK;
   gsize done = 0;
   do {
@@ -226,8 +237,21 @@ publish_copied (GstVyreScan * self, GstBuffer * buf, gsize size,
     guint ctx;
     if ((ret = take_context (self, &ctx)) != GST_FLOW_OK)
       break;
-    guint64 arena = self->staging_base + (guint64) ctx * self->copy_job;
-    memcpy (vyre_tenant_arena (self->tenant) + arena, map.data + done, n);
+    guint64 arena = gst_vyre_scan_copy_area (self, ctx);
+    GError *err = NULL;
+    guint8 *area = vyre_tenant_arena_reserve (self->tenant, arena,
+        self->copy_job, &err);
+    if (area == NULL) {
+      GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+          ("Could not grow the GPU scan's memory."), ("%s", err->message));
+      g_error_free (err);
+      g_mutex_lock (&self->lock);
+      gst_vyre_scan_release_context_locked (self, ctx);
+      g_mutex_unlock (&self->lock);
+      ret = GST_FLOW_ERROR;
+      break;
+    }
+    memcpy (area, map.data + done, n);
     guint carry = window_carry (self, ctx);
     remember_tail (self, map.data + done, n);
     gboolean last = done + n == size;

@@ -81,6 +81,16 @@ vyre_read_arena_plan (gsize read_len, guint64 file_size, guint depth,
   *n_blocks = MAX (n, 1);
 }
 
+/* The whole mapping exists from the start. */
+static guint8 *
+mapping_reserve (gpointer owner, guint64 offset, guint64 size,
+    GError ** error)
+{
+  (void) size;
+  (void) error;
+  return (guint8 *) ((Mapping *) owner)->base + offset;
+}
+
 VyreReadArena *
 vyre_read_arena_new (gsize block_bytes, guint n_blocks, int *err)
 {
@@ -102,8 +112,8 @@ vyre_read_arena_new (gsize block_bytes, guint n_blocks, int *err)
   a->map = m;
   a->block_bytes = block_bytes;
   a->n_blocks = n_blocks;
-  a->alloc = gst_vyre_allocator_new (base, block_bytes, 0, n_blocks, m,
-      mapping_ref, mapping_unref);
+  a->alloc = gst_vyre_allocator_new (mapping_reserve, block_bytes, 0,
+      n_blocks, m, mapping_ref, mapping_unref);
   return a;
 }
 

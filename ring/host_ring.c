@@ -252,21 +252,47 @@ check_tenant_config (uint32_t t, const vyre_tenant_config * cfg,
       (1u << VYRE_OP_HISTOGRAM);
   if ((cfg->ops_mask & data_ops) == 0)
     return VYRE_OK;
-  const char *missing = cfg->tables == 0 ? "tables" : cfg->arena == 0 ?
-      "arena" : cfg->results == 0 ? "results" :
+  const char *missing = cfg->tables == 0 ? "tables" :
       (cfg->carry == 0 && cfg->max_carry > 0) ? "carry" : NULL;
   if (missing != NULL)
     return vyre_fail (err, VYRE_ERR_INVALID_ARGUMENT,
         "tenant %" PRIu32 " may run data jobs but has no %s address. Fix: "
-        "give every tenant that scans its tables, arena, result records "
-        "and carry windows.", t, missing);
-  if (cfg->result_count == 0 || cfg->max_matches % VYRE_RESULT_LANES != 0)
+        "give every tenant that scans its tables and carry windows.", t,
+        missing);
+  if (cfg->arena_chunk_bytes == 0 || cfg->arena_chunks == 0
+      || cfg->arena_chunks > VYRE_TENANT_CHUNKS_MAX
+      || cfg->result_chunk_records == 0 || cfg->result_chunks == 0
+      || cfg->result_chunks > VYRE_TENANT_CHUNKS_MAX)
+    return vyre_fail (err, VYRE_ERR_INVALID_ARGUMENT,
+        "tenant %" PRIu32 " has %" PRIu32 " arena chunks of %" PRIu64
+        " bytes and %" PRIu32 " result chunks of %" PRIu32 " records. Fix: "
+        "1 to %u chunks of each, of at least one byte or record.", t,
+        cfg->arena_chunks, cfg->arena_chunk_bytes, cfg->result_chunks,
+        cfg->result_chunk_records, VYRE_TENANT_CHUNKS_MAX);
+  if (cfg->result_count == 0 || cfg->max_matches % VYRE_RESULT_LANES != 0
+      || cfg->result_count >
+      (uint64_t) cfg->result_chunks * cfg->result_chunk_records)
     return vyre_fail (err, VYRE_ERR_INVALID_ARGUMENT,
         "tenant %" PRIu32 " has %" PRIu32 " result records of %" PRIu32
-        " match entries. Fix: at least one record, entries a multiple of "
+        " match entries in %" PRIu32 " chunks of %" PRIu32 ". Fix: at least "
+        "one record, no more than the chunks hold, entries a multiple of "
         "VYRE_RESULT_LANES (%u).", t, cfg->result_count, cfg->max_matches,
-        VYRE_RESULT_LANES);
+        cfg->result_chunks, cfg->result_chunk_records, VYRE_RESULT_LANES);
   return VYRE_OK;
+}
+
+static uint32_t *
+tenant_record (vyre_host_ring * ring, uint32_t t)
+{
+  return ring->mem.control + VYRE_CTRL_TENANTS +
+      (size_t) t * VYRE_TENANT_WORDS;
+}
+
+static uint32_t
+chunk_table_word (vyre_chunk_kind kind, uint32_t index)
+{
+  return (kind == VYRE_CHUNK_ARENA ? VYRE_TENANT_ARENA_CHUNK_TABLE :
+      VYRE_TENANT_RESULT_CHUNK_TABLE) + 2 * index;
 }
 
 vyre_status
@@ -289,8 +315,7 @@ vyre_host_ring_set_tenant (vyre_host_ring * ring, uint32_t t,
   vyre_status st = cfg != NULL ? check_tenant_config (t, cfg, err) : VYRE_OK;
   if (st != VYRE_OK)
     return st;
-  uint32_t *rec = ring->mem.control + VYRE_CTRL_TENANTS +
-      (size_t) t * VYRE_TENANT_WORDS;
+  uint32_t *rec = tenant_record (ring, t);
   /* Disabled first, so no claim of a stale job sees a half-written
    * record; the mask goes in last, with release. */
   publish_store (ring, &rec[VYRE_TENANT_OPS_MASK], 0);
@@ -300,14 +325,57 @@ vyre_host_ring_set_tenant (vyre_host_ring * ring, uint32_t t,
   if (cfg == NULL)
     return VYRE_OK;
   put64 (rec, VYRE_TENANT_TABLES_LO, cfg->tables);
-  put64 (rec, VYRE_TENANT_ARENA_LO, cfg->arena);
-  put64 (rec, VYRE_TENANT_ARENA_BYTES_LO, cfg->arena_bytes);
-  put64 (rec, VYRE_TENANT_RESULTS_LO, cfg->results);
+  put64 (rec, VYRE_TENANT_ARENA_CHUNK_BYTES_LO, cfg->arena_chunk_bytes);
+  vyre_store_relaxed_u32 (&rec[VYRE_TENANT_ARENA_CHUNKS], cfg->arena_chunks);
+  vyre_store_relaxed_u32 (&rec[VYRE_TENANT_RESULT_CHUNK_RECORDS],
+      cfg->result_chunk_records);
+  vyre_store_relaxed_u32 (&rec[VYRE_TENANT_RESULT_CHUNKS],
+      cfg->result_chunks);
+  for (uint32_t i = 0; i < VYRE_TENANT_CHUNKS_MAX; i++) {
+    put64 (rec, chunk_table_word (VYRE_CHUNK_ARENA, i), cfg->arena_chunk[i]);
+    put64 (rec, chunk_table_word (VYRE_CHUNK_RESULTS, i),
+        cfg->result_chunk[i]);
+  }
   vyre_store_relaxed_u32 (&rec[VYRE_TENANT_RESULT_COUNT], cfg->result_count);
   vyre_store_relaxed_u32 (&rec[VYRE_TENANT_MAX_MATCHES], cfg->max_matches);
   put64 (rec, VYRE_TENANT_CARRY_LO, cfg->carry);
   vyre_store_relaxed_u32 (&rec[VYRE_TENANT_MAX_CARRY], cfg->max_carry);
   publish_store (ring, &rec[VYRE_TENANT_OPS_MASK], cfg->ops_mask);
+  return VYRE_OK;
+}
+
+vyre_status
+vyre_host_ring_set_tenant_chunk (vyre_host_ring * ring, uint32_t t,
+    vyre_chunk_kind kind, uint32_t index, uint64_t address, vyre_error * err)
+{
+  if (ring == NULL || t >= VYRE_MAX_TENANTS || address == 0
+      || (kind != VYRE_CHUNK_ARENA && kind != VYRE_CHUNK_RESULTS))
+    return vyre_fail (err, VYRE_ERR_INVALID_ARGUMENT,
+        "vyre_host_ring_set_tenant_chunk: no ring, tenant %" PRIu32
+        " out of range, an unknown chunk kind or address 0. Fix: pass the "
+        "ring, a tenant id below %u, VYRE_CHUNK_ARENA or VYRE_CHUNK_RESULTS "
+        "and the chunk's address.", t, VYRE_MAX_TENANTS);
+  uint32_t *rec = tenant_record (ring, t);
+  const char *what = kind == VYRE_CHUNK_ARENA ? "arena" : "result";
+  uint32_t n = vyre_load_relaxed_u32 (&rec[kind == VYRE_CHUNK_ARENA ?
+          VYRE_TENANT_ARENA_CHUNKS : VYRE_TENANT_RESULT_CHUNKS]);
+  /* The counts of a record without data opcodes were never checked: the
+   * table's own size bounds the index too. */
+  if (vyre_load_relaxed_u32 (&rec[VYRE_TENANT_OPS_MASK]) == 0 || index >= n
+      || index >= VYRE_TENANT_CHUNKS_MAX)
+    return vyre_fail (err, VYRE_ERR_INVALID_ARGUMENT,
+        "tenant %" PRIu32 " has no %s chunk %" PRIu32 " (its record holds %"
+        PRIu32 "). Fix: register the tenant first and stay inside the "
+        "chunk count it was registered with.", t, what, index, n);
+  uint32_t w = chunk_table_word (kind, index);
+  uint64_t old = (uint64_t) vyre_load_relaxed_u32 (&rec[w]) |
+      ((uint64_t) vyre_load_relaxed_u32 (&rec[w + 1]) << 32);
+  if (old != 0 && old != address)
+    return vyre_fail (err, VYRE_ERR_INVALID_ARGUMENT,
+        "tenant %" PRIu32 " %s chunk %" PRIu32 " is already at 0x%" PRIx64
+        "; jobs in flight may use it. Fix: fill each entry once per "
+        "registration.", t, what, index, old);
+  put64 (rec, w, address);
   return VYRE_OK;
 }
 

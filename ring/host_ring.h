@@ -78,18 +78,29 @@ typedef struct {
 /* One tenant's record (vyre_protocol.h, VYRE_CTRL_TENANTS): what it may
  * run and where its memory is.  Addresses are what the consumer
  * dereferences: Vulkan buffer device addresses for the GPU kernel, host
- * pointers (uintptr_t) for a CPU consumer. */
+ * pointers (uintptr_t) for a CPU consumer.  The arena and the result
+ * records are chunk tables (vyre_protocol.h, "Memory that grows"): the
+ * geometry is fixed at registration, entries may be 0 (not allocated
+ * yet) and are filled later with vyre_host_ring_set_tenant_chunk. */
 typedef struct {
   uint32_t ops_mask;      /* permitted opcodes, bit (1u << VYRE_OP_*)    */
   uint64_t tables;        /* VYRT scan tables                            */
-  uint64_t arena;         /* data arena                                  */
-  uint64_t arena_bytes;   /* its size                                    */
-  uint64_t results;       /* result_count result records                 */
-  uint32_t result_count;
+  uint64_t arena_chunk_bytes;    /* bytes per arena chunk                */
+  uint32_t arena_chunks;         /* arena chunk table entries, 1..MAX    */
+  uint32_t result_chunk_records; /* result records per result chunk      */
+  uint32_t result_chunks;        /* result chunk table entries, 1..MAX   */
+  uint64_t arena_chunk[VYRE_TENANT_CHUNKS_MAX];  /* 0: not yet           */
+  uint64_t result_chunk[VYRE_TENANT_CHUNKS_MAX]; /* 0: not yet           */
+  uint32_t result_count;  /* result records (job contexts)               */
   uint32_t max_matches;   /* match entries per result record             */
   uint64_t carry;         /* result_count carry windows of max_carry bytes */
   uint32_t max_carry;
 } vyre_tenant_config;
+
+typedef enum {
+  VYRE_CHUNK_ARENA,
+  VYRE_CHUNK_RESULTS,
+} vyre_chunk_kind;
 
 #define VYRE_TENANT_ALL_OPS ((1u << VYRE_OP_COUNT) - 1u)
 
@@ -128,13 +139,27 @@ vyre_status vyre_host_ring_init_control (vyre_host_ring * ring,
 
 /* Write tenant t's record (cfg NULL: empty it, the tenant's jobs then
  * fault TENANT_DENIED) and open its epochs afresh (last closed 0, the
- * next epoch 1).  A mask with a data opcode needs tables, arena, results
- * (result_count > 0, max_matches a multiple of VYRE_RESULT_LANES) and,
- * with max_carry > 0, carry.  Refused (VYRE_ERR_INVALID_ARGUMENT) while
+ * next epoch 1).  A mask with a data opcode needs tables, an arena and a
+ * result chunk geometry (chunk bytes > 0, 1..VYRE_TENANT_CHUNKS_MAX
+ * chunks, result_count > 0 records that the result chunks hold,
+ * max_matches a multiple of VYRE_RESULT_LANES) and, with max_carry > 0,
+ * carry.  Refused (VYRE_ERR_INVALID_ARGUMENT) while
  * any job of tenant t is outstanding: a record changes only between the
  * tenant's jobs, never under one. */
 vyre_status vyre_host_ring_set_tenant (vyre_host_ring * ring, uint32_t t,
     const vyre_tenant_config * cfg, vyre_error * err);
+
+/* Fill entry `index` of tenant t's arena or result chunk table with the
+ * chunk at `address` (non-zero).  Allowed while the tenant's jobs run:
+ * an entry goes from 0 to its address once and then never changes while
+ * the record stands, and the jobs that use the chunk are published after
+ * this call (their publish is the release that makes the entry visible).
+ * VYRE_ERR_INVALID_ARGUMENT for an index outside the record's table, a
+ * tenant without a record, or an entry that already holds another
+ * address. */
+vyre_status vyre_host_ring_set_tenant_chunk (vyre_host_ring * ring,
+    uint32_t t, vyre_chunk_kind kind, uint32_t index, uint64_t address,
+    vyre_error * err);
 
 /* Jobs of tenant t published and not yet recycled. */
 uint32_t vyre_host_ring_tenant_outstanding (const vyre_host_ring * ring,

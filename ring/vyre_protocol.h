@@ -26,7 +26,7 @@
 /* Bumped on any incompatible layout change; the host writes it into
  * control[VYRE_CTRL_PROTOCOL_VERSION] and the kernel refuses to run jobs
  * when it does not match the value it was compiled with. */
-#define VYRE_PROTOCOL_VERSION 5u
+#define VYRE_PROTOCOL_VERSION 6u
 
 /* ------------------------------------------------------------------ */
 /* Ring slot: 16 words = 64 bytes (one cache line).                    */
@@ -164,19 +164,33 @@
  * only while none of the tenant's jobs is in flight, and publishes the
  * tenant's first job after it (release): a running kernel reads the record
  * for every job it claims, so tenants come and go without a relaunch.
- * Addresses are Vulkan buffer device addresses (64-bit, LO/HI). */
+ * Addresses are Vulkan buffer device addresses (64-bit, LO/HI).
+ *
+ * Memory that grows: a tenant's data arena and its result records are
+ * tables of chunks, each chunk its own buffer, allocated by the host when
+ * the first job that needs it is prepared (not at registration), so a
+ * tenant holds what it has had in flight, not the worst case.  A job's
+ * DATA_OFF is an offset in the tenant's arena as if its chunks lay end to
+ * end: chunk DATA_OFF / ARENA_CHUNK_BYTES, and the job (with carry in the
+ * arena before it) lies inside that one chunk.  Its RESULT_INDEX is record
+ * RESULT_INDEX % RESULT_CHUNK_RECORDS of result chunk RESULT_INDEX /
+ * RESULT_CHUNK_RECORDS.  The host writes a chunk's table entry before it
+ * publishes the first job using the chunk (the publish is the release);
+ * an entry never changes while the tenant is registered, so a running
+ * kernel reaches new memory without a relaunch and without a descriptor
+ * update.  An entry of 0 (not allocated) faults the job. */
 #define VYRE_CTRL_TENANTS VYRE_CTRL_GLOBAL_WORDS
-#define VYRE_TENANT_WORDS 80u
+#define VYRE_TENANT_WORDS 208u
 #define VYRE_TENANT_OPS_MASK 0u       /* permitted opcodes (bit op); 0 = no tenant */
 #define VYRE_TENANT_EPOCH 1u          /* kernel: the tenant's last closed epoch */
 #define VYRE_TENANT_TABLES_LO 2u      /* VYRT scan tables (read only)          */
 #define VYRE_TENANT_TABLES_HI 3u
-#define VYRE_TENANT_ARENA_LO 4u       /* data arena the jobs' offsets are in   */
-#define VYRE_TENANT_ARENA_HI 5u
-#define VYRE_TENANT_ARENA_BYTES_LO 6u /* its size: jobs must fit               */
-#define VYRE_TENANT_ARENA_BYTES_HI 7u
-#define VYRE_TENANT_RESULTS_LO 8u     /* result records, one per job context   */
-#define VYRE_TENANT_RESULTS_HI 9u
+#define VYRE_TENANT_ARENA_CHUNK_BYTES_LO 4u /* bytes per arena chunk         */
+#define VYRE_TENANT_ARENA_CHUNK_BYTES_HI 5u
+#define VYRE_TENANT_ARENA_CHUNKS 6u   /* arena chunk table entries in use      */
+#define VYRE_TENANT_RESULT_CHUNK_RECORDS 7u /* result records per chunk       */
+#define VYRE_TENANT_RESULT_CHUNKS 8u  /* result chunk table entries in use     */
+#define VYRE_TENANT_RESERVED_9 9u
 #define VYRE_TENANT_RESULT_COUNT 10u  /* job contexts (result records)         */
 #define VYRE_TENANT_MAX_MATCHES 11u   /* match entries per result record       */
 #define VYRE_TENANT_CARRY_LO 12u      /* carry windows, one per job context    */
@@ -192,6 +206,11 @@
  * counters are never shared by two live epochs. */
 #define VYRE_TENANT_EPOCH_JOBS 16u
 #define VYRE_EPOCH_WINDOW 64u
+/* Chunk tables: entry i of the arena's at words ARENA_CHUNK_TABLE + 2i
+ * (LO) and + 2i + 1 (HI), the result records' likewise. */
+#define VYRE_TENANT_CHUNKS_MAX 32u
+#define VYRE_TENANT_ARENA_CHUNK_TABLE 80u
+#define VYRE_TENANT_RESULT_CHUNK_TABLE 144u
 
 /* ------------------------------------------------------------------ */
 /* Result record: one per in-flight data job (VYRE_ARG_RESULT_INDEX),

@@ -119,6 +119,13 @@ shared uint64_t s_class_tables;
 shared uint s_reload_class;
 shared uint s_counts;      // the job counts toward its tenant's epoch fence
 shared uint s_ten[16];     // the claimed job's tenant record, words 0..15
+// The claimed data job's memory, resolved from the tenant's chunk tables
+// by validate(): its arena chunk, the data offset in that chunk, its
+// result chunk and the record's index in it.
+shared uint64_t s_arena_chunk;
+shared uint64_t s_result_chunk;
+shared uint64_t s_data_off;
+shared uint s_record;
 shared uint s_matches;   // matches found (sum of pattern outputs)
 shared uint s_events;    // match events reserved (one per end position)
 shared uint s_stored;    // matches covered by stored events
@@ -142,8 +149,8 @@ uint64_t ten_addr(uint lo_word)
 void bind_tenant()
 {
   tab = TablesRef(ten_addr(VYRE_TENANT_TABLES_LO));
-  arena = ArenaRef(ten_addr(VYRE_TENANT_ARENA_LO));
-  res = ResultsRef(ten_addr(VYRE_TENANT_RESULTS_LO));
+  arena = ArenaRef(s_arena_chunk);
+  res = ResultsRef(s_result_chunk);
   carry = CarryRef(ten_addr(VYRE_TENANT_CARRY_LO));
 }
 
@@ -263,20 +270,38 @@ uint validate(uint slot)
   if (!is_data_op(op))
     return VYRE_FAULT_NONE;
   uint64_t off = uint64_t(s_job[VYRE_ARG_DATA_OFF_LO]) | (uint64_t(s_job[VYRE_ARG_DATA_OFF_HI]) << 32);
-  if (ten_addr(VYRE_TENANT_TABLES_LO) == 0ul || ten_addr(VYRE_TENANT_ARENA_LO) == 0ul ||
-      ten_addr(VYRE_TENANT_RESULTS_LO) == 0ul)
+  uint64_t chunk_bytes = ten_addr(VYRE_TENANT_ARENA_CHUNK_BYTES_LO);
+  uint rec_per_chunk = s_ten[VYRE_TENANT_RESULT_CHUNK_RECORDS];
+  if (ten_addr(VYRE_TENANT_TABLES_LO) == 0ul || chunk_bytes == 0ul ||
+      s_ten[VYRE_TENANT_ARENA_CHUNKS] == 0u || rec_per_chunk == 0u)
     return VYRE_FAULT_TENANT_DENIED;          // a record without memory
-  uint64_t arena_bytes = ten_addr(VYRE_TENANT_ARENA_BYTES_LO);
   uint64_t len = uint64_t(s_job[VYRE_ARG_DATA_LEN]);
-  if (off > arena_bytes || len > arena_bytes - off)
-    return VYRE_FAULT_BAD_RANGE;
   uint carry = s_job[VYRE_ARG_CARRY_LEN] & VYRE_CARRY_LEN_MASK;
+  bool in_arena = (s_job[VYRE_ARG_CARRY_LEN] & VYRE_CARRY_IN_ARENA) != 0u;
   if (carry > s_ten[VYRE_TENANT_MAX_CARRY])
     return VYRE_FAULT_BAD_RANGE;
-  if ((s_job[VYRE_ARG_CARRY_LEN] & VYRE_CARRY_IN_ARENA) != 0u && uint64_t(carry) > off)
+  if (in_arena && uint64_t(carry) > off)
     return VYRE_FAULT_BAD_RANGE;
-  if (s_job[VYRE_ARG_RESULT_INDEX] >= s_ten[VYRE_TENANT_RESULT_COUNT])
+  // The job, with carry in the arena before it, lies in one chunk (no sum
+  // below can wrap: off may be anything two words hold).
+  uint64_t chunk = (off - (in_arena ? uint64_t(carry) : 0ul)) / chunk_bytes;
+  uint64_t chunk_base = chunk * chunk_bytes;
+  if (chunk >= uint64_t(s_ten[VYRE_TENANT_ARENA_CHUNKS]) || len > chunk_bytes ||
+      off - chunk_base > chunk_bytes - len)
+    return VYRE_FAULT_BAD_RANGE;
+  uint aw = ten_word(s_job[VYRE_SLOT_TENANT], VYRE_TENANT_ARENA_CHUNK_TABLE + 2u * uint(chunk));
+  s_arena_chunk = uint64_t(ctrl_load(aw)) | (uint64_t(ctrl_load(aw + 1u)) << 32);
+  if (s_arena_chunk == 0ul)
+    return VYRE_FAULT_BAD_RANGE;              // a chunk the host never filled in
+  s_data_off = off - chunk_base;
+  uint ri = s_job[VYRE_ARG_RESULT_INDEX];
+  if (ri >= s_ten[VYRE_TENANT_RESULT_COUNT] || ri / rec_per_chunk >= s_ten[VYRE_TENANT_RESULT_CHUNKS])
     return VYRE_FAULT_BAD_RESULT;
+  uint rw = ten_word(s_job[VYRE_SLOT_TENANT], VYRE_TENANT_RESULT_CHUNK_TABLE + 2u * (ri / rec_per_chunk));
+  s_result_chunk = uint64_t(ctrl_load(rw)) | (uint64_t(ctrl_load(rw + 1u)) << 32);
+  if (s_result_chunk == 0ul)
+    return VYRE_FAULT_BAD_RESULT;
+  s_record = ri % rec_per_chunk;
   if (s_job[VYRE_ARG_EPOCH] == 0u)
     return VYRE_FAULT_BAD_EPOCH;
   // A job counted in its fence must name an open epoch of its tenant (a
@@ -404,9 +429,9 @@ void run_data_job(uint slot, uint lid, uint wg)
   // them too; otherwise positions below carry_len come from the window.
   bool carry_in_arena = (s_job[VYRE_ARG_CARRY_LEN] & VYRE_CARRY_IN_ARENA) != 0u;
   uint carry_base = s_job[VYRE_ARG_RESULT_INDEX] * s_ten[VYRE_TENANT_MAX_CARRY];
-  uint64_t data_off = uint64_t(s_job[VYRE_ARG_DATA_OFF_LO]) | (uint64_t(s_job[VYRE_ARG_DATA_OFF_HI]) << 32);
+  uint64_t data_off = s_data_off;              // in the job's arena chunk
   uint64_t stream_off = uint64_t(s_job[VYRE_ARG_STREAM_OFF_LO]) | (uint64_t(s_job[VYRE_ARG_STREAM_OFF_HI]) << 32);
-  uint result_base = s_job[VYRE_ARG_RESULT_INDEX] *
+  uint result_base = s_record *
                      (VYRE_RESULT_HEADER_WORDS + VYRE_MATCH_WORDS * s_ten[VYRE_TENANT_MAX_MATCHES]);
   uint max_events = s_ten[VYRE_TENANT_MAX_MATCHES] / VYRE_RESULT_LANES;
 

@@ -150,7 +150,9 @@ round_trip (VyreDevice * dev, VyreAutomaton * a, gboolean persistent,
     guint32 opcode, guint32 ops, guint n, double *median, double *p99)
 {
   VyreTenant *tenant = make_tenant (dev, a, SMALL, persistent);
-  guint8 *arena = vyre_tenant_arena (tenant);
+  /* one chunk: the whole arena, there from the start */
+  guint8 *arena = vyre_tenant_arena_reserve (tenant, 0, (gsize) SLOTS * SMALL,
+      NULL);
   for (gsize i = 0; i < (gsize) SLOTS * SMALL; i++)
     arena[i] = 'a' + rnd () % 26;
   guint32 crcs[MAX_SLOTS];
@@ -186,7 +188,8 @@ stream_op (VyreDevice * dev, VyreAutomaton * a, guint block, guint n,
     gboolean persistent, guint32 opcode)
 {
   VyreTenant *tenant = make_tenant (dev, a, block, persistent);
-  guint8 *arena = vyre_tenant_arena (tenant);
+  guint8 *arena = vyre_tenant_arena_reserve (tenant, 0, (gsize) SLOTS * block,
+      NULL);
   GPtrArray *w = make_words (64);
   fill_text (arena, (gsize) SLOTS * block, w);
   g_ptr_array_unref (w);

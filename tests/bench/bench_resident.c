@@ -110,7 +110,9 @@ main (int argc, char **argv)
   vyre_megakernel_unref (mk);   /* the tenant holds it */
   if (!tenant)
     die ("tenant", err);
-  memcpy (vyre_tenant_arena (tenant), g_mapped_file_get_contents (mf), len);
+  /* one chunk: the whole arena, there from the start */
+  memcpy (vyre_tenant_arena_reserve (tenant, 0, len, NULL),
+      g_mapped_file_get_contents (mf), len);
 
   guint64 njobs = (len + job - 1) / job;
   vyre_ticket *tk = g_new0 (vyre_ticket, slots);

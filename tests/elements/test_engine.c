@@ -385,6 +385,51 @@ GST_START_TEST (test_slow_tenants_leave_a_share)
 
 GST_END_TEST;
 
+static guint64
+engine_memory (Run * r)
+{
+  GstStructure *st = NULL;
+  g_object_get (r->scan, "engine-stats", &st, NULL);
+  fail_unless (st != NULL, "no engine-stats");
+  guint64 v = 0;
+  fail_unless (gst_structure_get_uint64 (st, "memory-bytes", &v));
+  gst_structure_free (st);
+  return v;
+}
+
+/* A tenant's memory grows with what it has in flight, not with what it
+ * might: a pipeline that keeps a few jobs in flight holds a few MiB (its
+ * worst case is about 85 MiB on a CPU device, 324 MB on a GPU), one with
+ * 256-byte jobs that uses every job context holds more, and both are
+ * exact (the second's jobs reach arena and result chunks allocated while
+ * the kernel ran). */
+GST_START_TEST (test_memory_grows_with_what_is_in_flight)
+{
+  Run small, busy;
+  run_init (&small, 2, NULL);
+  fail_unless (gst_element_set_state (small.pipeline, GST_STATE_PLAYING)
+      != GST_STATE_CHANGE_FAILURE);
+  run_wait_eos (&small);
+  fail_unless_equals_uint64 (run_matches (&small), small.expected);
+  guint64 m_small = engine_memory (&small);
+  fail_unless (m_small > 0 && m_small < 16 * 1024 * 1024,
+      "a pipeline with a few jobs in flight holds %" G_GUINT64_FORMAT
+      " bytes", m_small);
+  run_clear (&small);
+
+  run_init (&busy, 0, "job-size=256");
+  fail_unless (gst_element_set_state (busy.pipeline, GST_STATE_PLAYING)
+      != GST_STATE_CHANGE_FAILURE);
+  run_wait_eos (&busy);
+  fail_unless_equals_uint64 (run_matches (&busy), busy.expected);
+  guint64 m_busy = engine_memory (&busy);
+  fail_unless (m_busy > m_small, "every context in use: %" G_GUINT64_FORMAT
+      " bytes, not more than %" G_GUINT64_FORMAT, m_busy, m_small);
+  run_clear (&busy);
+}
+
+GST_END_TEST;
+
 static gchar *run_to_end (guint i);
 
 /* Over the device's budget (VYRE_MEMORY_BUDGET stands in for a small
@@ -557,6 +602,7 @@ engine_suite (void)
   tcase_add_test (tc, test_faults_then_recovery);
   tcase_add_test (tc, test_auto_and_index_share_engine);
   tcase_add_test (tc, test_over_budget_names_the_tenant);
+  tcase_add_test (tc, test_memory_grows_with_what_is_in_flight);
   return s;
 }
 

@@ -170,6 +170,8 @@ run_stream (VyreDevice * dev, const VyreAutomaton * a, guint max_len,
   VyreTenantConfig tc = {
     .name = "test_megakernel",.contexts = NSLOTS,
     .arena_bytes = (guint64) NSLOTS * BLOCK,
+    /* chunks of two blocks: the arena grows while the kernel runs */
+    .arena_chunk_bytes = 2 * BLOCK,
     .max_matches = rc->max_matches,.max_carry = max_carry,
     .tables = a->words,.table_words = a->n_words,
   };
@@ -205,7 +207,15 @@ run_stream (VyreDevice * dev, const VyreAutomaton * a, guint max_len,
       f.ctx = ctx_next++ % NSLOTS;
       guint carry = (guint) MIN ((gsize) max_carry, pos);
       /* In-order reaping frees contexts in order: ctx is free again. */
-      guint8 *block = vyre_tenant_arena (t) + (gsize) f.ctx * BLOCK;
+      guint8 *block = vyre_tenant_arena_reserve (t, (guint64) f.ctx * BLOCK,
+          BLOCK, &err);
+      if (block == NULL) {
+        fprintf (stderr, "arena: %s\n", err->message);
+        g_clear_error (&err);
+        ring_test_failures++;
+        ok = FALSE;
+        break;
+      }
       guint64 data_offset = (guint64) f.ctx * BLOCK;
       if (rc->arena_carry && k % 2 == 1) {
         /* [carry bytes][data] in the block: data_offset is then not

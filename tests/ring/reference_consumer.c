@@ -73,11 +73,14 @@ read_tenant (const vyre_reference_consumer * c, uint32_t t,
           VYRE_TENANT_OPS_MASK));
   out->tables = (const uint32_t *) (uintptr_t) tenant_u64 (c, t,
       VYRE_TENANT_TABLES_LO);
-  out->arena = (const uint8_t *) (uintptr_t) tenant_u64 (c, t,
-      VYRE_TENANT_ARENA_LO);
-  out->arena_bytes = tenant_u64 (c, t, VYRE_TENANT_ARENA_BYTES_LO);
-  out->results = (uint32_t *) (uintptr_t) tenant_u64 (c, t,
-      VYRE_TENANT_RESULTS_LO);
+  out->arena_chunk_bytes = tenant_u64 (c, t,
+      VYRE_TENANT_ARENA_CHUNK_BYTES_LO);
+  out->arena_chunks = vyre_load_relaxed_u32 (tenant_word (c, t,
+          VYRE_TENANT_ARENA_CHUNKS));
+  out->result_chunk_records = vyre_load_relaxed_u32 (tenant_word (c, t,
+          VYRE_TENANT_RESULT_CHUNK_RECORDS));
+  out->result_chunks = vyre_load_relaxed_u32 (tenant_word (c, t,
+          VYRE_TENANT_RESULT_CHUNKS));
   out->result_count = vyre_load_relaxed_u32 (tenant_word (c, t,
           VYRE_TENANT_RESULT_COUNT));
   out->max_matches = vyre_load_relaxed_u32 (tenant_word (c, t,
@@ -207,9 +210,10 @@ pick_slot (const vyre_reference_consumer * c)
  * zero before. */
 static uint32_t
 validate (const vyre_reference_consumer * c, const vyre_job * job,
-    vyre_reference_tenant * ten)
+    vyre_reference_tenant * ten, uint64_t * local_offset)
 {
   memset (ten, 0, sizeof *ten);
+  *local_offset = job->data_offset;
   if (vyre_load_acquire_u32 (ctrl_word (c, VYRE_CTRL_PROTOCOL_VERSION))
       != VYRE_PROTOCOL_VERSION)
     return VYRE_FAULT_BAD_VERSION;   /* the layout itself is in doubt */
@@ -230,17 +234,37 @@ validate (const vyre_reference_consumer * c, const vyre_job * job,
   }
   if (!opcode_is_data (job->opcode))
     return VYRE_FAULT_NONE;
-  if (ten->tables == NULL || ten->arena == NULL || ten->results == NULL)
+  if (ten->tables == NULL || ten->arena_chunk_bytes == 0
+      || ten->arena_chunks == 0 || ten->result_chunk_records == 0)
     return VYRE_FAULT_TENANT_DENIED; /* a record without memory */
-  /* data_offset + data_len <= arena_bytes, written so no sum can wrap. */
-  if (job->data_offset > ten->arena_bytes
-      || job->data_len > ten->arena_bytes - job->data_offset)
-    return VYRE_FAULT_BAD_RANGE;
   if (job->carry_len > ten->max_carry)
     return VYRE_FAULT_BAD_RANGE;
   if (job->carry_in_arena && job->carry_len > job->data_offset)
     return VYRE_FAULT_BAD_RANGE;
+  /* The job, with carry in the arena before it, inside one chunk; no sum
+   * can wrap (data_offset may be anything a word pair holds). */
+  uint64_t start = job->data_offset - (job->carry_in_arena ?
+      job->carry_len : 0);
+  uint64_t chunk = start / ten->arena_chunk_bytes;
+  uint64_t chunk_base = chunk * ten->arena_chunk_bytes;
+  if (chunk >= ten->arena_chunks
+      || job->data_len > ten->arena_chunk_bytes
+      || job->data_offset - chunk_base > ten->arena_chunk_bytes - job->data_len)
+    return VYRE_FAULT_BAD_RANGE;
+  ten->arena = (const uint8_t *) (uintptr_t) tenant_u64 (c, job->tenant,
+      VYRE_TENANT_ARENA_CHUNK_TABLE + 2 * (uint32_t) chunk);
+  ten->arena_bytes = ten->arena_chunk_bytes;
+  if (ten->arena == NULL)
+    return VYRE_FAULT_BAD_RANGE;     /* a chunk not allocated */
+  *local_offset = job->data_offset - chunk_base;
   if (job->result_index >= ten->result_count)
+    return VYRE_FAULT_BAD_RESULT;
+  uint32_t rchunk = job->result_index / ten->result_chunk_records;
+  if (rchunk >= ten->result_chunks)
+    return VYRE_FAULT_BAD_RESULT;
+  ten->results = (uint32_t *) (uintptr_t) tenant_u64 (c, job->tenant,
+      VYRE_TENANT_RESULT_CHUNK_TABLE + 2 * rchunk);
+  if (ten->results == NULL)
     return VYRE_FAULT_BAD_RESULT;
   if (job->epoch == 0)
     return VYRE_FAULT_BAD_EPOCH;
@@ -276,7 +300,8 @@ run_slot (vyre_reference_consumer * c, uint32_t slot)
   comp.tag = job.tag;
 
   vyre_reference_tenant ten;
-  uint32_t fault = validate (c, &job, &ten);
+  uint64_t local_offset;
+  uint32_t fault = validate (c, &job, &ten, &local_offset);
   bool version_ok = fault != VYRE_FAULT_BAD_VERSION;
   bool tenant_ok = job.tenant < VYRE_MAX_TENANTS;
 
@@ -341,10 +366,13 @@ run_slot (vyre_reference_consumer * c, uint32_t slot)
   if (fault == VYRE_FAULT_NONE && opcode_is_data (job.opcode)) {
     size_t stride = VYRE_RESULT_HEADER_WORDS
         + (size_t) VYRE_MATCH_WORDS * ten.max_matches;
-    uint32_t *record = ten.results + (size_t) job.result_index * stride;
+    uint32_t *record = ten.results +
+        (size_t) (job.result_index % ten.result_chunk_records) * stride;
     if (c->cfg.execute != NULL) {
       vyre_completion result = comp;
-      c->cfg.execute (c->cfg.user, &job, &ten, &result, record);
+      vyre_job local = job;
+      local.data_offset = local_offset;
+      c->cfg.execute (c->cfg.user, &local, &ten, &result, record);
       /* Take only what the callback owns. */
       comp.matches = result.matches;
       comp.matches_stored = result.matches_stored;

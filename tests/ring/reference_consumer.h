@@ -35,16 +35,19 @@
  *      tenant's OPS_MASK (TENANT_DENIED: a tenant without a record has mask
  *      0).  A fence: epoch >= 1 and in the tenant's open window, EPOCH <
  *      epoch <= EPOCH + VYRE_EPOCH_WINDOW - 1 (BAD_EPOCH).  A data job:
- *      the tenant has TABLES, ARENA and RESULTS addresses (TENANT_DENIED);
- *      data_offset + data_len <= ARENA_BYTES, carry_len <= MAX_CARRY, an
- *      in-arena carry not before the arena (BAD_RANGE); result_index <
- *      RESULT_COUNT (BAD_RESULT); epoch >= 1 (BAD_EPOCH); only VYRE_OPS_*
+ *      the tenant has TABLES and a chunk geometry (TENANT_DENIED);
+ *      carry_len <= MAX_CARRY, an in-arena carry not before offset 0, the
+ *      job (its in-arena carry included) inside one arena chunk below
+ *      ARENA_CHUNKS whose table entry is not 0 (BAD_RANGE); result_index <
+ *      RESULT_COUNT, its result chunk below RESULT_CHUNKS and its entry
+ *      not 0 (BAD_RESULT); epoch >= 1 (BAD_EPOCH); only VYRE_OPS_*
  *      bits (BAD_OPCODE); and, unless VYRE_OPS_NO_EPOCH, its epoch in the
  *      tenant's open window (BAD_EPOCH).
  *   5. Execute.  NOP: nothing.  Data ops: the execute callback, given the
- *      tenant's memory and the job's result record, found through the
- *      tenant's RESULTS address with stride VYRE_RESULT_HEADER_WORDS +
- *      VYRE_MATCH_WORDS * the tenant's MAX_MATCHES.
+ *      job's arena chunk (its data_offset made chunk-relative, as the
+ *      kernel does) and its result record: record result_index %
+ *      RESULT_CHUNK_RECORDS of its result chunk, stride
+ *      VYRE_RESULT_HEADER_WORDS + VYRE_MATCH_WORDS * MAX_MATCHES.
  *      BATCH_FENCE of tenant t, epoch e, FENCE_JOBS n: if t's EPOCH ==
  *      e - 1 and t's EPOCH_JOBS[e % WINDOW] == n, reset that counter,
  *      t's EPOCH = e (release), LAST_FENCE_TAG = tag, FENCES_DONE += 1,
@@ -82,12 +85,18 @@ extern "C" {
 #endif
 
 /* A tenant's record as the consumer read it for one job, its addresses
- * turned back into the host pointers they are. */
+ * turned back into the host pointers they are: `arena` is the job's arena
+ * chunk (NULL before the range check resolved it), `results` the job's
+ * result chunk. */
 typedef struct {
   uint32_t ops_mask;
   const uint32_t *tables;
+  uint64_t arena_chunk_bytes;
+  uint32_t arena_chunks;
+  uint32_t result_chunk_records;
+  uint32_t result_chunks;
   const uint8_t *arena;
-  uint64_t arena_bytes;
+  uint64_t arena_bytes;     /* the chunk's bytes */
   uint32_t *results;
   uint32_t result_count;
   uint32_t max_matches;
@@ -96,7 +105,9 @@ typedef struct {
 } vyre_reference_tenant;
 
 /* Runs one data job (SCAN / CRC32 / HISTOGRAM) of the tenant whose record
- * is *tenant (its data: tenant->arena + job->data_offset).  The consumer
+ * is *tenant (its data: tenant->arena + job->data_offset, the offset
+ * already relative to the job's chunk; result_index stays the tenant's
+ * record number, which also names the job's carry window).  The consumer
  * has filled *out with seq, status DONE, opcode, epoch, workgroup, launch
  * and tag; the callback sets matches, matches_stored, crc32, events,
  * result_check and hist_check (see result_check.h; 0 where nobody

@@ -5,9 +5,11 @@
  * previous job), FAULT completions with their Fix, the epoch window,
  * priorities and fence ranking, budgets, sequence numbers past 2^32 and
  * past 2^64, tenant records (validation, no change under outstanding
- * jobs, per-tenant memory and epochs, tenant 0's default), and the whole
- * ring in a MAP_SHARED mapping with the consumer in a forked child
- * process.
+ * jobs, per-tenant memory and epochs, tenant 0's default), chunk tables
+ * (entries filled after registration, a job inside one arena chunk with
+ * its in-arena carry, the result record in its result chunk, what
+ * set_tenant_chunk and set_tenant refuse), and the whole ring in a
+ * MAP_SHARED mapping with the consumer in a forked child process.
  */
 #include "host_ring.h"
 #include "reference_consumer.h"
@@ -39,6 +41,15 @@
 #define TENANT_B 3u
 #define TENANT_NOP 1u
 
+/* A tenant whose arena and result records are chunk tables (see
+ * test_tenant_chunks): 4 arena chunks of CHUNK_BYTES, 3 result chunks of
+ * CHUNK_RECORDS records. */
+#define TENANT_CHUNKED 5u
+#define CHUNK_BYTES 4096u
+#define ARENA_CHUNKS 4u
+#define CHUNK_RECORDS 4u
+#define RESULT_CHUNKS 3u
+
 /* One tenant's memory (the reference consumer reads it through the host
  * pointers in the tenant's record). */
 typedef struct {
@@ -56,6 +67,12 @@ typedef struct {
   uint8_t *arena;         /* tenant 0's */
   uint32_t *results;
   tenant_mem tmem[2];     /* tenant 0, TENANT_B */
+  /* What the execute callback saw last: the job's offset (relative to
+   * its chunk), the chunk and the result record it was given. */
+  uint64_t seen_offset;
+  const uint8_t *seen_arena;
+  uint64_t seen_arena_bytes;
+  const uint32_t *seen_record;
   vyre_ring_memory mem;
   vyre_ring_config cfg;
   vyre_host_ring *ring;
@@ -84,7 +101,17 @@ exec_sum (void *user, const vyre_job * job, const vyre_reference_tenant * ten,
     vyre_completion * out, uint32_t * record)
 {
   fixture *f = user;
-  out->crc32 = arena_sum (ten->arena, job->data_offset, job->data_len);
+  f->seen_offset = job->data_offset;
+  f->seen_arena = ten->arena;
+  f->seen_arena_bytes = ten->arena_bytes;
+  f->seen_record = record;
+  /* Never read past the memory the consumer handed over (a consumer that
+   * passed an arena-wide offset with a chunk shows as a wrong sum). */
+  if (job->data_len > ten->arena_bytes
+      || job->data_offset > ten->arena_bytes - job->data_len)
+    out->crc32 = 0;
+  else
+    out->crc32 = arena_sum (ten->arena, job->data_offset, job->data_len);
   out->matches = job->data_len;
   out->matches_stored = job->opcode;
   record[0] = job->tag;
@@ -94,17 +121,22 @@ exec_sum (void *user, const vyre_job * job, const vyre_reference_tenant * ten,
     out->fault_code = VYRE_FAULT_IO_ERROR;
 }
 
-/* Tenant t's record for the fixture's memory m. */
+/* Tenant t's record for the fixture's memory m: one arena chunk of
+ * ARENA_BYTES and one result chunk of all RESULT_COUNT records, both
+ * filled at registration. */
 static vyre_tenant_config
 tenant_config (const tenant_mem * m)
 {
   vyre_tenant_config tc = {
     .ops_mask = VYRE_TENANT_ALL_OPS,
-    .tables = (uintptr_t) m->tables, .arena = (uintptr_t) m->arena,
-    .arena_bytes = ARENA_BYTES, .results = (uintptr_t) m->results,
+    .tables = (uintptr_t) m->tables,
+    .arena_chunk_bytes = ARENA_BYTES, .arena_chunks = 1,
+    .result_chunk_records = RESULT_COUNT, .result_chunks = 1,
     .result_count = RESULT_COUNT, .max_matches = MAX_MATCHES,
     .carry = (uintptr_t) m->carry, .max_carry = MAX_CARRY,
   };
+  tc.arena_chunk[0] = (uintptr_t) m->arena;
+  tc.result_chunk[0] = (uintptr_t) m->results;
   return tc;
 }
 
@@ -209,6 +241,14 @@ tword (uint32_t t, uint32_t i)
   return VYRE_CTRL_TENANTS + t * VYRE_TENANT_WORDS + i;
 }
 
+/* The 64-bit value at words lo_word, lo_word + 1 of tenant t's record. */
+static uint64_t
+tenant_u64 (fixture * f, uint32_t t, uint32_t lo_word)
+{
+  return (uint64_t) ctrl (f, tword (t, lo_word))
+      | (uint64_t) ctrl (f, tword (t, lo_word + 1)) << 32;
+}
+
 /* Tenant t's completed-job counter for epoch e. */
 static uint32_t
 epoch_jobs (fixture * f, uint32_t t, uint32_t e)
@@ -305,11 +345,24 @@ test_publish_poll_recycle (void)
 
   CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_PROTOCOL_VERSION), VYRE_PROTOCOL_VERSION);
   CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_NSLOTS), 8);
-  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_ARENA_BYTES_LO)), ARENA_BYTES);
-  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_ARENA_BYTES_HI)), 0);
-  CHECK_EQ_U64 ((uint64_t) ctrl (&f, tword (0, VYRE_TENANT_RESULTS_LO))
-      | (uint64_t) ctrl (&f, tword (0, VYRE_TENANT_RESULTS_HI)) << 32,
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_ARENA_CHUNK_BYTES_LO)),
+      ARENA_BYTES);
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_ARENA_CHUNK_BYTES_HI)), 0);
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_ARENA_CHUNKS)), 1);
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_RESULT_CHUNK_RECORDS)),
+      RESULT_COUNT);
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_RESULT_CHUNKS)), 1);
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_RESERVED_9)), 0);
+  CHECK_EQ_U64 (tenant_u64 (&f, 0, VYRE_TENANT_ARENA_CHUNK_TABLE),
+      (uintptr_t) f.arena);
+  CHECK_EQ_U64 (tenant_u64 (&f, 0, VYRE_TENANT_RESULT_CHUNK_TABLE),
       (uintptr_t) f.results);
+  for (uint32_t i = 1; i < VYRE_TENANT_CHUNKS_MAX; i++) {
+    CHECK_EQ_U64 (tenant_u64 (&f, 0, VYRE_TENANT_ARENA_CHUNK_TABLE + 2 * i),
+        0);
+    CHECK_EQ_U64 (tenant_u64 (&f, 0, VYRE_TENANT_RESULT_CHUNK_TABLE + 2 * i),
+        0);
+  }
   CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_RESULT_COUNT)), RESULT_COUNT);
   CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_MAX_MATCHES)), MAX_MATCHES);
   CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_MAX_CARRY)), MAX_CARRY);
@@ -317,7 +370,9 @@ test_publish_poll_recycle (void)
   CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_OPS_MASK)),
       VYRE_TENANT_ALL_OPS);
   CHECK_EQ_U64 (ctrl (&f, tword (TENANT_NOP, VYRE_TENANT_OPS_MASK)), 1);
-  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_NOP, VYRE_TENANT_ARENA_LO)), 0);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_NOP, VYRE_TENANT_ARENA_CHUNKS)), 0);
+  CHECK_EQ_U64 (tenant_u64 (&f, TENANT_NOP, VYRE_TENANT_ARENA_CHUNK_TABLE),
+      0);
   CHECK_EQ_U64 (ctrl (&f, tword (2, VYRE_TENANT_OPS_MASK)), 0);
   CHECK_EQ_U64 (ctrl (&f, tword (VYRE_MAX_TENANTS - 1,
               VYRE_TENANT_EPOCH_JOBS + VYRE_EPOCH_WINDOW - 1)), 0);
@@ -832,9 +887,12 @@ test_budgets_and_shutdown (void)
   CHECK (vyre_host_ring_init_control (f.ring, &f.cfg, &err) == VYRE_OK);
   CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_OPS_MASK)),
       (1u << VYRE_OP_NOP) | (1u << VYRE_OP_BATCH_FENCE));
-  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_ARENA_LO)), 0);
+  CHECK_EQ_U64 (tenant_u64 (&f, 0, VYRE_TENANT_ARENA_CHUNK_TABLE), 0);
+  CHECK_EQ_U64 (ctrl (&f, tword (0, VYRE_TENANT_ARENA_CHUNKS)), 0);
   CHECK_EQ_U64 (ctrl (&f, tword (TENANT_B, VYRE_TENANT_OPS_MASK)), 0);
-  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_B, VYRE_TENANT_RESULTS_LO)), 0);
+  CHECK_EQ_U64 (tenant_u64 (&f, TENANT_B, VYRE_TENANT_RESULT_CHUNK_TABLE),
+      0);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_B, VYRE_TENANT_RESULT_CHUNKS)), 0);
 
   /* SHUTDOWN from tenant 0: the job completes, then consumers stop. */
   CHECK (vyre_reference_consumer_init (&f.cons, &cc, &err) == VYRE_OK);
@@ -949,14 +1007,14 @@ test_set_tenant (void)
   CHECK (vyre_host_ring_set_tenant (f.ring, 5, &tc, &err)
       == VYRE_ERR_INVALID_ARGUMENT && has (&err, "Fix:")
       && has (&err, "unknown"));
-  /* A tenant that may run data jobs needs its memory. */
+  /* A tenant that may run data jobs needs its tables and carry windows
+   * (its arena and result chunks may all be 0 yet: see
+   * test_tenant_chunks; the chunk geometry: test_chunk_geometry). */
   const struct {
     size_t field;
     const char *name;
   } missing[] = {
     { offsetof (vyre_tenant_config, tables), "tables" },
-    { offsetof (vyre_tenant_config, arena), "arena" },
-    { offsetof (vyre_tenant_config, results), "results" },
     { offsetof (vyre_tenant_config, carry), "carry" },
   };
   for (size_t k = 0; k < sizeof missing / sizeof missing[0]; k++) {
@@ -1033,7 +1091,10 @@ test_set_tenant (void)
   /* NULL empties the record: the tenant's jobs are then denied. */
   CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_B, NULL, &err) == VYRE_OK);
   CHECK_EQ_U64 (ctrl (&f, tword (TENANT_B, VYRE_TENANT_OPS_MASK)), 0);
-  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_B, VYRE_TENANT_ARENA_LO)), 0);
+  CHECK_EQ_U64 (tenant_u64 (&f, TENANT_B, VYRE_TENANT_ARENA_CHUNK_TABLE),
+      0);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_B, VYRE_TENANT_ARENA_CHUNK_BYTES_LO)),
+      0);
   CHECK_EQ_U64 (ctrl (&f, tword (TENANT_B, VYRE_TENANT_MAX_MATCHES)), 0);
   j = data_job (VYRE_OP_CRC32, 1, 41);
   j.tenant = TENANT_B;
@@ -1160,6 +1221,630 @@ test_tenant0_default (void)
   CHECK_EQ_U64 (drain (&f), 1);
   CHECK (reap (&f, t, &c, &err) == VYRE_OK);
   CHECK_EQ_U64 (ctrl (&f, VYRE_CTRL_SHUTDOWN), 1);
+  fixture_fini (&f);
+}
+
+/* ---- chunk tables: memory that grows ---- */
+
+/* Tenant TENANT_CHUNKED's chunks, each its own allocation. */
+typedef struct {
+  uint8_t *arena[ARENA_CHUNKS];       /* CHUNK_BYTES each, own bytes */
+  uint32_t *results[RESULT_CHUNKS];   /* CHUNK_RECORDS records each */
+} chunk_mem;
+
+static void
+chunk_mem_init (chunk_mem * m)
+{
+  for (uint32_t k = 0; k < ARENA_CHUNKS; k++) {
+    m->arena[k] = malloc (CHUNK_BYTES);
+    CHECK (m->arena[k] != NULL);
+    /* Different bytes per chunk: a job given the wrong chunk has the
+     * wrong sum. */
+    for (uint32_t i = 0; m->arena[k] != NULL && i < CHUNK_BYTES; i++)
+      m->arena[k][i] = (uint8_t) (i * (11 + 4 * k) + 3 * k + (i >> 7));
+  }
+  for (uint32_t k = 0; k < RESULT_CHUNKS; k++) {
+    m->results[k] = calloc ((size_t) CHUNK_RECORDS * RECORD_WORDS, 4);
+    CHECK (m->results[k] != NULL);
+  }
+}
+
+static void
+chunk_mem_free (chunk_mem * m)
+{
+  for (uint32_t k = 0; k < ARENA_CHUNKS; k++)
+    free (m->arena[k]);
+  for (uint32_t k = 0; k < RESULT_CHUNKS; k++)
+    free (m->results[k]);
+}
+
+/* TENANT_CHUNKED's record: the chunk geometry, every entry 0 (nothing
+ * allocated yet); tables and carry windows borrowed from tenant B. */
+static vyre_tenant_config
+chunked_config (const fixture * f)
+{
+  vyre_tenant_config tc = {
+    .ops_mask = VYRE_TENANT_ALL_OPS,
+    .tables = (uintptr_t) f->tmem[1].tables,
+    .arena_chunk_bytes = CHUNK_BYTES, .arena_chunks = ARENA_CHUNKS,
+    .result_chunk_records = CHUNK_RECORDS, .result_chunks = RESULT_CHUNKS,
+    .result_count = CHUNK_RECORDS * RESULT_CHUNKS, .max_matches = MAX_MATCHES,
+    .carry = (uintptr_t) f->tmem[1].carry, .max_carry = MAX_CARRY,
+  };
+  return tc;
+}
+
+/* A CRC32 job of TENANT_CHUNKED at arena-wide offset `off`. */
+static vyre_job
+chunk_job (uint64_t off, uint32_t len, uint32_t result_index, uint32_t tag)
+{
+  vyre_job j = data_job (VYRE_OP_CRC32, 1, tag);
+  j.tenant = TENANT_CHUNKED;
+  j.data_offset = off;
+  j.data_len = len;
+  j.result_index = result_index;
+  return j;
+}
+
+static uint64_t
+chunk_entry (fixture * f, uint32_t t, vyre_chunk_kind kind, uint32_t i)
+{
+  return tenant_u64 (f, t, (kind == VYRE_CHUNK_ARENA ?
+          VYRE_TENANT_ARENA_CHUNK_TABLE : VYRE_TENANT_RESULT_CHUNK_TABLE)
+      + 2 * i);
+}
+
+/* Publish j, run it, and expect DONE with the execute callback given
+ * `chunk` at chunk-relative offset `local` and the record result_index %
+ * CHUNK_RECORDS of result chunk `rchunk`, which it wrote. */
+static void
+expect_done (fixture * f, vyre_job j, const uint8_t * chunk, uint64_t local,
+    const uint32_t * rchunk, int line)
+{
+  vyre_ticket t = publish_ok (f, j, line);
+  vyre_completion c;
+  vyre_error err;
+  vyre_error_clear (&err);
+  memset (&c, 0, sizeof c);
+  f->seen_offset = UINT64_MAX;
+  f->seen_arena = NULL;
+  f->seen_arena_bytes = 0;
+  f->seen_record = NULL;
+  drain (f);
+  vyre_status st = reap (f, t, &c, &err);
+  const uint32_t *rec = rchunk + (size_t) (j.result_index % CHUNK_RECORDS)
+      * RECORD_WORDS;
+  if (st != VYRE_OK || c.status != VYRE_STATUS_DONE || c.tag != j.tag
+      || c.crc32 != arena_sum (chunk, local, j.data_len)
+      || f->seen_offset != local || f->seen_arena != chunk
+      || f->seen_arena_bytes != CHUNK_BYTES || f->seen_record != rec
+      || rec[0] != j.tag) {
+    fprintf (stderr, "line %d: %s (fault %u): offset %llu (want %llu), "
+        "chunk %s, record %s, sum %s: %s\n", line, vyre_status_name (st),
+        c.fault_code, (unsigned long long) f->seen_offset,
+        (unsigned long long) local, f->seen_arena == chunk ? "ok" : "WRONG",
+        f->seen_record == rec && rec[0] == j.tag ? "ok" : "WRONG",
+        c.crc32 == arena_sum (chunk, local, j.data_len) ? "ok" : "WRONG",
+        err.message);
+    ring_test_failures++;
+  }
+}
+
+#define EXPECT_DONE(f, j, chunk, local, rchunk) \
+  expect_done ((f), (j), (chunk), (local), (rchunk), __LINE__)
+
+/* A tenant registered with 4 arena and 3 result chunks, none allocated;
+ * set_tenant_chunk fills entries as jobs need them, also while the
+ * tenant's jobs are out, and a job reaches its chunk through the table. */
+static void
+test_tenant_chunks (void)
+{
+  fixture f;
+  CHECK (fixture_init (&f, 8, 0, false));
+  chunk_mem m;
+  chunk_mem_init (&m);
+  vyre_error err;
+  vyre_completion c;
+  const uint64_t CB = CHUNK_BYTES;
+  vyre_tenant_config tc = chunked_config (&f);
+  tc.result_count = 10;        /* result chunk 2 holds records 8 and 9 */
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_CHUNKED, &tc, &err)
+      == VYRE_OK);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_CHUNKED,
+              VYRE_TENANT_ARENA_CHUNK_BYTES_LO)), CHUNK_BYTES);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_CHUNKED,
+              VYRE_TENANT_ARENA_CHUNK_BYTES_HI)), 0);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_CHUNKED, VYRE_TENANT_ARENA_CHUNKS)),
+      ARENA_CHUNKS);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_CHUNKED,
+              VYRE_TENANT_RESULT_CHUNK_RECORDS)), CHUNK_RECORDS);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_CHUNKED, VYRE_TENANT_RESULT_CHUNKS)),
+      RESULT_CHUNKS);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_CHUNKED, VYRE_TENANT_RESULT_COUNT)),
+      10);
+  for (uint32_t i = 0; i < VYRE_TENANT_CHUNKS_MAX; i++) {
+    CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_ARENA, i), 0);
+    CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_RESULTS, i), 0);
+  }
+
+  /* Nothing allocated: a job in range still faults. */
+  EXPECT_FAULT (&f, chunk_job (0, 100, 0, 1), VYRE_FAULT_BAD_RANGE);
+  EXPECT_FAULT (&f, chunk_job (2 * CB + 100, 200, 6, 2), VYRE_FAULT_BAD_RANGE);
+
+  /* Arena chunk 2: the job's data is there, its result chunk (1) not
+   * yet. */
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_ARENA, 2, (uintptr_t) m.arena[2], &err) == VYRE_OK);
+  CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_ARENA, 2),
+      (uintptr_t) m.arena[2]);
+  CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_ARENA, 1), 0);
+  CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_ARENA, 3), 0);
+  CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_RESULTS, 2), 0);
+  EXPECT_FAULT (&f, chunk_job (2 * CB + 100, 200, 6, 3),
+      VYRE_FAULT_BAD_RESULT);
+
+  /* Result chunk 1: record 6 is record 2 of it. */
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_RESULTS, 1, (uintptr_t) m.results[1], &err) == VYRE_OK);
+  CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_RESULTS, 1),
+      (uintptr_t) m.results[1]);
+  EXPECT_DONE (&f, chunk_job (2 * CB + 100, 200, 6, 4), m.arena[2], 100,
+      m.results[1]);
+  CHECK_EQ_U64 (m.results[1][2 * RECORD_WORDS], 4);
+  CHECK_EQ_U64 (m.results[1][0], 0);
+  /* Data at the chunk's start, other records of result chunk 1. */
+  EXPECT_DONE (&f, chunk_job (2 * CB, 1000, 4, 5), m.arena[2], 0,
+      m.results[1]);
+  EXPECT_DONE (&f, chunk_job (2 * CB + 17, 33, 7, 6), m.arena[2], 17,
+      m.results[1]);
+
+  /* Arena chunk 1 (entry 0): BAD_RANGE, whatever its result record. */
+  EXPECT_FAULT (&f, chunk_job (CB + 10, 20, 6, 7), VYRE_FAULT_BAD_RANGE);
+  EXPECT_FAULT (&f, chunk_job (CB, 1, 5, 8), VYRE_FAULT_BAD_RANGE);
+  /* Result chunks 0 and 2 (entries 0): BAD_RESULT. */
+  EXPECT_FAULT (&f, chunk_job (2 * CB, 10, 0, 9), VYRE_FAULT_BAD_RESULT);
+  EXPECT_FAULT (&f, chunk_job (2 * CB, 10, 3, 10), VYRE_FAULT_BAD_RESULT);
+  EXPECT_FAULT (&f, chunk_job (2 * CB, 10, 9, 11), VYRE_FAULT_BAD_RESULT);
+  /* Result chunk 2 filled: records 8 and 9 work, 10 (inside the chunk,
+   * past RESULT_COUNT) does not. */
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_RESULTS, 2, (uintptr_t) m.results[2], &err) == VYRE_OK);
+  EXPECT_DONE (&f, chunk_job (2 * CB, 10, 9, 12), m.arena[2], 0,
+      m.results[2]);
+  CHECK_EQ_U64 (m.results[2][1 * RECORD_WORDS], 12);
+  EXPECT_FAULT (&f, chunk_job (2 * CB, 10, 10, 13), VYRE_FAULT_BAD_RESULT);
+  EXPECT_FAULT (&f, chunk_job (2 * CB, 10, 11, 14), VYRE_FAULT_BAD_RESULT);
+
+  /* The arena grows while a job of the tenant is out (set_tenant would
+   * be refused now); the next job uses the new chunk. */
+  vyre_ticket out = PUBLISH (&f, chunk_job (2 * CB + 8, 64, 5, 15));
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_CHUNKED, &tc, &err)
+      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "outstanding"));
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_ARENA, 1, (uintptr_t) m.arena[1], &err) == VYRE_OK);
+  vyre_job grown = chunk_job (CB + 10, 20, 6, 16);
+  vyre_ticket t = PUBLISH (&f, grown);
+  CHECK_EQ_U64 (drain (&f), 2);
+  CHECK (reap (&f, out, &c, &err) == VYRE_OK
+      && c.crc32 == arena_sum (m.arena[2], 8, 64));
+  CHECK (reap (&f, t, &c, &err) == VYRE_OK);
+  CHECK_EQ_U64 (c.crc32, arena_sum (m.arena[1], 10, 20));
+  CHECK_EQ_U64 (m.results[1][2 * RECORD_WORDS], 16);
+  /* Tenant 0's memory saw none of it. */
+  for (uint32_t r = 0; r < RESULT_COUNT; r++)
+    CHECK_EQ_U64 (f.results[(size_t) r * RECORD_WORDS], 0x5A5A5A5Au);
+
+  /* Registering again empties the tables: chunk 2 faults again until
+   * filled anew (and may take another buffer). */
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_CHUNKED, &tc, &err)
+      == VYRE_OK);
+  CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_ARENA, 2), 0);
+  EXPECT_FAULT (&f, chunk_job (2 * CB + 100, 200, 6, 17),
+      VYRE_FAULT_BAD_RANGE);
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_ARENA, 2, (uintptr_t) m.arena[3], &err) == VYRE_OK);
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_RESULTS, 1, (uintptr_t) m.results[0], &err) == VYRE_OK);
+  EXPECT_DONE (&f, chunk_job (2 * CB + 100, 200, 6, 18), m.arena[3], 100,
+      m.results[0]);
+  chunk_mem_free (&m);
+  fixture_fini (&f);
+}
+
+/* A job lies inside one arena chunk, its in-arena carry included. */
+static void
+test_chunk_ranges (void)
+{
+  fixture f;
+  CHECK (fixture_init (&f, 8, 0, false));
+  chunk_mem m;
+  chunk_mem_init (&m);
+  vyre_error err;
+  const uint64_t CB = CHUNK_BYTES;
+  /* Every entry filled at registration this time. */
+  vyre_tenant_config tc = chunked_config (&f);
+  for (uint32_t k = 0; k < ARENA_CHUNKS; k++)
+    tc.arena_chunk[k] = (uintptr_t) m.arena[k];
+  for (uint32_t k = 0; k < RESULT_CHUNKS; k++)
+    tc.result_chunk[k] = (uintptr_t) m.results[k];
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_CHUNKED, &tc, &err)
+      == VYRE_OK);
+  CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_ARENA, 3),
+      (uintptr_t) m.arena[3]);
+  CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_RESULTS, 2),
+      (uintptr_t) m.results[2]);
+
+  /* Data across a chunk boundary, by many bytes and by one. */
+  EXPECT_FAULT (&f, chunk_job (CB - 10, 20, 0, 1), VYRE_FAULT_BAD_RANGE);
+  EXPECT_FAULT (&f, chunk_job (3 * CB - 1, 2, 0, 2), VYRE_FAULT_BAD_RANGE);
+  EXPECT_FAULT (&f, chunk_job (0, CHUNK_BYTES + 1, 0, 3),
+      VYRE_FAULT_BAD_RANGE);
+  EXPECT_FAULT (&f, chunk_job (CB, 2 * CHUNK_BYTES, 0, 4),
+      VYRE_FAULT_BAD_RANGE);
+  /* Exactly a whole chunk; ending at a chunk's last byte; the arena's
+   * last byte. */
+  EXPECT_DONE (&f, chunk_job (CB, CHUNK_BYTES, 0, 5), m.arena[1], 0,
+      m.results[0]);
+  EXPECT_DONE (&f, chunk_job (3 * CB - 50, 50, 5, 6), m.arena[2], CB - 50,
+      m.results[1]);
+  EXPECT_DONE (&f, chunk_job (4 * CB - 1, 1, 11, 7), m.arena[3], CB - 1,
+      m.results[2]);
+  EXPECT_DONE (&f, chunk_job (0, CHUNK_BYTES, 3, 8), m.arena[0], 0,
+      m.results[0]);
+  /* Chunk index ARENA_CHUNKS and beyond (the table has 32 entries, the
+   * record uses 4). */
+  EXPECT_FAULT (&f, chunk_job (4 * CB, 1, 0, 9), VYRE_FAULT_BAD_RANGE);
+  EXPECT_FAULT (&f, chunk_job (4 * CB, 0, 0, 10), VYRE_FAULT_BAD_RANGE);
+  EXPECT_FAULT (&f, chunk_job (5 * CB + 7, 10, 0, 11), VYRE_FAULT_BAD_RANGE);
+  EXPECT_FAULT (&f, chunk_job ((uint64_t) VYRE_TENANT_CHUNKS_MAX * CB, 10, 0,
+          12), VYRE_FAULT_BAD_RANGE);
+  EXPECT_FAULT (&f, chunk_job (UINT64_MAX - 5, 5, 0, 13),
+      VYRE_FAULT_BAD_RANGE);
+  EXPECT_FAULT (&f, chunk_job (((uint64_t) 1 << 32) * CB + 100, 10, 0, 14),
+      VYRE_FAULT_BAD_RANGE);
+  /* The consumer's own bounds, on a record written by hand (the host
+   * writes no such record): table entries past the record's chunk counts
+   * hold addresses, RESULT_COUNT is more than the result chunks hold.
+   * Jobs there still fault: the counts bound the tables, not the
+   * entries. */
+  uint32_t *ctl = f.mem.control;
+  const uintptr_t spare = (uintptr_t) m.arena[0];
+  const uintptr_t spare_r = (uintptr_t) m.results[0];
+  ctl[tword (TENANT_CHUNKED, VYRE_TENANT_ARENA_CHUNK_TABLE + 2 * ARENA_CHUNKS)]
+      = (uint32_t) spare;
+  ctl[tword (TENANT_CHUNKED, VYRE_TENANT_ARENA_CHUNK_TABLE
+          + 2 * ARENA_CHUNKS + 1)] = (uint32_t) ((uint64_t) spare >> 32);
+  ctl[tword (TENANT_CHUNKED, VYRE_TENANT_RESULT_CHUNK_TABLE
+          + 2 * RESULT_CHUNKS)] = (uint32_t) spare_r;
+  ctl[tword (TENANT_CHUNKED, VYRE_TENANT_RESULT_CHUNK_TABLE
+          + 2 * RESULT_CHUNKS + 1)] = (uint32_t) ((uint64_t) spare_r >> 32);
+  ctl[tword (TENANT_CHUNKED, VYRE_TENANT_RESULT_COUNT)] =
+      (RESULT_CHUNKS + 1) * CHUNK_RECORDS;
+  EXPECT_FAULT (&f, chunk_job (4 * CB + 10, 10, 0, 15), VYRE_FAULT_BAD_RANGE);
+  EXPECT_FAULT (&f, chunk_job (10, 10, RESULT_CHUNKS * CHUNK_RECORDS, 16),
+      VYRE_FAULT_BAD_RESULT);
+  EXPECT_DONE (&f, chunk_job (10, 10, RESULT_CHUNKS * CHUNK_RECORDS - 1, 17),
+      m.arena[0], 10, m.results[2]);
+  /* A record without a chunk geometry is one without memory. */
+  ctl[tword (TENANT_CHUNKED, VYRE_TENANT_ARENA_CHUNKS)] = 0;
+  EXPECT_FAULT (&f, chunk_job (10, 10, 0, 18), VYRE_FAULT_TENANT_DENIED);
+  ctl[tword (TENANT_CHUNKED, VYRE_TENANT_ARENA_CHUNKS)] = ARENA_CHUNKS;
+  ctl[tword (TENANT_CHUNKED, VYRE_TENANT_RESULT_CHUNK_RECORDS)] = 0;
+  EXPECT_FAULT (&f, chunk_job (10, 10, 0, 19), VYRE_FAULT_TENANT_DENIED);
+  ctl[tword (TENANT_CHUNKED, VYRE_TENANT_RESULT_CHUNK_RECORDS)] = CHUNK_RECORDS;
+  ctl[tword (TENANT_CHUNKED, VYRE_TENANT_ARENA_CHUNK_BYTES_LO)] = 0;
+  EXPECT_FAULT (&f, chunk_job (10, 10, 0, 20), VYRE_FAULT_TENANT_DENIED);
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_CHUNKED, &tc, &err)
+      == VYRE_OK);
+
+  /* Carry in the arena right before the data: it must be in the data's
+   * chunk too. */
+  vyre_job j = chunk_job (2 * CB + 5, 100, 1, 30);
+  j.carry_in_arena = true;
+  j.carry_len = 10;                   /* starts 5 bytes into chunk 1 */
+  EXPECT_FAULT (&f, j, VYRE_FAULT_BAD_RANGE);
+  j = chunk_job (2 * CB, 1, 1, 31);
+  j.carry_in_arena = true;
+  j.carry_len = 1;                    /* chunk 1's last byte */
+  EXPECT_FAULT (&f, j, VYRE_FAULT_BAD_RANGE);
+  j = chunk_job (2 * CB + 10, 100, 1, 32);
+  j.carry_in_arena = true;
+  j.carry_len = 10;                   /* starts at chunk 2's first byte */
+  EXPECT_DONE (&f, j, m.arena[2], 10, m.results[0]);
+  j = chunk_job (CB + MAX_CARRY, CHUNK_BYTES - MAX_CARRY, 2, 33);
+  j.carry_in_arena = true;
+  j.carry_len = MAX_CARRY;            /* carry + data: chunk 1 exactly */
+  EXPECT_DONE (&f, j, m.arena[1], MAX_CARRY, m.results[0]);
+  j = chunk_job (5, 10, 2, 34);
+  j.carry_in_arena = true;
+  j.carry_len = 6;                    /* before the arena */
+  EXPECT_FAULT (&f, j, VYRE_FAULT_BAD_RANGE);
+  /* The same carry kept in the job's carry window instead: no matter
+   * where the data starts. */
+  j = chunk_job (2 * CB + 5, 100, 1, 35);
+  j.carry_len = 10;
+  EXPECT_DONE (&f, j, m.arena[2], 5, m.results[0]);
+  chunk_mem_free (&m);
+  fixture_fini (&f);
+}
+
+/* vyre_host_ring_set_tenant_chunk: what it refuses, and that an entry is
+ * filled once per registration. */
+static void
+test_set_tenant_chunk (void)
+{
+  fixture f;
+  CHECK (fixture_init (&f, 8, 0, false));
+  chunk_mem m;
+  chunk_mem_init (&m);
+  vyre_error err;
+  const uintptr_t a0 = (uintptr_t) m.arena[0], a1 = (uintptr_t) m.arena[1];
+  const uintptr_t r0 = (uintptr_t) m.results[0];
+  vyre_tenant_config tc = chunked_config (&f);
+  tc.arena_chunk[0] = a0;             /* filled at registration */
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_CHUNKED, &tc, &err)
+      == VYRE_OK);
+
+  CHECK (vyre_host_ring_set_tenant_chunk (NULL, TENANT_CHUNKED,
+          VYRE_CHUNK_ARENA, 1, a1, &err) == VYRE_ERR_INVALID_ARGUMENT
+      && has (&err, "Fix:"));
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, VYRE_MAX_TENANTS,
+          VYRE_CHUNK_ARENA, 1, a1, &err) == VYRE_ERR_INVALID_ARGUMENT
+      && has (&err, "Fix:") && has (&err, "128"));
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, UINT32_MAX,
+          VYRE_CHUNK_ARENA, 1, a1, &err) == VYRE_ERR_INVALID_ARGUMENT);
+  /* Address 0: never (0 is "not allocated"). */
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_ARENA, 1, 0, &err) == VYRE_ERR_INVALID_ARGUMENT
+      && has (&err, "Fix:") && has (&err, "address 0"));
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_RESULTS, 0, 0, &err) == VYRE_ERR_INVALID_ARGUMENT);
+  /* Outside the table the record was registered with (4 arena, 3
+   * result chunks), also inside the 32 entries a table has. */
+  const struct {
+    vyre_chunk_kind kind;
+    uint32_t index;
+    const char *needle;
+  } outside[] = {
+    { VYRE_CHUNK_ARENA, ARENA_CHUNKS, "arena chunk 4 (its record holds 4)" },
+    { VYRE_CHUNK_ARENA, 5, "arena chunk 5" },
+    { VYRE_CHUNK_ARENA, VYRE_TENANT_CHUNKS_MAX - 1, "arena chunk 31" },
+    { VYRE_CHUNK_ARENA, VYRE_TENANT_CHUNKS_MAX, "arena chunk 32" },
+    { VYRE_CHUNK_ARENA, UINT32_MAX, "arena chunk 4294967295" },
+    { VYRE_CHUNK_RESULTS, RESULT_CHUNKS,
+      "result chunk 3 (its record holds 3)" },
+    { VYRE_CHUNK_RESULTS, VYRE_TENANT_CHUNKS_MAX, "result chunk 32" },
+    { VYRE_CHUNK_RESULTS, UINT32_MAX, "result chunk 4294967295" },
+  };
+  for (size_t k = 0; k < sizeof outside / sizeof outside[0]; k++) {
+    vyre_error_clear (&err);
+    if (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+            outside[k].kind, outside[k].index, a1, &err)
+        != VYRE_ERR_INVALID_ARGUMENT || !has (&err, "Fix:")
+        || !has (&err, outside[k].needle)) {
+      fprintf (stderr, "set_tenant_chunk %s %u: %s\n", outside[k].needle,
+          outside[k].index, err.message);
+      ring_test_failures++;
+    }
+  }
+  /* Nothing of it landed: the whole record but entry 0 of the arena
+   * table is as registered, the next tenant's record untouched. */
+  CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_ARENA, 0), a0);
+  for (uint32_t i = 1; i < VYRE_TENANT_CHUNKS_MAX; i++)
+    CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_ARENA, i), 0);
+  for (uint32_t i = 0; i < VYRE_TENANT_CHUNKS_MAX; i++)
+    CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_RESULTS, i), 0);
+  for (uint32_t w = 0; w < VYRE_TENANT_WORDS; w++)
+    CHECK_EQ_U64 (ctrl (&f, tword (TENANT_CHUNKED + 1, w)), 0);
+
+  /* A tenant without a record, a NOP-only one (no chunk tables), one
+   * emptied again: refused. */
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED + 1,
+          VYRE_CHUNK_ARENA, 0, a1, &err) == VYRE_ERR_INVALID_ARGUMENT
+      && has (&err, "Fix:") && has (&err, "register"));
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_NOP,
+          VYRE_CHUNK_RESULTS, 0, r0, &err) == VYRE_ERR_INVALID_ARGUMENT
+      && has (&err, "Fix:"));
+  vyre_tenant_config other = chunked_config (&f);
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_CHUNKED + 2, &other, &err)
+      == VYRE_OK);
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_CHUNKED + 2, NULL, &err)
+      == VYRE_OK);
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED + 2,
+          VYRE_CHUNK_ARENA, 0, a1, &err) == VYRE_ERR_INVALID_ARGUMENT
+      && has (&err, "Fix:"));
+  CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED + 2, VYRE_CHUNK_ARENA, 0), 0);
+  /* A record whose mask is 0 (as while set_tenant rewrites it, written
+   * by hand here) is no record, whatever its counts say. */
+  f.mem.control[tword (TENANT_CHUNKED, VYRE_TENANT_OPS_MASK)] = 0;
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_ARENA, 1, a1, &err) == VYRE_ERR_INVALID_ARGUMENT
+      && has (&err, "register"));
+  f.mem.control[tword (TENANT_CHUNKED, VYRE_TENANT_OPS_MASK)] =
+      VYRE_TENANT_ALL_OPS;
+  CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_ARENA, 1), 0);
+
+  /* Once filled an entry keeps its address: the same again is fine,
+   * another is refused (naming the one it holds) and changes nothing. */
+  char held[64];
+  snprintf (held, sizeof held, "already at 0x%llx", (unsigned long long) a0);
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_ARENA, 0, a0, &err) == VYRE_OK);
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_ARENA, 0, a1, &err) == VYRE_ERR_INVALID_ARGUMENT
+      && has (&err, "Fix:") && has (&err, held));
+  CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_ARENA, 0), a0);
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_ARENA, ARENA_CHUNKS - 1, a1, &err) == VYRE_OK);
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_ARENA, ARENA_CHUNKS - 1, a1, &err) == VYRE_OK);
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_ARENA, ARENA_CHUNKS - 1, a0, &err)
+      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "already"));
+  CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_ARENA,
+          ARENA_CHUNKS - 1), a1);
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_RESULTS, RESULT_CHUNKS - 1, r0, &err) == VYRE_OK);
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_RESULTS, RESULT_CHUNKS - 1, r0, &err) == VYRE_OK);
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_RESULTS, RESULT_CHUNKS - 1, a0, &err)
+      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "result chunk 2"));
+  CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_RESULTS,
+          RESULT_CHUNKS - 1), r0);
+  /* The two tables are apart: arena entry 2 is still empty. */
+  CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_ARENA, 2), 0);
+  /* A new registration starts the entries afresh. */
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_CHUNKED, &tc, &err)
+      == VYRE_OK);
+  CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_ARENA,
+          ARENA_CHUNKS - 1), 0);
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_ARENA, ARENA_CHUNKS - 1, a0, &err) == VYRE_OK);
+  chunk_mem_free (&m);
+  fixture_fini (&f);
+}
+
+/* A record whose mask has no data opcode keeps whatever chunk counts its
+ * config had (set_tenant checks the geometry only for data opcodes):
+ * set_tenant_chunk must still stay inside the 32-entry tables, never
+ * write the other table or the next tenant's record. */
+static void
+test_set_tenant_chunk_control_only (void)
+{
+  fixture f;
+  CHECK (fixture_init (&f, 8, 0, false));
+  vyre_error err;
+  vyre_tenant_config tc = {
+    .ops_mask = 1u << VYRE_OP_NOP,
+    .arena_chunks = VYRE_TENANT_CHUNKS_MAX + 8,
+    .result_chunks = VYRE_TENANT_CHUNKS_MAX + 8,
+  };
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_CHUNKED, &tc, &err)
+      == VYRE_OK);
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_ARENA, VYRE_TENANT_CHUNKS_MAX + 1, 64, &err)
+      == VYRE_ERR_INVALID_ARGUMENT);
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_RESULTS, VYRE_TENANT_CHUNKS_MAX + 7, 64, &err)
+      == VYRE_ERR_INVALID_ARGUMENT);
+  for (uint32_t i = 0; i < VYRE_TENANT_CHUNKS_MAX; i++)
+    CHECK_EQ_U64 (chunk_entry (&f, TENANT_CHUNKED, VYRE_CHUNK_RESULTS, i), 0);
+  for (uint32_t w = 0; w < VYRE_TENANT_WORDS; w++)
+    CHECK_EQ_U64 (ctrl (&f, tword (TENANT_CHUNKED + 1, w)), 0);
+  /* The last tenant's record ends the control block. */
+  CHECK (vyre_host_ring_set_tenant (f.ring, VYRE_MAX_TENANTS - 1, &tc, &err)
+      == VYRE_OK);
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, VYRE_MAX_TENANTS - 1,
+          VYRE_CHUNK_RESULTS, VYRE_TENANT_CHUNKS_MAX + 7, 64, &err)
+      == VYRE_ERR_INVALID_ARGUMENT);
+  fixture_fini (&f);
+}
+
+/* set_tenant refuses a chunk geometry a job could not use, naming it. */
+static void
+test_chunk_geometry (void)
+{
+  fixture f;
+  CHECK (fixture_init (&f, 8, 0, false));
+  vyre_error err;
+  const vyre_tenant_config good = chunked_config (&f);
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_CHUNKED, &good, &err)
+      == VYRE_OK);
+  const struct {
+    uint64_t chunk_bytes;
+    uint32_t arena_chunks, records, result_chunks;
+    const char *needle;
+  } bad[] = {
+    { CHUNK_BYTES, 0, CHUNK_RECORDS, RESULT_CHUNKS,
+      "has 0 arena chunks of 4096 bytes" },
+    { CHUNK_BYTES, VYRE_TENANT_CHUNKS_MAX + 1, CHUNK_RECORDS, RESULT_CHUNKS,
+      "has 33 arena chunks of 4096 bytes" },
+    { CHUNK_BYTES, UINT32_MAX, CHUNK_RECORDS, RESULT_CHUNKS,
+      "has 4294967295 arena chunks" },
+    { 0, ARENA_CHUNKS, CHUNK_RECORDS, RESULT_CHUNKS,
+      "4 arena chunks of 0 bytes" },
+    { CHUNK_BYTES, ARENA_CHUNKS, CHUNK_RECORDS, 0,
+      "and 0 result chunks of 4 records" },
+    { CHUNK_BYTES, ARENA_CHUNKS, CHUNK_RECORDS, VYRE_TENANT_CHUNKS_MAX + 1,
+      "and 33 result chunks of 4 records" },
+    { CHUNK_BYTES, ARENA_CHUNKS, 0, RESULT_CHUNKS,
+      "and 3 result chunks of 0 records" },
+  };
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    vyre_tenant_config tc = good;
+    tc.arena_chunk_bytes = bad[k].chunk_bytes;
+    tc.arena_chunks = bad[k].arena_chunks;
+    tc.result_chunk_records = bad[k].records;
+    tc.result_chunks = bad[k].result_chunks;
+    tc.result_count = 1;
+    for (uint32_t op = VYRE_OP_SCAN; op <= VYRE_OP_HISTOGRAM; op++) {
+      tc.ops_mask = 1u << op;
+      vyre_error_clear (&err);
+      if (vyre_host_ring_set_tenant (f.ring, TENANT_CHUNKED, &tc, &err)
+          != VYRE_ERR_INVALID_ARGUMENT || !has (&err, "Fix:")
+          || !has (&err, bad[k].needle) || !has (&err, "1 to 32 chunks")) {
+        fprintf (stderr, "geometry case %zu (op %u): %s\n", k, op,
+            err.message);
+        ring_test_failures++;
+      }
+    }
+  }
+  /* More job contexts than the result chunks hold. */
+  vyre_tenant_config tc = good;
+  tc.result_count = RESULT_CHUNKS * CHUNK_RECORDS + 1;
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_CHUNKED, &tc, &err)
+      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "Fix:")
+      && has (&err, "13 result records") && has (&err, "in 3 chunks of 4")
+      && has (&err, "no more than the chunks hold"));
+  tc.result_chunks = 1;
+  tc.result_chunk_records = 1;
+  tc.result_count = 2;
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_CHUNKED, &tc, &err)
+      == VYRE_ERR_INVALID_ARGUMENT && has (&err, "2 result records")
+      && has (&err, "in 1 chunks of 1"));
+  /* A refused record leaves the one before it in place. */
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_CHUNKED, VYRE_TENANT_OPS_MASK)),
+      VYRE_TENANT_ALL_OPS);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_CHUNKED, VYRE_TENANT_ARENA_CHUNKS)),
+      ARENA_CHUNKS);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_CHUNKED, VYRE_TENANT_RESULT_COUNT)),
+      RESULT_CHUNKS * CHUNK_RECORDS);
+
+  /* The limits themselves are fine. */
+  tc = good;
+  tc.result_count = RESULT_CHUNKS * CHUNK_RECORDS;   /* exactly full */
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_CHUNKED, &tc, &err)
+      == VYRE_OK);
+  tc.arena_chunks = VYRE_TENANT_CHUNKS_MAX;
+  tc.result_chunks = VYRE_TENANT_CHUNKS_MAX;
+  tc.arena_chunk_bytes = 1;
+  tc.result_chunk_records = 1;
+  tc.result_count = VYRE_TENANT_CHUNKS_MAX;
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_CHUNKED, &tc, &err)
+      == VYRE_OK);
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_ARENA, VYRE_TENANT_CHUNKS_MAX - 1, 64, &err) == VYRE_OK);
+  CHECK (vyre_host_ring_set_tenant_chunk (f.ring, TENANT_CHUNKED,
+          VYRE_CHUNK_RESULTS, VYRE_TENANT_CHUNKS_MAX - 1, 128, &err)
+      == VYRE_OK);
+  /* The last entries of the two tables are the record's last words. */
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_CHUNKED,
+              VYRE_TENANT_RESULT_CHUNK_TABLE - 2)), 64);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_CHUNKED, VYRE_TENANT_WORDS - 2)),
+      128);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_CHUNKED + 1, 0)), 0);
+  /* A chunk as large as a word pair holds; records that only a 64-bit
+   * product counts (2^31 x 2 = 2^32, 0 in 32 bits). */
+  tc = good;
+  tc.arena_chunk_bytes = UINT64_MAX;
+  tc.result_chunk_records = 1u << 31;
+  tc.result_chunks = 2;
+  tc.result_count = UINT32_MAX;
+  CHECK (vyre_host_ring_set_tenant (f.ring, TENANT_CHUNKED, &tc, &err)
+      == VYRE_OK);
+  CHECK_EQ_U64 (ctrl (&f, tword (TENANT_CHUNKED,
+              VYRE_TENANT_ARENA_CHUNK_BYTES_HI)), UINT32_MAX);
   fixture_fini (&f);
 }
 
@@ -1360,6 +2045,11 @@ main (void)
   test_set_tenant ();
   test_two_tenants ();
   test_tenant0_default ();
+  test_tenant_chunks ();
+  test_chunk_ranges ();
+  test_set_tenant_chunk ();
+  test_chunk_geometry ();
+  test_set_tenant_chunk_control_only ();
   test_high_sequences ();
   test_forked_consumer ();
   fprintf (stderr, "test_host_ring: %.2f s\n", ring_test_now () - t0);

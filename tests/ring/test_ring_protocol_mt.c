@@ -4,6 +4,10 @@
  * 4 producer threads publish data jobs through one host ring, each as
  * its own tenant (writing its record once the consumers already run) with
  * its own memory (arena, result records, tables) and its own epochs:
+ * the arena and result records are chunk tables registered with only
+ * their first entries, and the producer fills the next ones
+ * (vyre_host_ring_set_tenant_chunk) while its earlier jobs run, right
+ * before the first job that needs them;
  * every producer starts at epoch 1 and publishes the BATCH_FENCE of each
  * of its epochs after that epoch's jobs, so fences of the same epoch
  * number from different tenants are in the ring at once.
@@ -12,7 +16,8 @@
  * outstanding list in publish order, recycling whatever completed.
  *
  * Checked: every data job executed exactly once (the execute callback
- * counts by sequence number), on its own tenant's memory, and never after
+ * counts by sequence number), on its own tenant's memory (the arena chunk
+ * and result chunk its offset and result index name), and never after
  * its tenant's epoch closed; every completion carries its own job's tag,
  * epoch and result; each tenant's fences close in epoch order and only
  * after all jobs of their tenant's epoch executed: when a fence's
@@ -47,8 +52,11 @@
 #define PRODUCERS 4u
 #define CONSUMERS 3u
 #define SHARE 64u                       /* data jobs per tenant per epoch */
-#define ARENA_BYTES 4096u
+#define ARENA_BYTES 4096u               /* per arena chunk */
+#define ARENA_CHUNKS 4u
 #define RESULT_COUNT 64u
+#define RESULT_CHUNK_RECORDS 16u
+#define RESULT_CHUNKS (RESULT_COUNT / RESULT_CHUNK_RECORDS)
 #define MAX_MATCHES VYRE_RESULT_LANES
 #define RECORD_WORDS (VYRE_RESULT_HEADER_WORDS + VYRE_MATCH_WORDS * MAX_MATCHES)
 #define TABLES_WORDS 16u
@@ -75,8 +83,8 @@ typedef struct {
 /* One tenant's memory. */
 typedef struct {
   uint32_t *tables;
-  uint8_t *arena;
-  uint32_t *results;
+  uint8_t *arena[ARENA_CHUNKS];         /* each its own allocation */
+  uint32_t *results[RESULT_CHUNKS];
 } tenant_mem;
 
 typedef struct {
@@ -151,6 +159,15 @@ tenant_epoch_word (uint32_t p)
       + VYRE_TENANT_EPOCH];
 }
 
+/* The arena chunk of the data job with this tag in epoch e: one of the
+ * first min(e, ARENA_CHUNKS), so the arena grows epoch by epoch. */
+static uint32_t
+arena_chunk_of (uint32_t tag, uint32_t e)
+{
+  uint32_t n = e < ARENA_CHUNKS ? e : ARENA_CHUNKS;
+  return ((tag * 2654435761u) >> 7) % n;
+}
+
 /* Runs on consumer threads. */
 static void
 execute (void *user, const vyre_job * job, const vyre_reference_tenant * ten,
@@ -166,9 +183,12 @@ execute (void *user, const vyre_job * job, const vyre_reference_tenant * ten,
     return;
   }
   /* The tenant's record led to the tenant's own memory. */
-  if (ten->arena != S.tmem[p].arena || ten->tables != S.tmem[p].tables
-      || record != S.tmem[p].results + (size_t) job->result_index
-      * RECORD_WORDS)
+  /* ... in its chunks, at an offset relative to the chunk. */
+  if (ten->arena != S.tmem[p].arena[arena_chunk_of (job->tag, job->epoch)]
+      || ten->tables != S.tmem[p].tables || ten->arena_bytes != ARENA_BYTES
+      || job->data_offset + job->data_len > ARENA_BYTES
+      || record != S.tmem[p].results[job->result_index / RESULT_CHUNK_RECORDS]
+      + (size_t) (job->result_index % RESULT_CHUNK_RECORDS) * RECORD_WORDS)
     THREAD_FAIL ("job seq %llu of tenant %u ran on another tenant's "
         "memory\n", (unsigned long long) job->seq, job->tenant);
   /* The job's fence cannot have closed: it waits for this very job. */
@@ -241,10 +261,16 @@ producer_main (void *arg)
   vyre_tenant_config tc = {
     .ops_mask = VYRE_TENANT_ALL_OPS & ~(1u << VYRE_OP_NOP),
     .tables = (uintptr_t) S.tmem[p].tables,
-    .arena = (uintptr_t) S.tmem[p].arena, .arena_bytes = ARENA_BYTES,
-    .results = (uintptr_t) S.tmem[p].results, .result_count = RESULT_COUNT,
-    .max_matches = MAX_MATCHES,
+    .arena_chunk_bytes = ARENA_BYTES, .arena_chunks = ARENA_CHUNKS,
+    .result_chunk_records = RESULT_CHUNK_RECORDS,
+    .result_chunks = RESULT_CHUNKS,
+    .result_count = RESULT_COUNT, .max_matches = MAX_MATCHES,
   };
+  /* Only the first chunks to begin with; the others as jobs need them. */
+  tc.arena_chunk[0] = (uintptr_t) S.tmem[p].arena[0];
+  tc.result_chunk[0] = (uintptr_t) S.tmem[p].results[0];
+  uint32_t arena_filled = 1;
+  bool result_filled[RESULT_CHUNKS] = { true };
   vyre_error err;
   if (vyre_host_ring_set_tenant (S.ring, tenant_of[p], &tc, &err) != VYRE_OK) {
     THREAD_FAIL ("set_tenant %u: %s\n", tenant_of[p], err.message);
@@ -252,16 +278,40 @@ producer_main (void *arg)
     return NULL;
   }
   for (uint32_t e = 1; e <= S.epochs; e++) {
+    /* Epoch e's jobs use arena chunks below min(e, ARENA_CHUNKS): the
+     * new one is filled while the tenant's earlier jobs may run. */
+    for (; arena_filled < e && arena_filled < ARENA_CHUNKS; arena_filled++)
+      if (vyre_host_ring_set_tenant_chunk (S.ring, tenant_of[p],
+              VYRE_CHUNK_ARENA, arena_filled,
+              (uintptr_t) S.tmem[p].arena[arena_filled], &err) != VYRE_OK) {
+        THREAD_FAIL ("set_tenant_chunk %u: %s\n", tenant_of[p], err.message);
+        atomic_store (&S.abort, true);
+        return NULL;
+      }
     for (uint32_t i = 0; i < SHARE; i++) {
       uint32_t tag = (uint32_t) (((uint64_t) (e - 1) * PRODUCERS + p) * SHARE + i);
       uint64_t r = ring_test_rand (&rng);
       vyre_job j = {
         .opcode = VYRE_OP_SCAN + (uint32_t) (r % 3),
         .tenant = tenant_of[p], .priority = (uint32_t) (r >> 8) % 4,
-        .data_offset = (r >> 16) % 2048, .data_len = (uint32_t) (r >> 32) % 1024,
+        .data_offset = (uint64_t) arena_chunk_of (tag, e) * ARENA_BYTES
+            + (r >> 16) % 2048,
+        .data_len = (uint32_t) (r >> 32) % 1024,
         .stream_offset = 0, .carry_len = 0, .ops = VYRE_OPS_ALL,
         .epoch = e, .result_index = tag % RESULT_COUNT, .tag = tag,
       };
+      uint32_t rc = j.result_index / RESULT_CHUNK_RECORDS;
+      if (!result_filled[rc]) {
+        if (vyre_host_ring_set_tenant_chunk (S.ring, tenant_of[p],
+                VYRE_CHUNK_RESULTS, rc, (uintptr_t) S.tmem[p].results[rc],
+                &err) != VYRE_OK) {
+          THREAD_FAIL ("set_tenant_chunk %u: %s\n", tenant_of[p],
+              err.message);
+          atomic_store (&S.abort, true);
+          return NULL;
+        }
+        result_filled[rc] = true;
+      }
       vyre_ticket t;
       if (!publish_retrying (&j, &t)
           || !record_and_hand_over (t, e, tag, KIND_DATA, p))
@@ -425,8 +475,11 @@ main (void)
     S.executed_in_epoch[p] = calloc (S.epochs + 1,
         sizeof *S.executed_in_epoch[p]);
     S.tmem[p].tables = calloc (TABLES_WORDS, 4);
-    S.tmem[p].arena = calloc (ARENA_BYTES, 1);
-    S.tmem[p].results = calloc ((size_t) RESULT_COUNT * RECORD_WORDS, 4);
+    for (uint32_t k = 0; k < ARENA_CHUNKS; k++)
+      S.tmem[p].arena[k] = calloc (ARENA_BYTES, 1);
+    for (uint32_t k = 0; k < RESULT_CHUNKS; k++)
+      S.tmem[p].results[k] = calloc ((size_t) RESULT_CHUNK_RECORDS
+          * RECORD_WORDS, 4);
   }
 
   S.slots = aligned_alloc (64, NSLOTS * VYRE_SLOT_BYTES);
@@ -535,8 +588,10 @@ main (void)
   for (uint32_t p = 0; p < PRODUCERS; p++) {
     free (S.executed_in_epoch[p]);
     free (S.tmem[p].tables);
-    free (S.tmem[p].arena);
-    free (S.tmem[p].results);
+    for (uint32_t k = 0; k < ARENA_CHUNKS; k++)
+      free (S.tmem[p].arena[k]);
+    for (uint32_t k = 0; k < RESULT_CHUNKS; k++)
+      free (S.tmem[p].results[k]);
   }
   return ring_test_finish ("test_ring_protocol_mt");
 }
