@@ -12,12 +12,13 @@
 #include "vyre-match-events.h"
 
 VyreJobPack *
-vyre_job_pack_new (guint64 limit)
+vyre_job_pack_new (guint64 limit, guint64 edge)
 {
   VyreJobPack *pack = g_new0 (VyreJobPack, 1);
   pack->members = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_mini_object_unref);
   pack->limit = limit;
+  pack->edge = edge;
   return pack;
 }
 
@@ -49,9 +50,12 @@ vyre_job_pack_continues (const VyreJobPack * pack, GstBuffer * buf,
   if (GST_BUFFER_OFFSET_IS_VALID (buf) &&
       GST_BUFFER_OFFSET (buf) != pack->stream_offset + pack->len)
     return FALSE;
-  /* An empty file has no bytes to place; the run's bytes stay contiguous. */
+  /* An empty file has no bytes to place; the run's bytes stay contiguous,
+   * and in one chunk (blocks next to each other may lie in two). */
   return size == 0 || pack->len == 0 ||
-      arena_offset == pack->arena_offset + pack->len;
+      (arena_offset == pack->arena_offset + pack->len && (pack->edge == 0
+          || pack->arena_offset / pack->edge ==
+          (arena_offset + size - 1) / pack->edge));
 }
 
 void

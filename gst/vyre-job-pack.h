@@ -36,10 +36,13 @@ typedef struct
   guint64 stream_offset;        /* of the run's first byte */
   guint64 len;                  /* bytes of the run */
   guint64 limit;                /* at most this many bytes */
+  guint64 edge;                 /* arena chunk size, or 0 */
 } VyreJobPack;
 
-/* An empty pack of at most `limit` bytes. */
-VyreJobPack *vyre_job_pack_new (guint64 limit);
+/* An empty pack of at most `limit` bytes whose run never crosses a
+ * multiple of `edge` in the arena (the arena's chunk edges: the kernel
+ * refuses a job across one; 0: no edge). */
+VyreJobPack *vyre_job_pack_new (guint64 limit, guint64 edge);
 
 /* Frees the pack and drops what it still holds. */
 void vyre_job_pack_free (VyreJobPack * pack);
@@ -51,8 +54,8 @@ gboolean vyre_job_pack_takes (GstBuffer * buf, gsize size, guint64 limit);
 
 /* Whether buf (vyre_job_pack_takes() TRUE; its bytes at arena_offset of
  * the arena when size > 0) continues the run: its bytes come right after
- * the pack's, in the arena and in the stream, and fit in the limit.  An
- * empty pack takes any such buffer. */
+ * the pack's, in the arena and in the stream, and fit in the limit and
+ * the run's arena chunk.  An empty pack takes any such buffer. */
 gboolean vyre_job_pack_continues (const VyreJobPack * pack, GstBuffer * buf,
     guint64 arena_offset, gsize size);
 

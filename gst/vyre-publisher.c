@@ -328,7 +328,7 @@ vyre_publisher_buffer (GstVyreScan * self, GstBuffer * buf)
       ret = vyre_publisher_flush_pack (self);
     if (ret == GST_FLOW_OK) {
       if (self->pack == NULL)
-        self->pack = vyre_job_pack_new (self->job);
+        self->pack = vyre_job_pack_new (self->job, self->chunk_bytes);
       vyre_job_pack_add_buffer (self->pack, buf, arena_offset);
     } else
       gst_buffer_unref (buf);

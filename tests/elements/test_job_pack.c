@@ -70,7 +70,7 @@ test_split_random (void)
 
   for (guint run = 0; run < 300; run++) {
     guint n_files = g_rand_int_range (rnd, 1, 12);
-    VyreJobPack *pack = vyre_job_pack_new (1 << 20);
+    VyreJobPack *pack = vyre_job_pack_new (1 << 20, 0);
     GByteArray *all = g_byte_array_new ();
     GPtrArray *expect = g_ptr_array_new_with_free_func ((GDestroyNotify)
         g_array_unref);
@@ -136,7 +136,7 @@ static void
 test_membership (void)
 {
   guint8 data[600] = { 0 };
-  VyreJobPack *pack = vyre_job_pack_new (1000);
+  VyreJobPack *pack = vyre_job_pack_new (1000, 0);
 
   GstBuffer *a = file_buffer (data, 100, 0, 0);
   g_assert_true (vyre_job_pack_takes (a, 100, 1000));
@@ -188,12 +188,28 @@ test_membership (void)
 
   /* A pack that starts with an empty file takes its arena offset from
    * the first file with bytes. */
-  pack = vyre_job_pack_new (1000);
+  pack = vyre_job_pack_new (1000, 0);
   vyre_job_pack_add_buffer (pack, file_buffer (NULL, 0, 0, 0), 0);
   GstBuffer *e = file_buffer (data, 10, 0, 1);
   g_assert_true (vyre_job_pack_continues (pack, e, 777, 10));
   vyre_job_pack_add_buffer (pack, e, 777);
   g_assert_cmpuint (pack->arena_offset, ==, 777);
+  vyre_job_pack_free (pack);
+
+  /* Chunk edges (every 1024 bytes): a run may end on one but never
+   * cross it, even with its bytes next in the arena. */
+  pack = vyre_job_pack_new (1000, 1024);
+  GstBuffer *f = file_buffer (data, 24, 0, 0);
+  vyre_job_pack_add_buffer (pack, f, 1000);
+  GstBuffer *g = file_buffer (data, 100, 24, 1);
+  g_assert_false (vyre_job_pack_continues (pack, g, 1024, 100));
+  gst_buffer_unref (g);
+  vyre_job_pack_free (pack);
+  pack = vyre_job_pack_new (1000, 1024);
+  vyre_job_pack_add_buffer (pack, file_buffer (data, 24, 0, 0), 1024);
+  GstBuffer *h = file_buffer (data, 100, 24, 1);
+  g_assert_true (vyre_job_pack_continues (pack, h, 1048, 100));
+  gst_buffer_unref (h);
   vyre_job_pack_free (pack);
 }
 
