@@ -39,7 +39,11 @@
  * beneath the walked directory with O_NOFOLLOW and RESOLVE_NO_SYMLINKS
  * unless follow-symlinks, O_NONBLOCK, then a check that the descriptor is
  * the regular file that was listed), handed over in the list's order, and
- * read through io_uring like a single file.  A file that
+ * read through io_uring like a single file.  Unless direct=true, the
+ * files are opened with system calls on worker threads (one per core),
+ * and those that fit one buffer are read whole there (pread) into the
+ * memory they are pushed in, asked for in the list's order (not with
+ * io-mode=fixed or read).  A file that
  * cannot be opened or read, vanished since it was listed, or shrank while
  * read is skipped (what was read of it stays in the stream), as are the
  * entries the walk leaves out: each is named in a "vyre-file-skipped"
