@@ -162,7 +162,8 @@ vyre_file_opener_new (const gchar * root, GPtrArray * files,
   o->have_openat2 = TRUE;
   g_mutex_init (&o->lock);
   g_cond_init (&o->done);
-  o->fs_of_dev = g_hash_table_new (g_int64_hash, g_int64_equal);
+  o->fs_of_dev = g_hash_table_new_full (g_int64_hash, g_int64_equal,
+      g_free, NULL);
   o->refused_at = -1;
 
   *uring_err = 0;
@@ -760,9 +761,10 @@ vyre_file_opener_free (VyreFileOpener * o)
     return;
   g_atomic_int_set (&o->stopping, TRUE);
   if (o->pool) {
-    /* Queued jobs are dropped (their entries keep what they hold: closed
-     * and freed below); running ones finish: one file's system calls. */
-    g_thread_pool_free (o->pool, TRUE, TRUE);
+    /* Every queued job still runs, but stopping: it starts no file (its
+     * entries keep what they hold: closed and freed below) and frees
+     * itself; running ones finish their file's system calls. */
+    g_thread_pool_free (o->pool, FALSE, TRUE);
     o->pool = NULL;
   }
   if (o->ring) {
