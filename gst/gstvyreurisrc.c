@@ -39,7 +39,11 @@
  * beneath the walked directory with O_NOFOLLOW and RESOLVE_NO_SYMLINKS
  * unless follow-symlinks, O_NONBLOCK, then a check that the descriptor is
  * the regular file that was listed), handed over in the list's order, and
- * read through io_uring like a single file.  A file that
+ * read through io_uring like a single file.  Unless direct=true, the
+ * files are opened with system calls on worker threads (one per core),
+ * and those that fit one buffer are read whole there (pread) into the
+ * memory they are pushed in, asked for in the list's order (not with
+ * io-mode=fixed or read).  A file that
  * cannot be opened or read, vanished since it was listed, or shrank while
  * read is skipped (what was read of it stays in the stream), as are the
  * entries the walk leaves out: each is named in a "vyre-file-skipped"
@@ -97,9 +101,7 @@
 #include <linux/fs.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "gstvyrefilemeta.h"
@@ -133,6 +135,13 @@ GST_DEBUG_CATEGORY_EXTERN (GST_CAT_PERFORMANCE);
 /* do_create's "this file cannot be read further" (several files only):
  * complete_head left the reason in self->trouble_*. */
 #define FLOW_FILE_TROUBLE GST_FLOW_CUSTOM_ERROR_1
+/* Several files: the most worker threads that open (and read ahead) them. */
+#define MAX_OPEN_THREADS 16
+/* Memory read-ahead may hold at once: of downstream's GPU blocks (few:
+ * one per ring slot, shared with what is in flight on the GPU), of our own
+ * (system memory). */
+#define READ_AHEAD_DOWN_BLOCKS 8
+#define READ_AHEAD_OWN_BYTES ((guint64) 32 << 20)
 
 enum
 {
@@ -186,6 +195,14 @@ typedef struct
   gsize chunk;
   guint open_ahead;             /* files opened ahead at most; 0: the bound */
 } Faults;
+
+/* A file read whole ahead by one of the opener's workers: the buffer it
+ * was read into, mapped for writing until it is taken. */
+typedef struct
+{
+  GstBuffer *buf;
+  GstMapInfo map;
+} ReadAhead;
 
 /* One read, in file order in self->pending. */
 typedef struct
@@ -257,6 +274,9 @@ struct _GstVyreUriSrc
   guint64 file_base;            /* stream offset of its byte 0 */
   guint64 file_pos;             /* its bytes pushed */
   gboolean file_started;        /* its first buffer pushed */
+  ReadAhead *ahead;             /* the file being read, read ahead whole */
+  guint64 ahead_done;           /* its bytes read */
+  int ahead_error;              /* its read's errno */
   const gchar *trouble_reason;  /* why FLOW_FILE_TROUBLE came */
   gchar *trouble_text;
   int trouble_errno;
@@ -454,6 +474,7 @@ static gboolean start_reads (GstVyreUriSrc * self, ActiveMode mode,
 static gboolean file_skipped (GstVyreUriSrc * self, const gchar * path,
     const gchar * reason, const gchar * description, int err,
     guint64 bytes_read, gboolean trouble);
+static gboolean in_downstream_arena (GstAllocator * alloc, GstMemory * mem);
 
 static gsize
 direct_alignment (GstVyreUriSrc * self, const gchar * path)
@@ -493,37 +514,6 @@ announce_fixed_unavailable (GstVyreUriSrc * self, int e, guint registered)
     vyre_uri_src_warn_fixed_unavailable (GST_ELEMENT (self), e, registered,
         vyre_read_arena_n_blocks (self->arena),
         vyre_read_arena_block_bytes (self->arena));
-}
-
-/* The name of the file system fd is on when the kernel makes its files up
- * as they are read (their stat size is no size), else NULL. */
-static const gchar *
-pseudo_fs_name (int fd)
-{
-  struct statfs sfs;
-  if (fstatfs (fd, &sfs) != 0)
-    return NULL;
-  switch ((unsigned long) sfs.f_type) {
-    case PROC_SUPER_MAGIC:
-      return "procfs";
-    case SYSFS_MAGIC:
-      return "sysfs";
-    case DEBUGFS_MAGIC:
-      return "debugfs";
-    case TRACEFS_MAGIC:
-      return "tracefs";
-    case SECURITYFS_MAGIC:
-      return "securityfs";
-    case CGROUP_SUPER_MAGIC:
-    case CGROUP2_SUPER_MAGIC:
-      return "cgroupfs";
-    case BPF_FS_MAGIC:
-      return "bpffs";
-    case EFIVARFS_MAGIC:
-      return "efivarfs";
-    default:
-      return NULL;
-  }
 }
 
 /* Opens path for reading and learns its size.  FALSE after posting an
@@ -576,7 +566,7 @@ open_file (GstVyreUriSrc * self, const gchar * path)
    * their stat size is 0 (/proc) or a page (/sys), never the bytes a read
    * returns.  Those, and regular files of size 0, are read to end of file,
    * as filesrc does. */
-  self->pseudo_fs = pseudo_fs_name (self->fd);
+  self->pseudo_fs = vyre_pseudo_fs_name (self->fd);
   GST_OBJECT_LOCK (self);
   self->size = size;
   self->size_known = self->is_blockdev || (size > 0 && !self->pseudo_fs);
@@ -691,7 +681,14 @@ setup_arena (GstVyreUriSrc * self, ActiveMode mode, guint blocksize,
     if (self->tree_direct)
       align = (gsize) sysconf (_SC_PAGESIZE);
   }
-  vyre_read_arena_plan (read_len, file_size, depth, align, &block_bytes,
+  /* Several files: room for the files read ahead too (setup_opener), in
+   * blocks that are reused (fresh system memory per file costs a page
+   * fault per page read).  The mapping is lazy: unused blocks cost
+   * nothing. */
+  guint plan_depth = depth;
+  if (self->multi)
+    plan_depth += (guint) CLAMP (READ_AHEAD_OWN_BYTES / read_len, 8, 1024);
+  vyre_read_arena_plan (read_len, file_size, plan_depth, align, &block_bytes,
       &n_blocks);
   int e = 0;
   self->arena = vyre_read_arena_new (block_bytes, n_blocks, &e);
@@ -781,11 +778,55 @@ list_files (GstVyreUriSrc * self, const gchar * location,
   return TRUE;
 }
 
+/* Memory for a file the opener reads ahead (VyreFileOpenerAllocFunc;
+ * on the streaming thread, in the list's order): downstream's when it
+ * offers an allocator, else our arena's, exactly the file's bytes, so
+ * the read lands where it is scanned.  Never system memory in place of
+ * either (NULL: the file is read later like a large one, which may wait
+ * for downstream's block). */
+static gpointer
+read_ahead_alloc (guint64 size, guint8 ** data, gpointer user_data)
+{
+  GstVyreUriSrc *self = user_data;
+  GstAllocationParams params;
+  gst_allocation_params_init (&params);
+  GstAllocator *alloc = self->down_alloc && !self->down_refused ?
+      self->down_alloc : vyre_read_arena_get_allocator (self->arena);
+  GstMemory *mem = gst_allocator_alloc (alloc, (gsize) size, &params);
+  if (mem && !in_downstream_arena (alloc, mem))
+    g_clear_pointer (&mem, gst_memory_unref);
+  if (mem == NULL)
+    return NULL;
+  ReadAhead *ra = g_new0 (ReadAhead, 1);
+  ra->buf = gst_buffer_new ();
+  gst_buffer_append_memory (ra->buf, mem);
+  if (!gst_buffer_map (ra->buf, &ra->map, GST_MAP_WRITE)) {
+    gst_buffer_unref (ra->buf);
+    g_free (ra);
+    return NULL;
+  }
+  *data = ra->map.data;
+  return ra;
+}
+
+static void
+read_ahead_free (gpointer mem, gpointer user_data)
+{
+  ReadAhead *ra = mem;
+  (void) user_data;
+  if (ra == NULL)
+    return;
+  gst_buffer_unmap (ra->buf, &ra->map);
+  gst_buffer_unref (ra->buf);
+  g_free (ra);
+}
+
 /* The opener of the listed files: through io_uring unless reads avoid it
  * (pread).  root: the walked directory, NULL for a list.  FALSE after
  * posting an error. */
 static gboolean
-setup_opener (GstVyreUriSrc * self, const gchar * root, ActiveMode mode)
+setup_opener (GstVyreUriSrc * self, const gchar * root, ActiveMode mode,
+    GstVyreUriSrcIoMode io_mode)
 {
   /* Opening and sizing through io_uring hands every STATX and OPENAT2 to
    * a kernel worker: that hides a cold disk's latency, but a page-cached
@@ -797,6 +838,26 @@ setup_opener (GstVyreUriSrc * self, const gchar * root, ActiveMode mode)
     .use_uring = mode != MODE_PREAD && self->tree_direct,
     .max_ahead = self->faults.open_ahead,
   };
+  /* Page-cached, a tree's time is system calls per file: open, size,
+   * check, read, close (30,000 files: one thread at 100%, the cores
+   * beside it idle).  Workers on the other cores open the files ahead
+   * and read the small ones (one buffer: up to tree_read_len) whole into
+   * their final memory, handed back in order (vyre-file-opener.h).  Not
+   * with io-mode=fixed or read (they insist on io_uring reads), nor when
+   * a test injects read faults (those act on the io_uring reads). */
+  guint cores = g_get_num_processors ();
+  if (!oo.use_uring && cores > 1)
+    oo.threads = MIN (cores, MAX_OPEN_THREADS);
+  if (oo.threads > 0 && !self->tree_direct &&
+      (io_mode == GST_VYRE_URI_SRC_IO_AUTO ||
+          io_mode == GST_VYRE_URI_SRC_IO_PREAD) &&
+      !self->faults.read_errno && !self->faults.chunk && !self->faults.stall) {
+    oo.read_max = self->tree_read_len;
+    oo.alloc = read_ahead_alloc;
+    oo.free_mem = read_ahead_free;
+    oo.alloc_data = self;
+    oo.read_ahead_bytes = READ_AHEAD_OWN_BYTES;
+  }
   int uring_err = 0;
   GError *err = NULL;
   self->opener = vyre_file_opener_new (root, self->walk->files, &oo,
@@ -812,8 +873,10 @@ setup_opener (GstVyreUriSrc * self, const gchar * root, ActiveMode mode)
   if (uring_err != 0)
     GST_INFO_OBJECT (self, "files are opened with system calls: io_uring "
         "has no OPENAT2/STATX/CLOSE here (%s)", g_strerror (uring_err));
-  GST_INFO_OBJECT (self, "up to %u files opened ahead%s", os.ahead_limit,
-      oo.use_uring && uring_err == 0 ? ", through io_uring" : "");
+  GST_INFO_OBJECT (self, "up to %u files opened ahead%s, %u worker threads, "
+      "files up to %" G_GUINT64_FORMAT " bytes read ahead", os.ahead_limit,
+      oo.use_uring && uring_err == 0 ? ", through io_uring" : "", os.threads,
+      oo.read_max);
   return TRUE;
 }
 
@@ -867,7 +930,7 @@ gst_vyre_uri_src_start (GstBaseSrc * bsrc)
       if (mode != MODE_NONE)
         mode = setup_arena (self, mode, blocksize, depth, io_mode);
       if (mode != MODE_NONE && !setup_opener (self, files_from ? NULL : path,
-              mode))
+              mode, io_mode))
         mode = MODE_NONE;
     }
     if (mode == MODE_NONE)
@@ -1414,6 +1477,8 @@ close_file (GstVyreUriSrc * self)
   self->fd = self->dfd = -1;
   g_clear_pointer (&self->file_path, g_ref_string_release);
   g_clear_pointer (&self->trouble_text, g_free);
+  read_ahead_free (self->ahead, NULL);
+  self->ahead = NULL;
 }
 
 /* Takes the next listed file the opener opened (vyre-file-opener.h: by
@@ -1453,7 +1518,10 @@ open_next_file (GstVyreUriSrc * self)
     }
     self->fd = of.fd;
     self->is_blockdev = FALSE;
-    self->pseudo_fs = pseudo_fs_name (of.fd);
+    self->pseudo_fs = of.pseudo_fs;
+    self->ahead = of.mem;
+    self->ahead_done = of.read_done;
+    self->ahead_error = of.read_error;
     GST_OBJECT_LOCK (self);
     self->size = of.size;
     self->size_known = of.size > 0 && !self->pseudo_fs;
@@ -1503,6 +1571,56 @@ queue_location_tag (GstVyreUriSrc * self)
       gst_event_new_tag (tags));
 }
 
+/* The buffer of a file the opener read ahead whole (self->ahead), as
+ * do_create would have read it: one buffer, or the same trouble. */
+static GstFlowReturn
+take_read_ahead (GstVyreUriSrc * self, guint length, GstBuffer ** ret)
+{
+  ReadAhead *ra = self->ahead;
+  self->ahead = NULL;
+  guint64 size = get_known_size (self);
+  if (self->ahead_error == EFAULT && self->down_alloc && !self->down_refused) {
+    /* The kernel could not write downstream's memory: as complete_head
+     * does, once announced, our own memory from now on; this file is read
+     * again the usual way (blocking reads: O_NONBLOCK off). */
+    if (announce_once (self, ANNOUNCE_DOWNSTREAM))
+      GST_ELEMENT_WARNING (self, RESOURCE, READ,
+          ("Reads into downstream's memory fail (%s): reading into our "
+              "own memory instead, downstream copies it.",
+              g_strerror (EFAULT)), ("The kernel could not write %"
+              GST_PTR_FORMAT "'s memory. Fix: nothing to do here; the copy "
+              "costs throughput.", self->down_alloc));
+    GST_OBJECT_LOCK (self);
+    self->down_refused = TRUE;
+    GST_OBJECT_UNLOCK (self);
+    read_ahead_free (ra, NULL);
+    fcntl (self->fd, F_SETFL, fcntl (self->fd, F_GETFL) & ~O_NONBLOCK);
+    return do_create (self, self->file_pos, length, ret);
+  }
+  if (self->ahead_error != 0) {
+    set_trouble (self, "read-error", self->ahead_error, g_strdup_printf ("a "
+            "read at byte 0 failed: %s", g_strerror (self->ahead_error)));
+    read_ahead_free (ra, NULL);
+    return FLOW_FILE_TROUBLE;
+  }
+  if (self->ahead_done < size) {
+    set_trouble (self, "shrank", 0, g_strdup_printf ("it shrank while it "
+            "was read: end of file at byte %" G_GUINT64_FORMAT " of the %"
+            G_GUINT64_FORMAT " it had when opened", self->ahead_done, size));
+    read_ahead_free (ra, NULL);
+    return FLOW_FILE_TROUBLE;
+  }
+  gst_buffer_unmap (ra->buf, &ra->map);
+  *ret = ra->buf;
+  g_free (ra);
+  GST_OBJECT_LOCK (self);
+  self->stats.buffers++;
+  self->stats.bytes += size;
+  self->stats.reads_pread++;
+  GST_OBJECT_UNLOCK (self);
+  return GST_FLOW_OK;
+}
+
 /* The next buffer of the files' concatenation: of the file being read,
  * else of the next one that can be read.  A buffer never holds bytes of
  * two files; a file's first buffer is DISCONT and follows a tag event
@@ -1518,7 +1636,9 @@ create_from_files (GstVyreUriSrc * self, guint length, GstBuffer ** ret)
         return fr;
     }
     GstBuffer *buf = NULL;
-    GstFlowReturn fr = do_create (self, self->file_pos, length, &buf);
+    GstFlowReturn fr = self->ahead && !self->file_started ?
+        take_read_ahead (self, length, &buf) :
+        do_create (self, self->file_pos, length, &buf);
     if (fr == GST_FLOW_EOS && !self->file_started) {
       /* An empty file: one empty buffer (DISCONT, tag, file meta) so that
        * downstream counts and names it like any other; its end comes at
@@ -1861,6 +1981,11 @@ gst_vyre_uri_src_decide_allocation (GstBaseSrc * bsrc, GstQuery * query)
       read_bytes = self->tree_read_len;
     if (self->direct_active)
       read_bytes = (read_bytes + self->align - 1) / self->align * self->align;
+    if (self->opener)
+      vyre_file_opener_set_read_ahead_bytes (self->opener,
+          GST_IS_VYRE_ALLOCATOR (chosen) ? READ_AHEAD_DOWN_BLOCKS *
+          (guint64) gst_vyre_allocator_block_size (GST_VYRE_ALLOCATOR
+              (chosen)) : READ_AHEAD_OWN_BYTES);
     if (GST_IS_VYRE_ALLOCATOR (chosen) &&
         gst_vyre_allocator_block_size (GST_VYRE_ALLOCATOR (chosen)) <
         read_bytes && announce_once (self, ANNOUNCE_BLOCK_FIT))

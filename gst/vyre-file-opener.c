@@ -11,10 +11,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -27,7 +29,8 @@
 
 typedef enum
 {
-  STEP_STAT,                    /* STATX queued or in flight */
+  STEP_STAT,                    /* STATX queued or in flight (workers: the
+                                 * file's job queued or running) */
   STEP_OPEN,                    /* OPENAT2 to queue (op < 0) or in flight */
   STEP_DONE,                    /* open and checked, or skipped */
 } Step;
@@ -38,6 +41,8 @@ typedef struct
   Step step;
   int op;                       /* the ring request in flight, or -1 */
   struct statx stx;             /* STATX writes here: stable until done */
+  guint8 *data;                 /* out.mem: where the read lands */
+  guint64 mem_size;             /* out.mem: the listed size it was asked for */
   VyreOpenedFile out;
 } Entry;
 
@@ -49,7 +54,7 @@ struct _VyreFileOpener
   guint64 open_flags;
   guint64 resolve;
   VyreUringReader *ring;        /* NULL: system calls */
-  gboolean have_openat2;        /* system calls: openat2(2) exists */
+  gint have_openat2;            /* system calls: openat2(2) exists (atomic) */
   guint limit;                  /* files in the works at most */
   guint64 max_bytes;
   Entry *entries;               /* limit of them; file i in entries[i % limit] */
@@ -58,8 +63,40 @@ struct _VyreFileOpener
   guint64 bytes_ahead;          /* listed bytes of files head .. tail */
   GArray *closes;               /* ids of CLOSE requests not yet reaped */
   gboolean stopping;            /* freeing: no new requests */
-  VyreFileOpenerStats stats;
+  VyreFileOpenerStats stats;    /* plain_ops unused: plain_ops_n is */
+  guint64 plain_ops_n;          /* atomic: workers add */
+
+  /* Worker threads (threads > 0).  The lock guards the entries' step and
+   * out, head, tail and the fields below; a worker owns its entry's
+   * system calls while the step says its job is queued or running. */
+  GMutex lock;
+  GCond done;                   /* a worker finished a step */
+  GThreadPool *pool;            /* NULL: system calls on the caller's thread */
+  gboolean read_ahead;
+  guint64 read_max;
+  VyreFileOpenerAllocFunc alloc;
+  VyreFileOpenerFreeFunc free_mem;
+  gpointer alloc_data;
+  guint64 read_ahead_bytes;     /* bound on ahead_held */
+  guint64 ahead_held;           /* sizes of read-ahead memory not handed out */
+  gint64 refused_at;            /* alloc said no for this file: no file after
+                                 * it is started until it is handed out
+                                 * (memory keeps the list's order); -1 */
+  gboolean waiting;             /* the caller waits on `done` */
+  GHashTable *fs_of_dev;        /* st_dev -> pseudo file system name or "" */
 };
+
+/* Files per worker job: a job per file costs a thread wake-up per file,
+ * as much as a small file's system calls. */
+#define JOB_FILES 8
+
+typedef struct
+{
+  guint first;                  /* list index of its first file */
+  guint n;
+} Job;
+
+static void worker (gpointer data, gpointer user_data);
 
 /* Descriptors open now: the entries of /proc/self/fd (its own included),
  * or a guess where /proc is not mounted. */
@@ -123,6 +160,11 @@ vyre_file_opener_new (const gchar * root, GPtrArray * files,
   o->closes = g_array_new (FALSE, FALSE, sizeof (int));
   o->stats.ahead_limit = o->limit;
   o->have_openat2 = TRUE;
+  g_mutex_init (&o->lock);
+  g_cond_init (&o->done);
+  o->fs_of_dev = g_hash_table_new_full (g_int64_hash, g_int64_equal,
+      g_free, NULL);
+  o->refused_at = -1;
 
   *uring_err = 0;
   if (opts->use_uring) {
@@ -132,7 +174,30 @@ vyre_file_opener_new (const gchar * root, GPtrArray * files,
       *uring_err = ENOSYS;
     }
   }
+  if (o->ring == NULL && opts->threads > 0) {
+    /* Exclusive threads: started now, not borrowed from GLib's shared
+     * pool, so a scan's opens never wait for another element's work. */
+    o->pool = g_thread_pool_new (worker, o, (gint) opts->threads, TRUE, NULL);
+    if (o->pool) {
+      o->stats.threads = opts->threads;
+      o->read_ahead = opts->alloc != NULL && opts->read_max > 0;
+      o->read_max = opts->read_max;
+      o->alloc = opts->alloc;
+      o->free_mem = opts->free_mem;
+      o->alloc_data = opts->alloc_data;
+      o->read_ahead_bytes = opts->read_ahead_bytes ? opts->read_ahead_bytes :
+          o->max_bytes;
+    }
+  }
   return o;
+}
+
+void
+vyre_file_opener_set_read_ahead_bytes (VyreFileOpener * o, guint64 bytes)
+{
+  g_mutex_lock (&o->lock);
+  o->read_ahead_bytes = bytes ? bytes : o->max_bytes;
+  g_mutex_unlock (&o->lock);
 }
 
 static const gchar *
@@ -154,10 +219,77 @@ skip (Entry * e, const gchar * reason, int error, gchar * text)
 }
 
 static void
+count_plain (VyreFileOpener * o)
+{
+  __atomic_fetch_add (&o->plain_ops_n, 1, __ATOMIC_RELAXED);
+}
+
+static void
 plain_close (VyreFileOpener * o, int fd)
 {
   close (fd);
-  o->stats.plain_ops++;
+  count_plain (o);
+}
+
+const gchar *
+vyre_pseudo_fs_name (int fd)
+{
+  struct statfs sfs;
+  if (fstatfs (fd, &sfs) != 0)
+    return NULL;
+  switch ((unsigned long) sfs.f_type) {
+    case PROC_SUPER_MAGIC:
+      return "procfs";
+    case SYSFS_MAGIC:
+      return "sysfs";
+    case DEBUGFS_MAGIC:
+      return "debugfs";
+    case TRACEFS_MAGIC:
+      return "tracefs";
+    case SECURITYFS_MAGIC:
+      return "securityfs";
+    case CGROUP_SUPER_MAGIC:
+    case CGROUP2_SUPER_MAGIC:
+      return "cgroupfs";
+    case BPF_FS_MAGIC:
+      return "bpffs";
+    case EFIVARFS_MAGIC:
+      return "efivarfs";
+    default:
+      return NULL;
+  }
+}
+
+/* pseudo_fs_name for fd on device dev, asked of the kernel once per device
+ * (a tree is mostly one file system: an fstatfs per file was 4% of the
+ * streaming thread's time). */
+static const gchar *
+pseudo_fs_of (VyreFileOpener * o, int fd, dev_t dev)
+{
+  gint64 key = (gint64) dev;
+  g_mutex_lock (&o->lock);
+  const gchar *name = g_hash_table_lookup (o->fs_of_dev, &key);
+  g_mutex_unlock (&o->lock);
+  if (name == NULL) {
+    name = vyre_pseudo_fs_name (fd);
+    if (name == NULL)
+      name = "";
+    gint64 *k = g_new (gint64, 1);
+    *k = key;
+    g_mutex_lock (&o->lock);
+    if (!g_hash_table_contains (o->fs_of_dev, k))
+      g_hash_table_insert (o->fs_of_dev, k, (gpointer) name);
+    else
+      g_free (k);
+    g_mutex_unlock (&o->lock);
+  }
+  return *name ? name : NULL;
+}
+
+static void
+clear_nonblock (int fd)
+{
+  fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
 }
 
 /* After STATX: only a regular file goes on to be opened. */
@@ -226,13 +358,16 @@ open_done (VyreFileOpener * o, Entry * e, int fd, int error)
             "and its open (another file now); it was not read"));
     return;
   }
+  e->out.fd = fd;
+  e->out.size = (guint64) st.st_size;
+  e->out.pseudo_fs = pseudo_fs_of (o, fd, st.st_dev);
+  e->step = STEP_DONE;
+  if (o->pool)
+    return;                     /* the worker reads it, or clears O_NONBLOCK */
   /* O_NONBLOCK only kept a FIFO put in its place from blocking the open:
    * with it, io_uring reads of a file not in the page cache would fail
    * with EAGAIN instead of waiting for the disk. */
-  fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
-  e->step = STEP_DONE;
-  e->out.fd = fd;
-  e->out.size = (guint64) st.st_size;
+  clear_nonblock (fd);
 }
 
 /* RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS without openat2: the directories
@@ -275,12 +410,12 @@ static int
 plain_open (VyreFileOpener * o, const gchar * path)
 {
 #ifdef SYS_openat2
-  if (o->have_openat2) {
+  if (g_atomic_int_get (&o->have_openat2)) {
     struct open_how how = {.flags = o->open_flags,.resolve = o->resolve };
     long fd = syscall (SYS_openat2, o->root_fd, path, &how, sizeof how);
     if (fd >= 0 || errno != ENOSYS)
       return (int) fd;
-    o->have_openat2 = FALSE;
+    g_atomic_int_set (&o->have_openat2, FALSE);
   }
 #endif
   if (o->resolve & RESOLVE_NO_SYMLINKS)
@@ -293,15 +428,116 @@ static void
 run_plain (VyreFileOpener * o, Entry * e)
 {
   const gchar *path = open_path (o, e->index);
-  o->stats.plain_ops++;
+  count_plain (o);
   int r = statx (o->root_fd, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
       STATX_TYPE | STATX_INO, &e->stx);
   stat_done (e, r == 0 ? 0 : errno);
   if (e->step != STEP_OPEN)
     return;
-  o->stats.plain_ops++;
+  count_plain (o);
   int fd = plain_open (o, path);
   open_done (o, e, fd, fd < 0 ? errno : 0);
+}
+
+/* A read-ahead on a worker: the whole file, its size when opened, into
+ * e->data.  Fewer bytes: it shrank (the caller names it). */
+static void
+run_read (VyreFileOpener * o, Entry * e)
+{
+  guint64 size = e->out.size, done = 0;
+  int err = 0;
+  gboolean blocking = FALSE;
+  count_plain (o);
+  while (done < size) {
+    ssize_t r = pread (e->out.fd, e->data + done, size - done, (off_t) done);
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN && !blocking) {
+        /* A file system that honours O_NONBLOCK on reads: wait instead. */
+        clear_nonblock (e->out.fd);
+        blocking = TRUE;
+        continue;
+      }
+      err = errno;
+      break;
+    }
+    if (r == 0)
+      break;
+    done += (guint64) r;
+  }
+  e->out.read_done = done;
+  e->out.read_error = err;
+}
+
+/* One file on a worker: stat, open and check it, and read it whole into
+ * the memory asked for when it was started, if it is still the size it
+ * was listed with (else that memory is let go: the caller reads it).
+ * The caller reads entries under the lock meanwhile: the work is done on
+ * a copy (the entry is the worker's until it is published: the caller
+ * leaves it alone while its job is queued or running) and published under
+ * the lock. */
+static void
+work_file (VyreFileOpener * o, Entry * e)
+{
+  Entry w = *e;
+  run_plain (o, &w);
+  if (w.out.fd >= 0 && w.out.mem && w.out.size == w.mem_size &&
+      w.out.pseudo_fs == NULL) {
+    run_read (o, &w);
+  } else {
+    if (w.out.fd >= 0)
+      clear_nonblock (w.out.fd);
+    if (w.out.mem) {
+      o->free_mem (w.out.mem, o->alloc_data);
+      w.out.mem = NULL;
+    }
+  }
+  g_mutex_lock (&o->lock);
+  *e = w;
+  /* GCond's wake is a system call even with no one waiting: only when
+   * the caller waits. */
+  if (o->waiting)
+    g_cond_broadcast (&o->done);
+  g_mutex_unlock (&o->lock);
+}
+
+static void
+worker (gpointer data, gpointer user_data)
+{
+  VyreFileOpener *o = user_data;
+  Job *job = data;
+  for (guint k = 0; k < job->n; k++) {
+    if (g_atomic_int_get (&o->stopping))
+      break;                    /* freeing: what is left is not started */
+    work_file (o, &o->entries[(job->first + k) % o->limit]);
+  }
+  g_free (job);
+}
+
+/* Memory for file e read ahead, asked for in the list's order (lock
+ * held).  FALSE when the file must wait: the bound on read-ahead memory
+ * is reached, or alloc said no (the file is then started without memory,
+ * and none after it until it is handed out). */
+static gboolean
+ask_memory (VyreFileOpener * o, Entry * e, guint64 size)
+{
+  if (!o->read_ahead || size == 0 || size > o->read_max)
+    return TRUE;                /* not read ahead: opened only */
+  if (o->ahead_held > 0 && o->ahead_held + size > o->read_ahead_bytes)
+    return FALSE;
+  guint8 *data = NULL;
+  gpointer mem = o->alloc (size, &data, o->alloc_data);
+  if (mem == NULL) {
+    o->stats.read_ahead_refused++;
+    o->refused_at = e->index;
+    return TRUE;
+  }
+  e->out.mem = mem;
+  e->data = data;
+  e->mem_size = size;
+  o->ahead_held += size;
+  return TRUE;
 }
 
 /* Queues e's next ring request.  FALSE when the ring has no free slot
@@ -330,6 +566,13 @@ submit_step (VyreFileOpener * o, Entry * e)
 static void
 start_more (VyreFileOpener * o)
 {
+  Job *job = NULL;
+  /* Workers: refilled by batches when half the files in the works are
+   * taken, so that jobs carry several files. */
+  if (o->pool && o->tail - o->head > o->limit / 2)
+    return;
+  if (o->pool && (gint64) o->head <= o->refused_at)
+    return;
   while (o->tail < o->files->len && o->tail - o->head < o->limit) {
     VyreWalkFile *f = g_ptr_array_index (o->files, o->tail);
     if (o->tail > o->head && o->bytes_ahead + f->size > o->max_bytes)
@@ -341,14 +584,31 @@ start_more (VyreFileOpener * o)
     e->step = STEP_STAT;
     e->out.index = o->tail;
     e->out.fd = -1;
-    if (o->ring == NULL)
+    if (o->pool) {
+      if (!ask_memory (o, e, f->size))
+        break;
+      if (job == NULL) {
+        job = g_new (Job, 1);
+        job->first = o->tail;
+        job->n = 0;
+      }
+      job->n++;
+    } else if (o->ring == NULL)
       run_plain (o, e);
     else if (!submit_step (o, e))
       break;
     o->tail++;
     o->bytes_ahead += f->size;
     o->stats.max_ahead = MAX (o->stats.max_ahead, o->tail - o->head);
+    if (job && (job->n == JOB_FILES || (gint64) e->index == o->refused_at)) {
+      g_thread_pool_push (o->pool, job, NULL);
+      job = NULL;
+    }
+    if ((gint64) e->index == o->refused_at)
+      break;
   }
+  if (job)
+    g_thread_pool_push (o->pool, job, NULL);
 }
 
 /* Moves every file whose request finished to its next step. */
@@ -382,12 +642,53 @@ advance (VyreFileOpener * o)
   }
 }
 
+/* vyre_file_opener_next with worker threads. */
+static int
+next_from_workers (VyreFileOpener * o, VyreOpenedFile * out,
+    guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () +
+      (gint64) timeout_ms *G_TIME_SPAN_MILLISECOND;
+  g_mutex_lock (&o->lock);
+  start_more (o);
+  Entry *e = &o->entries[o->head % o->limit];
+  while (e->step != STEP_DONE) {
+    o->waiting = TRUE;
+    gboolean woken = g_cond_wait_until (&o->done, &o->lock, deadline);
+    o->waiting = FALSE;
+    if (!woken && e->step != STEP_DONE) {
+      g_mutex_unlock (&o->lock);
+      return -ETIME;
+    }
+  }
+  *out = e->out;
+  e->out.mem = NULL;
+  e->out.text = NULL;
+  VyreWalkFile *f = g_ptr_array_index (o->files, o->head);
+  o->bytes_ahead -= f->size;
+  o->ahead_held -= e->mem_size;
+  e->mem_size = 0;
+  o->head++;
+  if (out->fd >= 0)
+    o->stats.opened++;
+  else
+    o->stats.skipped++;
+  if (out->mem)
+    o->stats.read_ahead++;
+  /* Keep the files after it in the works while the caller reads it. */
+  start_more (o);
+  g_mutex_unlock (&o->lock);
+  return 1;
+}
+
 int
 vyre_file_opener_next (VyreFileOpener * o, VyreOpenedFile * out,
     guint timeout_ms)
 {
   if (o->head >= o->files->len)
     return 0;
+  if (o->pool)
+    return next_from_workers (o, out, timeout_ms);
   start_more (o);
   if (o->tail == o->head)
     return -EBUSY;              /* no ring slot even for it: cannot happen */
@@ -447,7 +748,10 @@ vyre_file_opener_close (VyreFileOpener * o, int fd)
 void
 vyre_file_opener_get_stats (VyreFileOpener * o, VyreFileOpenerStats * stats)
 {
+  g_mutex_lock (&o->lock);
   *stats = o->stats;
+  g_mutex_unlock (&o->lock);
+  stats->plain_ops = __atomic_load_n (&o->plain_ops_n, __ATOMIC_RELAXED);
 }
 
 void
@@ -455,7 +759,14 @@ vyre_file_opener_free (VyreFileOpener * o)
 {
   if (o == NULL)
     return;
-  o->stopping = TRUE;
+  g_atomic_int_set (&o->stopping, TRUE);
+  if (o->pool) {
+    /* Every queued job still runs, but stopping: it starts no file (its
+     * entries keep what they hold: closed and freed below) and frees
+     * itself; running ones finish their file's system calls. */
+    g_thread_pool_free (o->pool, FALSE, TRUE);
+    o->pool = NULL;
+  }
   if (o->ring) {
     vyre_uring_reader_poll (o->ring);
     advance (o);
@@ -488,8 +799,13 @@ vyre_file_opener_free (VyreFileOpener * o)
     Entry *e = &o->entries[i % o->limit];
     if (e->step == STEP_DONE && e->out.fd >= 0)
       close (e->out.fd);
+    if (e->out.mem)
+      o->free_mem (e->out.mem, o->alloc_data);
     g_free (e->out.text);
   }
+  g_hash_table_destroy (o->fs_of_dev);
+  g_cond_clear (&o->done);
+  g_mutex_clear (&o->lock);
   g_clear_pointer (&o->ring, vyre_uring_reader_free);
   if (o->root_fd >= 0)
     close (o->root_fd);

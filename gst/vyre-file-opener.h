@@ -33,12 +33,31 @@
  * the same ring (IORING_OP_CLOSE), batched with the next submissions.
  *
  * Without io_uring's OPENAT2, STATX and CLOSE (Linux < 5.6, a seccomp
- * filter, io-mode=pread) the same steps run as plain system calls, one file
- * at a time, with the same results (openat2(2) where the kernel has it,
- * else openat with O_NOFOLLOW).
+ * filter, io-mode=pread) the same steps run as plain system calls, with
+ * the same results (openat2(2) where the kernel has it, else openat with
+ * O_NOFOLLOW): on the calling thread one file at a time, or with
+ * `threads` > 0 on that many worker threads, several files at once (a
+ * page-cached tree's opens are CPU work: on one thread they bound the
+ * scan).
+ *
+ * Read-ahead (threads > 0 and an alloc function): a file of 1 ..
+ * read_max bytes is also read whole on a worker (pread) into memory the
+ * caller's alloc function gives, and handed out with it (mem).  Memory is
+ * asked for on the caller's thread, inside vyre_file_opener_next, in the
+ * list's order (an allocator that carves small memories one after the
+ * other keeps the files side by side in stream order), never more than
+ * read_ahead_bytes held at once; when alloc says no (NULL) the file is
+ * handed out unread and the caller reads it.  Such a file keeps
+ * O_NONBLOCK (pread ignores it on a regular file; EAGAIN all the same
+ * clears it and reads again); every other file handed out has it cleared.
+ *
+ * The file system of each descriptor is looked up once per device
+ * (fstatfs), and handed out as pseudo_fs for the ones whose stat size is
+ * no size (procfs, sysfs...).
  *
  * Plain C with GLib; tests/elements/test_file_opener.c covers it.  Not
- * thread-safe: one thread uses an opener at a time.
+ * thread-safe: one thread uses an opener at a time (its workers are its
+ * own; the alloc function is called on that one thread).
  */
 #ifndef VYRE_FILE_OPENER_H
 #define VYRE_FILE_OPENER_H
@@ -57,12 +76,29 @@ G_BEGIN_DECLS
 
 typedef struct _VyreFileOpener VyreFileOpener;
 
+/* Memory for a file read ahead of size bytes: returns the caller's handle
+ * and sets *data to where size bytes may be written, or NULL (no memory
+ * that suits now: the file is handed out unread).  Called on the thread
+ * that calls vyre_file_opener_next, in the list's order. */
+typedef gpointer (*VyreFileOpenerAllocFunc) (guint64 size, guint8 ** data,
+    gpointer user_data);
+/* Frees a handle alloc returned that was never handed out.  Any thread. */
+typedef void (*VyreFileOpenerFreeFunc) (gpointer mem, gpointer user_data);
+
 typedef struct
 {
   gboolean follow_symlinks;     /* as the walk's option */
   gboolean use_uring;           /* FALSE: plain system calls */
   guint max_ahead;              /* 0: from RLIMIT_NOFILE */
   guint64 max_bytes;            /* 0: VYRE_FILE_OPENER_MAX_BYTES */
+  guint threads;                /* plain system calls on this many worker
+                                 * threads; 0: on the caller's thread */
+  guint64 read_max;             /* read ahead files up to this size ... */
+  VyreFileOpenerAllocFunc alloc;        /* ... into this memory (threads > 0) */
+  VyreFileOpenerFreeFunc free_mem;
+  gpointer alloc_data;
+  guint64 read_ahead_bytes;     /* memory held by read-ahead at most; 0:
+                                 * max_bytes */
 } VyreFileOpenerOptions;
 
 /* One file handed out: open (fd >= 0), or skipped with its reason. */
@@ -76,6 +112,12 @@ typedef struct
                                  * "not-regular", "special" */
   int error;                    /* its errno, or 0 */
   gchar *text;                  /* fd < 0: for people; the caller frees */
+  const gchar *pseudo_fs;       /* fd >= 0: "procfs", "sysfs"... (its stat
+                                 * size is no size), or NULL */
+  gpointer mem;                 /* read ahead: alloc's handle (the caller
+                                 * owns it), else NULL */
+  guint64 read_done;            /* mem: bytes read (< size: it shrank) */
+  int read_error;               /* mem: the read's errno, or 0 */
 } VyreOpenedFile;
 
 typedef struct
@@ -86,6 +128,9 @@ typedef struct
   guint64 skipped;              /* handed out skipped */
   guint64 uring_ops;            /* STATX, OPENAT2 and CLOSE through io_uring */
   guint64 plain_ops;            /* the same as system calls */
+  guint threads;                /* worker threads */
+  guint64 read_ahead;           /* files handed out read ahead */
+  guint64 read_ahead_refused;   /* alloc said no: handed out unread */
 } VyreFileOpenerStats;
 
 /* Opens files, a GPtrArray of VyreWalkFile * (borrowed: it must outlive
@@ -115,8 +160,19 @@ void vyre_file_opener_close (VyreFileOpener * opener, int fd);
 void vyre_file_opener_get_stats (VyreFileOpener * opener,
     VyreFileOpenerStats * stats);
 
-/* Cancels what is in flight, closes every descriptor not handed out,
- * waits for the closes, and frees. */
+/* The name of the file system fd is on when the kernel makes its files up
+ * as they are read (their stat size is no size: "procfs", "sysfs",
+ * "debugfs"...), else NULL. */
+const gchar *vyre_pseudo_fs_name (int fd);
+
+/* The bound on memory held by read-ahead, from now on (the caller learns
+ * what memory it reads into after creating the opener). */
+void vyre_file_opener_set_read_ahead_bytes (VyreFileOpener * opener,
+    guint64 bytes);
+
+/* Cancels what is in flight, waits for the workers, closes every
+ * descriptor not handed out and frees the read-ahead memory not handed
+ * out, waits for the closes, and frees. */
 void vyre_file_opener_free (VyreFileOpener * opener);
 
 G_END_DECLS

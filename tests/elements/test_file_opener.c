@@ -1,7 +1,10 @@
 /*
  * test_file_opener.c - vyre-file-opener over a generated tree, through
- * io_uring and through plain system calls (every case runs both ways and
- * must give the same files, in the same order, with the same reasons).
+ * io_uring, through plain system calls, and through plain system calls on
+ * worker threads that also read small files ahead (every case runs each
+ * way and must give the same files, in the same order, with the same
+ * reasons; files read ahead must hold exactly the file's bytes, in memory
+ * asked for in the list's order).
  *
  *  order        300 files in nested directories, sizes 0 .. 9 KiB: handed
  *               out in the walk's order (index = position) whatever order
@@ -23,6 +26,12 @@
  *               descriptor it opened is closed
  *  list         a files-from list (absolute paths, list order kept), a
  *               listed path replaced by a link: not-regular
+ *  read_ahead   workers: files up to 4 KiB read ahead, the others opened
+ *               only; memory refused now and then (those files handed out
+ *               unread, blocking); a small bound on read-ahead memory; a
+ *               file truncated after the walk (not read ahead: its size
+ *               changed); freed early: every memory not handed out freed,
+ *               every descriptor closed
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -42,6 +51,57 @@
 #include "vyre-file-opener.h"
 
 #define N_FILES 300
+
+/* How a case runs the opener. */
+enum
+{
+  WAY_PLAIN,                    /* system calls on the caller's thread */
+  WAY_URING,                    /* io_uring */
+  WAY_WORKERS,                  /* system calls on 3 workers, read-ahead */
+  N_WAYS
+};
+
+static const gchar *const way_names[] = { "plain", "io_uring", "workers" };
+
+/* Read-ahead memory: numbered in the order it was asked for. */
+typedef struct
+{
+  guint64 seq;
+  guint64 size;
+  guint8 data[];
+} AheadMem;
+
+typedef struct
+{
+  guint64 asked;                /* alloc calls */
+  guint64 given;                /* handles returned */
+  gint freed;                   /* free_mem calls (workers: atomic) */
+  guint refuse_every;           /* NULL on every n-th call; 0: never */
+} AheadCounts;
+
+static gpointer
+ahead_alloc (guint64 size, guint8 ** data, gpointer user_data)
+{
+  AheadCounts *c = user_data;
+  c->asked++;
+  if (c->refuse_every && c->asked % c->refuse_every == 0)
+    return NULL;
+  AheadMem *m = g_malloc (sizeof *m + size);
+  m->seq = c->given++;
+  m->size = size;
+  *data = m->data;
+  return m;
+}
+
+static void
+ahead_free (gpointer mem, gpointer user_data)
+{
+  AheadCounts *c = user_data;
+  g_atomic_int_inc (&c->freed);
+  g_free (mem);
+}
+
+static AheadCounts ahead_counts;
 
 static gsize
 file_len (guint i)
@@ -137,12 +197,21 @@ walk (const gchar * dir)
 }
 
 static VyreFileOpener *
-opener_new (const gchar * dir, VyreWalkResult * w, gboolean uring,
+opener_new (const gchar * dir, VyreWalkResult * w, int way,
     guint max_ahead, guint64 max_bytes)
 {
+  gboolean uring = way == WAY_URING;
   VyreFileOpenerOptions oo = {
     .use_uring = uring,.max_ahead = max_ahead,.max_bytes = max_bytes,
   };
+  memset (&ahead_counts, 0, sizeof ahead_counts);
+  if (way == WAY_WORKERS) {
+    oo.threads = 3;
+    oo.read_max = 4096;
+    oo.alloc = ahead_alloc;
+    oo.free_mem = ahead_free;
+    oo.alloc_data = &ahead_counts;
+  }
   int uring_err = -1;
   GError *err = NULL;
   VyreFileOpener *o = vyre_file_opener_new (dir, w->files, &oo, &uring_err,
@@ -175,6 +244,7 @@ take_all (VyreFileOpener * o, VyreWalkResult * w, gboolean check_bytes)
   VyreOpenedFile of;
   int ret;
   guint expect = 0;
+  gint64 last_seq = -1;
   while ((ret = vyre_file_opener_next (o, &of, 1000)) != 0) {
     g_assert_cmpint (ret, ==, 1);
     g_assert_cmpuint (of.index, ==, expect);
@@ -184,21 +254,38 @@ take_all (VyreFileOpener * o, VyreWalkResult * w, gboolean check_bytes)
     if (of.fd >= 0) {
       g_assert_cmpuint (of.size, ==, f->size);
       g_assert_null (of.text);
-      g_assert_cmpint (fcntl (of.fd, F_GETFL) & O_NONBLOCK, ==, 0);
+      g_assert_null (of.pseudo_fs);
+      AheadMem *m = of.mem;
+      if (m) {
+        /* Read ahead: the whole file, in memory asked for in order. */
+        g_assert_cmpuint (m->size, ==, f->size);
+        g_assert_cmpint (of.read_error, ==, 0);
+        g_assert_cmpuint (of.read_done, ==, f->size);
+        g_assert_cmpint ((gint64) m->seq, >, last_seq);
+        last_seq = (gint64) m->seq;
+      } else {
+        g_assert_cmpint (fcntl (of.fd, F_GETFL) & O_NONBLOCK, ==, 0);
+      }
       if (check_bytes) {
         guint i = (guint) g_ascii_strtoull (strrchr (f->rel_path, 'f') + 1,
             NULL, 10);
         gchar *want = file_bytes (i, f->size);
         gchar *got = g_malloc (f->size + 1);
-        g_assert_cmpint (pread (of.fd, got, f->size, 0), ==, (gssize) f->size);
+        if (m)
+          memcpy (got, m->data, f->size);
+        else
+          g_assert_cmpint (pread (of.fd, got, f->size, 0), ==,
+              (gssize) f->size);
         g_assert_true (memcmp (got, want, f->size) == 0);
         g_free (got);
         g_free (want);
       }
+      g_free (m);
       vyre_file_opener_close (o, of.fd);
     } else {
       g_assert_nonnull (of.reason);
       g_assert_nonnull (of.text);
+      g_assert_null (of.mem);
       g_free (of.text);
     }
     g_array_append_val (out, oc);
@@ -214,17 +301,29 @@ test_order (void)
   VyreWalkResult *w = walk (dir);
   g_assert_cmpuint (w->files->len, ==, N_FILES);
   guint fds = count_fds ();
-  for (int uring = 1; uring >= 0; uring--) {
-    VyreFileOpener *o = opener_new (dir, w, uring, 0, 0);
+  for (int way = 0; way < N_WAYS; way++) {
+    gboolean uring = way == WAY_URING;
+    VyreFileOpener *o = opener_new (dir, w, way, 0, 0);
     GArray *out = take_all (o, w, TRUE);
     for (guint i = 0; i < out->len; i++)
       g_assert_null (g_array_index (out, Outcome, i).reason);
     VyreFileOpenerStats st;
     vyre_file_opener_get_stats (o, &st);
     g_test_message ("%s: limit %u, most in the works %u, ring ops %"
-        G_GUINT64_FORMAT ", system calls %" G_GUINT64_FORMAT,
-        uring ? "io_uring" : "plain", st.ahead_limit, st.max_ahead,
-        st.uring_ops, st.plain_ops);
+        G_GUINT64_FORMAT ", system calls %" G_GUINT64_FORMAT ", read ahead %"
+        G_GUINT64_FORMAT, way_names[way], st.ahead_limit, st.max_ahead,
+        st.uring_ops, st.plain_ops, st.read_ahead);
+    if (way == WAY_WORKERS) {
+      /* Files of 1 .. 4096 bytes read ahead, no others. */
+      guint64 small = 0;
+      for (guint i = 0; i < w->files->len; i++) {
+        VyreWalkFile *f = g_ptr_array_index (w->files, i);
+        small += f->size > 0 && f->size <= 4096;
+      }
+      g_assert_cmpuint (small, >, 50);
+      g_assert_cmpuint (st.read_ahead, ==, small);
+      g_assert_cmpuint (st.threads, ==, 3);
+    }
     g_assert_cmpuint (st.opened, ==, N_FILES);
     g_assert_cmpuint (st.max_ahead, <=, st.ahead_limit);
     if (uring && st.uring_ops > 0) {
@@ -259,7 +358,7 @@ outcome_of (GArray * out, VyreWalkResult * w, const gchar * rel)
 static void
 test_trouble (void)
 {
-  for (int uring = 1; uring >= 0; uring--) {
+  for (int way = 0; way < N_WAYS; way++) {
     gchar *dir = make_tree ();
     VyreWalkResult *w = walk (dir);
     /* Changed after the walk listed them. */
@@ -284,7 +383,7 @@ test_trouble (void)
     /* So that the moved directory's names exist in the link's target. */
     put (dir, "d0/e0/f004", "x", 1);
 
-    VyreFileOpener *o = opener_new (dir, w, uring, 0, 0);
+    VyreFileOpener *o = opener_new (dir, w, way, 0, 0);
     GArray *out = take_all (o, w, FALSE);
     const Outcome *oc = outcome_of (out, w, "d1/e1/f001");
     g_assert_cmpstr (oc->reason, ==, "vanished");
@@ -331,8 +430,11 @@ test_eacces (void)
    * nobody cannot enter (/root in CI's fresh root), and the files are
    * opened relative to that descriptor. */
   gboolean as_nobody = geteuid () == 0;
-  for (int uring = 1; uring >= 0; uring--) {
-    VyreFileOpener *o = opener_new (dir, w, uring, 0, 0);
+  for (int way = 0; way < N_WAYS; way++) {
+    /* setfsuid is per thread: the workers would open as root. */
+    if (as_nobody && way == WAY_WORKERS)
+      continue;
+    VyreFileOpener *o = opener_new (dir, w, way, 0, 0);
     if (as_nobody)
       setfsuid (65534);
     GArray *out = take_all (o, w, FALSE);
@@ -359,13 +461,13 @@ test_bounds (void)
   VyreWalkResult *w = walk (dir);
   struct rlimit saved;
   g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &saved), ==, 0);
-  for (int uring = 1; uring >= 0; uring--) {
+  for (int way = 0; way < N_WAYS; way++) {
     /* The ring's own descriptor counts too: lowered after it exists
      * would not test the bound, so the limit leaves room for it. */
     struct rlimit low = saved;
     low.rlim_cur = count_fds () + 6;
     g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &low), ==, 0);
-    VyreFileOpener *o = opener_new (dir, w, uring, 0, 0);
+    VyreFileOpener *o = opener_new (dir, w, way, 0, 0);
     GArray *out = take_all (o, w, FALSE);
     VyreFileOpenerStats st;
     vyre_file_opener_get_stats (o, &st);
@@ -377,7 +479,7 @@ test_bounds (void)
     g_array_unref (out);
 
     /* Bytes: a bound below every file leaves one in the works. */
-    o = opener_new (dir, w, uring, 0, 1);
+    o = opener_new (dir, w, way, 0, 1);
     out = take_all (o, w, FALSE);
     vyre_file_opener_get_stats (o, &st);
     vyre_file_opener_free (o);
@@ -396,15 +498,20 @@ test_free_early (void)
   gchar *dir = make_tree ();
   VyreWalkResult *w = walk (dir);
   guint fds = count_fds ();
-  for (int uring = 1; uring >= 0; uring--) {
-    VyreFileOpener *o = opener_new (dir, w, uring, 0, 0);
+  for (int way = 0; way < N_WAYS; way++) {
+    VyreFileOpener *o = opener_new (dir, w, way, 0, 0);
     for (guint i = 0; i < 3; i++) {
       VyreOpenedFile of;
       g_assert_cmpint (vyre_file_opener_next (o, &of, 1000), ==, 1);
       g_assert_cmpint (of.fd, >=, 0);
+      if (of.mem)
+        ahead_free (of.mem, &ahead_counts);
       vyre_file_opener_close (o, of.fd);
     }
     vyre_file_opener_free (o);
+    /* Every memory asked for is freed: handed out or not. */
+    g_assert_cmpuint (ahead_counts.given, ==,
+        (guint64) g_atomic_int_get (&ahead_counts.freed));
     g_assert_cmpuint (count_fds (), ==, fds);
   }
   vyre_walk_result_free (w);
@@ -438,8 +545,15 @@ test_list (void)
   gchar *target = g_build_filename (dir, "d0/e0/f000", NULL);
   g_assert_cmpint (symlink (target, third->path), ==, 0);
   g_free (target);
-  for (int uring = 1; uring >= 0; uring--) {
-    VyreFileOpenerOptions oo = {.use_uring = uring };
+  for (int way = 0; way < N_WAYS; way++) {
+    VyreFileOpenerOptions oo = {.use_uring = way == WAY_URING };
+    if (way == WAY_WORKERS) {
+      oo.threads = 2;
+      oo.read_max = 4096;
+      oo.alloc = ahead_alloc;
+      oo.free_mem = ahead_free;
+      oo.alloc_data = &ahead_counts;
+    }
     int uring_err = 0;
     VyreFileOpener *o = vyre_file_opener_new (NULL, w->files, &oo,
         &uring_err, &err);
@@ -459,6 +573,121 @@ test_list (void)
   g_free (dir);
 }
 
+static void
+test_read_ahead (void)
+{
+  gchar *dir = make_tree ();
+  VyreWalkResult *w = walk (dir);
+  /* f004 (listed 1 .. 4 KiB) is truncated to 1 byte after the walk: its
+   * size no longer matches the memory asked for, it is handed out unread. */
+  VyreWalkFile *f10 = NULL;
+  for (guint i = 0; i < w->files->len; i++) {
+    VyreWalkFile *f = g_ptr_array_index (w->files, i);
+    if (g_str_has_suffix (f->rel_path, "/f004"))
+      f10 = f;
+  }
+  g_assert_nonnull (f10);
+  g_assert_cmpuint (f10->size, >, 1);
+  g_assert_cmpuint (f10->size, <=, 4096);
+  g_assert_cmpint (truncate (f10->path, 1), ==, 0);
+  guint fds = count_fds ();
+  for (guint round = 0; round < 3; round++) {
+    memset (&ahead_counts, 0, sizeof ahead_counts);
+    ahead_counts.refuse_every = round == 0 ? 0 : round == 1 ? 7 : 2;
+    VyreFileOpenerOptions oo = {
+      .threads = 3,.read_max = 4096,.alloc = ahead_alloc,
+      .free_mem = ahead_free,.alloc_data = &ahead_counts,
+      /* Round 2: a few KiB of read-ahead memory at once. */
+      .read_ahead_bytes = round == 2 ? 6000 : 0,
+    };
+    int uring_err = 0;
+    GError *err = NULL;
+    VyreFileOpener *o = vyre_file_opener_new (dir, w->files, &oo,
+        &uring_err, &err);
+    g_assert_no_error (err);
+    VyreOpenedFile of;
+    int ret;
+    guint expect = 0, ahead = 0, unread_small = 0;
+    gint64 last_seq = -1;
+    while ((ret = vyre_file_opener_next (o, &of, 1000)) != 0) {
+      g_assert_cmpint (ret, ==, 1);
+      g_assert_cmpuint (of.index, ==, expect);
+      expect++;
+      VyreWalkFile *f = g_ptr_array_index (w->files, of.index);
+      g_assert_cmpint (of.fd, >=, 0);
+      guint i = (guint) g_ascii_strtoull (strrchr (f->rel_path, 'f') + 1,
+          NULL, 10);
+      gsize len = f == f10 ? 1 : f->size;
+      g_assert_cmpuint (of.size, ==, len);
+      gchar *want = file_bytes (i, f->size);
+      AheadMem *m = of.mem;
+      if (m) {
+        ahead++;
+        g_assert_true (f != f10);
+        g_assert_cmpint ((gint64) m->seq, >, last_seq);
+        last_seq = (gint64) m->seq;
+        g_assert_cmpint (of.read_error, ==, 0);
+        g_assert_cmpuint (of.read_done, ==, len);
+        g_assert_true (memcmp (m->data, want, len) == 0);
+        g_free (m);
+      } else {
+        /* Unread: the caller reads it, blocking. */
+        g_assert_cmpint (fcntl (of.fd, F_GETFL) & O_NONBLOCK, ==, 0);
+        gchar *got = g_malloc (len + 1);
+        g_assert_cmpint (pread (of.fd, got, len, 0), ==, (gssize) len);
+        g_assert_true (memcmp (got, want, len) == 0);
+        g_free (got);
+        unread_small += len > 0 && len <= 4096 && f != f10;
+      }
+      g_free (want);
+      vyre_file_opener_close (o, of.fd);
+    }
+    g_assert_cmpuint (expect, ==, N_FILES);
+    VyreFileOpenerStats st;
+    vyre_file_opener_get_stats (o, &st);
+    vyre_file_opener_free (o);
+    g_test_message ("round %u: %u read ahead, %u other small ones unread, %"
+        G_GUINT64_FORMAT " refused", round, ahead, unread_small,
+        st.read_ahead_refused);
+    g_assert_cmpuint (st.read_ahead, ==, ahead);
+    g_assert_cmpuint (ahead_counts.given, ==, ahead +
+        (guint64) g_atomic_int_get (&ahead_counts.freed));
+    if (round == 0) {
+      g_assert_cmpuint (unread_small, ==, 0);
+      g_assert_cmpuint (st.read_ahead_refused, ==, 0);
+      g_assert_cmpint (g_atomic_int_get (&ahead_counts.freed), ==, 1);
+    } else {
+      g_assert_cmpuint (st.read_ahead_refused, >, 0);
+      g_assert_cmpuint (unread_small, >=, st.read_ahead_refused - 1);
+    }
+    g_assert_cmpuint (count_fds (), ==, fds);
+  }
+  /* Freed early with files read ahead: every memory freed, every
+   * descriptor closed. */
+  memset (&ahead_counts, 0, sizeof ahead_counts);
+  VyreFileOpenerOptions oo = {
+    .threads = 3,.read_max = 4096,.alloc = ahead_alloc,
+    .free_mem = ahead_free,.alloc_data = &ahead_counts,
+  };
+  int uring_err = 0;
+  VyreFileOpener *o = vyre_file_opener_new (dir, w->files, &oo, &uring_err,
+      NULL);
+  VyreOpenedFile of;
+  g_assert_cmpint (vyre_file_opener_next (o, &of, 1000), ==, 1);
+  g_usleep (20000);             /* let the workers get ahead */
+  if (of.mem)
+    ahead_free (of.mem, &ahead_counts);
+  vyre_file_opener_close (o, of.fd);
+  vyre_file_opener_free (o);
+  g_assert_cmpuint (ahead_counts.given, >, 1);
+  g_assert_cmpuint (ahead_counts.given, ==,
+      (guint64) g_atomic_int_get (&ahead_counts.freed));
+  g_assert_cmpuint (count_fds (), ==, fds);
+  vyre_walk_result_free (w);
+  remove_all (dir);
+  g_free (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -469,5 +698,6 @@ main (int argc, char **argv)
   g_test_add_func ("/opener/bounds", test_bounds);
   g_test_add_func ("/opener/free_early", test_free_early);
   g_test_add_func ("/opener/list", test_list);
+  g_test_add_func ("/opener/read_ahead", test_read_ahead);
   return g_test_run ();
 }
