@@ -48,6 +48,7 @@ struct vyre_host_ring {
   alignas (64) _Atomic uint64_t next_seq;
   alignas (64) _Atomic uint32_t closed_epoch[VYRE_MAX_TENANTS];
   _Atomic uint32_t tenant_outstanding[VYRE_MAX_TENANTS];
+  _Atomic uint32_t tables_serial;         /* last TABLES_SERIAL written */
   _Atomic uint32_t outstanding;
   _Atomic uint32_t publish_hint;
   _Atomic bool shutdown;
@@ -173,6 +174,7 @@ vyre_host_ring_new (const vyre_ring_memory * mem, uint64_t first_seq,
     return st;
   }
   atomic_init (&ring->next_seq, first_seq);
+  atomic_init (&ring->tables_serial, 0);
   for (uint32_t t = 0; t < VYRE_MAX_TENANTS; t++) {
     atomic_init (&ring->closed_epoch[t], 0);
     atomic_init (&ring->tenant_outstanding[t], 0);
@@ -340,6 +342,11 @@ vyre_host_ring_set_tenant (vyre_host_ring * ring, uint32_t t,
   vyre_store_relaxed_u32 (&rec[VYRE_TENANT_MAX_MATCHES], cfg->max_matches);
   put64 (rec, VYRE_TENANT_CARRY_LO, cfg->carry);
   vyre_store_relaxed_u32 (&rec[VYRE_TENANT_MAX_CARRY], cfg->max_carry);
+  uint32_t serial;
+  do
+    serial = atomic_fetch_add (&ring->tables_serial, 1) + 1;
+  while (serial == 0);
+  vyre_store_relaxed_u32 (&rec[VYRE_TENANT_TABLES_SERIAL], serial);
   publish_store (ring, &rec[VYRE_TENANT_OPS_MASK], cfg->ops_mask);
   return VYRE_OK;
 }

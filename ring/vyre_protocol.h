@@ -196,7 +196,11 @@
 #define VYRE_TENANT_CARRY_LO 12u      /* carry windows, one per job context    */
 #define VYRE_TENANT_CARRY_HI 13u
 #define VYRE_TENANT_MAX_CARRY 14u     /* carry window bytes per job context    */
-#define VYRE_TENANT_RESERVED 15u
+/* A number the host makes new at every write of the record: a
+ * workgroup keeps the class map of the last tables it scanned with, keyed
+ * by the tables' address and this serial (a freed tables buffer's address
+ * comes back for another tenant's tables). */
+#define VYRE_TENANT_TABLES_SERIAL 15u
 /* Ordered fences, per tenant: completed-job counters for a window of open
  * epochs.  A job of epoch e adds one to record word VYRE_TENANT_EPOCH_JOBS
  * + (e % WINDOW); the tenant's fence closing e waits (by re-queueing,

@@ -116,6 +116,7 @@ shared uint s_crctab[256];
 shared uint s_crc;         // the job's CRC-32, XOR-reduced over lanes
 shared uint s_class[256];  // byte -> class of the tables at s_class_tables
 shared uint64_t s_class_tables;
+shared uint s_class_serial;   // its record's TABLES_SERIAL
 shared uint s_reload_class;
 shared uint s_counts;      // the job counts toward its tenant's epoch fence
 shared uint s_ten[16];     // the claimed job's tenant record, words 0..15
@@ -649,7 +650,8 @@ bool run_slot(uint lid, uint wg, uint budget_left)
     uint op = s_job[VYRE_SLOT_OPCODE];
     if (s_fault == VYRE_FAULT_NONE && is_data_op(op)) {
       bind_tenant();
-      if (ten_addr(VYRE_TENANT_TABLES_LO) != s_class_tables)
+      if (ten_addr(VYRE_TENANT_TABLES_LO) != s_class_tables ||
+          s_ten[VYRE_TENANT_TABLES_SERIAL] != s_class_serial)
         s_reload_class = 1u;
       uint cost = job_cost(s_job[VYRE_ARG_DATA_LEN], max(tab.w[VYRE_TABLE_MAX_PATTERN_LEN], 1u));
       uint full = ctrl_load(VYRE_CTRL_ITER_BUDGET);
@@ -679,8 +681,10 @@ bool run_slot(uint lid, uint wg, uint budget_left)
     if (s_reload_class != 0u) {        // other tables than the last job's
       for (uint i = 0u; i < 256u / LOCAL; i++)
         s_class[lid + i * LOCAL] = tab.w[tab.w[VYRE_TABLE_CLASS_MAP_OFF] + lid + i * LOCAL];
-      if (lid == 0u)
-        s_class_tables = ten_addr(VYRE_TENANT_TABLES_LO);   // read by lane 0 only
+      if (lid == 0u) {                 // read by lane 0 only
+        s_class_tables = ten_addr(VYRE_TENANT_TABLES_LO);
+        s_class_serial = s_ten[VYRE_TENANT_TABLES_SERIAL];
+      }
     }
     run_data_job(slot, lid, wg);
   } else if (lid == 0u) {
