@@ -27,12 +27,13 @@ struct _VyreEngine
   gint device_index;
 
   GMutex lock;                  /* everything below */
-  GCond cond;                   /* wakes the linger thread */
+  GCond cond;                   /* wakes the linger thread; a release ended */
   VyreMegakernel *mk;           /* NULL while not resident */
   guint active;                 /* tenants registered and not removed */
   guint linger_ms;
   gint64 idle_since;            /* monotonic us when active became 0 */
   gboolean linger_thread;       /* one is waiting */
+  guint releasing;              /* releases under way (lock dropped) */
   guint kernels;
 };
 
@@ -139,9 +140,12 @@ release_locked (VyreEngine * e, const gchar * why)
       e->device_index, why);
   VyreMegakernel *mk = e->mk;
   e->mk = NULL;
+  e->releasing++;
   g_mutex_unlock (&e->lock);
   vyre_megakernel_unref (mk);
   g_mutex_lock (&e->lock);
+  e->releasing--;
+  g_cond_broadcast (&e->cond);
 }
 
 static gpointer
@@ -163,7 +167,7 @@ linger_thread (gpointer data)
 }
 
 /* At process exit, before the Vulkan driver's own exit handlers (which run
- * after this one: it is registered after the first device was opened),
+ * after this one: it is registered after every device open),
  * every lingering kernel is stopped and its device closed.  A device left
  * open with a resident kernel crashes NVIDIA's driver in its exit
  * handlers ("double free or corruption"), and the linger must not delay
@@ -173,6 +177,11 @@ linger_thread (gpointer data)
 static void
 release_at_exit (void)
 {
+  /* Registered once per device open: the last registered runs first and
+   * does the work, the others find it done. */
+  static gint done = 0;
+  if (!g_atomic_int_compare_and_exchange (&done, 0, 1))
+    return;
   /* Jobs a stopped pipeline handed over complete in microseconds on a
    * GPU: their tenants must be gone before the kernel can be released. */
   if (!vyre_megakernel_wait_reclaimed (2 * G_USEC_PER_SEC))
@@ -186,6 +195,10 @@ release_at_exit (void)
   for (GList * l = engines; l; l = l->next) {
     VyreEngine *e = l->data;
     g_mutex_lock (&e->lock);
+    /* A release the linger thread began must end before the driver's
+     * exit handlers run. */
+    gint64 until = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+    while (e->releasing > 0 && g_cond_wait_until (&e->cond, &e->lock, until));
     if (e->active == 0)
       release_locked (e, "process exit");
     else if (e->mk)
@@ -229,12 +242,16 @@ vyre_engine_acquire (VyreEngine * engine, guint64 progress_timeout_us,
     if (engine->mk == NULL)
       goto fail;
     engine->kernels++;
-    static gsize exit_handler = 0;
-    if (g_once_init_enter (&exit_handler)) {
-      /* In a plugin, glibc runs it when the module is unloaded too. */
-      atexit (release_at_exit);
-      g_once_init_leave (&exit_handler, 1);
-    }
+    /* Again after every device open, not once: a device closed after its
+     * linger and opened again loads the Vulkan driver again, whose exit
+     * handlers then come after ours and run first, tearing the driver
+     * down under a kernel that lingers (H100: "double free or
+     * corruption" at the exit of a process whose engine had lingered
+     * once).  Handlers run last-registered first; running this one
+     * several times is harmless (it releases what is left).  One per
+     * device open, so at most one per linger time.  In a plugin, glibc
+     * runs it when the module is unloaded too. */
+    atexit (release_at_exit);
   }
   engine->active++;
   VyreMegakernel *mk = vyre_megakernel_ref (engine->mk);
