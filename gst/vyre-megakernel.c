@@ -188,6 +188,7 @@ static VyreMkStatus mk_wait (VyreMegakernel * mk, VyreTenant * t,
 static gpointer poller_thread (gpointer data);
 static void mk_release (VyreMegakernel * mk, const vyre_ticket * ticket);
 static void free_spare_locked (VyreMegakernel * mk);
+static void free_unused_tables_locked (VyreMegakernel * mk);
 
 static void
 debug_init (void)
@@ -599,6 +600,9 @@ ensure_running_locked (VyreMegakernel * mk, gboolean force, GError ** error)
     }
     g_atomic_int_set (&mk->running, FALSE);
   }
+  g_mutex_lock (&mk->tenant_lock);
+  free_unused_tables_locked (mk);
+  g_mutex_unlock (&mk->tenant_lock);
   guint32 *ctrl = control_words (mk);
   /* Nobody runs now: plain stores are ordered by the submit below. */
   ctrl[VYRE_CTRL_SHUTDOWN] = 0;
@@ -1002,6 +1006,7 @@ vyre_megakernel_unref (VyreMegakernel * mk)
   g_cond_clear (&mk->poller_wake);
   g_cond_clear (&mk->own_done);
   free_spare_locked (mk);
+  free_unused_tables_locked (mk);
   g_mutex_clear (&mk->tenant_lock);
   g_hash_table_unref (mk->tables);
   vyre_device_unref (mk->dev);
@@ -1062,15 +1067,40 @@ tables_acquire_locked (VyreMegakernel * mk, const VyreTenantConfig * c,
   return t;
 }
 
+/* Tables nobody uses any more stay where they are until no dispatch
+ * runs (free_unused_tables_locked at the next launch): the kernel reads
+ * tables through the GPU's non-coherent caches, and a running dispatch
+ * whose SMs cached a freed table's lines would read them for another
+ * tenant's tables allocated at the same address (H100: a pipeline after
+ * another lost a few matches).  A tenant with the same patterns takes
+ * them back meanwhile. */
 static void
 tables_release_locked (VyreMegakernel * mk, SharedTables * t)
 {
-  if (t == NULL || --t->refs > 0)
-    return;
-  g_hash_table_remove (mk->tables, t->key);
+  (void) mk;
+  if (t != NULL)
+    t->refs--;
+}
+
+static gboolean
+table_unused (gpointer key, gpointer value, gpointer user_data)
+{
+  SharedTables *t = value;
+  VyreMegakernel *mk = user_data;
+  (void) key;
+  if (t->refs > 0)
+    return FALSE;
   vyre_device_free_buffer (mk->dev, &t->buf);
   g_bytes_unref (t->key);
   g_free (t);
+  return TRUE;
+}
+
+/* tenant_lock held, and no dispatch on the GPU. */
+static void
+free_unused_tables_locked (VyreMegakernel * mk)
+{
+  g_hash_table_foreach_remove (mk->tables, table_unused, mk);
 }
 
 static void
