@@ -247,9 +247,9 @@ vyre_engine_acquire (VyreEngine * engine, guint64 progress_timeout_us,
      * handlers then come after ours and run first, tearing the driver
      * down under a kernel that lingers (H100: "double free or
      * corruption" at the exit of a process whose engine had lingered
-     * once).  Handlers run last-registered first; running this one
-     * several times is harmless (it releases what is left).  One per
-     * device open, so at most one per linger time.  In a plugin, glibc
+     * once).  Handlers run last-registered first: the first to run does
+     * the work, the others return.  One per device open, so at most one
+     * per linger time.  In a plugin, glibc
      * runs it when the module is unloaded too. */
     atexit (release_at_exit);
   }
