@@ -1075,9 +1075,8 @@ tables_acquire_locked (VyreMegakernel * mk, const VyreTenantConfig * c,
  * another lost a few matches).  A tenant with the same patterns takes
  * them back meanwhile. */
 static void
-tables_release_locked (VyreMegakernel * mk, SharedTables * t)
+tables_release_locked (SharedTables * t)
 {
-  (void) mk;
   if (t != NULL)
     t->refs--;
 }
@@ -1140,18 +1139,12 @@ take_spare_locked (VyreMegakernel * mk, guint kind, guint64 size,
 }
 
 /* Keeps buf for a later tenant (newest first, the oldest dropped beyond
- * MAX_SPARE_BYTES) or frees it; buf is emptied either way. */
+ * MAX_SPARE_BYTES); buf is emptied. */
 static void
-give_spare_locked (VyreMegakernel * mk, guint kind, VyreDeviceBuffer * buf,
-    gboolean keep)
+give_spare_locked (VyreMegakernel * mk, guint kind, VyreDeviceBuffer * buf)
 {
   if (buf->buffer == VK_NULL_HANDLE)
     return;
-  if (!keep) {
-    vyre_device_free_buffer (mk->dev, buf);
-    memset (buf, 0, sizeof *buf);
-    return;
-  }
   SpareBuffer *b = g_new0 (SpareBuffer, 1);
   b->kind = kind;
   b->buf = *buf;
@@ -1163,18 +1156,19 @@ give_spare_locked (VyreMegakernel * mk, guint kind, VyreDeviceBuffer * buf,
     drop_spare_locked (mk, g_queue_pop_tail (&mk->spare));
 }
 
+/* The tenant's memory goes to the spare buffers, its tables back. */
 static void
-tenant_free_memory_locked (VyreTenant * t, gboolean keep_spare)
+tenant_free_memory_locked (VyreTenant * t)
 {
   VyreMegakernel *mk = t->mk;
   for (guint i = 0; i < VYRE_TENANT_CHUNKS_MAX; i++) {
-    give_spare_locked (mk, SPARE_ARENA, &t->arena_chunk[i], keep_spare);
-    give_spare_locked (mk, SPARE_RESULTS, &t->result_chunk[i], keep_spare);
+    give_spare_locked (mk, SPARE_ARENA, &t->arena_chunk[i]);
+    give_spare_locked (mk, SPARE_RESULTS, &t->result_chunk[i]);
     t->arena_map[i] = t->result_map[i] = NULL;
   }
-  give_spare_locked (mk, SPARE_CARRY, &t->carry, keep_spare);
+  give_spare_locked (mk, SPARE_CARRY, &t->carry);
   t->held_bytes = 0;
-  tables_release_locked (mk, t->tables);
+  tables_release_locked (t->tables);
   t->tables = NULL;
 }
 
@@ -1369,7 +1363,7 @@ vyre_megakernel_add_tenant (VyreMegakernel * mk,
   return t;
 
 fail_reserved:
-  tenant_free_memory_locked (t, TRUE);
+  tenant_free_memory_locked (t);
   mk->tenants[id] = NULL;
   mk->tenant_bytes -= t->footprint;
 fail:
@@ -1405,7 +1399,7 @@ vyre_tenant_unref (VyreTenant * t)
     return;
   }
   mk->tenant_bytes -= t->footprint;
-  tenant_free_memory_locked (t, TRUE);
+  tenant_free_memory_locked (t);
   mk->tenants[t->id] = NULL;
   g_atomic_int_add (&mk->n_tenants, -1);
   g_mutex_unlock (&mk->tenant_lock);
