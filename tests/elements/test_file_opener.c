@@ -103,6 +103,18 @@ ahead_free (gpointer mem, gpointer user_data)
 
 static AheadCounts ahead_counts;
 
+/* Worker threads that read files of up to 4 KiB ahead into ahead_alloc's
+ * memory, counted in ahead_counts. */
+static VyreFileOpenerOptions
+read_ahead_options (guint threads)
+{
+  VyreFileOpenerOptions oo = {
+    .threads = threads,.read_max = 4096,.alloc = ahead_alloc,
+    .free_mem = ahead_free,.alloc_data = &ahead_counts,
+  };
+  return oo;
+}
+
 static gsize
 file_len (guint i)
 {
@@ -201,17 +213,11 @@ opener_new (const gchar * dir, VyreWalkResult * w, int way,
     guint max_ahead, guint64 max_bytes)
 {
   gboolean uring = way == WAY_URING;
-  VyreFileOpenerOptions oo = {
-    .use_uring = uring,.max_ahead = max_ahead,.max_bytes = max_bytes,
-  };
+  VyreFileOpenerOptions oo = way == WAY_WORKERS ? read_ahead_options (3) :
+      (VyreFileOpenerOptions) {.use_uring = uring };
+  oo.max_ahead = max_ahead;
+  oo.max_bytes = max_bytes;
   memset (&ahead_counts, 0, sizeof ahead_counts);
-  if (way == WAY_WORKERS) {
-    oo.threads = 3;
-    oo.read_max = 4096;
-    oo.alloc = ahead_alloc;
-    oo.free_mem = ahead_free;
-    oo.alloc_data = &ahead_counts;
-  }
   int uring_err = -1;
   GError *err = NULL;
   VyreFileOpener *o = vyre_file_opener_new (dir, w->files, &oo, &uring_err,
@@ -546,14 +552,8 @@ test_list (void)
   g_assert_cmpint (symlink (target, third->path), ==, 0);
   g_free (target);
   for (int way = 0; way < N_WAYS; way++) {
-    VyreFileOpenerOptions oo = {.use_uring = way == WAY_URING };
-    if (way == WAY_WORKERS) {
-      oo.threads = 2;
-      oo.read_max = 4096;
-      oo.alloc = ahead_alloc;
-      oo.free_mem = ahead_free;
-      oo.alloc_data = &ahead_counts;
-    }
+    VyreFileOpenerOptions oo = way == WAY_WORKERS ? read_ahead_options (2) :
+        (VyreFileOpenerOptions) {.use_uring = way == WAY_URING };
     int uring_err = 0;
     VyreFileOpener *o = vyre_file_opener_new (NULL, w->files, &oo,
         &uring_err, &err);
@@ -594,12 +594,9 @@ test_read_ahead (void)
   for (guint round = 0; round < 3; round++) {
     memset (&ahead_counts, 0, sizeof ahead_counts);
     ahead_counts.refuse_every = round == 0 ? 0 : round == 1 ? 7 : 2;
-    VyreFileOpenerOptions oo = {
-      .threads = 3,.read_max = 4096,.alloc = ahead_alloc,
-      .free_mem = ahead_free,.alloc_data = &ahead_counts,
-      /* Round 2: a few KiB of read-ahead memory at once. */
-      .read_ahead_bytes = round == 2 ? 6000 : 0,
-    };
+    VyreFileOpenerOptions oo = read_ahead_options (3);
+    /* Round 2: a few KiB of read-ahead memory at once. */
+    oo.read_ahead_bytes = round == 2 ? 6000 : 0;
     int uring_err = 0;
     GError *err = NULL;
     VyreFileOpener *o = vyre_file_opener_new (dir, w->files, &oo,
@@ -665,10 +662,7 @@ test_read_ahead (void)
   /* Freed early with files read ahead: every memory freed, every
    * descriptor closed. */
   memset (&ahead_counts, 0, sizeof ahead_counts);
-  VyreFileOpenerOptions oo = {
-    .threads = 3,.read_max = 4096,.alloc = ahead_alloc,
-    .free_mem = ahead_free,.alloc_data = &ahead_counts,
-  };
+  VyreFileOpenerOptions oo = read_ahead_options (3);
   int uring_err = 0;
   VyreFileOpener *o = vyre_file_opener_new (dir, w->files, &oo, &uring_err,
       NULL);
