@@ -47,6 +47,10 @@ GST_DEBUG_CATEGORY (vyre_scan_debug);
 #define GPU_RING_SLOTS 512
 #define CPU_RING_SLOTS 32
 #define GPU_JOB_SIZE (256 * 1024)
+/* A CPU device's kernel scans 4 bytes per loop iteration (compact code)
+ * and lavapipe cuts a launch's loops after 65,535 iterations: a job of
+ * 4 MiB over 64 lanes takes 4,096 of them. */
+#define CPU_JOB_SIZE (4 * 1024 * 1024)
 #define GPU_COPY_JOB_SIZE (64 * 1024)
 #define DEFAULT_MAX_MATCHES 0   /* no limit */
 #define DEFAULT_STORE_MATCHES TRUE
@@ -853,8 +857,8 @@ choose_geometry (GstVyreScan * self)
   guint block = self->block_size;
   GST_OBJECT_UNLOCK (self);
   self->slots = slots ? MAX (slots, 2u) : cpu ? CPU_RING_SLOTS : GPU_RING_SLOTS;
-  self->job = job ? MAX (job, 256u) : cpu ? block : MIN ((guint) GPU_JOB_SIZE,
-      block);
+  self->job = job ? MAX (job, 256u) : MIN (cpu ? (guint) CPU_JOB_SIZE :
+      (guint) GPU_JOB_SIZE, block);
   /* Copied buffers need a copy area per context, allocated up front
    * whether upstream copies or not: keep it small on GPUs. */
   self->copy_job = cpu || job ? self->job : MIN (self->job,
@@ -1282,7 +1286,7 @@ gst_vyre_scan_class_init (GstVyreScanClass * klass)
           "different workgroups scan at once (matches across the cuts are "
           "found exactly once).  0: 256 KiB on a GPU (at most block-size; "
           "64 KiB for buffers that must be copied), "
-          "block-size on a CPU device; values below 256 mean 256", 0,
+          "block-size, at most 4 MiB, on a CPU device; values below 256 mean 256", 0,
           64 << 20, DEFAULT_JOB_SIZE, rw));
   g_object_class_install_property (gobject_class, PROP_TIMEOUT,
       g_param_spec_uint ("timeout", "Timeout",

@@ -149,6 +149,7 @@ struct _VyreMegakernel
   guint workgroups;
   guint32 lanes;                /* invocations per workgroup */
   guint32 scan_fast_path;       /* VkBool32: the scan-only byte loop */
+  guint32 compact_code;         /* VkBool32: rolled loops, 4-byte rounds */
 
   GMutex launch_lock;           /* queue submission + running state */
   gboolean running;             /* a persistent launch may still be on the GPU */
@@ -264,13 +265,14 @@ create_pipeline (VyreMegakernel * mk, GError ** error)
   if (!vk_check (vkCreatePipelineLayout (d, &plci, NULL,
               &mk->pipeline_layout), "vkCreatePipelineLayout", error))
     return FALSE;
-  /* constant_id 0: lanes per workgroup; 1: the scan-only byte loop
-   * (shaders/megakernel.comp) */
-  guint32 spec_data[2] = { mk->lanes, mk->scan_fast_path };
-  VkSpecializationMapEntry spec_entries[2] = {
-    {0, 0, sizeof (guint32)}, {1, sizeof (guint32), sizeof (guint32)}
+  /* constant_id 0: lanes per workgroup; 1: the scan-only byte loop;
+   * 2: compact code (shaders/megakernel.comp) */
+  guint32 spec_data[3] = { mk->lanes, mk->scan_fast_path, mk->compact_code };
+  VkSpecializationMapEntry spec_entries[3] = {
+    {0, 0, sizeof (guint32)}, {1, sizeof (guint32), sizeof (guint32)},
+    {2, 2 * sizeof (guint32), sizeof (guint32)}
   };
-  VkSpecializationInfo spec = { 2, spec_entries, sizeof spec_data, spec_data };
+  VkSpecializationInfo spec = { 3, spec_entries, sizeof spec_data, spec_data };
   VkComputePipelineCreateInfo cpci = {
     .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
     .stage = {
@@ -527,6 +529,11 @@ vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
    * 12 s to 32 s per process on a cold cache), and a CPU device gains
    * nothing from it.  VYRE_SCAN_FAST_PATH=0/1 overrides (tests). */
   mk->scan_fast_path = env_uint ("VYRE_SCAN_FAST_PATH", cpu ? 0 : 1) != 0;
+  /* Compact code: what a CPU device compiles on a cold shader cache in
+   * about 7 s instead of 25 (rolled word loops, 4-byte data rounds; the
+   * scan-only byte loop needs 16-byte rounds and is off with it).  GPUs
+   * get the unrolled code.  VYRE_COMPACT_CODE=0/1 overrides (tests). */
+  mk->compact_code = env_uint ("VYRE_COMPACT_CODE", cpu ? 1 : 0) != 0;
   if (mk->lanes != 64 && mk->lanes != 128 && mk->lanes != 256)
     mk->lanes = 64;
   if (mk->lanes > vyre_device_limits (dev)->maxComputeWorkGroupSize[0] ||

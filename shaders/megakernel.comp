@@ -31,6 +31,15 @@ layout(local_size_x_id = 0) in;
 // The scan-only byte loop for rounds wholly inside a lane's range (see the
 // data loop); off on CPU devices, where it only costs compile time.
 layout(constant_id = 1) const bool SCAN_FAST_PATH = true;
+// Compact code, for CPU devices: lavapipe's LLVM takes time quadratic in
+// the kernel's code (its coroutine frame analysis over every basic block,
+// and each buffer access is a loop over the SIMD lanes): 25 s on a cold
+// shader cache with the GPU's 16 copies of the byte step, 9.6 with 4
+// (measured, docs/reliability.md).  Compact code scans ROUND_BYTES = 4
+// bytes per data round instead of 16 (four times the rounds: lavapipe's
+// loop limiter counts them, see job_cost).
+layout(constant_id = 2) const bool COMPACT_CODE = false;
+const uint ROUND_BYTES = COMPACT_CODE ? 4u : 16u;
 
 // mode 0: persistent.  mode 1: claim and run exactly pc.slot, then return
 // (the per-buffer dispatch kept for comparison).
@@ -193,29 +202,63 @@ void comp_put(uint cb, uint i, uint v, inout uint check)
   check += VYRE_CHECK_TERM(i, v);
 }
 
-// Complete a slot: completion words with their check word, then ring
-// STATUS, then SEQ_LO last (the host's completion signal), then the
-// counters.  Lane 0 only.  rcheck/hcheck: the check sums of the events
-// and of the histogram the lanes wrote (0 for jobs that wrote none).
-void complete(uint slot, uint status, uint fault, uint matches, uint stored,
-              uint events, uint crc, uint epoch, uint wg, uint rcheck, uint hcheck)
+// The claimed slot's outcome, set by lane 0 where the job ends (finish)
+// and written out once, by complete() at the end of run_slot: a single
+// inlined copy of the completion code instead of one per outcome (each
+// copy cost lavapipe's LLVM over a second of a cold start, measured).
+shared uint s_out_status;    // VYRE_STATUS_*; 0: nothing to complete (a handed-back fence)
+shared uint s_out_fault;
+shared uint s_out_matches;
+shared uint s_out_stored;
+shared uint s_out_events;
+shared uint s_out_crc;
+shared uint s_out_rcheck;    // check sums of the events and of the histogram
+shared uint s_out_hcheck;    //   the lanes wrote (0 for jobs that wrote none)
+shared uint s_out_counts;    // the completed job counts toward its epoch's fence
+
+// Lane 0: the claimed slot ends with this outcome.
+void finish(uint status, uint fault, uint matches, uint stored, uint events, uint crc,
+            uint rcheck, uint hcheck, bool counts)
 {
+  s_out_status = status;
+  s_out_fault = fault;
+  s_out_matches = matches;
+  s_out_stored = stored;
+  s_out_events = events;
+  s_out_crc = crc;
+  s_out_rcheck = rcheck;
+  s_out_hcheck = hcheck;
+  s_out_counts = counts ? 1u : 0u;
+}
+
+void finish_fault(uint fault, bool counts)
+{
+  finish(VYRE_STATUS_FAULT, fault, 0u, 0u, 0u, 0u, 0u, 0u, counts);
+}
+
+// Lane 0: complete the slot with the outcome in s_out_*: completion words
+// with their check word, then ring STATUS, then SEQ_LO last (the host's
+// completion signal), then the counters, then the job's share of its
+// epoch's fence.
+void complete(uint slot, uint wg)
+{
+  uint status = s_out_status, fault = s_out_fault;
   uint cb = slot * VYRE_COMPLETION_WORDS;
   uint check = VYRE_CHECK_TERM(VYRE_COMP_SEQ_LO, s_job[VYRE_ARG_SEQ_LO]);
-  comp_put(cb, VYRE_COMP_EVENTS, events, check);
+  comp_put(cb, VYRE_COMP_EVENTS, s_out_events, check);
   comp_put(cb, VYRE_COMP_SEQ_HI, s_job[VYRE_ARG_SEQ_HI], check);
   comp_put(cb, VYRE_COMP_STATUS, status, check);
   comp_put(cb, VYRE_COMP_FAULT_CODE, fault, check);
   comp_put(cb, VYRE_COMP_OPCODE, s_job[VYRE_SLOT_OPCODE], check);
-  comp_put(cb, VYRE_COMP_MATCHES, matches, check);
-  comp_put(cb, VYRE_COMP_MATCHES_STORED, stored, check);
-  comp_put(cb, VYRE_COMP_CRC32, crc, check);
-  comp_put(cb, VYRE_COMP_EPOCH, epoch, check);
+  comp_put(cb, VYRE_COMP_MATCHES, s_out_matches, check);
+  comp_put(cb, VYRE_COMP_MATCHES_STORED, s_out_stored, check);
+  comp_put(cb, VYRE_COMP_CRC32, s_out_crc, check);
+  comp_put(cb, VYRE_COMP_EPOCH, s_job[VYRE_ARG_EPOCH], check);
   comp_put(cb, VYRE_COMP_WORKGROUP, wg, check);
   comp_put(cb, VYRE_COMP_LAUNCH, ctrl_load(VYRE_CTRL_LAUNCH_ID), check);
   comp_put(cb, VYRE_COMP_TAG, s_job[VYRE_ARG_TAG], check);
-  comp_put(cb, VYRE_COMP_RESULT_CHECK, rcheck, check);
-  comp_put(cb, VYRE_COMP_HIST_CHECK, hcheck, check);
+  comp_put(cb, VYRE_COMP_RESULT_CHECK, s_out_rcheck, check);
+  comp_put(cb, VYRE_COMP_HIST_CHECK, s_out_hcheck, check);
   comp.w[cb + VYRE_COMP_CHECK] = check;
   // LAST_FAULT_* before the completion: a host that polled the fault
   // reads this fault's words, not an earlier one's.
@@ -235,6 +278,10 @@ void complete(uint slot, uint status, uint fault, uint matches, uint stored,
       ctrl_add(VYRE_CTRL_OPCODE_COUNTERS + op, 1u);
   }
   ctrl_add(VYRE_CTRL_DONE_COUNT, 1u);
+  if (s_out_counts != 0u) {
+    uint e = s_job[VYRE_ARG_EPOCH];
+    ctrl_add(ten_word(s_job[VYRE_SLOT_TENANT], VYRE_TENANT_EPOCH_JOBS + (e % VYRE_EPOCH_WINDOW)), 1u);
+  }
 }
 
 bool is_data_op(uint op)
@@ -315,13 +362,20 @@ uint validate(uint slot)
   return VYRE_FAULT_NONE;
 }
 
+// Rounds of the data loop that cover any lane's segment of seg bytes,
+// with the max_len - 1 bytes of warm-up before it and the alignment.
+uint data_rounds(uint seg, uint max_len)
+{
+  return (seg + max_len + 2u * ROUND_BYTES - 2u) / ROUND_BYTES + 1u;
+}
+
 // Loop iterations one lane spends on a data job (uniform upper bound):
 // the byte loop over its segment plus the pattern warm-up, reading the
 // slot and the CRC combine levels, with slack.
 uint job_cost(uint len, uint max_len)
 {
   uint seg = (len + LOCAL - 1u) / LOCAL;
-  return max_len + (seg + max_len + 30u) / 16u + 1u   // carry and data loops
+  return max_len + data_rounds(seg, max_len)   // carry and data loops
          + VYRE_SLOT_WORDS       // reading the slot
          + 2u * 256u / LOCAL     // histogram clear and write-out
          + 32u                   // x8nmodp's bit loop
@@ -495,25 +549,28 @@ void run_data_job(uint slot, uint lid, uint wg)
       scan_one((carry.w[cb >> 2] >> ((cb & 3u) * 8u)) & 0xFFu, pos);
     }
   }
-  // 2. The data, 16 bytes per iteration from four independent word loads
-  // (coherent loads go to L2: one per byte made a lane latency-bound).
+  // 2. The data, ROUND_BYTES per iteration: on GPUs 16 from four
+  // independent word loads (coherent loads go to L2: one per byte made a
+  // lane latency-bound), in compact code one word.
   uint first = carry_in_arena ? begin : max(begin, carry_len);   // logical position
   uint64_t a_first = (data_off - uint64_t(carry_len)) + uint64_t(first);
   uint64_t a_stop = data_off + uint64_t(max(own_end, carry_len) - carry_len);
-  uint64_t a_base = a_first & ~15ul;
-  uint rounds = (seg + max_len + 30u) / 16u + 1u;     // covers any lane
+  uint64_t a_base = a_first & ~uint64_t(ROUND_BYTES - 1u);
+  uint rounds = data_rounds(seg, max_len);
   uint done_rounds = 0u;
   for (uint it = 0u; it < rounds; it++) {
-    uint64_t a = a_base + uint64_t(it) * 16ul;
+    uint64_t a = a_base + uint64_t(it) * uint64_t(ROUND_BYTES);
     done_rounds++;
     if (a >= a_stop || first >= own_end)
       continue;
     uint wi = uint(a >> 2);
     uvec4 v = uvec4(0u);
     v.x = arena.w[wi];
-    if (a + 4ul < a_stop) v.y = arena.w[wi + 1u];
-    if (a + 8ul < a_stop) v.z = arena.w[wi + 2u];
-    if (a + 12ul < a_stop) v.w = arena.w[wi + 3u];
+    if (ROUND_BYTES == 16u) {
+      if (a + 4ul < a_stop) v.y = arena.w[wi + 1u];
+      if (a + 8ul < a_stop) v.z = arena.w[wi + 2u];
+      if (a + 12ul < a_stop) v.w = arena.w[wi + 3u];
+    }
     uint pos0 = uint(int64_t(a - data_off)) + carry_len;   // logical position of v's byte 0
     // Most rounds lie wholly inside the lane's owned range.  With only the
     // scan to do they take the bare automaton step, no per-byte range or
@@ -521,13 +578,13 @@ void run_data_job(uint slot, uint lid, uint wg)
     // bound by the instructions it issues per byte (an extra CRC/histogram
     // copy of this path made those jobs slower: not done).
     bool inside = a >= a_first && a + 16ul <= a_stop && pos0 >= own_begin;
-    if (SCAN_FAST_PATH && inside && ops == VYRE_OPS_SCAN) {
+    if (SCAN_FAST_PATH && ROUND_BYTES == 16u && inside && ops == VYRE_OPS_SCAN) {
       // (unrolled by hand: lavapipe counts a loop's iterations)
 #define OWNED(j) scan_owned(byte_of(v, j), pos0 + j);
       OWNED(0u) OWNED(1u) OWNED(2u) OWNED(3u) OWNED(4u) OWNED(5u) OWNED(6u) OWNED(7u)
       OWNED(8u) OWNED(9u) OWNED(10u) OWNED(11u) OWNED(12u) OWNED(13u) OWNED(14u) OWNED(15u)
     } else {
-      [[unroll]] for (uint j = 0u; j < 16u; j++) {
+      [[unroll]] for (uint j = 0u; j < ROUND_BYTES; j++) {
         uint64_t aj = a + uint64_t(j);
         if (aj >= a_first && aj < a_stop)
           scan_one(byte_of(v, j), pos0 + j);
@@ -578,17 +635,11 @@ void run_data_job(uint slot, uint lid, uint wg)
   // device scope: its guarantee is the check sum, which it recomputes
   // over the record (ring/result_check.h).
   wg_barrier_publish();
-  if (lid == 0u && s_cut != 0u) {
-    complete(slot, VYRE_STATUS_FAULT, VYRE_FAULT_ITER_LIMIT, 0u, 0u, 0u, 0u,
-             s_job[VYRE_ARG_EPOCH], wg, 0u, 0u);
-  } else if (lid == 0u) {
-    uint stored = s_stored;
-    complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, s_matches, stored,
-             s_events, do_crc ? s_crc : 0u, s_job[VYRE_ARG_EPOCH], wg, s_rcheck, s_hcheck);
-    if (s_counts != 0u)
-      ctrl_add(ten_word(s_job[VYRE_SLOT_TENANT],
-                        VYRE_TENANT_EPOCH_JOBS + (s_job[VYRE_ARG_EPOCH] % VYRE_EPOCH_WINDOW)), 1u);
-  }
+  if (lid == 0u && s_cut != 0u)
+    finish_fault(VYRE_FAULT_ITER_LIMIT, false);
+  else if (lid == 0u)
+    finish(VYRE_STATUS_DONE, VYRE_FAULT_NONE, s_matches, s_stored, s_events,
+           do_crc ? s_crc : 0u, s_rcheck, s_hcheck, s_counts != 0u);
 }
 
 // Lane 0: an ordered fence.  Completes only when every job of its epoch is
@@ -613,13 +664,13 @@ void run_fence(uint slot, uint wg)
     if (was == e - 1u) {
       ctrl_store_rel(VYRE_CTRL_LAST_FENCE_TAG, s_job[VYRE_ARG_TAG]);
       ctrl_add(VYRE_CTRL_FENCES_DONE, 1u);
-      complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, 0u, e, wg, 0u, 0u);
+      finish(VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, 0u, 0u, 0u, false);
     } else {
-      complete(slot, VYRE_STATUS_FAULT, VYRE_FAULT_BAD_EPOCH, 0u, 0u, 0u, 0u, e, wg, 0u, 0u);
+      finish_fault(VYRE_FAULT_BAD_EPOCH, false);
     }
   } else if (first && done > n) {
     // More jobs finished than the fence names: it could never close.
-    complete(slot, VYRE_STATUS_FAULT, VYRE_FAULT_BAD_EPOCH, 0u, 0u, 0u, 0u, e, wg, 0u, 0u);
+    finish_fault(VYRE_FAULT_BAD_EPOCH, false);
   } else {
     ring_store_rel(slot * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS, VYRE_STATUS_PUBLISHED);
     ctrl_add(VYRE_CTRL_REQUEUES, 1u);
@@ -644,6 +695,7 @@ bool run_slot(uint lid, uint wg, uint budget_left)
                   (s_job[VYRE_ARG_OPS] & VYRE_OPS_NO_EPOCH) == 0u) ? 1u : 0u;
     }
     s_fault = validate(slot);
+    s_out_status = 0u;
     s_requeue = 0u;
     s_cut = 0u;
     s_reload_class = 0u;
@@ -668,14 +720,9 @@ bool run_slot(uint lid, uint wg, uint budget_left)
     return false;           // uniform: every lane returns here, no barrier skipped
   uint op = s_job[VYRE_SLOT_OPCODE];
   if (s_fault != VYRE_FAULT_NONE) {
-    if (lid == 0u) {
-      complete(slot, VYRE_STATUS_FAULT, s_fault, 0u, 0u, 0u, 0u, s_job[VYRE_ARG_EPOCH], wg, 0u, 0u);
-      // A rejected data job is finished too: its epoch must still close.
-      uint e = s_job[VYRE_ARG_EPOCH];
-      if (s_counts != 0u)
-        ctrl_add(ten_word(s_job[VYRE_SLOT_TENANT],
-                          VYRE_TENANT_EPOCH_JOBS + (e % VYRE_EPOCH_WINDOW)), 1u);
-    }
+    // A rejected data job is finished too: its epoch must still close.
+    if (lid == 0u)
+      finish_fault(s_fault, s_counts != 0u);
   } else if (is_data_op(op)) {
     bind_tenant();
     if (s_reload_class != 0u) {        // other tables than the last job's
@@ -693,9 +740,11 @@ bool run_slot(uint lid, uint wg, uint budget_left)
     } else {
       if (op == VYRE_OP_SHUTDOWN)
         ctrl_store_rel(VYRE_CTRL_SHUTDOWN, 1u);
-      complete(slot, VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, 0u, s_job[VYRE_ARG_EPOCH], wg, 0u, 0u);
+      finish(VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, 0u, 0u, 0u, false);
     }
   }
+  if (lid == 0u && s_out_status != 0u)
+    complete(slot, wg);
   wg_barrier();
   return true;
 }

@@ -383,9 +383,11 @@ main (int argc, char **argv)
   }
   g_array_unref (r.matches);
 
-  /* Scan only, with the scan-only byte loop forced on (GPUs use it by
-   * default, CPU devices not): the same matches, window and arena carry. */
+  /* Scan only, with the GPU's code forced on (the scan-only byte loop and
+   * 16-byte rounds; CPU devices run compact code): the same matches,
+   * window and arena carry. */
   g_setenv ("VYRE_SCAN_FAST_PATH", "1", TRUE);
+  g_setenv ("VYRE_COMPACT_CODE", "0", TRUE);
   rng_run = rng;
   RunConfig scan_only = { TRUE, MAX_MATCHES, 0, TRUE, VYRE_OPS_SCAN };
   if (run_stream (dev, a, max_len, &scan_only, data, len, &rng_run, &r, &st)) {
@@ -396,6 +398,7 @@ main (int argc, char **argv)
   }
   g_array_unref (r.matches);
   g_unsetenv ("VYRE_SCAN_FAST_PATH");
+  g_unsetenv ("VYRE_COMPACT_CODE");
 
   /* Retire after 3 idle polls, and give it idle time: the host must
    * relaunch again and again and no job may be lost or run twice.  Every
