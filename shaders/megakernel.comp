@@ -302,10 +302,7 @@ uint validate(uint slot)
     return VYRE_FAULT_BAD_OPCODE;
   if (op == VYRE_OP_SHUTDOWN)
     return tenant == 0u ? VYRE_FAULT_NONE : VYRE_FAULT_TENANT_DENIED;
-  // The record was written before the tenant's first publish (release),
-  // and this slot was claimed with acquire: plain loads see it.
-  for (uint i = 0u; i < 16u; i++)
-    s_ten[i] = ctrl_load(ten_word(tenant, i));
+  // s_ten holds the tenant's record (run_slot).
   if ((s_ten[VYRE_TENANT_OPS_MASK] & (1u << op)) == 0u)
     return VYRE_FAULT_TENANT_DENIED;
   if (op == VYRE_OP_BATCH_FENCE) {
@@ -379,7 +376,7 @@ uint job_cost(uint len, uint max_len)
          + VYRE_SLOT_WORDS       // reading the slot
          + 2u * 256u / LOCAL     // histogram clear and write-out
          + 32u                   // x8nmodp's bit loop
-         + 8u                    // barriers (lavapipe: one iteration each)
+         + 10u                   // barriers (lavapipe: one iteration each)
          + 16u;                  // slack
 }
 
@@ -683,9 +680,18 @@ void run_fence(uint slot, uint wg)
 bool run_slot(uint lid, uint wg, uint budget_left)
 {
   uint slot = s_slot;
+  // The slot's words, then its tenant's record, one word per lane: a
+  // lavapipe cold start compiles 16 loads of one lane for seconds
+  // (measured).  The record was written before the tenant's first publish
+  // (release), and the slot was claimed with acquire before the barrier
+  // that led here: plain loads see both.
+  if (lid < VYRE_SLOT_WORDS)
+    s_job[lid] = ring_load(slot * VYRE_SLOT_WORDS + lid);
+  wg_barrier();
+  if (lid < 16u && s_job[VYRE_SLOT_TENANT] < VYRE_MAX_TENANTS)
+    s_ten[lid] = ctrl_load(ten_word(s_job[VYRE_SLOT_TENANT], lid));
+  wg_barrier();
   if (lid == 0u) {
-    [[unroll]] for (uint i = 0u; i < VYRE_SLOT_WORDS; i++)
-      s_job[i] = ring_load(slot * VYRE_SLOT_WORDS + i);
     {
       uint t = s_job[VYRE_SLOT_TENANT], e = s_job[VYRE_ARG_EPOCH];
       uint now = t < VYRE_MAX_TENANTS ? ctrl_load_acq(ten_word(t, VYRE_TENANT_EPOCH)) : 0u;
@@ -844,7 +850,7 @@ void main()
       if (is_data_op(s_job[VYRE_SLOT_OPCODE]) && s_fault == VYRE_FAULT_NONE)
         iters += job_cost(s_job[VYRE_ARG_DATA_LEN], max(tab.w[VYRE_TABLE_MAX_PATTERN_LEN], 1u));
       else
-        iters += VYRE_SLOT_WORDS + 2u;
+        iters += VYRE_SLOT_WORDS + 4u;     // its reads and barriers
       if (s_requeue == 1u)
         idle++;            // an unready fence is not progress
       start = (s_slot + 1u) % nslots;
