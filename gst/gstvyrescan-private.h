@@ -142,6 +142,14 @@ struct _GstVyreScan
   guint job;                    /* bytes per GPU job (job-size or auto) */
   guint copy_job;               /* same for copied buffers: the size of each
                                    context's copy area */
+  guint record_events;          /* event records of one job context: a job
+                                   of this many bytes never outgrows them */
+  /* Bytes per job now, at most job (atomic: the task adapts it, the chain
+   * reads it): halved while jobs find more match events than their record
+   * holds (dense matches: each such job is scanned again in pieces),
+   * doubled back after a run of sparse jobs (vyre-publisher.c). */
+  gint job_now;
+  guint sparse_jobs;            /* task only: sparse jobs in a row */
   guint64 staging_base;         /* arena offset of context 0's copy area */
   guint64 chunk_bytes;          /* the arena grows in chunks of this size */
   guint copy_areas_per_chunk;   /* copy areas never cross a chunk edge */

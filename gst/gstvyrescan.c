@@ -94,6 +94,8 @@ enum
   PROP_BYTES_COPIED,
   PROP_BUFFERS_COPIED,
   PROP_FILES_PACKED,
+  PROP_JOBS,
+  PROP_JOBS_SCANNED_AGAIN,
   PROP_ENGINE_LINGER,
   PROP_ENGINE_STATS,
 };
@@ -964,6 +966,10 @@ gst_vyre_scan_start (GstVyreScan * self)
   }
   GST_INFO_OBJECT (self, "tenant %u of the kernel on %s",
       vyre_tenant_id (self->tenant), vyre_device_name (self->device));
+  self->record_events = vyre_megakernel_lanes (self->mk) *
+      (self->kernel_max_matches / VYRE_RESULT_LANES);
+  g_atomic_int_set (&self->job_now, (gint) self->job);
+  self->sparse_jobs = 0;
   self->allocator = gst_vyre_allocator_new (tenant_reserve,
       self->block_size, 0, pool_blocks, self->tenant, tenant_ref,
       tenant_unref);
@@ -1191,6 +1197,12 @@ gst_vyre_scan_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_FILES_PACKED:
       g_value_set_uint64 (value, self->files_packed);
       break;
+    case PROP_JOBS:
+      g_value_set_uint64 (value, self->total_jobs);
+      break;
+    case PROP_JOBS_SCANNED_AGAIN:
+      g_value_set_uint64 (value, self->rescanned_jobs);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1286,7 +1298,9 @@ gst_vyre_scan_class_init (GstVyreScanClass * klass)
           "different workgroups scan at once (matches across the cuts are "
           "found exactly once).  0: 256 KiB on a GPU (at most block-size; "
           "64 KiB for buffers that must be copied), "
-          "block-size, at most 4 MiB, on a CPU device; values below 256 mean 256", 0,
+          "block-size, at most 4 MiB, on a CPU device; values below 256 mean 256.  "
+          "Jobs shrink while dense matches outgrow their event records (each "
+          "such job is scanned again in pieces) and grow back on sparse data", 0,
           64 << 20, DEFAULT_JOB_SIZE, rw));
   g_object_class_install_property (gobject_class, PROP_TIMEOUT,
       g_param_spec_uint ("timeout", "Timeout",
@@ -1326,6 +1340,16 @@ gst_vyre_scan_class_init (GstVyreScanClass * klass)
           "Small whole files (from vyreurisrc) scanned several to a GPU job, "
           "side by side in GPU memory, instead of one job each", 0,
           G_MAXUINT64, 0, ro));
+  g_object_class_install_property (gobject_class, PROP_JOBS,
+      g_param_spec_uint64 ("jobs", "Jobs",
+          "GPU jobs whose results came back since the element started "
+          "(buffers are cut into jobs of job-size; small files share one)", 0,
+          G_MAXUINT64, 0, ro));
+  g_object_class_install_property (gobject_class, PROP_JOBS_SCANNED_AGAIN,
+      g_param_spec_uint64 ("jobs-scanned-again", "Jobs scanned again",
+          "Jobs that found more match events than their records hold and "
+          "were scanned again in pieces (dense matches; the job size then "
+          "shrinks)", 0, G_MAXUINT64, 0, ro));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);

@@ -177,8 +177,7 @@ static GstFlowReturn
 rescan_in_pieces (GstVyreScan * self, Entry * e, const vyre_completion * c,
     GError ** error)
 {
-  const guint64 record_events = (guint64) vyre_megakernel_lanes (vyre_tenant_megakernel (self->tenant)) *
-      (self->kernel_max_matches / VYRE_RESULT_LANES);
+  const guint64 record_events = self->record_events;
   GQueue q = G_QUEUE_INIT;
   GstFlowReturn ret = GST_FLOW_OK;
   guint64 found = 0;
@@ -294,6 +293,7 @@ dispatch_entry (GstVyreScan * self, Entry * e)
     }
   }
   if (e->kind == ENTRY_JOB && (self->ops & GST_VYRE_SCAN_OPS_SCAN)) {
+    vyre_publisher_adapt_job_size (self, &e->comp, e->len);
     if (e->comp.matches_stored < e->comp.matches) {
       gint64 t0 = PHASE_START (self);
       GstFlowReturn ret = rescan_in_pieces (self, e, &e->comp, &err);

@@ -183,7 +183,7 @@ publish_in_place (GstVyreScan * self, GstBuffer * buf, guint64 arena_offset,
   GstFlowReturn ret = GST_FLOW_OK;
   gsize done = 0;
   do {
-    gsize n = MIN (size - done, (gsize) self->job);
+    gsize n = MIN (size - done, (gsize) g_atomic_int_get (&self->job_now));
     gboolean last = done + n == size;
     guint ctx;
     if ((ret = take_context (self, &ctx)) != GST_FLOW_OK)
@@ -233,7 +233,8 @@ publish_copied (GstVyreScan * self, GstBuffer * buf, gsize size,
   /* do: an empty buffer still passes, as an empty job (in order, with a
    * meta like any other). */
   do {
-    gsize n = MIN (size - done, (gsize) self->copy_job);
+    gsize n = MIN (size - done, (gsize) MIN (self->copy_job,
+            (guint) g_atomic_int_get (&self->job_now)));
     guint ctx;
     if ((ret = take_context (self, &ctx)) != GST_FLOW_OK)
       break;
@@ -321,14 +322,15 @@ vyre_publisher_buffer (GstVyreScan * self, GstBuffer * buf)
   gboolean in_arena = gst_buffer_n_memory (buf) == 1 && size > 0 &&
       gst_vyre_memory_arena_offset (gst_buffer_peek_memory (buf, 0),
       GST_VYRE_ALLOCATOR (self->allocator), &arena_offset);
-  if ((in_arena || size == 0) && vyre_job_pack_takes (buf, size, self->job)) {
+  guint job_now = (guint) g_atomic_int_get (&self->job_now);
+  if ((in_arena || size == 0) && vyre_job_pack_takes (buf, size, job_now)) {
     /* A small whole file: scanned with its neighbours as one job. */
     if (self->pack && !vyre_job_pack_continues (self->pack, buf,
             arena_offset, size))
       ret = vyre_publisher_flush_pack (self);
     if (ret == GST_FLOW_OK) {
       if (self->pack == NULL)
-        self->pack = vyre_job_pack_new (self->job, self->chunk_bytes);
+        self->pack = vyre_job_pack_new (job_now, self->chunk_bytes);
       vyre_job_pack_add_buffer (self->pack, buf, arena_offset);
     } else
       gst_buffer_unref (buf);
@@ -345,4 +347,34 @@ vyre_publisher_buffer (GstVyreScan * self, GstBuffer * buf)
   if (self->epoch_buffers && ++self->epoch_buffer_count >= self->epoch_buffers)
     ret = vyre_publisher_fence (self);
   return ret;
+}
+
+/* Sparse jobs in a row before the job size doubles back. */
+#define SPARSE_RUN 64
+
+/* See vyre-publisher.h. */
+void
+vyre_publisher_adapt_job_size (GstVyreScan * self, const vyre_completion * c,
+    guint64 len)
+{
+  guint now = (guint) g_atomic_int_get (&self->job_now);
+  guint next = now;
+  if (c->matches_stored < c->matches) {
+    self->sparse_jobs = 0;
+    next = (guint) MAX (MIN ((guint64) now, len) / 2,
+        (guint64) MIN (self->record_events, self->job));
+  } else if (len > 0 && (guint64) c->events * 4 * now <=
+      (guint64) self->record_events * len) {
+    if (++self->sparse_jobs >= SPARSE_RUN && now < self->job) {
+      self->sparse_jobs = 0;
+      next = (guint) MIN ((guint64) now * 2, (guint64) self->job);
+    }
+  } else
+    self->sparse_jobs = 0;
+  if (next != now) {
+    GST_DEBUG_OBJECT (self, "jobs of %u bytes instead of %u (%u match "
+        "events in %" G_GUINT64_FORMAT " bytes, records of %u)", next, now,
+        c->events, len, self->record_events);
+    g_atomic_int_set (&self->job_now, (gint) next);
+  }
 }

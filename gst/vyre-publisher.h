@@ -30,6 +30,13 @@ GstFlowReturn vyre_publisher_fence (GstVyreScan * self);
 /* Publishes the open pack of small files, if any. */
 GstFlowReturn vyre_publisher_flush_pack (GstVyreScan * self);
 
+/* Task: the job size follows the density of match events, from a
+ * completed scan job of len bytes: half of len (at least record_events)
+ * when the job outgrew its record, doubled (up to job) after a run of jobs that
+ * would still fill at most half of it at twice the size. */
+void vyre_publisher_adapt_job_size (GstVyreScan * self,
+    const vyre_completion * c, guint64 len);
+
 /* Publishes one job, blocking while the ring is full. */
 GstFlowReturn vyre_publisher_submit (GstVyreScan * self, vyre_job * job,
     vyre_ticket * ticket);

@@ -1561,6 +1561,48 @@ GST_START_TEST (test_every_match)
 
 GST_END_TEST;
 
+/* Dense matches: jobs shrink until their events fit their records, so
+ * only the first ones (and one after each regrowth) are scanned again in
+ * pieces; every match is still reported. */
+GST_START_TEST (test_job_size_follows_density)
+{
+  guint64 rng = test_seed () ^ 0xd0d0;
+  GPtrArray *pats = patterns_new ();
+  patterns_add (pats, "e", 0);
+  patterns_add (pats, "ee", 0);
+  patterns_add (pats, "the", 0);
+  gsize len = scaled (1 * MIB, 256 * KIB);
+  guint8 *data = make_words (&rng, len);
+  GArray *ref = vyre_scan_reference_find (pats, FALSE, data, len, 0);
+  static const gsize cycle[] = { 32768 };
+  GArray *pieces = cut_stream (&rng, len, cycle, 1, 300000);
+  /* 16 records per lane: a job of 1,024 bytes always fits.  4 slots: the
+   * size adapts as completions come back, after the jobs in flight. */
+  g_setenv ("VYRE_EVENTS_PER_LANE", "16", TRUE);
+  GstElement *el = gst_element_factory_make ("vyrescan", NULL);
+  set_patterns (el, pats);
+  g_object_set (el, "ring-slots", 4, NULL);
+  GPtrArray *out = scan_stream ("dense", el, data, pieces, 0, TRUE, pats,
+      ref);
+  g_unsetenv ("VYRE_EVENTS_PER_LANE");
+  guint64 jobs = 0, again = 0;
+  g_object_get (el, "jobs", &jobs, "jobs-scanned-again", &again, NULL);
+  GST_INFO ("%u matches in %" G_GSIZE_FORMAT " bytes: %" G_GUINT64_FORMAT
+      " jobs, %" G_GUINT64_FORMAT " scanned again", ref->len, len, jobs, again);
+  fail_unless (again > 0, "no job outgrew its record: the data is not dense");
+  fail_unless (again * 8 <= jobs, "%" G_GUINT64_FORMAT " of %"
+      G_GUINT64_FORMAT " jobs were scanned again: the job size did not "
+      "follow the density", again, jobs);
+  g_ptr_array_unref (out);
+  gst_object_unref (el);
+  g_array_unref (pieces);
+  g_array_unref (ref);
+  g_free (data);
+  g_ptr_array_unref (pats);
+}
+
+GST_END_TEST;
+
 /* store-matches=false: nothing stored, every match counted per pattern. */
 GST_START_TEST (test_count_only)
 {
@@ -1623,6 +1665,7 @@ vyrescan_suite (void)
   tcase_add_test (tc, test_zero_copy);
   tcase_add_test (tc, test_many_buffers);
   tcase_add_test (tc, test_every_match);
+  tcase_add_test (tc, test_job_size_follows_density);
   tcase_add_test (tc, test_count_only);
   return s;
 }
