@@ -1561,6 +1561,33 @@ GST_START_TEST (test_every_match)
 
 GST_END_TEST;
 
+/* The largest block-size on a CPU device: buffers of several MiB are cut
+ * into jobs of at most 4 MiB there (lavapipe's loop limiter bounds what one
+ * job may cost), so the footprint is the jobs', not 32 blocks of 64 MiB. */
+GST_START_TEST (test_largest_block_size)
+{
+  guint64 rng = test_seed () ^ 0xb10c;
+  GPtrArray *pats = dense_patterns ();
+  gsize len = 5 * MIB + 12345;
+  guint8 *data = make_data (&rng, len, "abcehirs", pats);
+  GArray *ref = vyre_scan_reference_find (pats, FALSE, data, len, 0);
+  static const gsize whole[] = { 5 * MIB + 12345 };
+  GArray *pieces = cut_stream (&rng, len, whole, 1, 300000);
+  GstElement *el = gst_element_factory_make ("vyrescan", NULL);
+  set_patterns (el, pats);
+  g_object_set (el, "block-size", 64 << 20, NULL);
+  GPtrArray *out = scan_stream ("block-size 64 MiB", el, data, pieces, 0,
+      TRUE, pats, ref);
+  g_ptr_array_unref (out);
+  gst_object_unref (el);
+  g_array_unref (pieces);
+  g_array_unref (ref);
+  g_free (data);
+  g_ptr_array_unref (pats);
+}
+
+GST_END_TEST;
+
 /* Dense matches: jobs shrink until their events fit their records, so
  * only the first ones (and one after each regrowth) are scanned again in
  * pieces; every match is still reported. */
@@ -1666,6 +1693,7 @@ vyrescan_suite (void)
   tcase_add_test (tc, test_many_buffers);
   tcase_add_test (tc, test_every_match);
   tcase_add_test (tc, test_job_size_follows_density);
+  tcase_add_test (tc, test_largest_block_size);
   tcase_add_test (tc, test_count_only);
   return s;
 }
