@@ -93,6 +93,10 @@ typedef struct
   GstBuffer *buffer;            /* on the buffer's last chunk */
   guint64 buffer_offset;        /* stream offset of the buffer */
   VyreJobPack *pack;            /* instead: the small files of the job */
+  /* A pack's matches split by file, in order (vyre_job_pack_split), by the
+   * worker that expanded them; NULL: finish_pack splits them. */
+  GArray **pack_matches;
+  guint64 pack_across;          /* matches across its files, dropped */
   GstEvent *event;
 } Entry;
 

@@ -143,6 +143,11 @@ void
 gst_vyre_scan_entry_free (Entry * e)
 {
   gst_clear_buffer (&e->buffer);
+  if (e->pack_matches) {
+    for (guint i = 0; i < e->pack->n_buffers; i++)
+      g_clear_pointer (&e->pack_matches[i], g_array_unref);
+    g_free (e->pack_matches);
+  }
   g_clear_pointer (&e->pack, vyre_job_pack_free);
   gst_clear_event (&e->event);
   if (e->matches)

@@ -252,16 +252,32 @@ rescan_in_pieces (GstVyreScan * self, Entry * e, const vyre_completion * c,
   return ret;
 }
 
-/* A worker of expand_pool: job e's events into matches.  After a flush
- * started nothing is read (the job is thrown away).  Wakes the task. */
+/* A pack's matches (e->matches, taken) split by file into
+ * e->pack_matches. */
+static void
+split_pack (GstVyreScan * self, Entry * e)
+{
+  e->pack_matches = g_new (GArray *, MAX (e->pack->n_buffers, 1));
+  GArray *all = e->matches ? e->matches :
+      g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
+  e->matches = NULL;
+  e->pack_across = vyre_job_pack_split (e->pack, all, self->pattern_len,
+      e->pack_matches);
+  g_array_unref (all);
+}
+
+/* A worker of expand_pool: job e's events into matches (a pack's split by
+ * file, off the task's thread).  After a flush started nothing is read
+ * (the job is thrown away).  Wakes the task. */
 void
 vyre_assembler_expand_job (gpointer data, gpointer user_data)
 {
   Entry *e = data;
   GstVyreScan *self = user_data;
   GError *err = NULL;
-  if (g_atomic_int_get (&self->flow) != GST_FLOW_FLUSHING)
-    read_events (self, e, e->ctx, &e->comp, &err);
+  if (g_atomic_int_get (&self->flow) != GST_FLOW_FLUSHING &&
+      read_events (self, e, e->ctx, &e->comp, &err) && e->pack)
+    split_pack (self, e);
   g_mutex_lock (&self->lock);
   e->error = err;
   e->expanded = TRUE;
@@ -353,8 +369,10 @@ vyre_assembler_collect (GstVyreScan * self, Entry * e, GError ** error)
   if (e->corrupt)
     GST_WARNING_OBJECT (self, "%u corrupt match events skipped", e->corrupt);
   if (self->ops & GST_VYRE_SCAN_OPS_SCAN) {
-    /* The buffer's first job hands its array over; later ones append. */
-    if (e->matches && self->matches->len == 0) {
+    /* A pack split by a worker keeps its arrays (finish_pack); otherwise
+     * the buffer's first job hands its array over, later ones append. */
+    if (e->pack_matches) {
+    } else if (e->matches && self->matches->len == 0) {
       GArray *empty = self->matches;
       self->matches = e->matches;
       e->matches = empty;
@@ -446,9 +464,14 @@ static void
 finish_pack (GstVyreScan * self, Entry * e, GPtrArray * outs)
 {
   VyreJobPack *pack = e->pack;
-  GArray **mine = g_new (GArray *, MAX (pack->n_buffers, 1));
-  guint64 across = vyre_job_pack_split (pack, self->matches,
-      self->pattern_len, mine);
+  if (e->pack_matches == NULL) {      /* scanned again in pieces: the task's */
+    GArray *t = e->matches;
+    e->matches = self->matches;
+    self->matches = t ? t : g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
+    split_pack (self, e);
+  }
+  GArray **mine = e->pack_matches;
+  guint64 across = e->pack_across;
   if (across)
     GST_LOG_OBJECT (self, "%" G_GUINT64_FORMAT " matches across the files "
         "of a job dropped", across);
@@ -465,12 +488,16 @@ finish_pack (GstVyreScan * self, Entry * e, GPtrArray * outs)
       continue;
     }
     GstBuffer *buf = members[i];
-    GArray *matches = mine[b++];
+    GArray *matches = mine[b];
+    mine[b++] = NULL;
     vyre_assembler_reset (self);
     self->found = matches->len;
-    if (self->store_matches)
-      g_array_append_vals (self->matches, matches->data, matches->len);
-    else {
+    if (self->store_matches) {
+      /* (sorted by the split: handed over, not copied) */
+      GArray *empty = self->matches;
+      self->matches = matches;
+      matches = empty;
+    } else {
       const GstVyreMatch *mm = (const GstVyreMatch *) matches->data;
       for (guint k = 0; k < matches->len; k++)
         count_not_stored (self, mm[k].pattern_id, 1);
@@ -488,7 +515,6 @@ finish_pack (GstVyreScan * self, Entry * e, GPtrArray * outs)
     offset += size;
   }
   g_free (members);
-  g_free (mine);
 }
 
 
