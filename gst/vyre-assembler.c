@@ -369,15 +369,17 @@ vyre_assembler_collect (GstVyreScan * self, Entry * e, GError ** error)
   if (e->corrupt)
     GST_WARNING_OBJECT (self, "%u corrupt match events skipped", e->corrupt);
   if (self->ops & GST_VYRE_SCAN_OPS_SCAN) {
-    /* A pack split by a worker keeps its arrays (finish_pack); otherwise
-     * the buffer's first job hands its array over, later ones append. */
-    if (e->pack_matches) {
-    } else if (e->matches && self->matches->len == 0) {
-      GArray *empty = self->matches;
-      self->matches = e->matches;
-      e->matches = empty;
-    } else if (e->matches)
-      g_array_append_vals (self->matches, e->matches->data, e->matches->len);
+    /* The buffer's first job hands its array over; later ones append.  A
+     * pack split by a worker keeps its arrays (finish_pack). */
+    if (e->pack_matches == NULL && e->matches) {
+      if (self->matches->len == 0) {
+        GArray *empty = self->matches;
+        self->matches = e->matches;
+        e->matches = empty;
+      } else
+        g_array_append_vals (self->matches, e->matches->data,
+            e->matches->len);
+    }
     if (e->not_stored)
       for (guint i = 0; i < e->not_stored->len; i++)
         count_not_stored (self, g_array_index (e->not_stored, guint32, i), 1);

@@ -149,7 +149,7 @@ struct _VyreMegakernel
   guint workgroups;
   guint32 lanes;                /* invocations per workgroup */
   guint32 scan_fast_path;       /* VkBool32: the scan-only byte loop */
-  guint32 compact_code;         /* VkBool32: rolled loops, 4-byte rounds */
+  guint32 compact_code;         /* VkBool32: 4-byte data rounds (CPU) */
 
   GMutex launch_lock;           /* queue submission + running state */
   gboolean running;             /* a persistent launch may still be on the GPU */
