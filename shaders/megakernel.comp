@@ -832,11 +832,18 @@ void main()
       }
     }
     wg_barrier();
-    if (lid == 0u && s_pick != 0u && ctrl_load_acq(VYRE_CTRL_HOLD) == 0u) {
+    if (lid == 0u && s_pick != 0u) {
       uint s = (start + (0xFFFFu - (s_pick & 0xFFFFu))) % nslots;
       if (ring_claim(s * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS) == VYRE_STATUS_PUBLISHED) {
-        s_slot = s;
-        s_cmd = CMD_RUN;
+        // HOLD is read after the claim's acquire, so a HOLD the host set
+        // before it published this slot is seen; read before the claim,
+        // nothing would order it after the host's store.
+        if (ctrl_load_acq(VYRE_CTRL_HOLD) != 0u) {
+          ring_store_rel(s * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS, VYRE_STATUS_PUBLISHED);
+        } else {
+          s_slot = s;
+          s_cmd = CMD_RUN;
+        }
       }
     }
     wg_barrier();
