@@ -81,6 +81,12 @@
  * - `epoch` (#guint): the fence's number, 1, 2, ...
  * - `buffers` (#guint64): buffers received when it arrived.
  *
+ * ## Tag messages
+ * A tag event that holds only a location (vyreurisrc's, one per file of
+ * a tree) is not posted on the bus as a tag message, as other sinks
+ * would: a message per file of a tree of 100,000 files.  Findings name
+ * their file; other tags are posted as usual.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 vyreurisrc location=big.log ! vyrescan patterns-file=p.txt ! vyresink
@@ -938,6 +944,17 @@ take_info (GstVyreSink * self, const GstStructure * s)
   GST_OBJECT_UNLOCK (self);
 }
 
+/* A stream tag event holding GST_TAG_LOCATION and nothing else. */
+static gboolean
+is_location_only (GstEvent * event)
+{
+  GstTagList *tags = NULL;
+  gst_event_parse_tag (event, &tags);
+  return tags && gst_tag_list_get_scope (tags) == GST_TAG_SCOPE_STREAM &&
+      gst_tag_list_n_tags (tags) == 1 &&
+      gst_tag_list_get_tag_size (tags, GST_TAG_LOCATION) == 1;
+}
+
 static gboolean
 gst_vyre_sink_event (GstBaseSink * sink, GstEvent * event)
 {
@@ -961,6 +978,17 @@ gst_vyre_sink_event (GstBaseSink * sink, GstEvent * event)
     case GST_EVENT_CUSTOM_DOWNSTREAM_STICKY:
       if (s && gst_structure_has_name (s, "vyre-info"))
         take_info (self, s);
+      break;
+    case GST_EVENT_TAG:
+      /* vyreurisrc names each file of a tree with a location tag.  A
+       * sink posts every tag on the bus; one message per file costs a
+       * wake-up of the application's main loop each, the larger part of
+       * a small file's time here.  The file of every finding is in the
+       * outputs already; other tags are posted as usual. */
+      if (is_location_only (event)) {
+        gst_event_unref (event);
+        return TRUE;
+      }
       break;
     case GST_EVENT_EOS:
       /* An output that failed is an error, not EOS: gst-launch-1.0 then

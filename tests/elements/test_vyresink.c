@@ -798,6 +798,89 @@ GST_START_TEST (test_summary_counts_files)
 
 GST_END_TEST;
 
+/* Adds a title to the first location tag that passes: a tag with more
+ * than a location. */
+static GstPadProbeReturn
+add_title_once (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  gboolean *done = user_data;
+  GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
+  if (*done || GST_EVENT_TYPE (ev) != GST_EVENT_TAG)
+    return GST_PAD_PROBE_OK;
+  GstTagList *tags = NULL;
+  gst_event_parse_tag (ev, &tags);
+  tags = gst_tag_list_copy (tags);
+  gst_tag_list_add (tags, GST_TAG_MERGE_APPEND, GST_TAG_TITLE, "first",
+      NULL);
+  gst_event_unref (ev);
+  GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_tag (tags);
+  *done = TRUE;
+  (void) pad;
+  return GST_PAD_PROBE_OK;
+}
+
+/* A tree's location tags (one per file) are not posted on the bus; a tag
+ * that holds more than a location is. */
+GST_START_TEST (test_location_tags_not_posted)
+{
+  gchar *tree = g_build_filename (tmpdir, "tree", NULL);
+  g_mkdir (tree, 0755);
+  for (guint i = 0; i < 5; i++) {
+    gchar *f = g_strdup_printf ("%s/f%u.txt", tree, i);
+    g_file_set_contents (f, "a needle in a file\n", -1, NULL);
+    g_free (f);
+  }
+  gchar *desc = g_strdup_printf ("vyreurisrc location=\"%s\" ! vyrescan "
+      "name=scan patterns-file=\"%s\" ! vyresink name=sink "
+      "print-summary=false", tree, patterns);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  fail_unless (p != NULL);
+  gboolean titled = FALSE;
+  GstElement *scan = gst_bin_get_by_name (GST_BIN (p), "scan");
+  GstPad *src = gst_element_get_static_pad (scan, "src");
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      add_title_once, &titled, NULL);
+  gst_object_unref (src);
+  gst_object_unref (scan);
+  GstBus *bus = gst_element_get_bus (p);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  guint tag_messages = 0;
+  gboolean eos = FALSE;
+  while (!eos) {
+    GstMessage *m = gst_bus_timed_pop (bus, 120 * GST_SECOND);
+    fail_unless (m != NULL, "no EOS within 120 s");
+    fail_if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR);
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_TAG) {
+      GstTagList *tags = NULL;
+      gchar *title = NULL;
+      gst_message_parse_tag (m, &tags);
+      fail_unless (gst_tag_list_get_string (tags, GST_TAG_TITLE, &title),
+          "a location tag was posted");
+      fail_unless_equals_string (title, "first");
+      g_free (title);
+      gst_tag_list_unref (tags);
+      tag_messages++;
+    }
+    eos = GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
+    gst_message_unref (m);
+  }
+  fail_unless (titled);
+  fail_unless_equals_int (tag_messages, 1);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (p);
+  for (guint i = 0; i < 5; i++) {
+    gchar *f = g_strdup_printf ("%s/f%u.txt", tree, i);
+    g_unlink (f);
+    g_free (f);
+  }
+  g_rmdir (tree);
+  g_free (tree);
+}
+
+GST_END_TEST;
+
 /* gst-launch-1.0 itself exits non-zero, naming the path, when the matches
  * cannot be written. */
 GST_START_TEST (test_gst_launch_exit_status)
@@ -956,6 +1039,7 @@ vyresink_suite (void)
   tcase_add_test (tc, test_rate_and_count_formatting);
   tcase_add_test (tc, test_summary_lists_top_patterns);
   tcase_add_test (tc, test_summary_counts_files);
+  tcase_add_test (tc, test_location_tags_not_posted);
   tcase_add_test (tc, test_gst_launch_exit_status);
   tcase_add_test (tc, test_dense_counts_agree);
   suite_add_tcase (s, tc);
