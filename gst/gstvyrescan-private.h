@@ -85,6 +85,7 @@ typedef struct
   vyre_completion comp;
   GArray *matches;              /* GstVyreMatch of this job */
   GArray *not_stored;           /* guint32 pattern ids (store-matches=false) */
+  GArray *counts;               /* GstVyrePatternCount of matches and not_stored */
   guint64 dropped;              /* matches not stored */
   guint64 torn;                 /* result records read again until whole */
   guint corrupt;
@@ -96,6 +97,7 @@ typedef struct
   /* A pack's matches split by file, in order (vyre_job_pack_split), by the
    * worker that expanded them; NULL: finish_pack splits them. */
   GArray **pack_matches;
+  GArray **pack_counts;         /* GstVyrePatternCount of each file, the same */
   guint64 pack_across;          /* matches across its files, dropped */
   GstEvent *event;
 } Entry;
@@ -191,6 +193,8 @@ struct _GstVyreScan
   guint64 found, dropped;
   guint64 *not_stored_counts;   /* per pattern, folded from not_stored */
   GArray *not_stored_touched;   /* guint32 ids whose count is not 0 */
+  guint64 *pattern_counts;      /* per pattern, every match, stored or not */
+  GArray *counted_ids;          /* guint32 ids whose pattern_counts is not 0 */
   guint32 crc;
   guint64 crc_len;
   guint32 hist[256];

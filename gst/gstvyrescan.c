@@ -143,17 +143,22 @@ void
 gst_vyre_scan_entry_free (Entry * e)
 {
   gst_clear_buffer (&e->buffer);
-  if (e->pack_matches) {
-    for (guint i = 0; i < e->pack->n_buffers; i++)
+  for (guint i = 0; e->pack && i < e->pack->n_buffers; i++) {
+    if (e->pack_matches)
       g_clear_pointer (&e->pack_matches[i], g_array_unref);
-    g_free (e->pack_matches);
+    if (e->pack_counts)
+      g_clear_pointer (&e->pack_counts[i], g_array_unref);
   }
+  g_free (e->pack_matches);
+  g_free (e->pack_counts);
   g_clear_pointer (&e->pack, vyre_job_pack_free);
   gst_clear_event (&e->event);
   if (e->matches)
     g_array_unref (e->matches);
   if (e->not_stored)
     g_array_unref (e->not_stored);
+  if (e->counts)
+    g_array_unref (e->counts);
   g_clear_error (&e->error);
   g_free (e);
 }
@@ -999,6 +1004,7 @@ gst_vyre_scan_start (GstVyreScan * self)
   self->expand_window = 4 * workers + 2;
   self->not_stored_counts = g_new0 (guint64, MAX (1,
           self->pattern_list->len));
+  self->pattern_counts = g_new0 (guint64, MAX (1, self->pattern_list->len));
   self->rescanned_jobs = self->rescan_pieces = 0;
   self->tail = g_malloc (MAX (self->max_carry, 1));
   self->epoch = 1;
@@ -1058,6 +1064,7 @@ gst_vyre_scan_stop (GstVyreScan * self)
   g_clear_pointer (&self->ctx_free, g_free);
   g_clear_pointer (&self->rescan_free, g_free);
   g_clear_pointer (&self->not_stored_counts, g_free);
+  g_clear_pointer (&self->pattern_counts, g_free);
   g_clear_pointer (&self->tail, g_free);
   self->ctx_free_count = 0;
 }
@@ -1223,6 +1230,7 @@ gst_vyre_scan_finalize (GObject * object)
   g_free (self->patterns_file);
   g_array_unref (self->matches);
   g_array_unref (self->not_stored_touched);
+  g_array_unref (self->counted_ids);
   g_queue_clear (&self->entries);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
@@ -1405,5 +1413,6 @@ gst_vyre_scan_init (GstVyreScan * self)
   g_queue_init (&self->entries);
   self->matches = g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
   self->not_stored_touched = g_array_new (FALSE, FALSE, sizeof (guint32));
+  self->counted_ids = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->flow = GST_FLOW_FLUSHING;       /* until the src pad is active */
 }

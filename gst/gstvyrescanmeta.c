@@ -41,6 +41,8 @@ scan_meta_free (GstMeta * meta, GstBuffer * buffer)
   m->matches = NULL;
   g_free (m->not_stored);
   m->not_stored = NULL;
+  g_free (m->counts);
+  m->counts = NULL;
 }
 
 /* Copies travel with copies of the buffer (a deep copy of the matches);
@@ -58,17 +60,20 @@ scan_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer,
     return FALSE;
   GstVyreScanMeta *d = gst_buffer_add_vyre_scan_meta (dest);
   GstVyreMatch *matches = d->matches;
-  GstVyrePatternCount *not_stored = d->not_stored;
+  GstVyrePatternCount *not_stored = d->not_stored, *counts = d->counts;
   memcpy ((guint8 *) d + sizeof (GstMeta), (guint8 *) src + sizeof (GstMeta),
       sizeof *d - sizeof (GstMeta));
   d->matches = matches;
   d->not_stored = not_stored;
+  d->counts = counts;
   gst_vyre_scan_meta_take_matches (d,
       g_memdup2 (src->matches, sizeof (GstVyreMatch) * src->n_matches),
       src->n_matches);
   gst_vyre_scan_meta_take_not_stored (d, g_memdup2 (src->not_stored,
           sizeof (GstVyrePatternCount) * src->n_not_stored),
       src->n_not_stored);
+  gst_vyre_scan_meta_take_counts (d, g_memdup2 (src->counts,
+          sizeof (GstVyrePatternCount) * src->n_counts), src->n_counts);
   return TRUE;
 }
 
@@ -108,4 +113,13 @@ gst_vyre_scan_meta_take_not_stored (GstVyreScanMeta * meta,
   g_free (meta->not_stored);
   meta->not_stored = counts;
   meta->n_not_stored = n_counts;
+}
+
+void
+gst_vyre_scan_meta_take_counts (GstVyreScanMeta * meta,
+    GstVyrePatternCount * counts, guint n_counts)
+{
+  g_free (meta->counts);
+  meta->counts = counts;
+  meta->n_counts = n_counts;
 }

@@ -63,6 +63,12 @@ typedef struct
   guint n_not_stored;
 
   guint64 digest_bytes;         /* see has_crc32 */
+  /* Every pattern's matches in this buffer, stored or not, sorted by
+   * pattern_id, patterns without one left out: their sum is n_matches +
+   * n_dropped.  Counted off the streaming thread, so a reader that wants
+   * totals per pattern need not walk every match. */
+  GstVyrePatternCount *counts;
+  guint n_counts;
 } GstVyreScanMeta;
 
 GType gst_vyre_scan_meta_api_get_type (void);
@@ -79,6 +85,8 @@ GstVyreScanMeta *gst_buffer_add_vyre_scan_meta (GstBuffer * buffer);
 void gst_vyre_scan_meta_take_matches (GstVyreScanMeta * meta,
     GstVyreMatch * matches, guint n_matches);
 void gst_vyre_scan_meta_take_not_stored (GstVyreScanMeta * meta,
+    GstVyrePatternCount * counts, guint n_counts);
+void gst_vyre_scan_meta_take_counts (GstVyreScanMeta * meta,
     GstVyrePatternCount * counts, guint n_counts);
 
 G_END_DECLS

@@ -882,18 +882,12 @@ gst_vyre_sink_render (GstBaseSink * sink, GstBuffer * buf)
   if (m->has_histogram)
     for (guint b = 0; b < 256; b++)
       self->histogram[b] += m->histogram[b];
-  for (guint i = 0; i < m->n_matches; i++) {
-    guint32 id = m->matches[i].pattern_id;
+  /* (counted by vyrescan's workers: stored or not, every match) */
+  for (guint i = 0; i < m->n_counts; i++) {
+    guint32 id = m->counts[i].pattern_id;
     if (id >= self->pattern_counts->len)
       g_array_set_size (self->pattern_counts, id + 1);
-    g_array_index (self->pattern_counts, guint64, id)++;
-  }
-  /* Matches vyrescan counted without storing them (a limit was set). */
-  for (guint i = 0; i < m->n_not_stored; i++) {
-    guint32 id = m->not_stored[i].pattern_id;
-    if (id >= self->pattern_counts->len)
-      g_array_set_size (self->pattern_counts, id + 1);
-    g_array_index (self->pattern_counts, guint64, id) += m->not_stored[i].count;
+    g_array_index (self->pattern_counts, guint64, id) += m->counts[i].count;
   }
   GST_OBJECT_UNLOCK (self);
 

@@ -24,6 +24,9 @@ vyre_assembler_reset (GstVyreScan * self)
     self->not_stored_counts[g_array_index (self->not_stored_touched, guint32,
             i)] = 0;
   g_array_set_size (self->not_stored_touched, 0);
+  for (guint i = 0; i < self->counted_ids->len; i++)
+    self->pattern_counts[g_array_index (self->counted_ids, guint32, i)] = 0;
+  g_array_set_size (self->counted_ids, 0);
   self->found = self->dropped = 0;
   self->crc = 0;
   self->crc_len = 0;
@@ -61,6 +64,21 @@ count_not_stored (GstVyreScan * self, guint32 id, guint64 n)
   if (self->not_stored_counts[id] == 0)
     g_array_append_val (self->not_stored_touched, id);
   self->not_stored_counts[id] += n;
+}
+
+/* Add counts (GstVyrePatternCount) to the buffer's counts per pattern,
+ * and to those not stored with store-matches=false. */
+static void
+add_counts (GstVyreScan * self, const GArray * counts)
+{
+  const GstVyrePatternCount *c = (const GstVyrePatternCount *) counts->data;
+  for (guint i = 0; i < counts->len; i++) {
+    if (self->pattern_counts[c[i].pattern_id] == 0)
+      g_array_append_val (self->counted_ids, c[i].pattern_id);
+    self->pattern_counts[c[i].pattern_id] += c[i].count;
+    if (!self->store_matches)
+      count_not_stored (self, c[i].pattern_id, c[i].count);
+  }
 }
 
 /* A piece of a job scanned again: [off, off + len) of the job's bytes. */
@@ -253,17 +271,22 @@ rescan_in_pieces (GstVyreScan * self, Entry * e, const vyre_completion * c,
 }
 
 /* A pack's matches (e->matches, taken) split by file into
- * e->pack_matches. */
+ * e->pack_matches, and counted per file into e->pack_counts. */
 static void
 split_pack (GstVyreScan * self, Entry * e)
 {
-  e->pack_matches = g_new (GArray *, MAX (e->pack->n_buffers, 1));
+  guint n = e->pack->n_buffers;
+  e->pack_matches = g_new (GArray *, MAX (n, 1));
+  e->pack_counts = g_new (GArray *, MAX (n, 1));
   GArray *all = e->matches ? e->matches :
       g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
   e->matches = NULL;
   e->pack_across = vyre_job_pack_split (e->pack, all, self->pattern_len,
       e->pack_matches);
   g_array_unref (all);
+  for (guint b = 0; b < n; b++)
+    e->pack_counts[b] = vyre_match_events_count (e->pack_matches[b], NULL,
+        self->pattern_list->len);
 }
 
 /* A worker of expand_pool: job e's events into matches (a pack's split by
@@ -276,8 +299,13 @@ vyre_assembler_expand_job (gpointer data, gpointer user_data)
   GstVyreScan *self = user_data;
   GError *err = NULL;
   if (g_atomic_int_get (&self->flow) != GST_FLOW_FLUSHING &&
-      read_events (self, e, e->ctx, &e->comp, &err) && e->pack)
-    split_pack (self, e);
+      read_events (self, e, e->ctx, &e->comp, &err)) {
+    if (e->pack)
+      split_pack (self, e);
+    else
+      e->counts = vyre_match_events_count (e->matches, e->not_stored,
+          self->pattern_list->len);
+  }
   g_mutex_lock (&self->lock);
   e->error = err;
   e->expanded = TRUE;
@@ -369,6 +397,14 @@ vyre_assembler_collect (GstVyreScan * self, Entry * e, GError ** error)
   if (e->corrupt)
     GST_WARNING_OBJECT (self, "%u corrupt match events skipped", e->corrupt);
   if (self->ops & GST_VYRE_SCAN_OPS_SCAN) {
+    /* A pack's counts are its files' (finish_pack).  A job scanned again
+     * in pieces on this thread is counted here. */
+    if (e->pack == NULL) {
+      if (e->counts == NULL)
+        e->counts = vyre_match_events_count (e->matches, e->not_stored,
+            self->pattern_list->len);
+      add_counts (self, e->counts);
+    }
     /* The buffer's first job hands its array over; later ones append.  A
      * pack split by a worker keeps its arrays (finish_pack). */
     if (e->pack_matches == NULL && e->matches) {
@@ -380,9 +416,6 @@ vyre_assembler_collect (GstVyreScan * self, Entry * e, GError ** error)
         g_array_append_vals (self->matches, e->matches->data,
             e->matches->len);
     }
-    if (e->not_stored)
-      for (guint i = 0; i < e->not_stored->len; i++)
-        count_not_stored (self, g_array_index (e->not_stored, guint32, i), 1);
     self->dropped += e->dropped;
     self->found += c->matches;
   }
@@ -408,13 +441,28 @@ compare_u32 (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
+/* The counts of the ids touched (sorted in place), as a new array of
+ * GstVyrePatternCount. */
+static GstVyrePatternCount *
+sorted_counts (GArray * ids, const guint64 * count)
+{
+  g_array_sort (ids, compare_u32);
+  GstVyrePatternCount *pc = g_new (GstVyrePatternCount, ids->len);
+  for (guint i = 0; i < ids->len; i++) {
+    pc[i].pattern_id = g_array_index (ids, guint32, i);
+    pc[i].count = count[pc[i].pattern_id];
+  }
+  return pc;
+}
+
 /* The assembled results as buffer's meta (the buffer is taken, the
  * result returned).  digests: the buffer carries the CRC and histogram
  * (not: a pack's file before its last), of the digest_bytes ending with
- * it. */
+ * it.  counts: its counts per pattern when counted already (taken), NULL:
+ * those assembled. */
 static GstBuffer *
 finish_buffer (GstVyreScan * self, GstBuffer * buffer, guint64 offset,
-    guint32 epoch, gboolean digests, guint64 digest_bytes)
+    guint32 epoch, gboolean digests, guint64 digest_bytes, GArray * counts)
 {
   GstBuffer *buf = gst_buffer_make_writable (buffer);
   GstVyreScanMeta *m = gst_buffer_add_vyre_scan_meta (buf);
@@ -440,16 +488,21 @@ finish_buffer (GstVyreScan * self, GstBuffer * buffer, guint64 offset,
   guint n = self->matches->len;
   gst_vyre_scan_meta_take_matches (m, (GstVyreMatch *)
       g_array_steal (self->matches, NULL), n);
+  if (counts) {
+    guint k = counts->len;
+    gst_vyre_scan_meta_take_counts (m, (GstVyrePatternCount *)
+        g_array_steal (counts, NULL), k);
+    g_array_unref (counts);
+  } else if (self->counted_ids->len) {
+    GstVyrePatternCount *pc = sorted_counts (self->counted_ids,
+        self->pattern_counts);
+    gst_vyre_scan_meta_take_counts (m, pc, self->counted_ids->len);
+  }
   m->n_dropped = self->dropped;
   if (self->not_stored_touched->len) {
-    g_array_sort (self->not_stored_touched, compare_u32);
-    guint k = self->not_stored_touched->len;
-    GstVyrePatternCount *pc = g_new (GstVyrePatternCount, k);
-    for (guint i = 0; i < k; i++) {
-      pc[i].pattern_id = g_array_index (self->not_stored_touched, guint32, i);
-      pc[i].count = self->not_stored_counts[pc[i].pattern_id];
-    }
-    gst_vyre_scan_meta_take_not_stored (m, pc, k);
+    GstVyrePatternCount *pc = sorted_counts (self->not_stored_touched,
+        self->not_stored_counts);
+    gst_vyre_scan_meta_take_not_stored (m, pc, self->not_stored_touched->len);
   }
   self->total_buffers++;
   self->total_bytes += m->size;
@@ -491,7 +544,9 @@ finish_pack (GstVyreScan * self, Entry * e, GPtrArray * outs)
     }
     GstBuffer *buf = members[i];
     GArray *matches = mine[b];
-    mine[b++] = NULL;
+    mine[b] = NULL;
+    GArray *counts = e->pack_counts[b];
+    e->pack_counts[b++] = NULL;
     vyre_assembler_reset (self);
     self->found = matches->len;
     if (self->store_matches) {
@@ -500,9 +555,10 @@ finish_pack (GstVyreScan * self, Entry * e, GPtrArray * outs)
       self->matches = matches;
       matches = empty;
     } else {
-      const GstVyreMatch *mm = (const GstVyreMatch *) matches->data;
-      for (guint k = 0; k < matches->len; k++)
-        count_not_stored (self, mm[k].pattern_id, 1);
+      const GstVyrePatternCount *c = (const GstVyrePatternCount *)
+          counts->data;
+      for (guint k = 0; k < counts->len; k++)
+        count_not_stored (self, c[k].pattern_id, c[k].count);
       self->dropped = matches->len;
     }
     g_array_unref (matches);
@@ -513,7 +569,7 @@ finish_pack (GstVyreScan * self, Entry * e, GPtrArray * outs)
     }
     gsize size = gst_buffer_get_size (buf);
     g_ptr_array_add (outs, finish_buffer (self, buf, offset, e->epoch,
-            last, pack->len));
+            last, pack->len, counts));
     offset += size;
   }
   g_free (members);
@@ -526,7 +582,7 @@ vyre_assembler_finish (GstVyreScan * self, Entry * e, GPtrArray * outs)
 {
   if (e->buffer) {
     g_ptr_array_add (outs, finish_buffer (self, e->buffer, e->buffer_offset,
-            e->epoch, TRUE, gst_buffer_get_size (e->buffer)));
+            e->epoch, TRUE, gst_buffer_get_size (e->buffer), NULL));
     e->buffer = NULL;
   } else if (e->pack)
     finish_pack (self, e, outs);

@@ -4,6 +4,9 @@
  */
 #include "vyre-match-events.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "vyre_protocol.h"
 
 guint64
@@ -127,4 +130,57 @@ vyre_match_events_sort (GArray * matches)
       return;
     }
   }
+}
+
+static gint
+compare_id (gconstpointer a, gconstpointer b)
+{
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* See vyre-match-events.h.  Few matches against many patterns (a small
+ * file, a big catalog) are sorted by id and counted in runs; otherwise a
+ * table with a counter per pattern is cheaper. */
+GArray *
+vyre_match_events_count (const GArray * matches, const GArray * ids,
+    guint n_patterns)
+{
+  guint nm = matches ? matches->len : 0, ni = ids ? ids->len : 0;
+  guint64 n = (guint64) nm + ni;
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (GstVyrePatternCount));
+  if (n == 0)
+    return out;
+  const GstVyreMatch *m = nm ? (const GstVyreMatch *) matches->data : NULL;
+  const guint32 *id = ni ? (const guint32 *) ids->data : NULL;
+  if (n * 8 < n_patterns) {
+    guint32 *all = g_new (guint32, n);
+    for (guint i = 0; i < nm; i++)
+      all[i] = m[i].pattern_id;
+    if (ni)
+      memcpy (all + nm, id, sizeof (guint32) * ni);
+    qsort (all, n, sizeof (guint32), compare_id);
+    for (guint64 i = 0; i < n;) {
+      guint64 j = i + 1;
+      while (j < n && all[j] == all[i])
+        j++;
+      GstVyrePatternCount c = { all[i], j - i };
+      g_array_append_val (out, c);
+      i = j;
+    }
+    g_free (all);
+    return out;
+  }
+  guint64 *count = g_new0 (guint64, MAX (n_patterns, 1));
+  for (guint i = 0; i < nm; i++)
+    count[m[i].pattern_id]++;
+  for (guint i = 0; i < ni; i++)
+    count[id[i]]++;
+  for (guint p = 0; p < n_patterns; p++)
+    if (count[p]) {
+      GstVyrePatternCount c = { p, count[p] };
+      g_array_append_val (out, c);
+    }
+  g_free (count);
+  return out;
 }

@@ -6,7 +6,8 @@
  * land: the check sum the expansion takes in passing equals ring/'s
  * reference sum and the kernel's; a torn record is read again until whole
  * (a thread lands the missing word later); one that never agrees is an
- * error with a Fix and leaves the matches as they were.
+ * error with a Fix and leaves the matches as they were.  Counts per
+ * pattern equal a plain count.
  */
 #include <string.h>
 
@@ -219,6 +220,46 @@ test_read_while_landing (guint64 * rng)
   g_ptr_array_unref (p);
 }
 
+/* vyre_match_events_count against a plain count, on both of its ways:
+ * few matches among many patterns (sorted ids) and many among few (a
+ * table), with ids not stored added. */
+static void
+check_counts (guint64 * rng, guint n_matches, guint n_ids, guint n_patterns)
+{
+  GArray *m = g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  guint64 *want = g_new0 (guint64, n_patterns);
+  for (guint i = 0; i < n_matches; i++) {
+    GstVyreMatch x = {.pattern_id =
+          (guint32) (ring_test_rand (rng) % n_patterns),.offset = i };
+    g_array_append_val (m, x);
+    want[x.pattern_id]++;
+  }
+  for (guint i = 0; i < n_ids; i++) {
+    guint32 id = (guint32) (ring_test_rand (rng) % n_patterns);
+    g_array_append_val (ids, id);
+    want[id]++;
+  }
+  GArray *c = vyre_match_events_count (m, n_ids ? ids : NULL, n_patterns);
+  guint k = 0;
+  for (guint p = 0; p < n_patterns; p++) {
+    if (want[p] == 0)
+      continue;
+    CHECK (k < c->len);
+    if (k >= c->len)
+      break;
+    const GstVyrePatternCount *pc = &g_array_index (c, GstVyrePatternCount,
+        k++);
+    CHECK_EQ_U64 (pc->pattern_id, p);
+    CHECK_EQ_U64 (pc->count, want[p]);
+  }
+  CHECK_EQ_U64 (c->len, k);
+  g_array_unref (c);
+  g_array_unref (m);
+  g_array_unref (ids);
+  g_free (want);
+}
+
 int
 main (void)
 {
@@ -256,5 +297,11 @@ main (void)
     check_sorts_like_qsort ("random", a);
     g_array_unref (a);
   }
+  check_counts (&rng, 0, 0, 10);
+  check_counts (&rng, 5, 0, 100000);    /* sorted ids */
+  check_counts (&rng, 30, 7, 1000);     /* sorted ids */
+  check_counts (&rng, 100000, 0, 7);    /* a table */
+  check_counts (&rng, 5000, 5000, 1000);        /* a table */
+  check_counts (&rng, 0, 300, 50);
   return ring_test_finish ("test_match_events");
 }

@@ -79,6 +79,35 @@ scan_meta (GstBuffer * buf)
   return (GstVyreScanMeta *) gst_buffer_get_meta (buf, api);
 }
 
+/* The meta's counts per pattern: sorted by id, none 0, each the pattern's
+ * stored matches plus its not stored ones. */
+static void
+check_counts (const char *what, const GstVyreScanMeta * m, guint n_patterns,
+    guint buffer)
+{
+  guint64 *want = g_new0 (guint64, n_patterns);
+  for (guint k = 0; k < m->n_matches; k++)
+    want[m->matches[k].pattern_id]++;
+  for (guint k = 0; k < m->n_not_stored; k++)
+    want[m->not_stored[k].pattern_id] += m->not_stored[k].count;
+  guint64 sum = 0;
+  for (guint k = 0; k < m->n_counts; k++) {
+    const GstVyrePatternCount *c = &m->counts[k];
+    fail_unless (c->pattern_id < n_patterns && c->count > 0 &&
+        (k == 0 || m->counts[k - 1].pattern_id < c->pattern_id),
+        "%s: buffer %u: count %u (pattern %u, %" G_GUINT64_FORMAT ") out of "
+        "order, empty or unknown", what, buffer, k, c->pattern_id, c->count);
+    fail_unless (c->count == want[c->pattern_id], "%s: buffer %u: pattern "
+        "%u counted %" G_GUINT64_FORMAT ", its matches %" G_GUINT64_FORMAT,
+        what, buffer, c->pattern_id, c->count, want[c->pattern_id]);
+    sum += c->count;
+  }
+  fail_unless (sum == m->n_matches + m->n_dropped, "%s: buffer %u: counts "
+      "sum to %" G_GUINT64_FORMAT ", %u matches + %" G_GUINT64_FORMAT
+      " not stored", what, buffer, sum, m->n_matches, m->n_dropped);
+  g_free (want);
+}
+
 static GPtrArray *
 patterns_new (void)
 {
@@ -374,6 +403,7 @@ verify_stream (const char *what, GPtrArray * out, const guint8 * data,
     check_histogram (m, d, p->len, i);
     fail_unless (m->n_dropped == 0, "%s: buffer %u dropped %" G_GUINT64_FORMAT
         " matches", what, i, m->n_dropped);
+    check_counts (what, m, pats->len, i);
     for (guint k = 0; k < m->n_matches; k++) {
       const GstVyreMatch *x = &m->matches[k];
       fail_unless (x->pattern_id < pats->len, "%s: buffer %u: pattern id %u",
@@ -1398,6 +1428,7 @@ GST_START_TEST (test_errors)
       not_stored += m->not_stored[k].count;
     }
     fail_unless_equals_uint64 (not_stored, m->n_dropped);
+    check_counts ("max-matches-per-buffer 1", m, pats->len, i);
     for (guint k = 0; k < pats->len; k++)
       fail_unless (have[k] == want[k], "buffer %u pattern %u: %"
           G_GUINT64_FORMAT " counted, the reference has %" G_GUINT64_FORMAT,
@@ -1654,6 +1685,7 @@ GST_START_TEST (test_count_only)
     GstVyreScanMeta *m = scan_meta (out->pdata[i]);
     fail_unless (m != NULL);
     fail_unless_equals_int (m->n_matches, 0);
+    check_counts ("store-matches false", m, pats->len, i);
     for (guint k = 0; k < m->n_not_stored; k++)
       have[m->not_stored[k].pattern_id] += m->not_stored[k].count;
     total += m->n_dropped;
