@@ -66,11 +66,13 @@ count_not_stored (GstVyreScan * self, guint32 id, guint64 n)
   self->not_stored_counts[id] += n;
 }
 
-/* Add counts (GstVyrePatternCount) to the buffer's counts per pattern,
- * and to those not stored with store-matches=false. */
+/* Add counts (GstVyrePatternCount, NULL: none) to the buffer's counts per
+ * pattern, and to those not stored with store-matches=false. */
 static void
 add_counts (GstVyreScan * self, const GArray * counts)
 {
+  if (counts == NULL)
+    return;
   const GstVyrePatternCount *c = (const GstVyrePatternCount *) counts->data;
   for (guint i = 0; i < counts->len; i++) {
     if (self->pattern_counts[c[i].pattern_id] == 0)
@@ -400,7 +402,7 @@ vyre_assembler_collect (GstVyreScan * self, Entry * e, GError ** error)
     /* A pack's counts are its files' (finish_pack).  A job scanned again
      * in pieces on this thread is counted here. */
     if (e->pack == NULL) {
-      if (e->counts == NULL)
+      if (e->counts == NULL)  /* (or none: counting nothing is free) */
         e->counts = vyre_match_events_count (e->matches, e->not_stored,
             self->pattern_list->len);
       add_counts (self, e->counts);
@@ -555,10 +557,11 @@ finish_pack (GstVyreScan * self, Entry * e, GPtrArray * outs)
       self->matches = matches;
       matches = empty;
     } else {
-      const GstVyrePatternCount *c = (const GstVyrePatternCount *)
-          counts->data;
-      for (guint k = 0; k < counts->len; k++)
-        count_not_stored (self, c[k].pattern_id, c[k].count);
+      for (guint k = 0; counts && k < counts->len; k++) {
+        const GstVyrePatternCount *c = &g_array_index (counts,
+            GstVyrePatternCount, k);
+        count_not_stored (self, c->pattern_id, c->count);
+      }
       self->dropped = matches->len;
     }
     g_array_unref (matches);

@@ -141,25 +141,35 @@ compare_id (gconstpointer a, gconstpointer b)
 
 /* See vyre-match-events.h.  Few matches against many patterns (a small
  * file, a big catalog) are sorted by id and counted in runs; otherwise a
- * table with a counter per pattern is cheaper. */
+ * table with a counter per pattern is cheaper.  Up to COUNT_STACK ids or
+ * patterns need no allocation but the result's: the workers count every
+ * small file of a tree. */
+#define COUNT_STACK 256
+
 GArray *
 vyre_match_events_count (const GArray * matches, const GArray * ids,
     guint n_patterns)
 {
   guint nm = matches ? matches->len : 0, ni = ids ? ids->len : 0;
   guint64 n = (guint64) nm + ni;
-  GArray *out = g_array_new (FALSE, FALSE, sizeof (GstVyrePatternCount));
   if (n == 0)
-    return out;
+    return NULL;
   const GstVyreMatch *m = nm ? (const GstVyreMatch *) matches->data : NULL;
   const guint32 *id = ni ? (const guint32 *) ids->data : NULL;
+  GArray *out;
   if (n * 8 < n_patterns) {
-    guint32 *all = g_new (guint32, n);
+    guint32 stack[COUNT_STACK];
+    guint32 *all = n <= COUNT_STACK ? stack : g_new (guint32, n);
     for (guint i = 0; i < nm; i++)
       all[i] = m[i].pattern_id;
     if (ni)
       memcpy (all + nm, id, sizeof (guint32) * ni);
     qsort (all, n, sizeof (guint32), compare_id);
+    guint runs = 1;
+    for (guint64 i = 1; i < n; i++)
+      runs += all[i] != all[i - 1];
+    out = g_array_sized_new (FALSE, FALSE, sizeof (GstVyrePatternCount),
+        runs);
     for (guint64 i = 0; i < n;) {
       guint64 j = i + 1;
       while (j < n && all[j] == all[i])
@@ -168,19 +178,27 @@ vyre_match_events_count (const GArray * matches, const GArray * ids,
       g_array_append_val (out, c);
       i = j;
     }
-    g_free (all);
+    if (all != stack)
+      g_free (all);
     return out;
   }
-  guint64 *count = g_new0 (guint64, MAX (n_patterns, 1));
+  guint64 stack[COUNT_STACK];
+  guint64 *count = n_patterns <= COUNT_STACK ? stack :
+      g_new (guint64, n_patterns);
+  memset (count, 0, sizeof (guint64) * MAX (n_patterns, 1));
+  guint distinct = 0;
   for (guint i = 0; i < nm; i++)
-    count[m[i].pattern_id]++;
+    distinct += count[m[i].pattern_id]++ == 0;
   for (guint i = 0; i < ni; i++)
-    count[id[i]]++;
-  for (guint p = 0; p < n_patterns; p++)
+    distinct += count[id[i]]++ == 0;
+  out = g_array_sized_new (FALSE, FALSE, sizeof (GstVyrePatternCount),
+      distinct);
+  for (guint p = 0; p < n_patterns && out->len < distinct; p++)
     if (count[p]) {
       GstVyrePatternCount c = { p, count[p] };
       g_array_append_val (out, c);
     }
-  g_free (count);
+  if (count != stack)
+    g_free (count);
   return out;
 }

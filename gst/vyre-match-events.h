@@ -38,7 +38,7 @@ void vyre_match_events_sort (GArray * matches);
 /* Matches per pattern id of `matches` (GArray of GstVyreMatch) and `ids`
  * (GArray of guint32 pattern ids of matches not stored; may be NULL)
  * together: a new GArray of GstVyrePatternCount sorted by pattern_id, ids
- * without a match left out.  Ids are below n_patterns.  O(matches) plus
+ * without a match left out; NULL when there are none.  Ids are below n_patterns.  O(matches) plus
  * the smaller of O(n_patterns) and a sort of the ids, so the expansion
  * workers count per file and no later reader walks every match. */
 GArray *vyre_match_events_count (const GArray * matches, const GArray * ids,

@@ -241,6 +241,9 @@ check_counts (guint64 * rng, guint n_matches, guint n_ids, guint n_patterns)
     want[id]++;
   }
   GArray *c = vyre_match_events_count (m, n_ids ? ids : NULL, n_patterns);
+  CHECK ((c == NULL) == (n_matches + n_ids == 0));
+  if (c == NULL)
+    c = g_array_new (FALSE, FALSE, sizeof (GstVyrePatternCount));
   guint k = 0;
   for (guint p = 0; p < n_patterns; p++) {
     if (want[p] == 0)
@@ -303,5 +306,7 @@ main (void)
   check_counts (&rng, 100000, 0, 7);    /* a table */
   check_counts (&rng, 5000, 5000, 1000);        /* a table */
   check_counts (&rng, 0, 300, 50);
+  check_counts (&rng, 300, 0, 5000);    /* sorted ids, more than fit the stack */
+  check_counts (&rng, 2000, 50, 300);   /* a table, more than fit the stack */
   return ring_test_finish ("test_match_events");
 }
