@@ -460,8 +460,9 @@ sorted_counts (GArray * ids, const guint64 * count)
 /* The assembled results as buffer's meta (the buffer is taken, the
  * result returned).  digests: the buffer carries the CRC and histogram
  * (not: a pack's file before its last), of the digest_bytes ending with
- * it.  counts: its counts per pattern when counted already (taken), NULL:
- * those assembled. */
+ * it.  counts: its counts per pattern, with its matches sorted, from the
+ * worker that split a pack (taken); NULL: those assembled, the matches
+ * sorted here. */
 static GstBuffer *
 finish_buffer (GstVyreScan * self, GstBuffer * buffer, guint64 offset,
     guint32 epoch, gboolean digests, guint64 digest_bytes, GArray * counts)
@@ -477,7 +478,8 @@ finish_buffer (GstVyreScan * self, GstBuffer * buffer, guint64 offset,
   m->has_histogram = digests && (self->ops & GST_VYRE_SCAN_OPS_HISTOGRAM);
   if (m->has_histogram)
     memcpy (m->histogram, self->hist, sizeof m->histogram);
-  vyre_match_events_sort (self->matches);
+  if (counts == NULL)
+    vyre_match_events_sort (self->matches);
   /* A limit keeps the first matches in stream order; the rest are counted
    * per pattern. */
   if (self->max_matches && self->matches->len > self->max_matches) {
