@@ -169,7 +169,7 @@ typedef struct
   guint32 done;                 /* control DONE_COUNT (all tenants) */
   guint32 epoch;                /* the tenant's last closed epoch */
   guint32 retired;              /* workgroup retirements */
-  guint32 requeues;             /* fences handed back */
+  guint32 requeues;             /* slots handed back (VYRE_CTRL_REQUEUES) */
   guint32 workgroups;           /* per launch */
   guint32 tenants;              /* tenants registered */
   /* Polls that found a completion entry's words not all landed yet, and

@@ -145,7 +145,8 @@
 #define VYRE_CTRL_RETIRED 20u    /* workgroup exits on a budget, all launches */
 #define VYRE_CTRL_FAULTS 21u     /* slots completed as FAULT                */
 #define VYRE_CTRL_HEARTBEAT 22u  /* bumped by workgroup 0 every poll round  */
-#define VYRE_CTRL_REQUEUES 23u   /* fences handed back because not ready    */
+#define VYRE_CTRL_REQUEUES 23u   /* slots handed back: fences not ready, jobs
+                                    claimed while HOLD is set              */
 #define VYRE_CTRL_EXITED 24u     /* workgroup exits for any reason          */
 
 /* Per-opcode execution counters: word VYRE_CTRL_OPCODE_COUNTERS + op. */

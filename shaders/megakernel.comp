@@ -837,9 +837,13 @@ void main()
       if (ring_claim(s * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS) == VYRE_STATUS_PUBLISHED) {
         // HOLD is read after the claim's acquire, so a HOLD the host set
         // before it published this slot is seen; read before the claim,
-        // nothing would order it after the host's store.
+        // nothing would order it after the host's store.  The hand-back is
+        // counted like a fence's; without that atomic an H100 ran the held
+        // jobs in every run of test_engine's hold fault (not understood:
+        // docs/reliability.md, "a kernel that stops making progress").
         if (ctrl_load_acq(VYRE_CTRL_HOLD) != 0u) {
           ring_store_rel(s * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS, VYRE_STATUS_PUBLISHED);
+          ctrl_add(VYRE_CTRL_REQUEUES, 1u);
         } else {
           s_slot = s;
           s_cmd = CMD_RUN;
