@@ -86,6 +86,7 @@ typedef struct
   GArray *matches;              /* GstVyreMatch of this job */
   GArray *not_stored;           /* guint32 pattern ids (store-matches=false) */
   GArray *counts;               /* GstVyrePatternCount of matches and not_stored */
+  gboolean sorted;              /* matches sorted (by the worker that read them) */
   guint64 dropped;              /* matches not stored */
   guint64 torn;                 /* result records read again until whole */
   guint corrupt;

@@ -291,8 +291,8 @@ split_pack (GstVyreScan * self, Entry * e)
         self->pattern_list->len);
 }
 
-/* A worker of expand_pool: job e's events into matches (a pack's split by
- * file, off the task's thread).  After a flush started nothing is read
+/* A worker of expand_pool: job e's events into matches, sorted and counted
+ * per pattern (a pack's split by file), off the task's thread.  After a flush started nothing is read
  * (the job is thrown away).  Wakes the task. */
 void
 vyre_assembler_expand_job (gpointer data, gpointer user_data)
@@ -304,9 +304,12 @@ vyre_assembler_expand_job (gpointer data, gpointer user_data)
       read_events (self, e, e->ctx, &e->comp, &err)) {
     if (e->pack)
       split_pack (self, e);
-    else
+    else {
+      vyre_match_events_sort (e->matches);
+      e->sorted = TRUE;
       e->counts = vyre_match_events_count (e->matches, e->not_stored,
           self->pattern_list->len);
+    }
   }
   g_mutex_lock (&self->lock);
   e->error = err;
@@ -407,16 +410,18 @@ vyre_assembler_collect (GstVyreScan * self, Entry * e, GError ** error)
             self->pattern_list->len);
       add_counts (self, e->counts);
     }
-    /* The buffer's first job hands its array over; later ones append.  A
-     * pack split by a worker keeps its arrays (finish_pack). */
+    /* The buffer's first job hands its array over; later ones append in
+     * order, so the buffer's matches stay sorted.  A pack split by a
+     * worker keeps its arrays (finish_pack). */
     if (e->pack_matches == NULL && e->matches) {
+      if (!e->sorted)           /* scanned again in pieces on this thread */
+        vyre_match_events_sort (e->matches);
       if (self->matches->len == 0) {
         GArray *empty = self->matches;
         self->matches = e->matches;
         e->matches = empty;
       } else
-        g_array_append_vals (self->matches, e->matches->data,
-            e->matches->len);
+        vyre_match_events_append_sorted (self->matches, e->matches);
     }
     self->dropped += e->dropped;
     self->found += c->matches;
@@ -460,9 +465,9 @@ sorted_counts (GArray * ids, const guint64 * count)
 /* The assembled results as buffer's meta (the buffer is taken, the
  * result returned).  digests: the buffer carries the CRC and histogram
  * (not: a pack's file before its last), of the digest_bytes ending with
- * it.  counts: its counts per pattern, with its matches sorted, from the
- * worker that split a pack (taken); NULL: those assembled, the matches
- * sorted here. */
+ * it.  counts: its counts per pattern from the worker that split a pack
+ * (taken); NULL: those assembled.  The matches are sorted (collect, the
+ * split). */
 static GstBuffer *
 finish_buffer (GstVyreScan * self, GstBuffer * buffer, guint64 offset,
     guint32 epoch, gboolean digests, guint64 digest_bytes, GArray * counts)
@@ -478,8 +483,6 @@ finish_buffer (GstVyreScan * self, GstBuffer * buffer, guint64 offset,
   m->has_histogram = digests && (self->ops & GST_VYRE_SCAN_OPS_HISTOGRAM);
   if (m->has_histogram)
     memcpy (m->histogram, self->hist, sizeof m->histogram);
-  if (counts == NULL)
-    vyre_match_events_sort (self->matches);
   /* A limit keeps the first matches in stream order; the rest are counted
    * per pattern. */
   if (self->max_matches && self->matches->len > self->max_matches) {

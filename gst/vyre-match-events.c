@@ -132,6 +132,40 @@ vyre_match_events_sort (GArray * matches)
   }
 }
 
+/* See vyre-match-events.h.  Each of `more`'s matches that sorts before
+ * `sorted`'s last moves back to its place; once one does not, none after
+ * it does (more is sorted).  Many moves (overlapping arrays) hand over to
+ * vyre_match_events_sort. */
+void
+vyre_match_events_append_sorted (GArray * sorted, const GArray * more)
+{
+  guint old = sorted->len;
+  if (more == NULL || more->len == 0)
+    return;
+  g_array_append_vals (sorted, more->data, more->len);
+  if (old == 0)
+    return;
+  GstVyreMatch *m = (GstVyreMatch *) sorted->data;
+  const GstVyreMatch last = m[old - 1];
+  guint64 moves = 0, limit = 16 * (guint64) more->len + 64;
+  for (guint i = old; i < sorted->len; i++) {
+    if (match_compare (&last, &m[i]) <= 0)
+      return;
+    GstVyreMatch x = m[i];
+    guint j = i;
+    while (j > 0 && match_compare (&m[j - 1], &x) > 0) {
+      m[j] = m[j - 1];
+      j--;
+    }
+    m[j] = x;
+    moves += i - j;
+    if (moves > limit) {
+      vyre_match_events_sort (sorted);
+      return;
+    }
+  }
+}
+
 static gint
 compare_id (gconstpointer a, gconstpointer b)
 {

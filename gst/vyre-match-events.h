@@ -35,6 +35,13 @@ guint64 vyre_match_events_expand (const guint32 * table,
 /* Sort by (offset, pattern_id): the order the meta promises. */
 void vyre_match_events_sort (GArray * matches);
 
+/* Append `more` to `sorted`, both sorted as vyre_match_events_sort sorts,
+ * keeping `sorted` sorted.  A job's matches start after the previous
+ * job's but for the few that straddle their boundary: only those move
+ * (the rest is a memcpy), so a buffer of many jobs is never sorted
+ * whole. */
+void vyre_match_events_append_sorted (GArray * sorted, const GArray * more);
+
 /* Matches per pattern id of `matches` (GArray of GstVyreMatch) and `ids`
  * (GArray of guint32 pattern ids of matches not stored; may be NULL)
  * together: a new GArray of GstVyrePatternCount sorted by pattern_id, ids

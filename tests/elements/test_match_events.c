@@ -7,7 +7,8 @@
  * reference sum and the kernel's; a torn record is read again until whole
  * (a thread lands the missing word later); one that never agrees is an
  * error with a Fix and leaves the matches as they were.  Counts per
- * pattern equal a plain count.
+ * pattern equal a plain count; appending a job's sorted matches keeps a
+ * buffer's sorted.
  */
 #include <string.h>
 
@@ -263,6 +264,38 @@ check_counts (guint64 * rng, guint n_matches, guint n_ids, guint n_patterns)
   g_free (want);
 }
 
+/* vyre_match_events_append_sorted equals sorting the concatenation: two
+ * jobs' matches whose ranges overlap by `overlap` (straddlers), and two
+ * that overlap wholly (its hand-over to the full sort). */
+static void
+check_append_sorted (guint64 * rng, guint n, guint64 overlap)
+{
+  GArray *a = g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
+  GArray *b = g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
+  for (guint i = 0; i < n; i++) {
+    GstVyreMatch x = {.pattern_id = (guint32) (ring_test_rand (rng) % 9),
+      .offset = ring_test_rand (rng) % 10000
+    };
+    GstVyreMatch y = {.pattern_id = (guint32) (ring_test_rand (rng) % 9),
+      .offset = 10000 - overlap + ring_test_rand (rng) % 10000
+    };
+    g_array_append_val (a, x);
+    g_array_append_val (b, y);
+  }
+  vyre_match_events_sort (a);
+  vyre_match_events_sort (b);
+  GArray *want = g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
+  g_array_append_vals (want, a->data, a->len);
+  g_array_append_vals (want, b->data, b->len);
+  vyre_match_events_sort (want);
+  vyre_match_events_append_sorted (a, b);
+  CHECK_EQ_U64 (a->len, want->len);
+  CHECK (memcmp (a->data, want->data, sizeof (GstVyreMatch) * a->len) == 0);
+  g_array_unref (a);
+  g_array_unref (b);
+  g_array_unref (want);
+}
+
 int
 main (void)
 {
@@ -300,6 +333,10 @@ main (void)
     check_sorts_like_qsort ("random", a);
     g_array_unref (a);
   }
+  check_append_sorted (&rng, 5000, 0);
+  check_append_sorted (&rng, 5000, 30);
+  check_append_sorted (&rng, 5000, 10000);
+  check_append_sorted (&rng, 1, 10000);
   check_counts (&rng, 0, 0, 10);
   check_counts (&rng, 5, 0, 100000);    /* sorted ids */
   check_counts (&rng, 30, 7, 1000);     /* sorted ids */
