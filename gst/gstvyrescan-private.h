@@ -59,6 +59,23 @@ now_ns (void)
       (self)->phase_ns[ph] += now_ns () - (t0); \
   } G_STMT_END
 
+/* The jobs of one buffer, dispatched together once its last job
+ * completed: each job's matches are copied by its worker straight to
+ * their place in the buffer's array, sized from the jobs' counts, instead
+ * of appended one job after another on the src task. */
+typedef struct
+{
+  guint off, len;               /* the job's place in `matches` */
+  guint filled;                 /* matches its worker wrote there */
+} MatchSegment;
+
+typedef struct
+{
+  gint refs;
+  GArray *matches;              /* GstVyreMatch of the whole buffer */
+  GArray *segments;             /* MatchSegment per job, in order */
+} MatchGroup;
+
 /* One entry of the in-order queue between chain and the src task. */
 typedef enum
 {
@@ -87,6 +104,12 @@ typedef struct
   GArray *not_stored;           /* guint32 pattern ids (store-matches=false) */
   GArray *counts;               /* GstVyrePatternCount of matches and not_stored */
   gboolean sorted;              /* matches sorted (by the worker that read them) */
+  /* A chunk of a buffer of several jobs: held by the task until the
+   * buffer's last job completed, then its matches go to segment `index`
+   * of the group (NULL: collected one job after another). */
+  gboolean held;
+  MatchGroup *group;
+  guint index;
   guint64 dropped;              /* matches not stored */
   guint64 torn;                 /* result records read again until whole */
   guint corrupt;
@@ -143,6 +166,7 @@ struct _GstVyreScan
    * expand_window entries dispatched ahead of the one it pushes. */
   GThreadPool *expand_pool;
   guint expand_window;
+  GPtrArray *held;              /* Entry *: chunks waiting for their last job */
   guint *rescan_free;           /* task only: free rescan contexts, a stack */
   guint rescan_free_count;
   guint slots;                  /* ring slots in use (ring-slots or auto) */

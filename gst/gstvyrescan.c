@@ -159,6 +159,7 @@ gst_vyre_scan_entry_free (Entry * e)
     g_array_unref (e->not_stored);
   if (e->counts)
     g_array_unref (e->counts);
+  vyre_assembler_group_unref (e->group);
   g_clear_error (&e->error);
   g_free (e);
 }
@@ -408,6 +409,8 @@ drain_entries (GstVyreScan * self, gboolean keep_sticky)
    * since the contexts they use are published into again right after. */
   GArray *hand_over = keep_sticky ? NULL :
       g_array_new (FALSE, FALSE, sizeof (vyre_ticket));
+  if (self->held)               /* (borrowed: the entries go below) */
+    g_ptr_array_set_size (self->held, 0);
   for (;;) {
     g_mutex_lock (&self->lock);
     Entry *e = g_queue_pop_head (&self->entries);
@@ -417,7 +420,7 @@ drain_entries (GstVyreScan * self, gboolean keep_sticky)
     /* A worker may still read its record: wait for it (it skips the work
      * once flushing is set, and otherwise takes milliseconds). */
     g_mutex_lock (&self->lock);
-    while (e->dispatched && !e->expanded)
+    while (e->dispatched && !e->held && !e->expanded)
       gst_vyre_scan_wait_locked (self, &self->waiters, 10 * G_TIME_SPAN_MILLISECOND);
     g_mutex_unlock (&self->lock);
     if (e->kind != ENTRY_EVENT && self->tenant && e->dispatched)
@@ -1002,6 +1005,7 @@ gst_vyre_scan_start (GstVyreScan * self)
   self->expand_pool = g_thread_pool_new (vyre_assembler_expand_job, self, (gint) workers,
       FALSE, NULL);
   self->expand_window = 4 * workers + 2;
+  self->held = g_ptr_array_new ();
   self->not_stored_counts = g_new0 (guint64, MAX (1,
           self->pattern_list->len));
   self->pattern_counts = g_new0 (guint64, MAX (1, self->pattern_list->len));
@@ -1065,6 +1069,7 @@ gst_vyre_scan_stop (GstVyreScan * self)
   g_clear_pointer (&self->rescan_free, g_free);
   g_clear_pointer (&self->not_stored_counts, g_free);
   g_clear_pointer (&self->pattern_counts, g_free);
+  g_clear_pointer (&self->held, g_ptr_array_unref);
   g_clear_pointer (&self->tail, g_free);
   self->ctx_free_count = 0;
 }

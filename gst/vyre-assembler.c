@@ -291,6 +291,58 @@ split_pack (GstVyreScan * self, Entry * e)
         self->pattern_list->len);
 }
 
+void
+vyre_assembler_group_unref (MatchGroup * group)
+{
+  if (group == NULL || !g_atomic_int_dec_and_test (&group->refs))
+    return;
+  g_array_unref (group->matches);
+  g_array_unref (group->segments);
+  g_free (group);
+}
+
+/* Job e's sorted matches to their segment of its group (worker or task):
+ * each writes only its own segment.  More matches than its completion
+ * counted would be a bug: an error, never a match lost. */
+static gboolean
+fill_segment (Entry * e, GError ** error)
+{
+  MatchSegment *seg = &g_array_index (e->group->segments, MatchSegment,
+      e->index);
+  gboolean ok = e->matches->len <= seg->len;
+  if (!ok)
+    g_set_error (error, VYRE_DEVICE_ERROR, VYRE_DEVICE_ERROR_FAILED,
+        "Job %" G_GUINT64_FORMAT " expanded to %u matches, its completion "
+        "counted %u. Fix: this is a bug: report it with the device, the "
+        "patterns and a GST_DEBUG=vyrescan:6 log.", e->comp.seq,
+        e->matches->len, seg->len);
+  seg->filled = MIN (e->matches->len, seg->len);
+  memcpy (&g_array_index (e->group->matches, GstVyreMatch, seg->off),
+      e->matches->data, sizeof (GstVyreMatch) * seg->filled);
+  g_array_set_size (e->matches, 0);
+  return ok;
+}
+
+/* The group's array once every segment is filled: segments a worker did
+ * not fill whole (corrupt events skipped) closed up, then the order mended
+ * where each job's matches meet the ones before (the task). */
+static void
+close_group (MatchGroup * g)
+{
+  GstVyreMatch *m = (GstVyreMatch *) g->matches->data;
+  guint end = 0;
+  for (guint i = 0; i < g->segments->len; i++) {
+    const MatchSegment *seg = &g_array_index (g->segments, MatchSegment, i);
+    if (seg->off != end)
+      memmove (m + end, m + seg->off, sizeof (GstVyreMatch) * seg->filled);
+    guint start = end;
+    end += seg->filled;
+    if (i > 0)
+      vyre_match_events_mend (g->matches, start, end);
+  }
+  g_array_set_size (g->matches, end);
+}
+
 /* A worker of expand_pool: job e's events into matches, sorted and counted
  * per pattern (a pack's split by file), off the task's thread.  After a flush started nothing is read
  * (the job is thrown away).  Wakes the task. */
@@ -309,6 +361,8 @@ vyre_assembler_expand_job (gpointer data, gpointer user_data)
       e->sorted = TRUE;
       e->counts = vyre_match_events_count (e->matches, e->not_stored,
           self->pattern_list->len);
+      if (e->group)
+        fill_segment (e, &err);
     }
   }
   g_mutex_lock (&self->lock);
@@ -318,6 +372,81 @@ vyre_assembler_expand_job (gpointer data, gpointer user_data)
   g_mutex_unlock (&self->lock);
 }
 
+/* Whether dispatch left nothing for a worker: a job scanned again in
+ * pieces on the task, a fence, a job without the scan op. */
+static gboolean
+expanded_on_task (GstVyreScan * self, const Entry * e)
+{
+  return !(e->kind == ENTRY_JOB && (self->ops & GST_VYRE_SCAN_OPS_SCAN) &&
+      e->comp.matches_stored >= e->comp.matches);
+}
+
+/* Dispatched entry e to the expansion workers, or marked expanded. */
+static void
+start_expanding (GstVyreScan * self, Entry * e)
+{
+  if (expanded_on_task (self, e)) {
+    g_mutex_lock (&self->lock);
+    e->expanded = TRUE;
+    g_mutex_unlock (&self->lock);
+  } else
+    g_thread_pool_push (self->expand_pool, e, NULL);
+}
+
+/* The held chunks, their buffer's last job among them, as one group: each
+ * job's place in the buffer's array from the matches its completion
+ * counted; the task fills the places of jobs it scanned again, the
+ * workers the others. */
+static void
+group_jobs (GstVyreScan * self)
+{
+  MatchGroup *g = g_new0 (MatchGroup, 1);
+  g->refs = 1;
+  g->segments = g_array_sized_new (FALSE, TRUE, sizeof (MatchSegment),
+      self->held->len);
+  guint total = 0;
+  for (guint i = 0; i < self->held->len; i++) {
+    Entry *x = self->held->pdata[i];
+    MatchSegment seg = { total, x->comp.matches, 0 };
+    g_array_append_val (g->segments, seg);
+    total += seg.len;
+  }
+  g->matches = g_array_sized_new (FALSE, FALSE, sizeof (GstVyreMatch), total);
+  g_array_set_size (g->matches, total);
+  GST_DEBUG_OBJECT (self, "a buffer's %u jobs grouped: %u matches",
+      self->held->len, total);
+  for (guint i = 0; i < self->held->len; i++) {
+    Entry *x = self->held->pdata[i];
+    x->held = FALSE;
+    x->group = g;
+    g_atomic_int_inc (&g->refs);
+    x->index = i;
+    if (expanded_on_task (self, x) && x->matches) {
+      vyre_match_events_sort (x->matches);
+      x->sorted = TRUE;
+      x->counts = vyre_match_events_count (x->matches, x->not_stored,
+          self->pattern_list->len);
+      fill_segment (x, &x->error);
+    }
+    start_expanding (self, x);
+  }
+  g_ptr_array_set_size (self->held, 0);
+  vyre_assembler_group_unref (g);
+}
+
+/* Let go of the held chunks one job at a time (the task appends them). */
+static void
+release_held (GstVyreScan * self)
+{
+  GST_DEBUG_OBJECT (self, "%u held jobs let go", self->held->len);
+  for (guint i = 0; i < self->held->len; i++) {
+    Entry *x = self->held->pdata[i];
+    x->held = FALSE;
+    start_expanding (self, x);
+  }
+  g_ptr_array_set_size (self->held, 0);
+}
+
 /* Wait for entry e's completion (task) and start on its results: a job
  * whose events outgrew its record is scanned again here, other scan jobs
  * go to the expansion workers.  FLUSHING when a flush came; ERROR with
@@ -325,7 +454,6 @@ vyre_assembler_expand_job (gpointer data, gpointer user_data)
 static GstFlowReturn
 dispatch_entry (GstVyreScan * self, Entry * e)
 {
-  gboolean expand_later = FALSE;
   GError *err = NULL;
   if (e->kind != ENTRY_EVENT) {
     gint64 t0 = PHASE_START (self);
@@ -351,22 +479,32 @@ dispatch_entry (GstVyreScan * self, Entry * e)
         return ret;
       if (ret != GST_FLOW_OK)
         e->error = err;
-    } else
-      expand_later = TRUE;
+    }
   }
   e->dispatched = TRUE;
-  if (expand_later)
-    g_thread_pool_push (self->expand_pool, e, NULL);
-  else {
-    g_mutex_lock (&self->lock);
-    e->expanded = TRUE;
-    g_mutex_unlock (&self->lock);
-  }
+  /* Chunks of a buffer of several jobs wait for its last (group_jobs). */
+  if (e->kind == ENTRY_JOB && e->pack == NULL && self->store_matches &&
+      (self->ops & GST_VYRE_SCAN_OPS_SCAN) && e->error == NULL) {
+    if (e->buffer == NULL) {
+      e->held = TRUE;
+      g_ptr_array_add (self->held, e);
+      return GST_FLOW_OK;
+    }
+    if (self->held->len > 0) {
+      g_ptr_array_add (self->held, e);
+      group_jobs (self);
+      return GST_FLOW_OK;
+    }
+  } else if (self->held->len > 0)
+    release_held (self);        /* (keeps the order: they go first) */
+  start_expanding (self, e);
   return GST_FLOW_OK;
 }
 
+
 /* Dispatch the head entry and the ones after it, up to expand_window, so
- * workers expand later jobs while the head is finished. */
+ * workers expand later jobs while the head is finished.  Held chunks at
+ * the head are let go: the task is about to wait for the head. */
 GstFlowReturn
 vyre_assembler_dispatch_ahead (GstVyreScan * self)
 {
@@ -384,6 +522,12 @@ vyre_assembler_dispatch_ahead (GstVyreScan * self)
         return ret;
     }
   }
+  g_mutex_lock (&self->lock);
+  gboolean head_held = self->held->len > 0 &&
+      self->entries.head->data == self->held->pdata[0];
+  g_mutex_unlock (&self->lock);
+  if (head_held)
+    release_held (self);
   return GST_FLOW_OK;
 }
 
@@ -413,7 +557,19 @@ vyre_assembler_collect (GstVyreScan * self, Entry * e, GError ** error)
     /* The buffer's first job hands its array over; later ones append in
      * order, so the buffer's matches stay sorted.  A pack split by a
      * worker keeps its arrays (finish_pack). */
-    if (e->pack_matches == NULL && e->matches) {
+    if (e->group) {
+      /* in place already; the group's last job brings the buffer's array */
+      if (e->buffer) {
+        MatchGroup *g = e->group;
+        close_group (g);
+        if (self->matches->len == 0) {
+          GArray *empty = self->matches;
+          self->matches = g->matches;
+          g->matches = empty;
+        } else                  /* its first chunks came one by one */
+          vyre_match_events_append_sorted (self->matches, g->matches);
+      }
+    } else if (e->pack_matches == NULL && e->matches) {
       if (!e->sorted)           /* scanned again in pieces on this thread */
         vyre_match_events_sort (e->matches);
       if (self->matches->len == 0) {

@@ -10,6 +10,14 @@
  * until every match is read.  A buffer's chunks are folded together (CRC
  * combined, histograms and matches summed) and the buffer leaves with its
  * meta; a pack's files leave one by one, each with its own matches.
+ *
+ * The chunks of a buffer of several jobs are held until its last job
+ * completed (while it lies within expand_window); then each one's worker
+ * copies its sorted matches to their place in one array sized from the
+ * jobs' counts (MatchGroup), and the task only mends the order where the
+ * jobs meet.  A held chunk at the head of the queue is let go one job at
+ * a time instead, appended by the task: the task never waits on a held
+ * chunk.
  */
 #ifndef __VYRE_ASSEMBLER_H__
 #define __VYRE_ASSEMBLER_H__
@@ -25,6 +33,9 @@ void vyre_assembler_reset (GstVyreScan * self);
  * entries after it (expand_window).  FLUSHING when a flush came; ERROR
  * with the element error posted. */
 GstFlowReturn vyre_assembler_dispatch_ahead (GstVyreScan * self);
+
+/* Drops a reference to a buffer's match group (NULL: nothing). */
+void vyre_assembler_group_unref (MatchGroup * group);
 
 /* A worker of expand_pool (data: the Entry, user_data: the element). */
 void vyre_assembler_expand_job (gpointer data, gpointer user_data);

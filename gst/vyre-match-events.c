@@ -132,23 +132,19 @@ vyre_match_events_sort (GArray * matches)
   }
 }
 
-/* See vyre-match-events.h.  Each of `more`'s matches that sorts before
- * `sorted`'s last moves back to its place; once one does not, none after
- * it does (more is sorted).  Many moves (overlapping arrays) hand over to
- * vyre_match_events_sort. */
+/* See vyre-match-events.h.  Each match of [from, to) that sorts before
+ * the last of [0, from) moves back to its place; once one does not, none
+ * after it does ([from, to) is sorted).  Many moves (wholly overlapping
+ * runs) hand over to a full sort of [0, to). */
 void
-vyre_match_events_append_sorted (GArray * sorted, const GArray * more)
+vyre_match_events_mend (GArray * matches, guint from, guint to)
 {
-  guint old = sorted->len;
-  if (more == NULL || more->len == 0)
+  if (from == 0 || from >= to)
     return;
-  g_array_append_vals (sorted, more->data, more->len);
-  if (old == 0)
-    return;
-  GstVyreMatch *m = (GstVyreMatch *) sorted->data;
-  const GstVyreMatch last = m[old - 1];
-  guint64 moves = 0, limit = 16 * (guint64) more->len + 64;
-  for (guint i = old; i < sorted->len; i++) {
+  GstVyreMatch *m = (GstVyreMatch *) matches->data;
+  const GstVyreMatch last = m[from - 1];
+  guint64 moves = 0, limit = 16 * (guint64) (to - from) + 64;
+  for (guint i = from; i < to; i++) {
     if (match_compare (&last, &m[i]) <= 0)
       return;
     GstVyreMatch x = m[i];
@@ -160,10 +156,21 @@ vyre_match_events_append_sorted (GArray * sorted, const GArray * more)
     m[j] = x;
     moves += i - j;
     if (moves > limit) {
-      vyre_match_events_sort (sorted);
+      qsort (m, to, sizeof (GstVyreMatch), match_compare);
       return;
     }
   }
+}
+
+/* See vyre-match-events.h. */
+void
+vyre_match_events_append_sorted (GArray * sorted, const GArray * more)
+{
+  if (more == NULL || more->len == 0)
+    return;
+  guint old = sorted->len;
+  g_array_append_vals (sorted, more->data, more->len);
+  vyre_match_events_mend (sorted, old, sorted->len);
 }
 
 static gint

@@ -42,6 +42,10 @@ void vyre_match_events_sort (GArray * matches);
  * whole. */
 void vyre_match_events_append_sorted (GArray * sorted, const GArray * more);
 
+/* The same in place: matches [0, from) and [from, to) are each sorted;
+ * afterwards [0, to) is (the rest is not touched). */
+void vyre_match_events_mend (GArray * matches, guint from, guint to);
+
 /* Matches per pattern id of `matches` (GArray of GstVyreMatch) and `ids`
  * (GArray of guint32 pattern ids of matches not stored; may be NULL)
  * together: a new GArray of GstVyrePatternCount sorted by pattern_id, ids

@@ -1596,6 +1596,41 @@ GST_START_TEST (test_every_match)
   scan_dense_at_defaults ("one record per lane", data, MIN (len, 192 * KIB),
       pats, mixed, 5, &rng);
   g_unsetenv ("VYRE_EVENTS_PER_LANE");
+  /* Buffers of several jobs: their jobs are grouped (each worker copies
+   * its matches to their place in the buffer's array) or, at the head of
+   * the queue, let go one by one; with one record per lane some jobs of a
+   * group are scanned again on the task. */
+  g_setenv ("VYRE_EXPAND_WORKERS", "4", TRUE);
+  static const gsize blocks[] = { 65536, 65536 * 3 + 17, SZ_RANDOM };
+  GstElement *el = gst_element_factory_make ("vyrescan", NULL);
+  set_patterns (el, pats);
+  g_object_set (el, "job-size", 4096, NULL);
+  scan_and_verify ("jobs of 4 KiB", el, data, MIN (len, MIB), pats, blocks,
+      3, &rng);
+  g_setenv ("VYRE_EVENTS_PER_LANE", "1", TRUE);
+  scan_and_verify ("jobs of 4 KiB, one record per lane", el, data,
+      MIN (len, 256 * KIB), pats, blocks, 3, &rng);
+  g_unsetenv ("VYRE_EVENTS_PER_LANE");
+  gst_object_unref (el);
+  /* A long match across two jobs starts before short ones at the end of
+   * the first job: where the jobs meet, the order must be mended. */
+  GPtrArray *cross = patterns_new ();
+  patterns_add (cross, "abcdefg", 0);
+  patterns_add (cross, "b", 0);
+  patterns_add (cross, "cde", 0);
+  gsize clen = 300 * KIB;
+  guint8 *periodic = g_malloc (clen);
+  for (gsize i = 0; i < clen; i++)
+    periodic[i] = "abcdefg"[i % 7];
+  el = gst_element_factory_make ("vyrescan", NULL);
+  set_patterns (el, cross);
+  g_object_set (el, "job-size", 4096, NULL);
+  scan_and_verify ("jobs of 4 KiB, matches across them", el, periodic, clen,
+      cross, blocks, 3, &rng);
+  gst_object_unref (el);
+  g_free (periodic);
+  g_ptr_array_unref (cross);
+  g_unsetenv ("VYRE_EXPAND_WORKERS");
   g_free (data);
   g_ptr_array_unref (pats);
 }
