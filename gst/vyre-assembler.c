@@ -317,8 +317,9 @@ fill_segment (Entry * e, GError ** error)
         "patterns and a GST_DEBUG=vyrescan:6 log.", e->comp.seq,
         e->matches->len, seg->len);
   seg->filled = MIN (e->matches->len, seg->len);
-  memcpy (&g_array_index (e->group->matches, GstVyreMatch, seg->off),
-      e->matches->data, sizeof (GstVyreMatch) * seg->filled);
+  if (seg->filled)              /* (an empty group's array has no data) */
+    memcpy (&g_array_index (e->group->matches, GstVyreMatch, seg->off),
+        e->matches->data, sizeof (GstVyreMatch) * seg->filled);
   g_array_set_size (e->matches, 0);
   return ok;
 }
@@ -333,7 +334,7 @@ close_group (MatchGroup * g)
   guint end = 0;
   for (guint i = 0; i < g->segments->len; i++) {
     const MatchSegment *seg = &g_array_index (g->segments, MatchSegment, i);
-    if (seg->off != end)
+    if (seg->off != end && seg->filled)
       memmove (m + end, m + seg->off, sizeof (GstVyreMatch) * seg->filled);
     guint start = end;
     end += seg->filled;
