@@ -75,7 +75,7 @@ vyre_publisher_fence (GstVyreScan * self)
 static void
 remember_tail (GstVyreScan * self, const guint8 * data, gsize len)
 {
-  if (self->max_carry == 0)
+  if (self->max_carry == 0 || len == 0)       /* (an empty buffer: no data) */
     return;
   if (len >= self->max_carry) {
     memcpy (self->tail, data + len - self->max_carry, self->max_carry);
@@ -252,7 +252,8 @@ publish_copied (GstVyreScan * self, GstBuffer * buf, gsize size,
       ret = GST_FLOW_ERROR;
       break;
     }
-    memcpy (area, map.data + done, n);
+    if (n)                      /* (an empty buffer maps no data) */
+      memcpy (area, map.data + done, n);
     guint carry = window_carry (self, ctx);
     remember_tail (self, map.data + done, n);
     gboolean last = done + n == size;

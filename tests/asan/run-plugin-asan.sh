@@ -3,7 +3,9 @@
 # UBSan, and the element tests that drive it through the Vulkan device
 # (lavapipe without a GPU) run against it: the engine (tenants, shares,
 # faults, hold), a tree scan (small files sharing a job, stopped mid-way),
-# vyresink, and the findings of a tree from Python.
+# vyrescan's exactness checks (buffers of every size, empty ones included;
+# jobs scanned again in pieces, grouped per buffer), vyresink, and the
+# findings of a tree from Python.
 #
 #   tests/asan/run-plugin-asan.sh [BUILD_DIR]     (default ./build-asan)
 #
@@ -23,7 +25,8 @@ if [ ! -e "$BUILD/build.ninja" ]; then
   meson setup "$BUILD" -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
 ninja -C "$BUILD" gst/libgstvyre.so tests/elements/test_engine \
-  tests/elements/test_vyreurisrc_tree tests/elements/test_vyresink >/dev/null
+  tests/elements/test_vyreurisrc_tree tests/elements/test_vyresink \
+  tests/elements/test_vyrescan >/dev/null
 
 ASAN_LIB="$(gcc -print-file-name=libasan.so)"
 export LD_PRELOAD="$ASAN_LIB"
@@ -56,6 +59,8 @@ run test_engine "$BUILD/tests/elements/test_engine"
 run test_vyreurisrc_tree-scan env \
   GST_CHECKS=test_scan_boundary,test_tree_filesink,test_scan_stop_mid_tree \
   "$BUILD/tests/elements/test_vyreurisrc_tree"
+run test_vyrescan-exact env GST_CHECKS=test_correctness,test_every_match \
+  "$BUILD/tests/elements/test_vyrescan"
 run test_vyresink "$BUILD/tests/elements/test_vyresink"
 run test_findings.py /usr/bin/python3 tests/elements/test_findings.py
 echo "run-plugin-asan: all passed (plugin under ASan + UBSan)"
