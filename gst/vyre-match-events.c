@@ -101,6 +101,21 @@ match_compare (gconstpointer a, gconstpointer b)
   return x->pattern_id < y->pattern_id ? -1 : x->pattern_id > y->pattern_id;
 }
 
+/* Insertion sort's step: m[i] moved back past the matches before it that
+ * sort after it.  Returns how far it moved. */
+static guint
+move_back (GstVyreMatch * m, guint i)
+{
+  GstVyreMatch x = m[i];
+  guint j = i;
+  while (j > 0 && match_compare (&m[j - 1], &x) > 0) {
+    m[j] = m[j - 1];
+    j--;
+  }
+  m[j] = x;
+  return i - j;
+}
+
 /* Matches arrive ordered by where they END (lane by lane, job by job), so
  * ordering them by start moves each one back only past the matches that
  * end later but start earlier: fewer than the patterns that can overlap
@@ -117,14 +132,7 @@ vyre_match_events_sort (GArray * matches)
   for (guint i = 1; i < n; i++) {
     if (match_compare (&m[i - 1], &m[i]) <= 0)
       continue;
-    GstVyreMatch x = m[i];
-    guint j = i;
-    while (j > 0 && match_compare (&m[j - 1], &x) > 0) {
-      m[j] = m[j - 1];
-      j--;
-    }
-    m[j] = x;
-    moves += i - j;
+    moves += move_back (m, i);
     if (moves > limit) {
       g_array_sort (matches, match_compare);
       return;
@@ -147,14 +155,7 @@ vyre_match_events_mend (GArray * matches, guint from, guint to)
   for (guint i = from; i < to; i++) {
     if (match_compare (&last, &m[i]) <= 0)
       return;
-    GstVyreMatch x = m[i];
-    guint j = i;
-    while (j > 0 && match_compare (&m[j - 1], &x) > 0) {
-      m[j] = m[j - 1];
-      j--;
-    }
-    m[j] = x;
-    moves += i - j;
+    moves += move_back (m, i);
     if (moves > limit) {
       qsort (m, to, sizeof (GstVyreMatch), match_compare);
       return;
