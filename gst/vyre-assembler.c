@@ -345,7 +345,8 @@ close_group (MatchGroup * g)
 }
 
 /* A worker of expand_pool: job e's events into matches, sorted and counted
- * per pattern (a pack's split by file), off the task's thread.  After a flush started nothing is read
+ * per pattern (a pack's split by file; a grouped job's copied to its
+ * place), off the task's thread.  After a flush started nothing is read
  * (the job is thrown away).  Wakes the task. */
 void
 vyre_assembler_expand_job (gpointer data, gpointer user_data)
@@ -501,7 +502,6 @@ dispatch_entry (GstVyreScan * self, Entry * e)
   start_expanding (self, e);
   return GST_FLOW_OK;
 }
-
 
 /* Dispatch the head entry and the ones after it, up to expand_window, so
  * workers expand later jobs while the head is finished.  Held chunks at
