@@ -290,7 +290,14 @@ check_append_sorted (guint64 * rng, guint n, guint64 overlap)
   vyre_match_events_sort (want);
   vyre_match_events_append_sorted (a, b);
   CHECK_EQ_U64 (a->len, want->len);
-  CHECK (memcmp (a->data, want->data, sizeof (GstVyreMatch) * a->len) == 0);
+  /* field by field: the structs' padding is never written */
+  guint differ = 0;
+  for (guint i = 0; i < MIN (a->len, want->len); i++) {
+    const GstVyreMatch *x = &g_array_index (a, GstVyreMatch, i);
+    const GstVyreMatch *y = &g_array_index (want, GstVyreMatch, i);
+    differ += x->offset != y->offset || x->pattern_id != y->pattern_id;
+  }
+  CHECK_EQ_U64 (differ, 0);
   g_array_unref (a);
   g_array_unref (b);
   g_array_unref (want);
