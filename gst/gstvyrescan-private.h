@@ -103,7 +103,6 @@ typedef struct
   GArray *matches;              /* GstVyreMatch of this job */
   GArray *not_stored;           /* guint32 pattern ids (store-matches=false) */
   GArray *counts;               /* GstVyrePatternCount of matches and not_stored */
-  gboolean sorted;              /* matches sorted (by the worker that read them) */
   /* A chunk of a buffer of several jobs: held by the task until the
    * buffer's last job completed, then its matches go to segment `index`
    * of the group (NULL: collected one job after another). */

@@ -338,10 +338,20 @@ close_group (MatchGroup * g)
       memmove (m + end, m + seg->off, sizeof (GstVyreMatch) * seg->filled);
     guint start = end;
     end += seg->filled;
-    if (i > 0)
-      vyre_match_events_mend (g->matches, start, end);
+    vyre_match_events_mend (g->matches, start, end);
   }
   g_array_set_size (g->matches, end);
+}
+
+/* What a worker does with a job's matches once read: sorted, counted per
+ * pattern.  The task does the same for a job it scanned again in pieces. */
+static void
+sort_and_count (GstVyreScan * self, Entry * e)
+{
+  if (e->matches)
+    vyre_match_events_sort (e->matches);
+  e->counts = vyre_match_events_count (e->matches, e->not_stored,
+      self->pattern_list->len);
 }
 
 /* A worker of expand_pool: job e's events into matches, sorted and counted
@@ -359,10 +369,7 @@ vyre_assembler_expand_job (gpointer data, gpointer user_data)
     if (e->pack)
       split_pack (self, e);
     else {
-      vyre_match_events_sort (e->matches);
-      e->sorted = TRUE;
-      e->counts = vyre_match_events_count (e->matches, e->not_stored,
-          self->pattern_list->len);
+      sort_and_count (self, e);
       if (e->group)
         fill_segment (e, &err);
     }
@@ -423,12 +430,10 @@ group_jobs (GstVyreScan * self)
     x->group = g;
     g_atomic_int_inc (&g->refs);
     x->index = i;
-    if (expanded_on_task (self, x) && x->matches) {
-      vyre_match_events_sort (x->matches);
-      x->sorted = TRUE;
-      x->counts = vyre_match_events_count (x->matches, x->not_stored,
-          self->pattern_list->len);
-      fill_segment (x, &x->error);
+    if (expanded_on_task (self, x)) {
+      sort_and_count (self, x);
+      if (x->matches)
+        fill_segment (x, &x->error);
     }
     start_expanding (self, x);
   }
@@ -547,12 +552,12 @@ vyre_assembler_collect (GstVyreScan * self, Entry * e, GError ** error)
   if (e->corrupt)
     GST_WARNING_OBJECT (self, "%u corrupt match events skipped", e->corrupt);
   if (self->ops & GST_VYRE_SCAN_OPS_SCAN) {
-    /* A pack's counts are its files' (finish_pack).  A job scanned again
-     * in pieces on this thread is counted here. */
+    /* A pack's counts are its files' (finish_pack, sorted by the split).
+     * A job scanned again in pieces on this thread (not in a group:
+     * group_jobs did it) is sorted and counted here. */
     if (e->pack == NULL) {
-      if (e->counts == NULL)  /* (or none: counting nothing is free) */
-        e->counts = vyre_match_events_count (e->matches, e->not_stored,
-            self->pattern_list->len);
+      if (e->group == NULL && expanded_on_task (self, e))
+        sort_and_count (self, e);
       add_counts (self, e->counts);
     }
     /* The buffer's first job hands its array over; later ones append in
@@ -571,8 +576,6 @@ vyre_assembler_collect (GstVyreScan * self, Entry * e, GError ** error)
           vyre_match_events_append_sorted (self->matches, g->matches);
       }
     } else if (e->pack_matches == NULL && e->matches) {
-      if (!e->sorted)           /* scanned again in pieces on this thread */
-        vyre_match_events_sort (e->matches);
       if (self->matches->len == 0) {
         GArray *empty = self->matches;
         self->matches = e->matches;
@@ -739,7 +742,6 @@ finish_pack (GstVyreScan * self, Entry * e, GPtrArray * outs)
   }
   g_free (members);
 }
-
 
 /* See vyre-assembler.h. */
 void
