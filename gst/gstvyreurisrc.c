@@ -263,6 +263,7 @@ struct _GstVyreUriSrc
    * then the streaming thread's.  The stream is the files' concatenation;
    * self->fd and the fields below it describe the file being read. */
   gboolean multi;
+  VyreWalkAhead *walk_ahead;    /* begun in NULL->READY for a directory */
   VyreWalkResult *walk;
   VyreFileOpener *opener;       /* opens walk->files, in order */
   gboolean tree_follow_symlinks, tree_skip_binary, tree_strict, tree_direct;
@@ -734,8 +735,15 @@ list_files (GstVyreUriSrc * self, const gchar * location,
     const gchar * files_from, const VyreWalkOptions * opts)
 {
   GError *err = NULL;
-  self->walk = files_from ? vyre_walk_files_from (files_from, opts, &err) :
-      vyre_walk_tree (location, opts, &err);
+  VyreWalkAhead *ahead = self->walk_ahead;
+  self->walk_ahead = NULL;
+  if (ahead && !files_from && vyre_walk_ahead_is_for (ahead, location, opts))
+    self->walk = vyre_walk_ahead_finish (ahead, &err);
+  else {
+    vyre_walk_ahead_free (ahead);
+    self->walk = files_from ? vyre_walk_files_from (files_from, opts, &err) :
+        vyre_walk_tree (location, opts, &err);
+  }
   if (self->walk == NULL) {
     if (files_from)
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
@@ -2346,6 +2354,24 @@ gst_vyre_uri_src_finalize (GObject * object)
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
+/* A directory's walk begins when going to READY, on a thread: it runs
+ * while downstream gets ready (vyrescan opens its device then), and
+ * start() takes its list when the settings are still those it began with
+ * (else it walks again).  The list is the tree as it was then. */
+static void
+begin_walk (GstVyreUriSrc * self, const gchar * path)
+{
+  GST_OBJECT_LOCK (self);
+  gboolean from_list = self->files_from && *self->files_from;
+  VyreWalkOptions opts = self->walk_opts;
+  gchar **exclude = g_strdupv (self->exclude);
+  GST_OBJECT_UNLOCK (self);
+  opts.exclude = (const gchar * const *) exclude;
+  if (!from_list)
+    self->walk_ahead = vyre_walk_ahead_begin (path, &opts);
+  g_strfreev (exclude);
+}
+
 /* A location that cannot be opened fails going to READY, with vyre's own
  * error: failing later, in GstBaseSrc's start(), makes GstBaseSrc post a
  * second, generic error ("failed to post a proper error message") after
@@ -2364,12 +2390,21 @@ gst_vyre_uri_src_change_state (GstElement * element, GstStateChange transition)
         g_free (path);
         return GST_STATE_CHANGE_FAILURE;
       }
+      struct stat st;
+      if (fstat (fd, &st) == 0 && S_ISDIR (st.st_mode))
+        begin_walk (self, path);
       close (fd);
       g_free (path);
     }
   }
-  return GST_ELEMENT_CLASS (gst_vyre_uri_src_parent_class)->change_state
+  GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS (gst_vyre_uri_src_parent_class)->change_state
       (element, transition);
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL ||
+      (transition == GST_STATE_CHANGE_NULL_TO_READY &&
+          ret == GST_STATE_CHANGE_FAILURE))
+    g_clear_pointer (&self->walk_ahead, vyre_walk_ahead_free);
+  return ret;
 }
 
 static void

@@ -21,6 +21,7 @@ typedef struct
   GPtrArray *patterns;          /* GPatternSpec * */
   GHashTable *walked;           /* "dev:ino" of directories walked */
   VyreWalkResult *result;
+  const gint *cancelled;        /* walk ahead: stop when set (or NULL) */
 } Walk;
 
 void
@@ -232,6 +233,8 @@ walk_dir (Walk * w, int dfd, const gchar * dir_path, const gchar * rel)
   g_ptr_array_sort (names, compare_names);
 
   for (guint i = 0; i < names->len; i++) {
+    if (w->cancelled && g_atomic_int_get (w->cancelled))
+      break;
     const gchar *name = g_ptr_array_index (names, i);
     gchar *path = g_build_filename (dir_path, name, NULL);
     gchar *child_rel = *rel ? g_strconcat (rel, "/", name, NULL) :
@@ -302,12 +305,12 @@ walk_clear (Walk * w)
   g_clear_pointer (&w->walked, g_hash_table_unref);
 }
 
-VyreWalkResult *
-vyre_walk_tree (const gchar * root, const VyreWalkOptions * opts,
-    GError ** err)
+static VyreWalkResult *
+walk_tree (const gchar * root, const VyreWalkOptions * opts,
+    const gint * cancelled, GError ** err)
 {
   Walk w = { opts, NULL, g_hash_table_new_full (g_str_hash, g_str_equal,
-          g_free, NULL), NULL
+          g_free, NULL), NULL, cancelled
   };
   if (!compile_patterns (&w, err)) {
     walk_clear (&w);
@@ -355,6 +358,104 @@ vyre_walk_tree (const gchar * root, const VyreWalkOptions * opts,
   return w.result;
 }
 
+VyreWalkResult *
+vyre_walk_tree (const gchar * root, const VyreWalkOptions * opts,
+    GError ** err)
+{
+  return walk_tree (root, opts, NULL, err);
+}
+
+struct _VyreWalkAhead
+{
+  GThread *thread;
+  gint cancelled;
+  gchar *root;
+  VyreWalkOptions opts;         /* exclude: the copy below */
+  gchar **exclude;
+  VyreWalkResult *result;
+  GError *error;
+};
+
+static gpointer
+walk_ahead_thread (gpointer data)
+{
+  VyreWalkAhead *wa = data;
+  wa->result = walk_tree (wa->root, &wa->opts, &wa->cancelled, &wa->error);
+  return NULL;
+}
+
+VyreWalkAhead *
+vyre_walk_ahead_begin (const gchar * root, const VyreWalkOptions * opts)
+{
+  VyreWalkAhead *wa = g_new0 (VyreWalkAhead, 1);
+  wa->root = g_strdup (root);
+  wa->opts = *opts;
+  wa->exclude = g_strdupv ((gchar **) opts->exclude);
+  wa->opts.exclude = (const gchar * const *) wa->exclude;
+  wa->thread = g_thread_try_new ("vyre-walk", walk_ahead_thread, wa, NULL);
+  if (wa->thread == NULL) {
+    vyre_walk_ahead_free (wa);
+    return NULL;
+  }
+  return wa;
+}
+
+static gboolean
+same_globs (const gchar * const *a, const gchar * const *b)
+{
+  guint na = a ? g_strv_length ((gchar **) a) : 0;
+  guint nb = b ? g_strv_length ((gchar **) b) : 0;
+  if (na != nb)
+    return FALSE;
+  for (guint i = 0; i < na; i++)
+    if (g_strcmp0 (a[i], b[i]) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+vyre_walk_ahead_is_for (VyreWalkAhead * wa, const gchar * root,
+    const VyreWalkOptions * opts)
+{
+  return g_strcmp0 (wa->root, root) == 0 &&
+      wa->opts.recursive == opts->recursive &&
+      wa->opts.follow_symlinks == opts->follow_symlinks &&
+      wa->opts.include_vcs == opts->include_vcs &&
+      wa->opts.max_file_size == opts->max_file_size &&
+      same_globs (wa->opts.exclude, opts->exclude);
+}
+
+VyreWalkResult *
+vyre_walk_ahead_finish (VyreWalkAhead * wa, GError ** err)
+{
+  g_thread_join (wa->thread);
+  wa->thread = NULL;
+  VyreWalkResult *r = wa->result;
+  wa->result = NULL;
+  if (r == NULL) {
+    g_propagate_error (err, wa->error);
+    wa->error = NULL;
+  }
+  vyre_walk_ahead_free (wa);
+  return r;
+}
+
+void
+vyre_walk_ahead_free (VyreWalkAhead * wa)
+{
+  if (wa == NULL)
+    return;
+  if (wa->thread) {
+    g_atomic_int_set (&wa->cancelled, 1);
+    g_thread_join (wa->thread);
+  }
+  g_clear_pointer (&wa->result, vyre_walk_result_free);
+  g_clear_error (&wa->error);
+  g_strfreev (wa->exclude);
+  g_free (wa->root);
+  g_free (wa);
+}
+
 /* The whole of standard input. */
 static gboolean
 read_stdin (gchar ** text, gsize * len, GError ** err)
@@ -395,7 +496,7 @@ vyre_walk_files_from (const gchar * list_path, const VyreWalkOptions * opts,
   } else if (!g_file_get_contents (list_path, &text, &len, err)) {
     return NULL;
   }
-  Walk w = { opts, NULL, NULL, NULL };
+  Walk w = { opts, NULL, NULL, NULL, NULL };
   if (!compile_patterns (&w, err)) {
     walk_clear (&w);
     g_free (text);

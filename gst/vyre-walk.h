@@ -95,6 +95,23 @@ void vyre_walk_options_init (VyreWalkOptions * opts);
 VyreWalkResult *vyre_walk_tree (const gchar * root,
     const VyreWalkOptions * opts, GError ** err);
 
+/* vyre_walk_tree on a thread of its own, begun before the list is
+ * needed: vyreurisrc begins it when going to READY, so the tree is
+ * walked while vyrescan opens the device.  opts (and its exclude globs)
+ * are copied.  NULL when no thread could be started.
+ * vyre_walk_ahead_is_for tells whether it walks root with opts (settings
+ * changed since it began: walk again); vyre_walk_ahead_finish waits for
+ * it and returns what vyre_walk_tree returned, freeing it;
+ * vyre_walk_ahead_free stops one nobody waits for (at the walk's next
+ * entry) and frees it. */
+typedef struct _VyreWalkAhead VyreWalkAhead;
+VyreWalkAhead *vyre_walk_ahead_begin (const gchar * root,
+    const VyreWalkOptions * opts);
+gboolean vyre_walk_ahead_is_for (VyreWalkAhead * wa, const gchar * root,
+    const VyreWalkOptions * opts);
+VyreWalkResult *vyre_walk_ahead_finish (VyreWalkAhead * wa, GError ** err);
+void vyre_walk_ahead_free (VyreWalkAhead * wa);
+
 /* Reads the list at list_path ("-": standard input).  NULL with *err set
  * when the list cannot be read. */
 VyreWalkResult *vyre_walk_files_from (const gchar * list_path,

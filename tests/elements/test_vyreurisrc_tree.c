@@ -17,6 +17,8 @@
  *  tree_options     exclude (set as gst-launch text), max-file-size,
  *                   include-vcs, follow-symlinks (the loop walked once),
  *                   recursive=false: each output the expected files
+ *  tree_ready       exclude set while in READY (after the walk began)
+ *                   still applies; READY -> NULL stops a walk
  *  tree_trouble     a read error (injected) skips the rest of that file
  *                   and the scan goes on; strict=true makes it an error,
  *                   and a FIFO in the tree too; a file deleted between
@@ -169,6 +171,9 @@ typedef struct
   GstStructure *summary;        /* vyre-summary, if a vyresink posted one */
   gchar *error;                 /* the first error's texts, or NULL */
   GstStructure *stats;          /* src's io-stats at the end */
+  /* When set: the pipeline is set to READY first, then this is called
+   * with the source, then PLAYING. */
+  void (*on_ready) (GstElement * src);
 } Run;
 
 static GstPadProbeReturn
@@ -222,6 +227,11 @@ run_pipeline (const gchar * desc, Run * run)
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, record_probe, run, NULL);
   gst_object_unref (pad);
   GstBus *bus = gst_element_get_bus (pipe);
+  if (run->on_ready) {
+    fail_unless (gst_element_set_state (pipe, GST_STATE_READY) ==
+        GST_STATE_CHANGE_SUCCESS);
+    run->on_ready (src);
+  }
   gst_element_set_state (pipe, GST_STATE_PLAYING);
   for (;;) {
     GstMessage *m = gst_bus_timed_pop_filtered (bus, BUS_TIMEOUT,
@@ -532,6 +542,49 @@ GST_START_TEST (test_tree_options)
   g_byte_array_unref (want);
   g_byte_array_unref (got);
   run_clear (&run);
+  g_free (desc);
+  g_free (out);
+}
+
+GST_END_TEST;
+
+static void
+exclude_bin (GstElement * src)
+{
+  gst_util_set_object_arg (G_OBJECT (src), "exclude", "<\"*.bin\">");
+}
+
+/* The walk begins when going to READY; settings changed in READY still
+ * count (the walk begun is dropped), and a source that goes back to NULL
+ * from READY stops its walk. */
+GST_START_TEST (test_tree_ready)
+{
+  Run run;
+  const gint no_bin[] = { 0, 1, 2, 3, 5, 6, -1 };
+  gchar *out = g_build_filename (work, "out.bin", NULL);
+  gchar *desc = g_strdup_printf ("vyreurisrc name=src location=%s ! "
+      "filesink location=%s", root, out);
+  run_init (&run);
+  run.on_ready = exclude_bin;
+  run_pipeline (desc, &run);
+  fail_unless (run.error == NULL, "%s", run.error);
+  GByteArray *got = read_output (out);
+  GByteArray *want = concat (no_bin, -1, 0);
+  assert_bytes_equal (got, want, "exclude set in READY");
+  assert_skip (&run, "big.bin", "excluded", FALSE);
+  g_byte_array_unref (got);
+  g_byte_array_unref (want);
+  run_clear (&run);
+
+  for (int i = 0; i < 10; i++) {
+    GstElement *src = gst_element_factory_make ("vyreurisrc", NULL);
+    g_object_set (src, "location", root, NULL);
+    fail_unless (gst_element_set_state (src, GST_STATE_READY) ==
+        GST_STATE_CHANGE_SUCCESS);
+    fail_unless (gst_element_set_state (src, GST_STATE_NULL) ==
+        GST_STATE_CHANGE_SUCCESS);
+    gst_object_unref (src);
+  }
   g_free (desc);
   g_free (out);
 }
@@ -987,6 +1040,7 @@ vyreurisrc_tree_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_tree_filesink);
   tcase_add_test (tc, test_tree_options);
+  tcase_add_test (tc, test_tree_ready);
   tcase_add_test (tc, test_tree_trouble);
   tcase_add_test (tc, test_single_file_meta);
   tcase_add_test (tc, test_files_from);

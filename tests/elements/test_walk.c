@@ -16,6 +16,10 @@
  *  tree/unreadable    a directory without permission (skipped when root,
  *                     who reads it anyway)
  *  tree/root_file     a file as the root; a missing root is an error
+ *  ahead              a walk on its own thread gives what the walk gives
+ *                     (files, skips, an error); it is for its root and
+ *                     options only, its exclude globs copied; freed
+ *                     while it runs, it stops
  *  list/lines         one path a line, order kept, a FIFO, a directory and
  *                     a missing file skipped with reasons
  *  list/nul           NUL-separated (find -print0), a name with a newline
@@ -402,6 +406,66 @@ test_list_nul (void)
   g_free (p);
 }
 
+static void
+test_ahead (void)
+{
+  gchar *globs[] = { g_strdup ("*.png"), g_strdup ("vendor/*"), NULL };
+  VyreWalkOptions o;
+  vyre_walk_options_init (&o);
+  o.exclude = (const gchar * const *) globs;
+  o.follow_symlinks = TRUE;
+  VyreWalkAhead *wa = vyre_walk_ahead_begin (root, &o);
+  g_assert_nonnull (wa);
+  /* The globs were copied: the caller's may go. */
+  g_free (globs[1]);
+  globs[1] = g_strdup ("sub/*");
+  g_assert_false (vyre_walk_ahead_is_for (wa, root, &o));
+  g_free (globs[1]);
+  globs[1] = g_strdup ("vendor/*");
+  g_assert_true (vyre_walk_ahead_is_for (wa, root, &o));
+  VyreWalkOptions other = o;
+  other.follow_symlinks = FALSE;
+  g_assert_false (vyre_walk_ahead_is_for (wa, root, &other));
+  other = o;
+  other.exclude = NULL;
+  g_assert_false (vyre_walk_ahead_is_for (wa, root, &other));
+  other = o;
+  other.max_file_size = 1;
+  g_assert_false (vyre_walk_ahead_is_for (wa, root, &other));
+  g_assert_false (vyre_walk_ahead_is_for (wa, "/", &o));
+
+  GError *err = NULL;
+  VyreWalkResult *got = vyre_walk_ahead_finish (wa, &err);
+  g_assert_no_error (err);
+  VyreWalkResult *want = vyre_walk_tree (root, &o, NULL);
+  gchar *gf = files_text (got), *wf = files_text (want);
+  gchar *gs = skips_text (got), *ws = skips_text (want);
+  g_assert_cmpstr (gf, ==, wf);
+  g_assert_cmpstr (gs, ==, ws);
+  g_assert_nonnull (strstr (gs, "x.png=excluded"));
+  g_free (gf);
+  g_free (wf);
+  g_free (gs);
+  g_free (ws);
+  vyre_walk_result_free (got);
+  vyre_walk_result_free (want);
+
+  /* An error comes back from the thread. */
+  gchar *missing = g_build_filename (root, "no-such-dir", NULL);
+  wa = vyre_walk_ahead_begin (missing, &o);
+  g_assert_null (vyre_walk_ahead_finish (wa, &err));
+  g_assert_nonnull (err);
+  g_assert_nonnull (strstr (err->message, "no-such-dir"));
+  g_clear_error (&err);
+  g_free (missing);
+
+  /* Freed at once: stopped and joined (leak checkers see the rest). */
+  for (int i = 0; i < 20; i++)
+    vyre_walk_ahead_free (vyre_walk_ahead_begin (root, &o));
+  g_free (globs[0]);
+  g_free (globs[1]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -415,6 +479,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tree/not_recursive", test_not_recursive);
   g_test_add_func ("/tree/unreadable", test_unreadable);
   g_test_add_func ("/tree/root_file", test_root_file);
+  g_test_add_func ("/tree/ahead", test_ahead);
   g_test_add_func ("/list/lines", test_list_lines);
   g_test_add_func ("/list/nul", test_list_nul);
   int ret = g_test_run ();
