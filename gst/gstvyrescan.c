@@ -829,12 +829,57 @@ answer_engine_query (GstVyreScan * self, GstQuery * query)
   return TRUE;
 }
 
+/* NULL->READY: the engine is chosen (GstContext) and its device opens on
+ * a thread, while the rest of the pipeline gets ready (a tree's walk) and
+ * start() compiles the patterns.  READY is where GStreamer elements open
+ * their devices. */
+static void
+begin_open (GstVyreScan * self)
+{
+  VyreEngine *e = ensure_engine (self);
+  GST_OBJECT_LOCK (self);
+  guint64 timeout_us = (guint64) self->timeout_ms * 1000;
+  GST_OBJECT_UNLOCK (self);
+  self->opening = vyre_engine_acquire_begin (e, timeout_us);
+  if (self->opening)
+    self->opening_engine = e;
+  else
+    vyre_engine_unref (e);
+}
+
+/* The opening begun in NULL->READY, if any: its kernel when it opened the
+ * engine this element uses now (NULL with *err set when it failed), else
+ * NULL (an application gave another engine meanwhile: ours is let go). */
+static VyreMegakernel *
+end_open (GstVyreScan * self, VyreEngine * e, GError ** err)
+{
+  if (self->opening == NULL)
+    return NULL;
+  GError *early = NULL;
+  VyreMegakernel *mk = vyre_engine_acquire_finish (self->opening, &early);
+  self->opening = NULL;
+  if (self->opening_engine != e) {
+    if (mk)
+      vyre_engine_release (self->opening_engine, mk);
+    mk = NULL;
+    g_clear_error (&early);
+  } else if (mk == NULL) {
+    g_propagate_error (err, early);
+  }
+  g_clear_pointer (&self->opening_engine, vyre_engine_unref);
+  return mk;
+}
+
 /* The kernel: the engine's. */
 static gboolean
 open_kernel (GstVyreScan * self, GError ** err)
 {
   VyreEngine *e = ensure_engine (self);
-  self->mk = vyre_engine_acquire (e, (guint64) self->timeout_ms * 1000, err);
+  gboolean began = self->opening != NULL && self->opening_engine == e;
+  self->mk = end_open (self, e, err);
+  if (self->mk == NULL && !began)
+    self->mk = vyre_engine_acquire (e, (guint64) self->timeout_ms * 1000,
+        err);
   vyre_engine_unref (e);
   if (self->mk == NULL)
     return FALSE;
@@ -1078,6 +1123,8 @@ static GstStateChangeReturn
 gst_vyre_scan_change_state (GstElement * element, GstStateChange transition)
 {
   GstVyreScan *self = GST_VYRE_SCAN (element);
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY)
+    begin_open (self);
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED &&
       !gst_vyre_scan_start (self)) {
     gst_vyre_scan_stop (self);
@@ -1088,6 +1135,13 @@ gst_vyre_scan_change_state (GstElement * element, GstStateChange transition)
       transition);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
     gst_vyre_scan_stop (self);
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL ||
+      (transition == GST_STATE_CHANGE_NULL_TO_READY &&
+          ret == GST_STATE_CHANGE_FAILURE)) {
+    /* Ends an opening never taken over: for no engine, its kernel is
+     * released. */
+    end_open (self, NULL, NULL);
+  }
   return ret;
 }
 

@@ -263,6 +263,57 @@ fail:
   return NULL;
 }
 
+struct _VyreEngineOpening
+{
+  GThread *thread;
+  VyreEngine *engine;
+  guint64 progress_timeout_us;
+  VyreMegakernel *mk;           /* what acquire returned, or NULL */
+  GError *error;                /* and why not */
+};
+
+static gpointer
+acquire_thread (gpointer data)
+{
+  VyreEngineOpening *op = data;
+  op->mk = vyre_engine_acquire (op->engine, op->progress_timeout_us,
+      &op->error);
+  return NULL;
+}
+
+VyreEngineOpening *
+vyre_engine_acquire_begin (VyreEngine * engine, guint64 progress_timeout_us)
+{
+  VyreEngineOpening *op = g_new0 (VyreEngineOpening, 1);
+  op->engine = vyre_engine_ref (engine);
+  op->progress_timeout_us = progress_timeout_us;
+  GError *err = NULL;
+  op->thread = g_thread_try_new ("vyre-open", acquire_thread, op, &err);
+  if (op->thread == NULL) {
+    GST_WARNING ("no thread to open the device on (%s): it opens when the "
+        "scan starts", err->message);
+    g_error_free (err);
+    vyre_engine_unref (op->engine);
+    g_free (op);
+    return NULL;
+  }
+  return op;
+}
+
+VyreMegakernel *
+vyre_engine_acquire_finish (VyreEngineOpening * op, GError ** error)
+{
+  /* A device open ends (vkCreateInstance/vkCreateDevice, or their error);
+   * the kernel's launch waits with progress_timeout_us. */
+  g_thread_join (op->thread);
+  VyreMegakernel *mk = op->mk;
+  if (mk == NULL)
+    g_propagate_error (error, op->error);
+  vyre_engine_unref (op->engine);
+  g_free (op);
+  return mk;
+}
+
 void
 vyre_engine_release (VyreEngine * engine, VyreMegakernel * mk)
 {

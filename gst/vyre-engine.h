@@ -64,6 +64,19 @@ VyreMegakernel *vyre_engine_acquire (VyreEngine * engine,
  * user the linger timer starts. */
 void vyre_engine_release (VyreEngine * engine, VyreMegakernel * mk);
 
+/* vyre_engine_acquire on a thread of its own, so that the device opens
+ * while the caller goes on: vyrescan begins it when going to READY, and
+ * the device opens while the source walks its tree and the patterns
+ * compile.  NULL when no thread could be started (acquire then).
+ * vyre_engine_acquire_finish waits for it and returns what acquire
+ * returned (the caller is then an active user, as after acquire) or NULL
+ * with its error; either way the opening is freed. */
+typedef struct _VyreEngineOpening VyreEngineOpening;
+VyreEngineOpening *vyre_engine_acquire_begin (VyreEngine * engine,
+    guint64 progress_timeout_us);
+VyreMegakernel *vyre_engine_acquire_finish (VyreEngineOpening * opening,
+    GError ** error);
+
 /* Linger time in milliseconds (0: release as soon as idle). */
 void vyre_engine_set_linger (VyreEngine * engine, guint linger_ms);
 guint vyre_engine_get_linger (VyreEngine * engine);

@@ -3,7 +3,8 @@
  * test_engine.c - one engine per device per process: pipelines that know
  * nothing of each other share one device and one resident kernel, each
  * vyrescan a tenant with its own patterns; the engine an application sets
- * through GstContext is the one used; the engine lingers, then lets go.
+ * through GstContext is the one used; the device opens in READY; the
+ * engine lingers, then lets go.
  *
  * Whole pipelines (filesrc ! vyrescan ! vyresink) on the Vulkan device
  * (lavapipe in CI), results against the CPU reference.
@@ -247,6 +248,37 @@ GST_START_TEST (test_context_from_application)
       "application announced another");
   fail_unless_equals_int (engine_field (&b, "kernels"), 1);
   run_clear (&b);
+  run_clear (&a);
+}
+
+GST_END_TEST;
+
+/* The device opens in READY, on a thread (while the rest of the pipeline
+ * gets ready); READY -> NULL without PAUSED lets it go again; PLAYING
+ * afterwards scans on it. */
+GST_START_TEST (test_device_opens_in_ready)
+{
+  Run a;
+  run_init (&a, 5, "engine-linger=60000");
+  fail_unless_equals_int (gst_element_set_state (a.pipeline,
+          GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+  gint64 until = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (!engine_field (&a, "resident") && g_get_monotonic_time () < until)
+    g_usleep (10 * 1000);
+  fail_unless_equals_int (engine_field (&a, "resident"), 1);
+  fail_unless_equals_int (engine_field (&a, "active"), 1);
+  fail_unless_equals_int (engine_field (&a, "tenants"), 0);
+  fail_unless_equals_int (gst_element_set_state (a.pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (engine_field (&a, "active"), 0);
+  fail_unless_equals_int (engine_field (&a, "resident"), 1);   /* lingers */
+
+  fail_unless (gst_element_set_state (a.pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  run_wait_eos (&a);
+  fail_unless_equals_uint64 (run_matches (&a), a.expected);
+  fail_unless_equals_int (engine_field (&a, "kernels"), 1);
+  g_object_set (a.scan, "engine-linger", 0, NULL);
   run_clear (&a);
 }
 
@@ -652,6 +684,7 @@ engine_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_pipelines_share_one_kernel);
   tcase_add_test (tc, test_context_from_application);
+  tcase_add_test (tc, test_device_opens_in_ready);
   tcase_add_test (tc, test_linger);
   tcase_add_test (tc, test_held_tenant_does_not_hold_others);
   tcase_add_test (tc, test_slow_tenants_leave_a_share);
