@@ -16,6 +16,11 @@
  * never an error or a drop.  Matches that straddle buffer boundaries are
  * found exactly once, whatever the buffer sizes.
  *
+ * The device and its resident kernel are the process's engine for the
+ * device (GstContext "vyre.engine"), shared by every vyrescan; the device
+ * opens when the element goes to READY, on a thread, while the rest of
+ * the pipeline gets ready.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 vyreurisrc location=big.log ! vyrescan patterns-file=secrets.txt ! vyresink

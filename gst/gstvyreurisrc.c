@@ -30,7 +30,9 @@
  * (#GstVyreUriSrc:files-from) is read as the files' concatenation, one
  * file after another in the walk's sorted order (vyre-walk.h) or the
  * list's: one BYTES segment, offsets running on across files, not
- * seekable.  A file's first buffer is DISCONT and follows a sticky tag
+ * seekable.  A directory's walk begins when going to READY, on a thread,
+ * and going to PAUSED takes its list (walked again when a property changed
+ * meanwhile).  A file's first buffer is DISCONT and follows a sticky tag
  * event (GST_TAG_LOCATION: its file:// URI); no buffer holds bytes of two
  * files, an empty file has one empty buffer; every buffer carries a
  * #GstVyreFileMeta (gstvyrefilemeta.h).
