@@ -761,10 +761,20 @@ query_engine (GstVyreScan * self, GstPad * pad)
 static VyreEngine *
 ensure_engine (GstVyreScan * self)
 {
+  /* The engine is kept across NULL; one of another device than the
+   * property names now (changed since it was chosen) is let go. */
   GST_OBJECT_LOCK (self);
+  VyreEngine *stale = NULL;
+  if (self->engine && self->device_index != -1 &&
+      vyre_engine_device_index (self->engine) != self->device_index) {
+    stale = self->engine;
+    self->engine = NULL;
+  }
   gboolean have = self->engine != NULL;
   gint index = self->device_index;
   GST_OBJECT_UNLOCK (self);
+  if (stale)
+    vyre_engine_unref (stale);
   if (!have && !query_engine (self, self->srcpad)
       && !query_engine (self, self->sinkpad)) {
     gst_element_post_message (GST_ELEMENT (self),

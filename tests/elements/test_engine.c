@@ -284,6 +284,40 @@ GST_START_TEST (test_device_opens_in_ready)
 
 GST_END_TEST;
 
+/* The device property changed after the element chose its engine (kept
+ * across NULL) is the one used: device 7, which this machine lacks, ends
+ * in the error that names it, not on the engine of the first run. */
+GST_START_TEST (test_device_changed_between_runs)
+{
+  Run a;
+  run_init (&a, 6, "engine-linger=0");
+  fail_unless (gst_element_set_state (a.pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  run_wait_eos (&a);
+  fail_unless_equals_uint64 (run_matches (&a), a.expected);
+  fail_unless_equals_int (gst_element_set_state (a.pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  g_object_set (a.scan, "device", 7, NULL);
+  gst_element_set_state (a.pipeline, GST_STATE_PLAYING);
+  GstBus *bus = gst_element_get_bus (a.pipeline);
+  GstMessage *m = gst_bus_timed_pop_filtered (bus, EOS_TIMEOUT,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (m != NULL);
+  fail_unless (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR,
+      "device=7 scanned on the first run's engine");
+  GError *err = NULL;
+  gchar *dbg = NULL;
+  gst_message_parse_error (m, &err, &dbg);
+  fail_unless (dbg && strstr (dbg, "7") != NULL, "%s | %s", err->message, dbg);
+  g_error_free (err);
+  g_free (dbg);
+  gst_message_unref (m);
+  gst_object_unref (bus);
+  run_clear (&a);
+}
+
+GST_END_TEST;
+
 /* engine-linger: the kernel stays for the linger time after the last
  * pipeline stopped (the next one starts on it), then is released; a later
  * pipeline gets a new one. */
@@ -685,6 +719,7 @@ engine_suite (void)
   tcase_add_test (tc, test_pipelines_share_one_kernel);
   tcase_add_test (tc, test_context_from_application);
   tcase_add_test (tc, test_device_opens_in_ready);
+  tcase_add_test (tc, test_device_changed_between_runs);
   tcase_add_test (tc, test_linger);
   tcase_add_test (tc, test_held_tenant_does_not_hold_others);
   tcase_add_test (tc, test_slow_tenants_leave_a_share);
