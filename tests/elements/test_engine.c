@@ -172,6 +172,16 @@ engine_of (GstContext * c)
   return g_value_get_boxed (v);
 }
 
+/* PLAYING until EOS; the matches equal the CPU reference. */
+static void
+run_play_to_eos (Run * r)
+{
+  fail_unless (gst_element_set_state (r->pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  run_wait_eos (r);
+  fail_unless_equals_uint64 (run_matches (r), r->expected);
+}
+
 static void
 run_clear (Run * r)
 {
@@ -229,10 +239,7 @@ GST_START_TEST (test_context_from_application)
 {
   Run a;
   run_init (&a, 2, NULL);
-  fail_unless (gst_element_set_state (a.pipeline, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
-  run_wait_eos (&a);
-  fail_unless_equals_uint64 (run_matches (&a), a.expected);
+  run_play_to_eos (&a);
   fail_unless (a.have_context != NULL, "the first pipeline announced no "
       "engine");
   fail_unless (gst_context_is_persistent (a.have_context));
@@ -240,10 +247,7 @@ GST_START_TEST (test_context_from_application)
   Run b;
   run_init (&b, 3, NULL);
   gst_element_set_context (b.pipeline, a.have_context);
-  fail_unless (gst_element_set_state (b.pipeline, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
-  run_wait_eos (&b);
-  fail_unless_equals_uint64 (run_matches (&b), b.expected);
+  run_play_to_eos (&b);
   fail_unless (b.have_context == NULL, "an element with an engine from the "
       "application announced another");
   fail_unless_equals_int (engine_field (&b, "kernels"), 1);
@@ -273,10 +277,7 @@ GST_START_TEST (test_device_opens_in_ready)
   fail_unless_equals_int (engine_field (&a, "active"), 0);
   fail_unless_equals_int (engine_field (&a, "resident"), 1);   /* lingers */
 
-  fail_unless (gst_element_set_state (a.pipeline, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
-  run_wait_eos (&a);
-  fail_unless_equals_uint64 (run_matches (&a), a.expected);
+  run_play_to_eos (&a);
   fail_unless_equals_int (engine_field (&a, "kernels"), 1);
   g_object_set (a.scan, "engine-linger", 0, NULL);
   run_clear (&a);
@@ -291,10 +292,7 @@ GST_START_TEST (test_device_changed_between_runs)
 {
   Run a;
   run_init (&a, 6, "engine-linger=0");
-  fail_unless (gst_element_set_state (a.pipeline, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
-  run_wait_eos (&a);
-  fail_unless_equals_uint64 (run_matches (&a), a.expected);
+  run_play_to_eos (&a);
   fail_unless_equals_int (gst_element_set_state (a.pipeline, GST_STATE_NULL),
       GST_STATE_CHANGE_SUCCESS);
   g_object_set (a.scan, "device", 7, NULL);
@@ -325,10 +323,7 @@ GST_START_TEST (test_linger)
 {
   Run a;
   run_init (&a, 4, "engine-linger=600");
-  fail_unless (gst_element_set_state (a.pipeline, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
-  run_wait_eos (&a);
-  fail_unless_equals_uint64 (run_matches (&a), a.expected);
+  run_play_to_eos (&a);
   fail_unless_equals_int (gst_element_set_state (a.pipeline, GST_STATE_NULL),
       GST_STATE_CHANGE_SUCCESS);
   fail_unless_equals_int (engine_field (&a, "active"), 0);
@@ -341,10 +336,7 @@ GST_START_TEST (test_linger)
 
   /* In NULL the element still holds the engine handle: PLAYING again
    * brings up a new kernel behind it. */
-  fail_unless (gst_element_set_state (a.pipeline, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
-  run_wait_eos (&a);
-  fail_unless_equals_uint64 (run_matches (&a), a.expected);
+  run_play_to_eos (&a);
   fail_unless_equals_int (engine_field (&a, "kernels"), 2);
   g_object_set (a.scan, "engine-linger", 0, NULL);
   run_clear (&a);
@@ -596,10 +588,7 @@ GST_START_TEST (test_auto_and_index_share_engine)
   /* The automatic choice on this machine, asked for by index: the first
    * device of the same name (CI has one device, lavapipe, index 0). */
   run_init (&b, 6, "device=0");
-  fail_unless (gst_element_set_state (b.pipeline, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
-  run_wait_eos (&b);
-  fail_unless_equals_uint64 (run_matches (&b), b.expected);
+  run_play_to_eos (&b);
   gchar *name_b = NULL;
   g_object_get (b.scan, "device-name", &name_b, NULL);
   if (g_strcmp0 (name_a, name_b) == 0) {
