@@ -1308,6 +1308,7 @@ gst_vyre_scan_finalize (GObject * object)
   g_queue_clear (&self->entries);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
+  end_open (self, NULL, NULL);  /* disposed in READY (GStreamer warns) */
   if (self->engine)
     vyre_engine_unref (self->engine);
   G_OBJECT_CLASS (gst_vyre_scan_parent_class)->finalize (object);

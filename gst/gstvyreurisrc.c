@@ -2353,6 +2353,7 @@ gst_vyre_uri_src_finalize (GObject * object)
   g_free (self->location);
   g_free (self->files_from);
   g_strfreev (self->exclude);
+  vyre_walk_ahead_free (self->walk_ahead);      /* disposed in READY */
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
