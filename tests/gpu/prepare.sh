@@ -20,4 +20,14 @@ for t in tests/elements/test_megakernel tests/elements/test_vyrescan tests/eleme
   [ -x "$BUILD/$t" ] && cp "$BUILD/$t" .gpu/bin/
 done
 cp tests/gpu/run.sh .gpu/run.sh
+# perf for tests/gpu/profile-tree.sh (VYRE_GPU_PERF=1; about 30 MB): this
+# machine's perf and the libraries it needs beyond glibc and libstdc++,
+# which the GPU machine has in newer versions (carrying Debian's breaks it).
+if [ -n "${VYRE_GPU_PERF:-}" ] && command -v perf >/dev/null; then
+  mkdir -p .gpu/perf/lib
+  cp "$(command -v perf)" .gpu/perf/perf
+  ldd "$(command -v perf)" | awk '$3 ~ /^\// {print $3}' |
+    grep -vE '/(libc|libm|libstdc\+\+|libgcc_s)\.so' |
+    xargs -r -I{} cp -L {} .gpu/perf/lib/
+fi
 du -sh .gpu
