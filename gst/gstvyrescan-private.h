@@ -148,10 +148,9 @@ struct _GstVyreScan
    * kept across NULL, so a pipeline set to PLAYING again rejoins it. */
   VyreEngine *engine;
   guint engine_linger;          /* property; G_MAXUINT = not set */
-  /* The device opening on a thread since NULL->READY (the engine it
-   * opens), taken over by READY->PAUSED or ended by READY->NULL. */
+  /* The device opening on a thread since NULL->READY, taken over by
+   * READY->PAUSED or ended by READY->NULL. */
   VyreEngineOpening *opening;
-  VyreEngine *opening_engine;
 
   /* set up in READY->PAUSED */
   VyreDevice *device;

@@ -856,33 +856,19 @@ begin_open (GstVyreScan * self)
   guint64 timeout_us = (guint64) self->timeout_ms * 1000;
   GST_OBJECT_UNLOCK (self);
   self->opening = vyre_engine_acquire_begin (e, timeout_us);
-  if (self->opening)
-    self->opening_engine = e;
-  else
-    vyre_engine_unref (e);
+  vyre_engine_unref (e);
 }
 
-/* The opening begun in NULL->READY, if any: its kernel when it opened the
- * engine this element uses now (NULL with *err set when it failed), else
- * NULL (an application gave another engine meanwhile: ours is let go). */
+/* The opening begun in NULL->READY, if any: its kernel when it opened
+ * engine e (NULL with *err set when that failed), else NULL without an
+ * error (none begun, or an application gave another engine meanwhile:
+ * ours is let go). */
 static VyreMegakernel *
 end_open (GstVyreScan * self, VyreEngine * e, GError ** err)
 {
-  if (self->opening == NULL)
-    return NULL;
-  GError *early = NULL;
-  VyreMegakernel *mk = vyre_engine_acquire_finish (self->opening, &early);
+  VyreEngineOpening *op = self->opening;
   self->opening = NULL;
-  if (self->opening_engine != e) {
-    if (mk)
-      vyre_engine_release (self->opening_engine, mk);
-    mk = NULL;
-    g_clear_error (&early);
-  } else if (mk == NULL) {
-    g_propagate_error (err, early);
-  }
-  g_clear_pointer (&self->opening_engine, vyre_engine_unref);
-  return mk;
+  return op ? vyre_engine_acquire_finish (op, e, err) : NULL;
 }
 
 /* The kernel: the engine's. */
@@ -890,9 +876,11 @@ static gboolean
 open_kernel (GstVyreScan * self, GError ** err)
 {
   VyreEngine *e = ensure_engine (self);
-  gboolean began = self->opening != NULL && self->opening_engine == e;
-  self->mk = end_open (self, e, err);
-  if (self->mk == NULL && !began)
+  GError *early = NULL;
+  self->mk = end_open (self, e, &early);
+  if (early)
+    g_propagate_error (err, early);
+  else if (self->mk == NULL)
     self->mk = vyre_engine_acquire (e, (guint64) self->timeout_ms * 1000,
         err);
   vyre_engine_unref (e);

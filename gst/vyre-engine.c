@@ -301,14 +301,20 @@ vyre_engine_acquire_begin (VyreEngine * engine, guint64 progress_timeout_us)
 }
 
 VyreMegakernel *
-vyre_engine_acquire_finish (VyreEngineOpening * op, GError ** error)
+vyre_engine_acquire_finish (VyreEngineOpening * op, VyreEngine * wanted,
+    GError ** error)
 {
   /* A device open ends (vkCreateInstance/vkCreateDevice, or their error);
    * the kernel's launch waits with progress_timeout_us. */
   g_thread_join (op->thread);
   VyreMegakernel *mk = op->mk;
-  if (mk == NULL)
+  if (op->engine != wanted) {
+    vyre_engine_release (op->engine, mk);
+    mk = NULL;
+    g_clear_error (&op->error);
+  } else if (mk == NULL) {
     g_propagate_error (error, op->error);
+  }
   vyre_engine_unref (op->engine);
   g_free (op);
   return mk;

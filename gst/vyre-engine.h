@@ -68,14 +68,16 @@ void vyre_engine_release (VyreEngine * engine, VyreMegakernel * mk);
  * while the caller goes on: vyrescan begins it when going to READY, and
  * the device opens while the source walks its tree and the patterns
  * compile.  NULL when no thread could be started (acquire then).
- * vyre_engine_acquire_finish waits for it and returns what acquire
- * returned (the caller is then an active user, as after acquire) or NULL
- * with its error; either way the opening is freed. */
+ * vyre_engine_acquire_finish waits for it and frees it.  When it opened
+ * `wanted` it returns what acquire returned (the caller is then an active
+ * user, as after acquire) or NULL with its error; for any other engine
+ * (wanted NULL: the caller changed its mind) the kernel is released and
+ * NULL returned without an error. */
 typedef struct _VyreEngineOpening VyreEngineOpening;
 VyreEngineOpening *vyre_engine_acquire_begin (VyreEngine * engine,
     guint64 progress_timeout_us);
 VyreMegakernel *vyre_engine_acquire_finish (VyreEngineOpening * opening,
-    GError ** error);
+    VyreEngine * wanted, GError ** error);
 
 /* Linger time in milliseconds (0: release as soon as idle). */
 void vyre_engine_set_linger (VyreEngine * engine, guint linger_ms);
