@@ -198,12 +198,17 @@ typedef struct
   guint open_ahead;             /* files opened ahead at most; 0: the bound */
 } Faults;
 
-/* A file read whole ahead by one of the opener's workers: the buffer it
- * was read into, mapped for writing until it is taken. */
+/* A file read ahead by one of the opener's workers: the buffer it was
+ * read into, mapped for writing until it is taken.  Read whole, the
+ * worker also made what the streaming thread would make when it takes
+ * the file (read_ahead_done): its path for the file meta and its
+ * location tag. */
 typedef struct
 {
   GstBuffer *buf;
   GstMapInfo map;
+  gchar *path;                  /* a GRefString, or NULL */
+  GstEvent *tag;                /* or NULL */
 } ReadAhead;
 
 /* One read, in file order in self->pending. */
@@ -278,6 +283,7 @@ struct _GstVyreUriSrc
   guint64 file_pos;             /* its bytes pushed */
   gboolean file_started;        /* its first buffer pushed */
   ReadAhead *ahead;             /* the file being read, read ahead whole */
+  GstEvent *file_tag;           /* its location tag, made by a worker */
   guint64 ahead_done;           /* its bytes read */
   int ahead_error;              /* its read's errno */
   const gchar *trouble_reason;  /* why FLOW_FILE_TROUBLE came */
@@ -828,7 +834,32 @@ read_ahead_free (gpointer mem, gpointer user_data)
     return;
   gst_buffer_unmap (ra->buf, &ra->map);
   gst_buffer_unref (ra->buf);
+  g_clear_pointer (&ra->path, g_ref_string_release);
+  gst_clear_event (&ra->tag);
   g_free (ra);
+}
+
+static GstEvent *
+location_tag_new (const gchar * path)
+{
+  gchar *uri = gst_filename_to_uri (path, NULL);
+  if (uri == NULL)
+    return NULL;
+  GstTagList *tags = gst_tag_list_new (GST_TAG_LOCATION, uri, NULL);
+  g_free (uri);
+  return gst_event_new_tag (tags);
+}
+
+/* A file read whole (VyreFileOpenerDoneFunc, on an opener worker): its
+ * path and location tag made here, not on the streaming thread, which
+ * with many small files does little else per file. */
+static void
+read_ahead_done (gpointer mem, const gchar * path, gpointer user_data)
+{
+  ReadAhead *ra = mem;
+  (void) user_data;
+  ra->path = g_ref_string_new (path);
+  ra->tag = location_tag_new (path);
 }
 
 /* The opener of the listed files: through io_uring unless reads avoid it
@@ -865,6 +896,7 @@ setup_opener (GstVyreUriSrc * self, const gchar * root, ActiveMode mode,
     oo.read_max = self->tree_read_len;
     oo.alloc = read_ahead_alloc;
     oo.free_mem = read_ahead_free;
+    oo.read_done = read_ahead_done;
     oo.alloc_data = self;
     oo.read_ahead_bytes = READ_AHEAD_OWN_BYTES;
   }
@@ -1486,6 +1518,7 @@ close_file (GstVyreUriSrc * self)
     close (self->fd);
   self->fd = self->dfd = -1;
   g_clear_pointer (&self->file_path, g_ref_string_release);
+  gst_clear_event (&self->file_tag);
   g_clear_pointer (&self->trouble_text, g_free);
   read_ahead_free (self->ahead, NULL);
   self->ahead = NULL;
@@ -1518,7 +1551,7 @@ open_next_file (GstVyreUriSrc * self)
       return GST_FLOW_ERROR;
     }
     VyreWalkFile *f = g_ptr_array_index (files, of.index);
-    if (of.fd < 0) {
+    if (of.fd < 0 && !of.read_whole) {
       gboolean go_on = file_skipped (self, f->path, of.reason, of.text,
           of.error, 0, TRUE);
       g_free (of.text);
@@ -1541,7 +1574,13 @@ open_next_file (GstVyreUriSrc * self)
     self->align = 1;
     if (self->tree_direct)
       open_direct (self, f->path);
-    self->file_path = g_ref_string_new (f->path);
+    ReadAhead *ra = of.mem;
+    if (ra && ra->path) {
+      self->file_path = g_steal_pointer (&ra->path);
+      self->file_tag = g_steal_pointer (&ra->tag);
+    } else {
+      self->file_path = g_ref_string_new (f->path);
+    }
     self->file_base = self->stream_pos;
     self->file_pos = 0;
     self->file_started = FALSE;
@@ -1572,13 +1611,10 @@ has_nul_byte (GstBuffer * buf)
 static void
 queue_location_tag (GstVyreUriSrc * self)
 {
-  gchar *uri = gst_filename_to_uri (self->file_path, NULL);
-  if (uri == NULL)
-    return;
-  GstTagList *tags = gst_tag_list_new (GST_TAG_LOCATION, uri, NULL);
-  g_free (uri);
-  GST_ELEMENT_CLASS (parent_class)->send_event (GST_ELEMENT (self),
-      gst_event_new_tag (tags));
+  GstEvent *tag = self->file_tag ? g_steal_pointer (&self->file_tag) :
+      location_tag_new (self->file_path);
+  if (tag)
+    GST_ELEMENT_CLASS (parent_class)->send_event (GST_ELEMENT (self), tag);
 }
 
 /* The buffer of a file the opener read ahead whole (self->ahead), as
@@ -1640,7 +1676,7 @@ static GstFlowReturn
 create_from_files (GstVyreUriSrc * self, guint length, GstBuffer ** ret)
 {
   for (;;) {
-    if (self->fd < 0) {
+    if (self->file_path == NULL) {      /* between files */
       GstFlowReturn fr = open_next_file (self);
       if (fr != GST_FLOW_OK)
         return fr;

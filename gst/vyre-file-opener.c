@@ -76,6 +76,7 @@ struct _VyreFileOpener
   guint64 read_max;
   VyreFileOpenerAllocFunc alloc;
   VyreFileOpenerFreeFunc free_mem;
+  VyreFileOpenerDoneFunc read_done;
   gpointer alloc_data;
   guint64 read_ahead_bytes;     /* bound on ahead_held */
   guint64 ahead_held;           /* sizes of read-ahead memory not handed out */
@@ -184,6 +185,7 @@ vyre_file_opener_new (const gchar * root, GPtrArray * files,
       o->read_max = opts->read_max;
       o->alloc = opts->alloc;
       o->free_mem = opts->free_mem;
+      o->read_done = opts->read_done;
       o->alloc_data = opts->alloc_data;
       o->read_ahead_bytes = opts->read_ahead_bytes ? opts->read_ahead_bytes :
           o->max_bytes;
@@ -485,6 +487,14 @@ work_file (VyreFileOpener * o, Entry * e)
   if (w.out.fd >= 0 && w.out.mem && w.out.size == w.mem_size &&
       w.out.pseudo_fs == NULL) {
     run_read (o, &w);
+    if (w.out.read_done == w.out.size && w.out.read_error == 0) {
+      plain_close (o, w.out.fd);
+      w.out.fd = -1;
+      w.out.read_whole = TRUE;
+      if (o->read_done)
+        o->read_done (w.out.mem, ((VyreWalkFile *)
+                g_ptr_array_index (o->files, w.index))->path, o->alloc_data);
+    }
   } else {
     if (w.out.fd >= 0)
       clear_nonblock (w.out.fd);
@@ -669,7 +679,7 @@ next_from_workers (VyreFileOpener * o, VyreOpenedFile * out,
   o->ahead_held -= e->mem_size;
   e->mem_size = 0;
   o->head++;
-  if (out->fd >= 0)
+  if (out->fd >= 0 || out->read_whole)
     o->stats.opened++;
   else
     o->stats.skipped++;

@@ -50,6 +50,12 @@
  * handed out unread and the caller reads it.  Such a file keeps
  * O_NONBLOCK (pread ignores it on a regular file; EAGAIN all the same
  * clears it and reads again); every other file handed out has it cleared.
+ * A file read whole (its size when opened, no error) is closed on the
+ * worker and handed out with fd -1 and read_whole set: with many small
+ * files, the caller's thread does nothing per file but take it.  The
+ * caller's done function, if any, is called on the worker for it too,
+ * with its memory and path: per-file work the caller would otherwise do
+ * on its own thread when it takes the file.
  *
  * The file system of each descriptor is looked up once per device
  * (fstatfs), and handed out as pseudo_fs for the ones whose stat size is
@@ -84,6 +90,10 @@ typedef gpointer (*VyreFileOpenerAllocFunc) (guint64 size, guint8 ** data,
     gpointer user_data);
 /* Frees a handle alloc returned that was never handed out.  Any thread. */
 typedef void (*VyreFileOpenerFreeFunc) (gpointer mem, gpointer user_data);
+/* A file was read whole into mem (alloc's handle): called on a worker,
+ * before the file is handed out, with the listed file's path. */
+typedef void (*VyreFileOpenerDoneFunc) (gpointer mem, const gchar * path,
+    gpointer user_data);
 
 typedef struct
 {
@@ -96,23 +106,28 @@ typedef struct
   guint64 read_max;             /* read ahead files up to this size ... */
   VyreFileOpenerAllocFunc alloc;        /* ... into this memory (threads > 0) */
   VyreFileOpenerFreeFunc free_mem;
+  VyreFileOpenerDoneFunc read_done;     /* optional */
   gpointer alloc_data;
   guint64 read_ahead_bytes;     /* memory held by read-ahead at most; 0:
                                  * max_bytes */
 } VyreFileOpenerOptions;
 
-/* One file handed out: open (fd >= 0), or skipped with its reason. */
+/* One file handed out: open (fd >= 0), read whole and closed
+ * (read_whole), or skipped with its reason. */
 typedef struct
 {
   guint index;                  /* in the list given to _new */
   int fd;                       /* blocking reads; the caller closes it
-                                 * with vyre_file_opener_close */
+                                 * with vyre_file_opener_close; -1 when
+                                 * skipped or read_whole */
+  gboolean read_whole;          /* mem holds the whole file (size bytes),
+                                 * and it is closed already */
   guint64 size;                 /* fstat size when opened */
-  const gchar *reason;          /* fd < 0: "vanished", "open-failed",
+  const gchar *reason;          /* skipped: "vanished", "open-failed",
                                  * "not-regular", "special" */
   int error;                    /* its errno, or 0 */
-  gchar *text;                  /* fd < 0: for people; the caller frees */
-  const gchar *pseudo_fs;       /* fd >= 0: "procfs", "sysfs"... (its stat
+  gchar *text;                  /* skipped: for people; the caller frees */
+  const gchar *pseudo_fs;       /* opened: "procfs", "sysfs"... (its stat
                                  * size is no size), or NULL */
   gpointer mem;                 /* read ahead: alloc's handle (the caller
                                  * owns it), else NULL */
@@ -124,7 +139,7 @@ typedef struct
 {
   guint ahead_limit;            /* the bound on files in the works */
   guint max_ahead;              /* the most that were */
-  guint64 opened;               /* handed out open */
+  guint64 opened;               /* handed out open (or read whole) */
   guint64 skipped;              /* handed out skipped */
   guint64 uring_ops;            /* STATX, OPENAT2 and CLOSE through io_uring */
   guint64 plain_ops;            /* the same as system calls */

@@ -68,6 +68,7 @@ typedef struct
 {
   guint64 seq;
   guint64 size;
+  gchar *done_path;             /* the done function's path, on a worker */
   guint8 data[];
 } AheadMem;
 
@@ -89,8 +90,17 @@ ahead_alloc (guint64 size, guint8 ** data, gpointer user_data)
   AheadMem *m = g_malloc (sizeof *m + size);
   m->seq = c->given++;
   m->size = size;
+  m->done_path = NULL;
   *data = m->data;
   return m;
+}
+
+static void
+ahead_mem_free (AheadMem * m)
+{
+  if (m)
+    g_free (m->done_path);
+  g_free (m);
 }
 
 static void
@@ -98,7 +108,16 @@ ahead_free (gpointer mem, gpointer user_data)
 {
   AheadCounts *c = user_data;
   g_atomic_int_inc (&c->freed);
-  g_free (mem);
+  ahead_mem_free (mem);
+}
+
+static void
+ahead_done (gpointer mem, const gchar * path, gpointer user_data)
+{
+  AheadMem *m = mem;
+  (void) user_data;
+  g_assert_null (m->done_path);
+  m->done_path = g_strdup (path);
 }
 
 static AheadCounts ahead_counts;
@@ -110,7 +129,8 @@ read_ahead_options (guint threads)
 {
   VyreFileOpenerOptions oo = {
     .threads = threads,.read_max = 4096,.alloc = ahead_alloc,
-    .free_mem = ahead_free,.alloc_data = &ahead_counts,
+    .free_mem = ahead_free,.read_done = ahead_done,
+    .alloc_data = &ahead_counts,
   };
   return oo;
 }
@@ -256,20 +276,26 @@ take_all (VyreFileOpener * o, VyreWalkResult * w, gboolean check_bytes)
     g_assert_cmpuint (of.index, ==, expect);
     expect++;
     VyreWalkFile *f = g_ptr_array_index (w->files, of.index);
-    Outcome oc = { of.index, of.fd < 0 ? of.reason : NULL, of.error };
-    if (of.fd >= 0) {
+    gboolean opened = of.fd >= 0 || of.read_whole;
+    Outcome oc = { of.index, opened ? NULL : of.reason, of.error };
+    if (opened) {
       g_assert_cmpuint (of.size, ==, f->size);
       g_assert_null (of.text);
       g_assert_null (of.pseudo_fs);
       AheadMem *m = of.mem;
       if (m) {
-        /* Read ahead: the whole file, in memory asked for in order. */
+        /* Read ahead: the whole file, in memory asked for in order,
+         * closed on the worker, which called done with its path. */
         g_assert_cmpuint (m->size, ==, f->size);
         g_assert_cmpint (of.read_error, ==, 0);
         g_assert_cmpuint (of.read_done, ==, f->size);
         g_assert_cmpint ((gint64) m->seq, >, last_seq);
         last_seq = (gint64) m->seq;
+        g_assert_true (of.read_whole);
+        g_assert_cmpint (of.fd, ==, -1);
+        g_assert_cmpstr (m->done_path, ==, f->path);
       } else {
+        g_assert_false (of.read_whole);
         g_assert_cmpint (fcntl (of.fd, F_GETFL) & O_NONBLOCK, ==, 0);
       }
       if (check_bytes) {
@@ -286,7 +312,7 @@ take_all (VyreFileOpener * o, VyreWalkResult * w, gboolean check_bytes)
         g_free (got);
         g_free (want);
       }
-      g_free (m);
+      ahead_mem_free (m);
       vyre_file_opener_close (o, of.fd);
     } else {
       g_assert_nonnull (of.reason);
@@ -509,7 +535,7 @@ test_free_early (void)
     for (guint i = 0; i < 3; i++) {
       VyreOpenedFile of;
       g_assert_cmpint (vyre_file_opener_next (o, &of, 1000), ==, 1);
-      g_assert_cmpint (of.fd, >=, 0);
+      g_assert_true (of.fd >= 0 || of.read_whole);
       if (of.mem)
         ahead_free (of.mem, &ahead_counts);
       vyre_file_opener_close (o, of.fd);
@@ -611,7 +637,9 @@ test_read_ahead (void)
       g_assert_cmpuint (of.index, ==, expect);
       expect++;
       VyreWalkFile *f = g_ptr_array_index (w->files, of.index);
-      g_assert_cmpint (of.fd, >=, 0);
+      /* Read whole: closed already; else open for the caller. */
+      g_assert_cmpint (of.fd >= 0, ==, !of.read_whole);
+      g_assert_cmpint (of.read_whole, ==, of.mem != NULL);
       guint i = (guint) g_ascii_strtoull (strrchr (f->rel_path, 'f') + 1,
           NULL, 10);
       gsize len = f == f10 ? 1 : f->size;
@@ -626,7 +654,8 @@ test_read_ahead (void)
         g_assert_cmpint (of.read_error, ==, 0);
         g_assert_cmpuint (of.read_done, ==, len);
         g_assert_true (memcmp (m->data, want, len) == 0);
-        g_free (m);
+        g_assert_cmpstr (m->done_path, ==, f->path);
+        ahead_mem_free (m);
       } else {
         /* Unread: the caller reads it, blocking. */
         g_assert_cmpint (fcntl (of.fd, F_GETFL) & O_NONBLOCK, ==, 0);
