@@ -390,6 +390,12 @@ expanded_on_task (GstVyreScan * self, const Entry * e)
       e->comp.matches_stored >= e->comp.matches);
 }
 
+/* A job with at most this many matches is expanded on the task: at about
+ * 9 ns a match that is a couple of microseconds, less than waking a
+ * worker costs the task (a futex call per job: a tree's many small files
+ * make many small jobs). */
+#define EXPAND_ON_TASK_MAX_MATCHES 256
+
 /* Dispatched entry e to the expansion workers, or marked expanded. */
 static void
 start_expanding (GstVyreScan * self, Entry * e)
@@ -398,7 +404,9 @@ start_expanding (GstVyreScan * self, Entry * e)
     g_mutex_lock (&self->lock);
     e->expanded = TRUE;
     g_mutex_unlock (&self->lock);
-  } else
+  } else if (e->comp.matches <= EXPAND_ON_TASK_MAX_MATCHES)
+    vyre_assembler_expand_job (e, self);
+  else
     g_thread_pool_push (self->expand_pool, e, NULL);
 }
 
@@ -514,19 +522,20 @@ dispatch_entry (GstVyreScan * self, Entry * e)
 GstFlowReturn
 vyre_assembler_dispatch_ahead (GstVyreScan * self)
 {
-  GList *l = NULL;
-  for (guint i = 0; i < self->expand_window; i++) {
-    g_mutex_lock (&self->lock);
-    l = l ? l->next : self->entries.head;
-    g_mutex_unlock (&self->lock);
-    if (l == NULL)
-      break;
-    Entry *x = l->data;
-    if (!x->dispatched) {
-      GstFlowReturn ret = dispatch_entry (self, x);
-      if (ret != GST_FLOW_OK)
-        return ret;
-    }
+  /* The window's entries not dispatched yet, taken under one lock (the
+   * chain appends meanwhile; only this thread dispatches or removes). */
+  Entry **todo = g_newa (Entry *, self->expand_window);
+  guint n = 0, i = 0;
+  g_mutex_lock (&self->lock);
+  for (GList * l = self->entries.head; l && i < self->expand_window;
+      l = l->next, i++)
+    if (!((Entry *) l->data)->dispatched)
+      todo[n++] = l->data;
+  g_mutex_unlock (&self->lock);
+  for (i = 0; i < n; i++) {
+    GstFlowReturn ret = dispatch_entry (self, todo[i]);
+    if (ret != GST_FLOW_OK)
+      return ret;
   }
   g_mutex_lock (&self->lock);
   gboolean head_held = self->held->len > 0 &&
