@@ -14,6 +14,7 @@
 # (and ripgrep binary files): they are timed, their counts not compared.
 #
 #   tests/bench/bench_tree.sh [--small] [--tree DIR] [--runs N] [--out DIR]
+#                             [--prepare-only]
 #
 # The tree: DIR as given (--tree), else one generated under
 # $VYRE_BENCH_TMP (default $TMPDIR or /tmp) and kept for later runs:
@@ -23,6 +24,10 @@
 # binary (random bytes), the rest text of made-up words.  --small: 1,500
 # files of a tenth the size (about 10 MB), for a quick run on lavapipe.
 # The literals are words of the text, so every pattern set matches.
+#
+# --prepare-only: the tree, OUT/patterns-{4,1000}.txt and OUT/files.list
+# are made and the page cache warmed, nothing is timed (for a profile or
+# an A/B of builds on the same tree).
 #
 # Each tool runs --runs times (default 3; the best wall time is kept), the
 # page cache warm (one untimed read of the tree first).
@@ -45,12 +50,14 @@ SMALL=0
 TREE=""
 RUNS=3
 OUT=""
+PREPARE_ONLY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --small) SMALL=1 ;;
     --tree) TREE="$2"; shift ;;
     --runs) RUNS="$2"; shift ;;
     --out) OUT="$2"; shift ;;
+    --prepare-only) PREPARE_ONLY=1 ;;
     -h|--help) sed -n '2,/^set -E/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench_tree.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -141,6 +148,10 @@ N_FILES="$(tr -cd '\0' < "$OUT/files.list" | wc -c)"
 BYTES="$(xargs -0 -r stat -c %s < "$OUT/files.list" | awk '{ s += $1 } END { print s + 0 }')"
 # Page cache warm: every tool reads from memory.
 xargs -0 -r cat < "$OUT/files.list" > /dev/null
+if [ "$PREPARE_ONLY" = 1 ]; then
+  echo "bench_tree.sh: $TREE: $N_FILES files, $BYTES bytes; patterns and file list in $OUT"
+  exit 0
+fi
 EXCLUDE='exclude=<".complete",".words">'
 
 # ---------------------------------------------------------------- timing
