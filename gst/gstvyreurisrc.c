@@ -127,6 +127,8 @@ GST_DEBUG_CATEGORY_EXTERN (GST_CAT_PERFORMANCE);
 #define DEFAULT_IO_MODE GST_VYRE_URI_SRC_IO_AUTO
 /* The longest a wait goes without looking at the unlock flag. */
 #define WAIT_SLICE_MS 20
+/* io-stats' live counters are copied every this many buffers. */
+#define STATS_EVERY 64
 /* How long the read create() needs waits for downstream to return one of
  * its GPU-readable blocks before reading into system memory (copied). */
 #define DOWNSTREAM_WAIT_MS 200
@@ -295,6 +297,7 @@ struct _GstVyreUriSrc
   gchar *file_path;
 
   /* from start to stop; the streaming thread's */
+  guint buffers_since_snapshot; /* of the io-stats counters */
   int fd;
   int dfd;                      /* O_DIRECT descriptor, or -1 */
   gsize align;                  /* direct-I/O alignment */
@@ -1772,7 +1775,13 @@ gst_vyre_uri_src_create (GstBaseSrc * bsrc, guint64 offset, guint length,
     if (fr == GST_FLOW_OK)
       add_file_meta (self, *ret, offset);
   }
-  snapshot_ring_stats (self);
+  /* io-stats while running: a copy every few buffers is current enough
+   * (each takes the opener's lock, which its workers take per file); the
+   * last one, at EOS, an error or stop, is exact. */
+  if (fr != GST_FLOW_OK || ++self->buffers_since_snapshot >= STATS_EVERY) {
+    snapshot_ring_stats (self);
+    self->buffers_since_snapshot = 0;
+  }
   return fr;
 }
 
