@@ -76,6 +76,11 @@ struct _VyreTenant
   VyreDeviceBuffer result_chunk[VYRE_TENANT_CHUNKS_MAX];
   guint8 *arena_map[VYRE_TENANT_CHUNKS_MAX];
   guint8 *result_map[VYRE_TENANT_CHUNKS_MAX];
+  /* Growing ahead (tenant_grow): a thread that allocates the chunk after
+   * the one a job just reached, and the chunks handed to it, a bit per
+   * chunk and kind (atomic). */
+  GThreadPool *grow_ahead;
+  guint grow_queued[2];
   VyreDeviceBuffer carry;
   gsize held_bytes;             /* allocated now (atomic) */
 };
@@ -1203,16 +1208,57 @@ tenant_alloc (VyreTenant * t, guint kind, guint64 bytes,
   return TRUE;
 }
 
+static void grow_ahead_func (gpointer data, gpointer user_data);
+
+/* Threads that allocate chunks ahead of the jobs (grow_next). */
+#define GROW_AHEAD_THREADS 2
+
+/* Hands the chunks after chunk index > 0, up to index * 2 + 1, to the
+ * grow-ahead threads when job traffic reached it: a stream that got past
+ * its first chunk most likely needs more (the more chunks it used, the
+ * more it will), and allocating one (a driver call with page tables to
+ * fill: a millisecond or more on a GPU) on the job's thread stalls the
+ * element's streaming thread, most at the start, when a source's
+ * read-ahead reserves many at once.  The first chunk never grows ahead: a
+ * small scan keeps one chunk of each. */
+static void
+grow_next (VyreTenant * t, vyre_chunk_kind kind, guint index)
+{
+  guint chunks = kind == VYRE_CHUNK_ARENA ? t->arena_chunks : t->result_chunks;
+  guint8 **maps = kind == VYRE_CHUNK_ARENA ? t->arena_map : t->result_map;
+  if (index == 0)
+    return;
+  guint last = MIN (index * 2 + 1, chunks - 1);
+  for (guint next = index + 1; next <= last; next++) {
+    guint bit = 1u << next;
+    if (g_atomic_pointer_get (&maps[next]) != NULL ||
+        (g_atomic_int_or (&t->grow_queued[kind], bit) & bit))
+      continue;                 /* there, or handed over already */
+    g_mutex_lock (&t->grow_lock);
+    if (t->grow_ahead == NULL)
+      t->grow_ahead = g_thread_pool_new (grow_ahead_func, t,
+          GROW_AHEAD_THREADS, FALSE, NULL);
+    if (t->grow_ahead)
+      g_thread_pool_push (t->grow_ahead, GUINT_TO_POINTER ((next << 1 |
+                  kind) + 1), NULL);
+    g_mutex_unlock (&t->grow_lock);
+  }
+}
+
 /* Chunk `index` of the tenant's arena or result records, allocated and
- * entered in its chunk table if it was not yet. */
+ * entered in its chunk table if it was not yet; the next one is grown
+ * ahead (grow_next) unless ahead (the grow-ahead thread's own call). */
 static gboolean
-tenant_grow (VyreTenant * t, vyre_chunk_kind kind, guint index,
-    GError ** error)
+tenant_grow_chunk (VyreTenant * t, vyre_chunk_kind kind, guint index,
+    gboolean ahead, GError ** error)
 {
   guint8 **map = kind == VYRE_CHUNK_ARENA ? &t->arena_map[index] :
       &t->result_map[index];
-  if (g_atomic_pointer_get (map) != NULL)
+  if (g_atomic_pointer_get (map) != NULL) {
+    if (!ahead)
+      grow_next (t, kind, index);
     return TRUE;
+  }
   VyreDeviceBuffer *buf = kind == VYRE_CHUNK_ARENA ? &t->arena_chunk[index] :
       &t->result_chunk[index];
   gboolean ok = TRUE;
@@ -1233,13 +1279,38 @@ tenant_grow (VyreTenant * t, vyre_chunk_kind kind, guint index,
     }
     if (ok) {
       GST_DEBUG ("tenant %u (%s): %s chunk %u (%" G_GUINT64_FORMAT
-          " bytes)", t->id, t->name, kind == VYRE_CHUNK_ARENA ? "arena" :
-          "result", index, (guint64) buf->size);
+          " bytes)%s", t->id, t->name, kind == VYRE_CHUNK_ARENA ? "arena" :
+          "result", index, (guint64) buf->size, ahead ? ", ahead" : "");
       g_atomic_pointer_set (map, buf->map);
     }
   }
   g_mutex_unlock (&t->grow_lock);
+  if (ok && !ahead)
+    grow_next (t, kind, index);
   return ok;
+}
+
+static gboolean
+tenant_grow (VyreTenant * t, vyre_chunk_kind kind, guint index,
+    GError ** error)
+{
+  return tenant_grow_chunk (t, kind, index, FALSE, error);
+}
+
+/* The grow-ahead thread: a chunk before a job needs it.  Failing here
+ * only means the job that needs it tries again, and reports. */
+static void
+grow_ahead_func (gpointer data, gpointer user_data)
+{
+  VyreTenant *t = user_data;
+  guint code = GPOINTER_TO_UINT (data) - 1;
+  GError *err = NULL;
+  if (!tenant_grow_chunk (t, (vyre_chunk_kind) (code & 1), code >> 1, TRUE,
+          &err)) {
+    GST_DEBUG ("tenant %u (%s): growing ahead failed: %s", t->id, t->name,
+        err->message);
+    g_clear_error (&err);
+  }
 }
 
 VyreTenant *
@@ -1394,6 +1465,10 @@ vyre_tenant_unref (VyreTenant * t)
 {
   if (t == NULL || !g_atomic_int_dec_and_test (&t->refcount))
     return;
+  /* A chunk being grown ahead is finished first: it is the tenant's. */
+  if (t->grow_ahead)
+    g_thread_pool_free (t->grow_ahead, FALSE, TRUE);
+  t->grow_ahead = NULL;
   VyreMegakernel *mk = t->mk;
   g_mutex_lock (&mk->tenant_lock);
   vyre_error rerr;

@@ -56,7 +56,10 @@ typedef struct
    * need them (0: one chunk, all at once); a job, its in-arena carry
    * included, never crosses a chunk edge, and at most
    * VYRE_TENANT_CHUNKS_MAX chunks make the arena.  Result records grow
-   * the same way, in chunks the engine sizes. */
+   * the same way, in chunks the engine sizes.  Once jobs reach chunk
+   * k > 0, chunks k + 1 .. 2k + 1 are allocated ahead on threads of the
+   * tenant's own, so that a growing stream's element seldom waits for
+   * the driver. */
   guint64 arena_chunk_bytes;
   guint max_matches;            /* match events stored per job */
   guint max_carry;              /* carry window bytes per context */

@@ -152,6 +152,53 @@ reap (VyreTenant * t, const guint32 * table, guint max_matches,
   return TRUE;
 }
 
+/* The arena grows ahead of the jobs once they pass its first chunk
+ * (vyre-megakernel.h): reserving in chunk 0 grows nothing more; reserving
+ * in chunk 2 brings chunks 3 to 5 soon after, with no job, and chunk 6
+ * not. */
+static void
+check_grow_ahead (VyreDevice * dev, const VyreAutomaton * a)
+{
+  VyreMegakernelConfig cfg = {.nslots = NSLOTS,.persistent = TRUE };
+  VyreTenantConfig tc = {
+    .name = "grow-ahead",.contexts = NSLOTS,
+    .arena_bytes = 16 * (guint64) BLOCK,.arena_chunk_bytes = BLOCK,
+    .max_matches = MAX_MATCHES,.max_carry = 8,
+    .tables = a->words,.table_words = a->n_words,
+  };
+  GError *err = NULL;
+  VyreMegakernel *mk = vyre_megakernel_new (dev, &cfg, &err);
+  VyreTenant *t = mk ? vyre_megakernel_add_tenant (mk, &tc, &err) : NULL;
+  if (t == NULL) {
+    fprintf (stderr, "grow ahead: %s\n", err->message);
+    g_error_free (err);
+    ring_test_failures++;
+    if (mk)
+      vyre_megakernel_unref (mk);
+    return;
+  }
+  guint64 chunk = vyre_tenant_arena_chunk_bytes (t);
+  CHECK_EQ_U64 (chunk, BLOCK);
+  CHECK (vyre_tenant_arena_reserve (t, 0, 64, &err) != NULL);
+  guint64 base = vyre_tenant_memory_bytes (t);
+  g_usleep (50 * 1000);
+  CHECK_EQ_U64 (vyre_tenant_memory_bytes (t), base);
+  CHECK (vyre_tenant_arena_reserve (t, 2 * chunk, 64, &err) != NULL);
+  /* Chunk 2 by the reserve, 3..5 ahead (chunk 1 never: only chunks after
+   * the one reached grow ahead). */
+  guint64 want = base + 4 * chunk;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (vyre_tenant_memory_bytes (t) < want &&
+      g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  g_usleep (50 * 1000);
+  CHECK_EQ_U64 (vyre_tenant_memory_bytes (t), want);
+  fprintf (stderr, "grow ahead: %" G_GUINT64_FORMAT " bytes after chunk 0, %"
+      G_GUINT64_FORMAT " after chunk 2\n", base, vyre_tenant_memory_bytes (t));
+  vyre_tenant_unref (t);
+  vyre_megakernel_unref (mk);
+}
+
 /* Stream `data` through a fresh megakernel; jobs sized by the cycle. */
 static gboolean
 run_stream (VyreDevice * dev, const VyreAutomaton * a, guint max_len,
@@ -443,6 +490,8 @@ main (int argc, char **argv)
         r.found - r.stored, st.torn_completions, r.torn_results);
   }
   g_array_unref (r.matches);
+
+  check_grow_ahead (dev, a);
 
   g_array_unref (ref);
   g_free (data);
