@@ -152,6 +152,23 @@ reap (VyreTenant * t, const guint32 * table, guint max_matches,
   return TRUE;
 }
 
+/* A megakernel with one tenant, or NULL (counted as a failure). */
+static VyreTenant *
+tenant_new (VyreDevice * dev, const VyreMegakernelConfig * cfg,
+    const VyreTenantConfig * tc, VyreMegakernel ** mk)
+{
+  GError *err = NULL;
+  *mk = vyre_megakernel_new (dev, cfg, &err);
+  VyreTenant *t = *mk ? vyre_megakernel_add_tenant (*mk, tc, &err) : NULL;
+  if (t == NULL) {
+    fprintf (stderr, "%s: %s\n", tc->name, err->message);
+    g_error_free (err);
+    ring_test_failures++;
+    g_clear_pointer (mk, vyre_megakernel_unref);
+  }
+  return t;
+}
+
 /* The arena grows ahead of the jobs once they pass its first chunk
  * (vyre-megakernel.h): reserving in chunk 0 grows nothing more; reserving
  * in chunk 2 brings chunks 3 to 5 soon after, with no job, and chunk 6
@@ -166,17 +183,11 @@ check_grow_ahead (VyreDevice * dev, const VyreAutomaton * a)
     .max_matches = MAX_MATCHES,.max_carry = 8,
     .tables = a->words,.table_words = a->n_words,
   };
-  GError *err = NULL;
-  VyreMegakernel *mk = vyre_megakernel_new (dev, &cfg, &err);
-  VyreTenant *t = mk ? vyre_megakernel_add_tenant (mk, &tc, &err) : NULL;
-  if (t == NULL) {
-    fprintf (stderr, "grow ahead: %s\n", err->message);
-    g_error_free (err);
-    ring_test_failures++;
-    if (mk)
-      vyre_megakernel_unref (mk);
+  VyreMegakernel *mk;
+  VyreTenant *t = tenant_new (dev, &cfg, &tc, &mk);
+  if (t == NULL)
     return;
-  }
+  GError *err = NULL;
   guint64 chunk = vyre_tenant_arena_chunk_bytes (t);
   CHECK_EQ_U64 (chunk, BLOCK);
   CHECK (vyre_tenant_arena_reserve (t, 0, 64, &err) != NULL);
@@ -222,17 +233,11 @@ run_stream (VyreDevice * dev, const VyreAutomaton * a, guint max_len,
     .max_matches = rc->max_matches,.max_carry = max_carry,
     .tables = a->words,.table_words = a->n_words,
   };
-  GError *err = NULL;
-  VyreMegakernel *mk = vyre_megakernel_new (dev, &cfg, &err);
-  VyreTenant *t = mk ? vyre_megakernel_add_tenant (mk, &tc, &err) : NULL;
-  if (t == NULL) {
-    fprintf (stderr, "megakernel: %s\n", err->message);
-    g_error_free (err);
-    ring_test_failures++;
-    if (mk)
-      vyre_megakernel_unref (mk);
+  VyreMegakernel *mk;
+  VyreTenant *t = tenant_new (dev, &cfg, &tc, &mk);
+  if (t == NULL)
     return FALSE;
-  }
+  GError *err = NULL;
   memset (r, 0, sizeof *r);
   r->matches = g_array_new (FALSE, FALSE, sizeof (GstVyreMatch));
   r->ops = rc->ops ? rc->ops : VYRE_OPS_ALL;
