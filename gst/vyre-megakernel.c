@@ -76,9 +76,9 @@ struct _VyreTenant
   VyreDeviceBuffer result_chunk[VYRE_TENANT_CHUNKS_MAX];
   guint8 *arena_map[VYRE_TENANT_CHUNKS_MAX];
   guint8 *result_map[VYRE_TENANT_CHUNKS_MAX];
-  /* Growing ahead (tenant_grow): a thread that allocates the chunk after
-   * the one a job just reached, and the chunks handed to it, a bit per
-   * chunk and kind (atomic). */
+  /* Growing ahead (grow_next): the thread that allocates chunks before
+   * jobs reach them, made when first needed (atomic), and the chunks
+   * handed to it, a bit per chunk and kind (atomic). */
   GThreadPool *grow_ahead;
   guint grow_queued[2];
   VyreDeviceBuffer carry;
@@ -1210,17 +1210,16 @@ tenant_alloc (VyreTenant * t, guint kind, guint64 bytes,
 
 static void grow_ahead_func (gpointer data, gpointer user_data);
 
-/* Threads that allocate chunks ahead of the jobs (grow_next). */
-#define GROW_AHEAD_THREADS 2
-
 /* Hands the chunks after chunk index > 0, up to index * 2 + 1, to the
  * grow-ahead threads when job traffic reached it: a stream that got past
  * its first chunk most likely needs more (the more chunks it used, the
  * more it will), and allocating one (a driver call with page tables to
  * fill: a millisecond or more on a GPU) on the job's thread stalls the
  * element's streaming thread, most at the start, when a source's
- * read-ahead reserves many at once.  The first chunk never grows ahead: a
- * small scan keeps one chunk of each. */
+ * read-ahead reserves many at once.  One thread: allocations take
+ * grow_lock one at a time anyway.  The first chunk never grows ahead: a
+ * small scan keeps one chunk of each.  Takes no lock (the job's thread
+ * must not wait here for an allocation under way). */
 static void
 grow_next (VyreTenant * t, vyre_chunk_kind kind, guint index)
 {
@@ -1234,14 +1233,17 @@ grow_next (VyreTenant * t, vyre_chunk_kind kind, guint index)
     if (g_atomic_pointer_get (&maps[next]) != NULL ||
         (g_atomic_int_or (&t->grow_queued[kind], bit) & bit))
       continue;                 /* there, or handed over already */
-    g_mutex_lock (&t->grow_lock);
-    if (t->grow_ahead == NULL)
-      t->grow_ahead = g_thread_pool_new (grow_ahead_func, t,
-          GROW_AHEAD_THREADS, FALSE, NULL);
-    if (t->grow_ahead)
-      g_thread_pool_push (t->grow_ahead, GUINT_TO_POINTER ((next << 1 |
-                  kind) + 1), NULL);
-    g_mutex_unlock (&t->grow_lock);
+    GThreadPool *pool = g_atomic_pointer_get (&t->grow_ahead);
+    if (pool == NULL) {
+      pool = g_thread_pool_new (grow_ahead_func, t, 1, FALSE, NULL);
+      if (!g_atomic_pointer_compare_and_exchange (&t->grow_ahead, NULL,
+              pool)) {
+        g_thread_pool_free (pool, TRUE, FALSE); /* another thread's won */
+        pool = g_atomic_pointer_get (&t->grow_ahead);
+      }
+    }
+    g_thread_pool_push (pool, GUINT_TO_POINTER ((next << 1 | kind) + 1),
+        NULL);
   }
 }
 

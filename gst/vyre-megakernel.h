@@ -57,7 +57,7 @@ typedef struct
    * included, never crosses a chunk edge, and at most
    * VYRE_TENANT_CHUNKS_MAX chunks make the arena.  Result records grow
    * the same way, in chunks the engine sizes.  Once jobs reach chunk
-   * k > 0, chunks k + 1 .. 2k + 1 are allocated ahead on threads of the
+   * k > 0, chunks k + 1 .. 2k + 1 are allocated ahead on a thread of the
    * tenant's own, so that a growing stream's element seldom waits for
    * the driver. */
   guint64 arena_chunk_bytes;
