@@ -1211,7 +1211,7 @@ tenant_alloc (VyreTenant * t, guint kind, guint64 bytes,
 static void grow_ahead_func (gpointer data, gpointer user_data);
 
 /* Hands the chunks after chunk index > 0, up to index * 2 + 1, to the
- * grow-ahead threads when job traffic reached it: a stream that got past
+ * grow-ahead thread when job traffic reached it: a stream that got past
  * its first chunk most likely needs more (the more chunks it used, the
  * more it will), and allocating one (a driver call with page tables to
  * fill: a millisecond or more on a GPU) on the job's thread stalls the
