@@ -78,9 +78,9 @@ struct _VyreTenant
   guint8 *result_map[VYRE_TENANT_CHUNKS_MAX];
   /* Growing ahead (grow_next): the thread that allocates chunks before
    * jobs reach them, made when first needed (atomic), and the chunks
-   * handed to it, a bit per chunk and kind (atomic). */
+   * allocated or handed to it, a bit per chunk and kind (atomic). */
   GThreadPool *grow_ahead;
-  guint grow_queued[2];
+  guint grow_claimed[2];
   VyreDeviceBuffer carry;
   gsize held_bytes;             /* allocated now (atomic) */
 };
@@ -1224,15 +1224,19 @@ static void
 grow_next (VyreTenant * t, vyre_chunk_kind kind, guint index)
 {
   guint chunks = kind == VYRE_CHUNK_ARENA ? t->arena_chunks : t->result_chunks;
-  guint8 **maps = kind == VYRE_CHUNK_ARENA ? t->arena_map : t->result_map;
   if (index == 0)
     return;
   guint last = MIN (index * 2 + 1, chunks - 1);
+  /* Chunks index + 1 .. last; all claimed already on every call but the
+   * first few of a chunk (one load on the job's path). */
+  guint want = (guint) (((G_GUINT64_CONSTANT (1) << (last + 1)) - 1) &
+      ~((G_GUINT64_CONSTANT (1) << (index + 1)) - 1));
+  if ((g_atomic_int_get (&t->grow_claimed[kind]) & want) == want)
+    return;
   for (guint next = index + 1; next <= last; next++) {
     guint bit = 1u << next;
-    if (g_atomic_pointer_get (&maps[next]) != NULL ||
-        (g_atomic_int_or (&t->grow_queued[kind], bit) & bit))
-      continue;                 /* there, or handed over already */
+    if (g_atomic_int_or (&t->grow_claimed[kind], bit) & bit)
+      continue;                 /* allocated, or handed over already */
     GThreadPool *pool = g_atomic_pointer_get (&t->grow_ahead);
     if (pool == NULL) {
       pool = g_thread_pool_new (grow_ahead_func, t, 1, FALSE, NULL);
@@ -1280,6 +1284,7 @@ tenant_grow_chunk (VyreTenant * t, vyre_chunk_kind kind, guint index,
       ok = FALSE;
     }
     if (ok) {
+      g_atomic_int_or (&t->grow_claimed[kind], 1u << index);
       GST_DEBUG ("tenant %u (%s): %s chunk %u (%" G_GUINT64_FORMAT
           " bytes)%s", t->id, t->name, kind == VYRE_CHUNK_ARENA ? "arena" :
           "result", index, (guint64) buf->size, ahead ? ", ahead" : "");
