@@ -530,14 +530,16 @@ vyre_megakernel_new (VyreDevice * dev, const VyreMegakernelConfig * config,
    * histogram bins and fit VYRE_RESULT_LANES). */
   mk->lanes = env_uint ("VYRE_LANES", cpu ? 64 : 256);
   /* The scan-only byte loop: +30% on an H200 (docs/benchmarks.md), but a
-   * third copy of the unrolled loop triples lavapipe's compile time (about
-   * 12 s to 32 s per process on a cold cache), and a CPU device gains
-   * nothing from it.  VYRE_SCAN_FAST_PATH=0/1 overrides (tests). */
+   * second copy of the unrolled loop costs lavapipe compile time (4.0 s
+   * to 4.5 s per process on a cold cache with the GPU's code, measured
+   * 2026-12-08), and a CPU device gains nothing from it.
+   * VYRE_SCAN_FAST_PATH=0/1 overrides (tests). */
   mk->scan_fast_path = env_uint ("VYRE_SCAN_FAST_PATH", cpu ? 0 : 1) != 0;
   /* Compact code: what a CPU device compiles on a cold shader cache in
-   * about 7 s instead of 25 (rolled word loops, 4-byte data rounds; the
-   * scan-only byte loop needs 16-byte rounds and is off with it).  GPUs
-   * get the unrolled code.  VYRE_COMPACT_CODE=0/1 overrides (tests). */
+   * about 2.2 s instead of 4.0 on the 2-core development machine (4-byte
+   * data rounds; the scan-only byte loop needs 16-byte rounds and is off
+   * with it; docs/reliability.md).  GPUs get the unrolled code.
+   * VYRE_COMPACT_CODE=0/1 overrides (tests). */
   mk->compact_code = env_uint ("VYRE_COMPACT_CODE", cpu ? 1 : 0) != 0;
   if (mk->lanes != 64 && mk->lanes != 128 && mk->lanes != 256)
     mk->lanes = 64;

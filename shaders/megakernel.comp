@@ -33,11 +33,13 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const bool SCAN_FAST_PATH = true;
 // Compact code, for CPU devices: lavapipe's LLVM takes time quadratic in
 // the kernel's code (its coroutine frame analysis over every basic block,
-// and each buffer access is a loop over the SIMD lanes): 25 s on a cold
-// shader cache with the GPU's 16 copies of the byte step, 9.6 with 4
+// and each buffer access is a loop over the SIMD lanes): 4.0 s on a cold
+// shader cache with the GPU's 16 copies of the byte step, 2.2 with 4
 // (measured, docs/reliability.md).  Compact code scans ROUND_BYTES = 4
 // bytes per data round instead of 16 (four times the rounds: lavapipe's
-// loop limiter counts them, see job_cost).
+// loop limiter counts them, see job_cost).  For the same reason every
+// function that holds memory accesses is called from one place where it
+// can be (run_slot, complete).
 layout(constant_id = 2) const bool COMPACT_CODE = false;
 const uint ROUND_BYTES = COMPACT_CODE ? 4u : 16u;
 
@@ -774,20 +776,13 @@ void main()
   init_crc_table(lid);
   wg_barrier();
 
-  if (pc.mode == 1u) {
-    if (lid == 0u) {
-      s_slot = pc.slot;
-      s_cmd = ring_claim(pc.slot * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS) == VYRE_STATUS_PUBLISHED
-              ? CMD_RUN : CMD_IDLE;
-    }
-    wg_barrier();
-    if (s_cmd == CMD_RUN)
-      run_slot(lid, wg, 0xFFFFFFFFu);
-    return;
-  }
-
+  // Mode 1 runs pc.slot once through the same loop as the persistent
+  // mode, so that run_slot is inlined at one call site: a second copy
+  // of it tripled lavapipe's compile time on a cold shader cache (8 s
+  // against 2.2 s, measured; docs/reliability.md).
+  bool single = pc.mode == 1u;
   uint nslots = ctrl_load(VYRE_CTRL_NSLOTS);
-  uint iter_budget = ctrl_load(VYRE_CTRL_ITER_BUDGET);
+  uint iter_budget = single ? 0u : ctrl_load(VYRE_CTRL_ITER_BUDGET);
   uint poll_budget = ctrl_load(VYRE_CTRL_POLL_BUDGET);
   // One poll round: the loop itself, its four barriers (on lavapipe each
   // barrier costs one loop iteration, measured) and the slot scan.
@@ -797,59 +792,68 @@ void main()
   uint idle = 0u;
   uint start = (wg * 7u) % max(nslots, 1u);
   bool retired = false;
-  if (lid == 0u) {
+  if (lid == 0u && !single) {
     ctrl_add(VYRE_CTRL_ACTIVE, 1u);
     ctrl_add(VYRE_CTRL_STARTED, 1u);
   }
 
   for (;;) {
-    iters += poll_cost;
-    if (lid == 0u) {
-      s_pick = 0u;
-      s_cmd = ctrl_load_acq(VYRE_CTRL_SHUTDOWN) != 0u ? CMD_EXIT : CMD_IDLE;
-      if (wg == 0u)
-        ctrl_add(VYRE_CTRL_HEARTBEAT, 1u);
-    }
-    wg_barrier();
-    if (s_cmd == CMD_EXIT)
-      break;
-    if ((iter_budget != 0u && iters + poll_cost >= iter_budget) ||
-        (poll_budget != 0u && idle >= poll_budget)) {
-      retired = true;
-      break;
-    }
-
-    // Look at every slot (lane k at slot start + k, + 64, ...): pick the
-    // highest priority PUBLISHED slot, the nearest one on ties.
-    for (uint j = 0u; j < poll_rows; j++) {
-      uint k = lid + j * LOCAL;
-      if (k >= nslots)
-        continue;
-      uint s = (start + k) % nslots;
-      if (ring_load(s * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS) == VYRE_STATUS_PUBLISHED) {
-        uint prio = min(ring_load(s * VYRE_SLOT_WORDS + VYRE_SLOT_PRIORITY), 0x7FFEu) + 1u;
-        atomicMax(s_pick, (prio << 16) | (0xFFFFu - min(k, 0xFFFFu)));
+    if (single) {
+      if (lid == 0u) {
+        s_slot = pc.slot;
+        s_cmd = ring_claim(pc.slot * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS) == VYRE_STATUS_PUBLISHED
+                ? CMD_RUN : CMD_IDLE;
       }
-    }
-    wg_barrier();
-    if (lid == 0u && s_pick != 0u) {
-      uint s = (start + (0xFFFFu - (s_pick & 0xFFFFu))) % nslots;
-      if (ring_claim(s * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS) == VYRE_STATUS_PUBLISHED) {
-        // HOLD is read after the claim's acquire, so a HOLD the host set
-        // before it published this slot is seen; read before the claim,
-        // nothing would order it after the host's store.  The hand-back is
-        // counted like a fence's (docs/reliability.md, "a kernel that stops
-        // making progress", has the H100 runs of this check).
-        if (ctrl_load_acq(VYRE_CTRL_HOLD) != 0u) {
-          ring_store_rel(s * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS, VYRE_STATUS_PUBLISHED);
-          ctrl_add(VYRE_CTRL_REQUEUES, 1u);
-        } else {
-          s_slot = s;
-          s_cmd = CMD_RUN;
+      wg_barrier();
+    } else {
+      iters += poll_cost;
+      if (lid == 0u) {
+        s_pick = 0u;
+        s_cmd = ctrl_load_acq(VYRE_CTRL_SHUTDOWN) != 0u ? CMD_EXIT : CMD_IDLE;
+        if (wg == 0u)
+          ctrl_add(VYRE_CTRL_HEARTBEAT, 1u);
+      }
+      wg_barrier();
+      if (s_cmd == CMD_EXIT)
+        break;
+      if ((iter_budget != 0u && iters + poll_cost >= iter_budget) ||
+          (poll_budget != 0u && idle >= poll_budget)) {
+        retired = true;
+        break;
+      }
+
+      // Look at every slot (lane k at slot start + k, + 64, ...): pick the
+      // highest priority PUBLISHED slot, the nearest one on ties.
+      for (uint j = 0u; j < poll_rows; j++) {
+        uint k = lid + j * LOCAL;
+        if (k >= nslots)
+          continue;
+        uint s = (start + k) % nslots;
+        if (ring_load(s * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS) == VYRE_STATUS_PUBLISHED) {
+          uint prio = min(ring_load(s * VYRE_SLOT_WORDS + VYRE_SLOT_PRIORITY), 0x7FFEu) + 1u;
+          atomicMax(s_pick, (prio << 16) | (0xFFFFu - min(k, 0xFFFFu)));
         }
       }
+      wg_barrier();
+      if (lid == 0u && s_pick != 0u) {
+        uint s = (start + (0xFFFFu - (s_pick & 0xFFFFu))) % nslots;
+        if (ring_claim(s * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS) == VYRE_STATUS_PUBLISHED) {
+          // HOLD is read after the claim's acquire, so a HOLD the host set
+          // before it published this slot is seen; read before the claim,
+          // nothing would order it after the host's store.  The hand-back is
+          // counted like a fence's (docs/reliability.md, "a kernel that stops
+          // making progress", has the H100 runs of this check).
+          if (ctrl_load_acq(VYRE_CTRL_HOLD) != 0u) {
+            ring_store_rel(s * VYRE_SLOT_WORDS + VYRE_SLOT_STATUS, VYRE_STATUS_PUBLISHED);
+            ctrl_add(VYRE_CTRL_REQUEUES, 1u);
+          } else {
+            s_slot = s;
+            s_cmd = CMD_RUN;
+          }
+        }
+      }
+      wg_barrier();
     }
-    wg_barrier();
     if (s_cmd == CMD_RUN) {
       idle = 0u;
       uint left = iter_budget != 0u ? iter_budget - iters : 0xFFFFFFFFu;
@@ -867,9 +871,11 @@ void main()
     } else {
       idle++;
     }
+    if (single)
+      return;              // one slot, claimed or not: no counters
     wg_barrier();          // everyone read s_cmd / s_slot before lane 0 rewrites them
   }
-  if (lid == 0u) {
+  if (lid == 0u && !single) {
     if (retired)
       ctrl_add(VYRE_CTRL_RETIRED, 1u);
     ctrl_add(VYRE_CTRL_EXITED, 1u);
