@@ -218,24 +218,19 @@ shared uint s_out_rcheck;    // check sums of the events and of the histogram
 shared uint s_out_hcheck;    //   the lanes wrote (0 for jobs that wrote none)
 shared uint s_out_counts;    // the completed job counts toward its epoch's fence
 
-// Lane 0: the claimed slot ends with this outcome.
-void finish(uint status, uint fault, uint matches, uint stored, uint events, uint crc,
-            uint rcheck, uint hcheck, bool counts)
+// Lane 0: the claimed slot ends with this outcome.  The result words
+// (s_out_matches .. s_out_hcheck) are 0 unless a data job set them: a
+// finish that wrote them all was inlined at each of its seven call sites.
+void finish(uint status, uint fault, bool counts)
 {
   s_out_status = status;
   s_out_fault = fault;
-  s_out_matches = matches;
-  s_out_stored = stored;
-  s_out_events = events;
-  s_out_crc = crc;
-  s_out_rcheck = rcheck;
-  s_out_hcheck = hcheck;
   s_out_counts = counts ? 1u : 0u;
 }
 
 void finish_fault(uint fault, bool counts)
 {
-  finish(VYRE_STATUS_FAULT, fault, 0u, 0u, 0u, 0u, 0u, 0u, counts);
+  finish(VYRE_STATUS_FAULT, fault, counts);
 }
 
 // Lane 0: complete the slot with the outcome in s_out_*: completion words
@@ -636,9 +631,15 @@ void run_data_job(uint slot, uint lid, uint wg)
   wg_barrier_publish();
   if (lid == 0u && s_cut != 0u)
     finish_fault(VYRE_FAULT_ITER_LIMIT, false);
-  else if (lid == 0u)
-    finish(VYRE_STATUS_DONE, VYRE_FAULT_NONE, s_matches, s_stored, s_events,
-           do_crc ? s_crc : 0u, s_rcheck, s_hcheck, s_counts != 0u);
+  else if (lid == 0u) {
+    s_out_matches = s_matches;
+    s_out_stored = s_stored;
+    s_out_events = s_events;
+    s_out_crc = do_crc ? s_crc : 0u;
+    s_out_rcheck = s_rcheck;
+    s_out_hcheck = s_hcheck;
+    finish(VYRE_STATUS_DONE, VYRE_FAULT_NONE, s_counts != 0u);
+  }
 }
 
 // Lane 0: an ordered fence.  Completes only when every job of its epoch is
@@ -663,7 +664,7 @@ void run_fence(uint slot, uint wg)
     if (was == e - 1u) {
       ctrl_store_rel(VYRE_CTRL_LAST_FENCE_TAG, s_job[VYRE_ARG_TAG]);
       ctrl_add(VYRE_CTRL_FENCES_DONE, 1u);
-      finish(VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, 0u, 0u, 0u, false);
+      finish(VYRE_STATUS_DONE, VYRE_FAULT_NONE, false);
     } else {
       finish_fault(VYRE_FAULT_BAD_EPOCH, false);
     }
@@ -704,6 +705,12 @@ bool run_slot(uint lid, uint wg, uint budget_left)
     }
     s_fault = validate(slot);
     s_out_status = 0u;
+    s_out_matches = 0u;
+    s_out_stored = 0u;
+    s_out_events = 0u;
+    s_out_crc = 0u;
+    s_out_rcheck = 0u;
+    s_out_hcheck = 0u;
     s_requeue = 0u;
     s_cut = 0u;
     s_reload_class = 0u;
@@ -748,7 +755,7 @@ bool run_slot(uint lid, uint wg, uint budget_left)
     } else {
       if (op == VYRE_OP_SHUTDOWN)
         ctrl_store_rel(VYRE_CTRL_SHUTDOWN, 1u);
-      finish(VYRE_STATUS_DONE, VYRE_FAULT_NONE, 0u, 0u, 0u, 0u, 0u, 0u, false);
+      finish(VYRE_STATUS_DONE, VYRE_FAULT_NONE, false);
     }
   }
   if (lid == 0u && s_out_status != 0u)
