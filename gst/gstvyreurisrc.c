@@ -32,10 +32,14 @@
  * list's: one BYTES segment, offsets running on across files, not
  * seekable.  A directory's walk begins when going to READY, on a thread,
  * and going to PAUSED takes its list (walked again when a property changed
- * meanwhile).  A file's first buffer is DISCONT and follows a sticky tag
- * event (GST_TAG_LOCATION: its file:// URI); no buffer holds bytes of two
- * files, an empty file has one empty buffer; every buffer carries a
- * #GstVyreFileMeta (gstvyrefilemeta.h).
+ * meanwhile).  A file's first buffer is DISCONT; no buffer holds bytes of
+ * two files, an empty file has one empty buffer; every buffer carries a
+ * #GstVyreFileMeta (gstvyrefilemeta.h) naming its file.  With
+ * #GstVyreUriSrc:file-tags a sticky tag event (GST_TAG_LOCATION: its
+ * file:// URI) comes before each file's first buffer too: off by default,
+ * since each costs every element downstream an event per file (10-20% of
+ * a tree of small files' time on a GPU machine, docs/benchmarks.md), and
+ * filesrc and multifilesrc send none either.
  * Files are stat'ed, opened and closed through io_uring, many at once
  * ahead of the one being read (vyre-file-opener.h: STATX, then OPENAT2
  * beneath the walked directory with O_NOFOLLOW and RESOLVE_NO_SYMLINKS
@@ -165,6 +169,7 @@ enum
   PROP_INCLUDE_VCS,
   PROP_SKIP_BINARY,
   PROP_STRICT,
+  PROP_FILE_TAGS,
 };
 
 /* Fallbacks are announced once per element. */
@@ -203,8 +208,8 @@ typedef struct
 /* A file read ahead by one of the opener's workers: the buffer it was
  * read into, mapped for writing until it is taken.  Read whole, the
  * worker also made what the streaming thread would make when it takes
- * the file (read_ahead_done): its path for the file meta and its
- * location tag. */
+ * the file (read_ahead_done): its path for the file meta and, with
+ * file-tags, its location tag. */
 typedef struct
 {
   GstBuffer *buf;
@@ -267,6 +272,7 @@ struct _GstVyreUriSrc
   gchar **exclude;
   gboolean skip_binary;
   gboolean strict;
+  gboolean file_tags;
 
   /* Several files (location a directory, or files-from): set at start,
    * then the streaming thread's.  The stream is the files' concatenation;
@@ -276,6 +282,7 @@ struct _GstVyreUriSrc
   VyreWalkResult *walk;
   VyreFileOpener *opener;       /* opens walk->files, in order */
   gboolean tree_follow_symlinks, tree_skip_binary, tree_strict, tree_direct;
+  gboolean tree_file_tags;      /* a location tag before each file */
   gsize tree_read_len;          /* the largest read: min(blocksize, largest) */
   guint files_pushed;           /* files with bytes in the stream so far */
   guint64 files_total;          /* listed and left out; object lock */
@@ -860,9 +867,10 @@ static void
 read_ahead_done (gpointer mem, const gchar * path, gpointer user_data)
 {
   ReadAhead *ra = mem;
-  (void) user_data;
+  GstVyreUriSrc *self = user_data;
   ra->path = g_ref_string_new (path);
-  ra->tag = location_tag_new (path);
+  if (self->tree_file_tags)     /* set before the opener's workers start */
+    ra->tag = location_tag_new (path);
 }
 
 /* The opener of the listed files: through io_uring unless reads avoid it
@@ -943,6 +951,7 @@ gst_vyre_uri_src_start (GstBaseSrc * bsrc)
   self->tree_follow_symlinks = opts.follow_symlinks;
   self->tree_skip_binary = self->skip_binary;
   self->tree_strict = self->strict;
+  self->tree_file_tags = self->file_tags;
   self->tree_direct = direct;
   self->direct_active = FALSE;
   self->down_refused = FALSE;
@@ -1604,9 +1613,9 @@ has_nul_byte (GstBuffer * buf)
   return nul;
 }
 
-/* A sticky tag event naming the file, pushed before its first buffer:
- * queued with GstBaseSrc's pending events (pushed after the segment,
- * before the buffer create() returns).  GstBaseSrc's send_event directly,
+/* With file-tags, a sticky tag event naming the file, pushed before its
+ * first buffer: queued with GstBaseSrc's pending events (pushed after the
+ * segment, before the buffer create() returns).  GstBaseSrc's send_event directly,
  * not gst_element_send_event, which takes the state lock a state change
  * may hold while it waits for this thread.  GST_TAG_LOCATION is a URI by
  * its definition: file://, percent-encoded, so names that are not UTF-8
@@ -1614,6 +1623,8 @@ has_nul_byte (GstBuffer * buf)
 static void
 queue_location_tag (GstVyreUriSrc * self)
 {
+  if (!self->tree_file_tags)
+    return;
   GstEvent *tag = self->file_tag ? g_steal_pointer (&self->file_tag) :
       location_tag_new (self->file_path);
   if (tag)
@@ -1672,8 +1683,8 @@ take_read_ahead (GstVyreUriSrc * self, guint length, GstBuffer ** ret)
 
 /* The next buffer of the files' concatenation: of the file being read,
  * else of the next one that can be read.  A buffer never holds bytes of
- * two files; a file's first buffer is DISCONT and follows a tag event
- * naming it.  Files that cannot be read, or stop being readable, are
+ * two files; a file's first buffer is DISCONT (and follows a tag event
+ * naming it, with file-tags).  Files that cannot be read, or stop being readable, are
  * named, counted and skipped (an error with strict). */
 static GstFlowReturn
 create_from_files (GstVyreUriSrc * self, guint length, GstBuffer ** ret)
@@ -2299,6 +2310,11 @@ gst_vyre_uri_src_set_property (GObject * object, guint prop_id,
       self->strict = g_value_get_boolean (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_FILE_TAGS:
+      GST_OBJECT_LOCK (self);
+      self->file_tags = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2383,6 +2399,11 @@ gst_vyre_uri_src_get_property (GObject * object, guint prop_id,
     case PROP_STRICT:
       GST_OBJECT_LOCK (self);
       g_value_set_boolean (value, self->strict);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_FILE_TAGS:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->file_tags);
       GST_OBJECT_UNLOCK (self);
       break;
     default:
@@ -2512,6 +2533,14 @@ gst_vyre_uri_src_class_init (GstVyreUriSrcClass * klass)
           "Of several files, any that cannot be read (unreadable, vanished, "
           "a read error, shrank, a FIFO, socket or device) is an error "
           "instead of a skipped file", FALSE, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_FILE_TAGS,
+      g_param_spec_boolean ("file-tags", "File tags",
+          "Of several files, send a tag event with the file's location "
+          "(GST_TAG_LOCATION, a file:// URI) before each file's first "
+          "buffer, for elements and applications that follow files by tags. "
+          "Every buffer's GstVyreFileMeta names its file either way; "
+          "vyrescan and vyresink read that", FALSE,
+          rw | GST_PARAM_MUTABLE_READY));
   /* Shadows GstBaseSrc's blocksize for its 1 MiB default. */
   g_object_class_install_property (gobject_class, PROP_BLOCKSIZE,
       g_param_spec_uint ("blocksize", "Block size",
