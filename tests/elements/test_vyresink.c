@@ -819,8 +819,8 @@ add_title_once (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-/* A tree's location tags (one per file) are not posted on the bus; a tag
- * that holds more than a location is. */
+/* A tree's location tags (one per file, file-tags=true) are not posted on
+ * the bus; a tag that holds more than a location is. */
 GST_START_TEST (test_location_tags_not_posted)
 {
   gchar *tree = g_build_filename (tmpdir, "tree", NULL);
@@ -830,9 +830,9 @@ GST_START_TEST (test_location_tags_not_posted)
     g_file_set_contents (f, "a needle in a file\n", -1, NULL);
     g_free (f);
   }
-  gchar *desc = g_strdup_printf ("vyreurisrc location=\"%s\" ! vyrescan "
-      "name=scan patterns-file=\"%s\" ! vyresink name=sink "
-      "print-summary=false", tree, patterns);
+  gchar *desc = g_strdup_printf ("vyreurisrc location=\"%s\" "
+      "file-tags=true ! vyrescan name=scan patterns-file=\"%s\" ! vyresink "
+      "name=sink print-summary=false", tree, patterns);
   GstElement *p = gst_parse_launch (desc, NULL);
   g_free (desc);
   fail_unless (p != NULL);
