@@ -143,6 +143,14 @@ GST_DEBUG_CATEGORY_EXTERN (GST_CAT_PERFORMANCE);
 /* do_create's "this file cannot be read further" (several files only):
  * complete_head left the reason in self->trouble_*. */
 #define FLOW_FILE_TROUBLE GST_FLOW_CUSTOM_ERROR_1
+/* create_from_files asked not to wait: the next file is not ready, or
+ * would need reads. */
+#define FLOW_WOULD_BLOCK GST_FLOW_CUSTOM_SUCCESS_1
+/* Several files without file-tags: files read ahead whole that are ready
+ * go downstream together, one buffer each in a GstBufferList (one push
+ * through every element instead of one per file), this many at most. */
+#define LIST_MAX_FILES 256
+#define LIST_MAX_BYTES (4u << 20)
 /* Several files: the most worker threads that open (and read ahead) them. */
 #define MAX_OPEN_THREADS 16
 /* Memory read-ahead may hold at once: of downstream's GPU blocks (few:
@@ -291,6 +299,8 @@ struct _GstVyreUriSrc
   guint64 file_base;            /* stream offset of its byte 0 */
   guint64 file_pos;             /* its bytes pushed */
   gboolean file_started;        /* its first buffer pushed */
+  gboolean file_complete;       /* the last buffer ended it, no read needed */
+  GstFlowReturn deferred_flow;  /* an error met while gathering a list */
   ReadAhead *ahead;             /* the file being read, read ahead whole */
   GstEvent *file_tag;           /* its location tag, made by a worker */
   guint64 ahead_done;           /* its bytes read */
@@ -963,6 +973,8 @@ gst_vyre_uri_src_start (GstBaseSrc * bsrc)
   self->stream_pos = self->file_base = self->file_pos = 0;
   self->file_index = 0;
   self->file_started = FALSE;
+  self->file_complete = FALSE;
+  self->deferred_flow = GST_FLOW_OK;
   if (files_from && *files_from == '\0')
     g_clear_pointer (&files_from, g_free);
   struct stat st;
@@ -1540,17 +1552,21 @@ close_file (GstVyreUriSrc * self)
  * the walked directory's descriptor, checked to be the regular file that
  * was listed) for the reads to come; the ones it could not open are named
  * and skipped.  EOS when the list is done, ERROR when strict stopped it or
- * io_uring failed, FLUSHING when unlocked. */
+ * io_uring failed, FLUSHING when unlocked; with no_wait, FLOW_WOULD_BLOCK
+ * when the next file is not ready yet. */
 static GstFlowReturn
-open_next_file (GstVyreUriSrc * self)
+open_next_file (GstVyreUriSrc * self, gboolean no_wait)
 {
   GPtrArray *files = self->walk->files;
   for (;;) {
     VyreOpenedFile of;
-    int ret = vyre_file_opener_next (self->opener, &of, WAIT_SLICE_MS);
+    int ret = vyre_file_opener_next (self->opener, &of,
+        no_wait ? 0 : WAIT_SLICE_MS);
     if (ret == -ETIME) {
       if (g_atomic_int_get (&self->unlocked))
         return GST_FLOW_FLUSHING;
+      if (no_wait)
+        return FLOW_WOULD_BLOCK;
       continue;
     }
     if (ret == 0)
@@ -1687,19 +1703,26 @@ take_read_ahead (GstVyreUriSrc * self, guint length, GstBuffer ** ret)
  * naming it, with file-tags).  Files that cannot be read, or stop being readable, are
  * named, counted and skipped (an error with strict). */
 static GstFlowReturn
-create_from_files (GstVyreUriSrc * self, guint length, GstBuffer ** ret)
+create_from_files (GstVyreUriSrc * self, guint length, GstBuffer ** ret,
+    gboolean no_wait)
 {
   for (;;) {
     if (self->file_path == NULL) {      /* between files */
-      GstFlowReturn fr = open_next_file (self);
+      GstFlowReturn fr = open_next_file (self, no_wait);
       if (fr != GST_FLOW_OK)
         return fr;
     }
+    /* Not waiting: only a file read ahead whole, or empty, is taken now;
+     * another stays open for the next call's reads. */
+    if (no_wait && !self->file_started && self->ahead == NULL &&
+        !(self->size_known && self->size == 0))
+      return FLOW_WOULD_BLOCK;
     GstBuffer *buf = NULL;
-    GstFlowReturn fr = self->ahead && !self->file_started ?
-        take_read_ahead (self, length, &buf) :
+    gboolean whole = self->ahead && !self->file_started;
+    GstFlowReturn fr = whole ? take_read_ahead (self, length, &buf) :
         do_create (self, self->file_pos, length, &buf);
     if (fr == GST_FLOW_EOS && !self->file_started) {
+      whole = TRUE;
       /* An empty file: one empty buffer (DISCONT, tag, file meta) so that
        * downstream counts and names it like any other; its end comes at
        * the next call. */
@@ -1739,6 +1762,9 @@ create_from_files (GstVyreUriSrc * self, guint length, GstBuffer ** ret)
       continue;
     }
     gsize size = gst_buffer_get_size (buf);
+    /* Its end is then known without a read (do_create: EOS at once). */
+    self->file_complete = whole && self->size_known &&
+        self->file_pos + size >= self->size;
     if (!self->file_started) {
       self->file_started = TRUE;
       self->file_index = self->files_pushed++;
@@ -1767,20 +1793,59 @@ add_file_meta (GstVyreUriSrc * self, GstBuffer * buf, guint64 file_offset)
         file_offset, size);
 }
 
+/* After first, the buffer of a whole file: the files after it that are
+ * ready (read ahead whole, or empty), each one buffer, into one
+ * GstBufferList submitted to GstBaseSrc (then create returns no buffer).
+ * Without file-tags only: a tag event must come between two files.  An
+ * error met meanwhile comes at the next create, after the list. */
+static GstFlowReturn
+gather_ready_files (GstVyreUriSrc * self, guint length, GstBuffer ** first)
+{
+  GstBufferList *list = NULL;
+  gsize bytes = gst_buffer_get_size (*first);
+  guint n = 1;
+  while (self->file_complete && n < LIST_MAX_FILES && bytes < LIST_MAX_BYTES) {
+    GstBuffer *buf = NULL;
+    GstFlowReturn fr = create_from_files (self, length, &buf, TRUE);
+    if (fr != GST_FLOW_OK) {
+      /* EOS and FLUSHING come again at the next call by themselves. */
+      if (fr != FLOW_WOULD_BLOCK && fr != GST_FLOW_EOS &&
+          fr != GST_FLOW_FLUSHING)
+        self->deferred_flow = fr;
+      break;
+    }
+    add_file_meta (self, buf, self->file_pos - gst_buffer_get_size (buf));
+    if (list == NULL) {
+      list = gst_buffer_list_new_sized (16);
+      gst_buffer_list_add (list, g_steal_pointer (first));
+    }
+    bytes += gst_buffer_get_size (buf);
+    gst_buffer_list_add (list, buf);
+    n++;
+  }
+  if (list)
+    gst_base_src_submit_buffer_list (GST_BASE_SRC (self), list);
+  return GST_FLOW_OK;
+}
+
 static GstFlowReturn
 gst_vyre_uri_src_create (GstBaseSrc * bsrc, guint64 offset, guint length,
     GstBuffer ** ret)
 {
   GstVyreUriSrc *self = GST_VYRE_URI_SRC (bsrc);
   GstFlowReturn fr;
-  if (self->multi) {
-    /* Not seekable: GstBaseSrc asks for the bytes after the last ones. */
-    if (offset != self->stream_pos)
-      GST_WARNING_OBJECT (self, "asked for offset %" G_GUINT64_FORMAT
-          ", the stream is at %" G_GUINT64_FORMAT, offset, self->stream_pos);
-    fr = create_from_files (self, length, ret);
-    if (fr == GST_FLOW_OK)
+  if (self->multi && self->deferred_flow != GST_FLOW_OK) {
+    fr = self->deferred_flow;
+    self->deferred_flow = GST_FLOW_OK;
+  } else if (self->multi) {
+    /* Not seekable: the bytes after the last ones, whatever offset says
+     * (GstBaseSrc counts only the first buffer of a list submitted). */
+    fr = create_from_files (self, length, ret, FALSE);
+    if (fr == GST_FLOW_OK) {
       add_file_meta (self, *ret, self->file_pos - gst_buffer_get_size (*ret));
+      if (!self->tree_file_tags)
+        fr = gather_ready_files (self, length, ret);
+    }
   } else {
     fr = do_create (self, offset, length, ret);
     if (fr == GST_FLOW_OK)

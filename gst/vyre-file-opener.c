@@ -663,6 +663,10 @@ next_from_workers (VyreFileOpener * o, VyreOpenedFile * out,
   start_more (o);
   Entry *e = &o->entries[o->head % o->limit];
   while (e->step != STEP_DONE) {
+    if (timeout_ms == 0) {
+      g_mutex_unlock (&o->lock);
+      return -ETIME;
+    }
     o->waiting = TRUE;
     gboolean woken = g_cond_wait_until (&o->done, &o->lock, deadline);
     o->waiting = FALSE;

@@ -163,8 +163,9 @@ VyreFileOpener *vyre_file_opener_new (const gchar * root, GPtrArray * files,
 /* Hands out the next file in the list's order, keeping the ones after it
  * in the works.  1: *out is the next file; 0: the list is done; -ETIME:
  * timeout_ms passed first (call again: this is how the caller stays
- * interruptible); other -errno: io_uring failed (out of the ordinary;
- * the caller posts an error). */
+ * interruptible; with worker threads, timeout_ms 0 returns at once when
+ * the next file is not ready); other -errno: io_uring failed (out of the
+ * ordinary; the caller posts an error). */
 int vyre_file_opener_next (VyreFileOpener * opener, VyreOpenedFile * out,
     guint timeout_ms);
 

@@ -15,7 +15,8 @@
  * DISCONT, and a GstVyreFileMeta with file_offset 0 and file_size B (what
  * makes vyrescan pack a run of them into one job: vyre-publisher.c,
  * vyre_job_pack_takes/continues).  --tags also sends a location tag before
- * each file, as vyreurisrc does (it waits with the run, not breaking it).
+ * each file, as vyreurisrc does with file-tags=true (it waits with the
+ * run, not breaking it).
  *
  * The files are cut from one generated text (words, about one in 100 a
  * pattern, some of those straddling two files) and written into the arena

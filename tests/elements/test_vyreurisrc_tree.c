@@ -172,22 +172,39 @@ typedef struct
   gchar *error;                 /* the first error's texts, or NULL */
   GstStructure *stats;          /* src's io-stats at the end */
   gboolean want_tags;           /* file-tags=true: a location tag per file */
+  guint lists;                  /* buffer lists seen */
   /* When set: the pipeline is set to READY first, then this is called
    * with the source, then PLAYING. */
   void (*on_ready) (GstElement * src);
 } Run;
 
+static void
+record_one (Run * run, GstMiniObject * obj)
+{
+  if (GST_IS_BUFFER (obj) && run->hook)
+    run->hook (GST_BUFFER (obj), run->hook_data);
+  g_mutex_lock (&run->lock);
+  g_ptr_array_add (run->items, gst_mini_object_ref (obj));
+  g_mutex_unlock (&run->lock);
+}
+
+/* Buffers (also those of a buffer list, one by one) and events. */
 static GstPadProbeReturn
 record_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   Run *run = data;
   (void) pad;
   GstMiniObject *obj = GST_PAD_PROBE_INFO_DATA (info);
-  if (GST_IS_BUFFER (obj) && run->hook)
-    run->hook (GST_BUFFER (obj), run->hook_data);
-  g_mutex_lock (&run->lock);
-  g_ptr_array_add (run->items, gst_mini_object_ref (obj));
-  g_mutex_unlock (&run->lock);
+  if (GST_IS_BUFFER_LIST (obj)) {
+    GstBufferList *list = GST_BUFFER_LIST (obj);
+    g_mutex_lock (&run->lock);
+    run->lists++;
+    g_mutex_unlock (&run->lock);
+    for (guint i = 0; i < gst_buffer_list_length (list); i++)
+      record_one (run, GST_MINI_OBJECT (gst_buffer_list_get (list, i)));
+  } else {
+    record_one (run, obj);
+  }
   return GST_PAD_PROBE_OK;
 }
 
@@ -225,7 +242,8 @@ run_pipeline (const gchar * desc, Run * run)
   fail_unless (src != NULL);
   GstPad *pad = gst_element_get_static_pad (src, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
-      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, record_probe, run, NULL);
+      GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      record_probe, run, NULL);
   gst_object_unref (pad);
   GstBus *bus = gst_element_get_bus (pipe);
   if (run->on_ready) {
@@ -681,7 +699,10 @@ GST_START_TEST (test_tree_trouble)
   g_setenv ("VYRE_URISRC_FORCE", "open-ahead=1", TRUE);
   FileHook del = { ".env", "a/one", -1, FALSE };
   const gint without_one[] = { 0, 1, 2, 4, 5, 6, -1 };
-  run_tree_hooked (&run, "", without_one, -1, 0, file_hook, &del);
+  /* file-tags=true: one file per push (files read ahead would otherwise
+   * go out together, a/one with .env, before the hook ran). */
+  run_tree_hooked (&run, "file-tags=true", without_one, -1, 0, file_hook,
+      &del);
   g_unsetenv ("VYRE_URISRC_FORCE");
   fail_unless (del.done);
   fail_unless (run.error == NULL, "%s", run.error);
@@ -710,6 +731,87 @@ GST_START_TEST (test_tree_trouble)
           "153600") != NULL);
   run_clear (&run);
   put_file (BIG_INDEX);
+}
+
+GST_END_TEST;
+
+/* Small files read ahead whole go downstream together, one buffer each in
+ * a GstBufferList, unless file-tags asks for a tag between them.  The
+ * first push waits a second (the probe's hook), so that the opener's
+ * workers have the next files ready when the source gathers them. */
+static void
+wait_once (GstBuffer * buf, gpointer data)
+{
+  gboolean *waited = data;
+  (void) buf;
+  if (!*waited) {
+    *waited = TRUE;
+    g_usleep (G_USEC_PER_SEC);
+  }
+}
+
+GST_START_TEST (test_small_files_as_lists)
+{
+  const guint n = 100;
+  gchar *dir = g_build_filename (work, "small", NULL);
+  fail_unless (g_mkdir (dir, 0755) == 0);
+  GString *all = g_string_new (NULL);
+  for (guint i = 0; i < n; i++) {
+    gchar name[32], text[32];
+    g_snprintf (name, sizeof name, "f%03u", i);
+    g_snprintf (text, sizeof text, "file %u;", i);
+    gchar *path = g_build_filename (dir, name, NULL);
+    fail_unless (g_file_set_contents (path, text, -1, NULL));
+    g_free (path);
+    g_string_append (all, text);
+  }
+  gchar *out = g_build_filename (work, "small.bin", NULL);
+  for (guint tags = 0; tags < 2; tags++) {
+    gchar *desc = g_strdup_printf ("vyreurisrc name=src location=%s "
+        "file-tags=%s ! filesink location=%s", dir, tags ? "true" : "false",
+        out);
+    Run run;
+    run_init (&run);
+    gboolean waited = FALSE;
+    run.hook = wait_once;
+    run.hook_data = &waited;
+    run_pipeline (desc, &run);
+    fail_unless (run.error == NULL, "%s", run.error);
+    GByteArray *got = read_output (out);
+    fail_unless_equals_int (got->len, all->len);
+    fail_unless (memcmp (got->data, all->str, all->len) == 0);
+    g_byte_array_unref (got);
+    /* Every file one DISCONT buffer with its meta, in order, lists or not. */
+    guint buffers = 0, tag_events = 0;
+    for (guint i = 0; i < run.items->len; i++) {
+      GstMiniObject *obj = g_ptr_array_index (run.items, i);
+      if (GST_IS_EVENT (obj)) {
+        tag_events += GST_EVENT_TYPE (obj) == GST_EVENT_TAG;
+        continue;
+      }
+      GstBuffer *buf = GST_BUFFER (obj);
+      GstVyreFileMeta *meta = gst_buffer_get_vyre_file_meta (buf);
+      fail_unless (meta != NULL);
+      fail_unless_equals_int (meta->file_index, buffers);
+      fail_unless_equals_uint64 (meta->file_offset, 0);
+      fail_unless (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT));
+      buffers++;
+    }
+    fail_unless_equals_int (buffers, n);
+    fail_unless_equals_uint64 (stats_u64 (run.stats, "files-scanned"), n);
+    if (tags) {
+      fail_unless_equals_int (tag_events, n);
+      fail_unless_equals_int (run.lists, 0);
+    } else {
+      fail_unless_equals_int (tag_events, 0);
+      fail_unless (run.lists > 0, "no buffer list in %u files", n);
+    }
+    run_clear (&run);
+    g_free (desc);
+  }
+  g_string_free (all, TRUE);
+  g_free (out);
+  g_free (dir);
 }
 
 GST_END_TEST;
@@ -941,13 +1043,14 @@ GST_START_TEST (test_scan_boundary)
 
 GST_END_TEST;
 
-/* Counts buffers reaching the sink's pad. */
+/* Counts buffers reaching the sink's pad (alone or in a list). */
 static GstPadProbeReturn
 count_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   (void) pad;
-  (void) info;
-  g_atomic_int_inc ((gint *) data);
+  GstMiniObject *obj = GST_PAD_PROBE_INFO_DATA (info);
+  g_atomic_int_add ((gint *) data, GST_IS_BUFFER_LIST (obj) ?
+      (gint) gst_buffer_list_length (GST_BUFFER_LIST (obj)) : 1);
   return GST_PAD_PROBE_OK;
 }
 
@@ -996,8 +1099,8 @@ GST_START_TEST (test_scan_stop_mid_tree)
     GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
     GstPad *pad = gst_element_get_static_pad (sink, "sink");
     gint seen = 0;
-    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_probe, &seen,
-        NULL);
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, count_probe, &seen, NULL);
     gst_element_set_state (pipe, GST_STATE_PLAYING);
     gint64 deadline = g_get_monotonic_time () + 60 * G_TIME_SPAN_SECOND;
     while (g_atomic_int_get (&seen) < (gint) (cycle * 20 + 1) &&
@@ -1053,6 +1156,7 @@ vyreurisrc_tree_suite (void)
   tcase_add_test (tc, test_tree_ready);
   tcase_add_test (tc, test_tree_trouble);
   tcase_add_test (tc, test_single_file_meta);
+  tcase_add_test (tc, test_small_files_as_lists);
   tcase_add_test (tc, test_files_from);
   tcase_add_test (tc, test_skip_binary);
   tcase_add_test (tc, test_scan_boundary);
