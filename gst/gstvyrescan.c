@@ -263,19 +263,17 @@ pause_task (GstVyreScan * self, GstFlowReturn ret)
   gst_pad_pause_task (self->srcpad);
 }
 
-/* Pushes the buffers of *run (a packed job's small files: one push for
- * all of them, a list, instead of one per file) and clears it. */
+/* Pushes outs[from..to), buffers in a row: one alone, more (a packed
+ * job's small files) as one list, one push for all of them. */
 static GstFlowReturn
-push_buffers (GstVyreScan * self, GstBufferList ** run)
+push_buffers (GstVyreScan * self, GPtrArray * outs, guint from, guint to)
 {
-  GstBufferList *list = g_steal_pointer (run);
-  if (list == NULL)
-    return GST_FLOW_OK;
-  if (gst_buffer_list_length (list) > 1)
-    return gst_pad_push_list (self->srcpad, list);
-  GstBuffer *buf = gst_buffer_ref (gst_buffer_list_get (list, 0));
-  gst_buffer_list_unref (list);
-  return gst_pad_push (self->srcpad, buf);
+  if (to - from == 1)
+    return gst_pad_push (self->srcpad, outs->pdata[from]);
+  GstBufferList *list = gst_buffer_list_new_sized (to - from);
+  for (guint i = from; i < to; i++)
+    gst_buffer_list_add (list, outs->pdata[i]);
+  return gst_pad_push_list (self->srcpad, list);
 }
 
 static void
@@ -398,26 +396,20 @@ gst_vyre_scan_loop (gpointer user_data)
 
   t0 = PHASE_START (self);
   GstFlowReturn ret = GST_FLOW_OK;
-  GstBufferList *run = NULL;    /* buffers in a row: one push */
-  for (guint i = 0; i < outs->len; i++) {
-    gpointer o = outs->pdata[i];
-    if (ret != GST_FLOW_OK) {
-      gst_mini_object_unref (o);
-    } else if (GST_IS_BUFFER (o)) {
-      if (run == NULL)
-        run = gst_buffer_list_new_sized (outs->len - i);
-      gst_buffer_list_add (run, o);
+  guint i = 0;
+  while (i < outs->len && ret == GST_FLOW_OK) {
+    guint end = i;
+    while (end < outs->len && GST_IS_BUFFER (outs->pdata[end]))
+      end++;
+    if (end > i) {
+      ret = push_buffers (self, outs, i, end);
+      i = end;
     } else {
-      ret = push_buffers (self, &run);
-      if (ret == GST_FLOW_OK)
-        gst_pad_push_event (self->srcpad, o);
-      else
-        gst_mini_object_unref (o);
+      gst_pad_push_event (self->srcpad, outs->pdata[i++]);
     }
   }
-  if (ret == GST_FLOW_OK)
-    ret = push_buffers (self, &run);
-  g_clear_pointer (&run, gst_buffer_list_unref);
+  for (; i < outs->len; i++)    /* after a flow error: not pushed */
+    gst_mini_object_unref (outs->pdata[i]);
   g_ptr_array_unref (outs);
   PHASE_ADD (self, PH_TASK_PUSH, t0);
   if (ret != GST_FLOW_OK) {

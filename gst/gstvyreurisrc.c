@@ -1631,11 +1631,11 @@ has_nul_byte (GstBuffer * buf)
 
 /* With file-tags, a sticky tag event naming the file, pushed before its
  * first buffer: queued with GstBaseSrc's pending events (pushed after the
- * segment, before the buffer create() returns).  GstBaseSrc's send_event directly,
- * not gst_element_send_event, which takes the state lock a state change
- * may hold while it waits for this thread.  GST_TAG_LOCATION is a URI by
- * its definition: file://, percent-encoded, so names that are not UTF-8
- * stay exact. */
+ * segment, before the buffer create() returns).  GstBaseSrc's send_event
+ * directly, not gst_element_send_event, which takes the state lock a
+ * state change may hold while it waits for this thread.  GST_TAG_LOCATION
+ * is a URI by its definition: file://, percent-encoded, so names that are
+ * not UTF-8 stay exact. */
 static void
 queue_location_tag (GstVyreUriSrc * self)
 {
@@ -1700,8 +1700,8 @@ take_read_ahead (GstVyreUriSrc * self, guint length, GstBuffer ** ret)
 /* The next buffer of the files' concatenation: of the file being read,
  * else of the next one that can be read.  A buffer never holds bytes of
  * two files; a file's first buffer is DISCONT (and follows a tag event
- * naming it, with file-tags).  Files that cannot be read, or stop being readable, are
- * named, counted and skipped (an error with strict). */
+ * naming it, with file-tags).  Files that cannot be read, or stop being
+ * readable, are named, counted and skipped (an error with strict). */
 static GstFlowReturn
 create_from_files (GstVyreUriSrc * self, guint length, GstBuffer ** ret,
     gboolean no_wait)
@@ -1798,7 +1798,7 @@ add_file_meta (GstVyreUriSrc * self, GstBuffer * buf, guint64 file_offset)
  * GstBufferList submitted to GstBaseSrc (then create returns no buffer).
  * Without file-tags only: a tag event must come between two files.  An
  * error met meanwhile comes at the next create, after the list. */
-static GstFlowReturn
+static void
 gather_ready_files (GstVyreUriSrc * self, guint length, GstBuffer ** first)
 {
   GstBufferList *list = NULL;
@@ -1825,7 +1825,6 @@ gather_ready_files (GstVyreUriSrc * self, guint length, GstBuffer ** first)
   }
   if (list)
     gst_base_src_submit_buffer_list (GST_BASE_SRC (self), list);
-  return GST_FLOW_OK;
 }
 
 static GstFlowReturn
@@ -1844,7 +1843,7 @@ gst_vyre_uri_src_create (GstBaseSrc * bsrc, guint64 offset, guint length,
     if (fr == GST_FLOW_OK) {
       add_file_meta (self, *ret, self->file_pos - gst_buffer_get_size (*ret));
       if (!self->tree_file_tags)
-        fr = gather_ready_files (self, length, ret);
+        gather_ready_files (self, length, ret);
     }
   } else {
     fr = do_create (self, offset, length, ret);
